@@ -1,0 +1,4 @@
+/** The EventBridge Scheduler client, built once per cold start; endpoint from `AWS_ENDPOINT_URL[_SCHEDULER]`. */
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+
+export const scheduler = new SchedulerClient({});

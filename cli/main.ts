@@ -1,3 +1,24 @@
+/**
+ * The `batchron` command line: one commander program; each command lives in its own
+ * module and exports a factory returning its `Command`, registered below.
+ */
+import { Command } from 'commander';
+import { localCommand } from '#cli/local';
+import { startCommand } from '#cli/start';
+import { registerCommands } from '#cli/commands/index';
+
+/** Builds the program with every command registered; exported for tests. */
+export function buildProgram(): Command {
+  return registerCommands(
+    new Command('batchron')
+      .description('Batchron: a serverless job scheduler for AWS, and its local stack')
+      .showHelpAfterError()
+      .addCommand(startCommand())
+      .addCommand(localCommand()),
+  );
+}
+
+/** Entry point used by bin/batchron.mjs. */
 export async function main(argv: string[]): Promise<void> {
-  console.log('batchron: not yet', argv.slice(2).join(' '));
+  await buildProgram().parseAsync(argv);
 }

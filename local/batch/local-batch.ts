@@ -98,6 +98,11 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   private readonly resources: BatchResources;
   private readonly snapshot: JsonSnapshot<BatchState>;
   private readonly logDir: string;
+
+  /** The folder holding every attempt's log as `<logStreamName>.log` (served as CloudWatch Logs). */
+  get logDirectory(): string {
+    return this.logDir;
+  }
   private readonly delay: number;
   private readonly grace: number;
   private readonly processes = new Map<string, { proc: RunningProcess; settled: Promise<void> }>();

@@ -14,17 +14,29 @@ const nameMessage = 'use 1-64 letters, digits, "-", "_" or "." (starting with a 
 
 export const NameSchema = z.string().regex(NAME, nameMessage);
 
+/** A whole number in [min, max]; the message names both bounds whichever one is crossed. */
+const intBetween = (min: number, max: number) =>
+  z
+    .number()
+    .int(`must be a whole number between ${min} and ${max}`)
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`);
+
+/** A number in [min, max]. */
+const numberBetween = (min: number, max: number) =>
+  z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
+
 export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
 export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
 
 export const BackoffSchema = z
   .object({
     /** Delay before the first retry. */
-    initialSeconds: z.number().int().min(0).max(86_400).default(30),
+    initialSeconds: intBetween(0, 86_400).default(30),
     /** Each further retry waits this much longer than the one before. */
-    multiplier: z.number().min(1).max(10).default(2),
+    multiplier: numberBetween(1, 10).default(2),
     /** No delay is longer than this. */
-    maxSeconds: z.number().int().min(1).max(86_400).default(900),
+    maxSeconds: intBetween(1, 86_400).default(900),
     /** `full`: uniform in [0, delay]; `equal`: delay/2 + uniform in [0, delay/2]; `none`. */
     jitter: z.enum(['full', 'equal', 'none']).default('full'),
   })
@@ -33,12 +45,16 @@ export const BackoffSchema = z
 export const RetryPolicySchema = z
   .object({
     /** Total attempts, the first included (1 = no retry). */
-    attempts: z.number().int().min(1).max(10).default(1),
+    attempts: intBetween(1, 10).default(1),
     backoff: BackoffSchema.default(BackoffSchema.parse({})),
     retryOn: z
       .object({
         /** Exit codes that are worth another attempt; `any` retries every non-zero exit. */
-        exitCodes: z.union([z.literal('any'), z.array(z.number().int().min(1).max(255)).min(1)]).default('any'),
+        exitCodes: z
+          .union([z.literal('any'), z.array(intBetween(1, 255)).min(1)], {
+            error: 'must be "any" or a non-empty list of exit codes between 1 and 255',
+          })
+          .default('any'),
         /**
          * Batch status reasons (glob, `*` at the end) that mean the host, not the code,
          * failed; these are retried whatever the exit code.
@@ -60,6 +76,36 @@ export const RetryPolicySchema = z
   .strict();
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
+/**
+ * A retry policy as written at `defaults.retry`, a schedule's `retry` or a task's `retry`:
+ * every field optional and none defaulted here, so a field left out inherits from the level
+ * above (task <- schedule <- defaults <- built-ins) instead of being reset to the built-in
+ * value by the parser. ./validate.ts merges the levels.
+ */
+export const RetryOverrideSchema = z
+  .object({
+    attempts: RetryPolicySchema.shape.attempts.unwrap().optional(),
+    backoff: z
+      .object({
+        initialSeconds: BackoffSchema.shape.initialSeconds.unwrap().optional(),
+        multiplier: BackoffSchema.shape.multiplier.unwrap().optional(),
+        maxSeconds: BackoffSchema.shape.maxSeconds.unwrap().optional(),
+        jitter: BackoffSchema.shape.jitter.unwrap().optional(),
+      })
+      .strict()
+      .optional(),
+    retryOn: z
+      .object({
+        exitCodes: RetryPolicySchema.shape.retryOn.unwrap().shape.exitCodes.unwrap().optional(),
+        statusReasons: z.array(z.string().min(1)).optional(),
+        timeouts: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type RetryOverride = z.infer<typeof RetryOverrideSchema>;
+
 export const TaskSchema = z
   .object({
     /**
@@ -74,11 +120,11 @@ export const TaskSchema = z
     environment: z.record(z.string(), z.string()).optional(),
     /** Batch `Ref::` parameters; values may use `${param.NAME}` for run parameters. */
     parameters: z.record(z.string(), z.string()).optional(),
-    vcpus: z.number().positive().max(192).optional(),
-    memory: z.number().int().min(128).max(1_048_576).optional(),
-    timeoutSeconds: z.number().int().min(60).optional(),
+    vcpus: z.number().positive('must be more than 0').max(192, 'must be at most 192').optional(),
+    memory: intBetween(128, 1_048_576).optional(),
+    timeoutSeconds: z.number().int('must be whole seconds').min(60, 'must be at least 60 seconds (Batch\'s minimum)').optional(),
     dependsOn: z.array(z.string()).optional(),
-    retry: RetryPolicySchema.partial().optional(),
+    retry: RetryOverrideSchema.optional(),
   })
   .strict();
 export type Task = z.infer<typeof TaskSchema>;
@@ -116,21 +162,25 @@ export const ScheduleSchema = z
     description: z.string().max(512).optional(),
     /** `cron(...)`, `rate(...)` or `at(...)`, as EventBridge Scheduler takes them. */
     expression: z.string().min(1),
-    /** IANA time zone the expression is evaluated in. */
-    timezone: z.string().default('UTC'),
+    /**
+     * IANA time zone the expression is evaluated in; absent = `defaults.timezone`, then UTC.
+     * Not defaulted here so that `defaults.timezone` can apply.
+     */
+    timezone: z.string().min(1).optional(),
     startDate: z.iso.datetime({ offset: true }).optional(),
     endDate: z.iso.datetime({ offset: true }).optional(),
     enabled: z.boolean().default(true),
     /** Let Scheduler fire up to this many minutes late to spread load (1-1440); absent = exact. */
-    flexibleWindowMinutes: z.number().int().min(1).max(1440).optional(),
-    overlap: OverlapPolicySchema.default('allow'),
+    flexibleWindowMinutes: intBetween(1, 1440).optional(),
+    /** Absent = `defaults.overlap`, then `allow`. */
+    overlap: OverlapPolicySchema.optional(),
     parameters: z.record(z.string(), ParameterSchema).optional(),
     /** A single task; shorthand for `tasks: { main: ... }`. */
     job: TaskSchema.optional(),
     tasks: z.record(z.string(), TaskSchema).optional(),
     /** Tasks that run only when the run fails. */
     onFailure: z.record(z.string(), TaskSchema).optional(),
-    retry: RetryPolicySchema.partial().optional(),
+    retry: RetryOverrideSchema.optional(),
     notify: NotifySchema.optional(),
     tags: z.record(z.string(), z.string()).optional(),
   })
@@ -145,9 +195,9 @@ export const JobDefinitionSchema = z
     command: z.array(z.string()).min(1),
     environment: z.record(z.string(), z.string()).optional(),
     parameters: z.record(z.string(), z.string()).optional(),
-    vcpus: z.number().positive().max(16).default(0.25),
-    memory: z.number().int().min(512).max(122_880).default(512),
-    timeoutSeconds: z.number().int().min(60).optional(),
+    vcpus: z.number().positive('must be more than 0').max(16, 'must be at most 16 (Fargate\'s largest task)').default(0.25),
+    memory: intBetween(512, 122_880).default(512),
+    timeoutSeconds: z.number().int('must be whole seconds').min(60, 'must be at least 60 seconds (Batch\'s minimum)').optional(),
   })
   .strict();
 export type JobDefinitionSpec = z.infer<typeof JobDefinitionSchema>;
@@ -155,7 +205,7 @@ export type JobDefinitionSpec = z.infer<typeof JobDefinitionSchema>;
 export const BatchronConfigSchema = z
   .object({
     /** Days a finished run is kept before DynamoDB's TTL removes it. */
-    retentionDays: z.number().int().min(1).max(3650).default(30),
+    retentionDays: intBetween(1, 3650).default(30),
     /** Name of the SSM SecureString parameter holding the Slack webhook URL. */
     slackWebhookParameter: z.string().optional(),
     sweep: z
@@ -174,9 +224,9 @@ export const BatchronConfigSchema = z
       .default({ expression: 'rate(5 minutes)', stuckAfterMinutes: { queued: 30, submitted: 120, running: 720 } }),
     defaults: z
       .object({
-        queue: z.string().optional(),
+        queue: z.string().min(1).optional(),
         timezone: z.string().optional(),
-        retry: RetryPolicySchema.partial().optional(),
+        retry: RetryOverrideSchema.optional(),
         overlap: OverlapPolicySchema.optional(),
       })
       .strict()

@@ -1,0 +1,115 @@
+/**
+ * The schedule commands: `schedules`, `pause`, `resume`, `backfill`.
+ */
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { action, clientFor, IsoInstant, parseFlag, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
+import { inZone, iso, json, status, table } from '#cli/format';
+
+interface Schedule {
+  name: string;
+  origin: 'declared' | 'api';
+  expression: string;
+  timezone: string;
+  enabled: boolean;
+  paused: boolean;
+  nextFireTimes: string[];
+  lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
+}
+
+/** `schedules [name]`. */
+export function schedulesCommand(): Command {
+  const cmd = new Command('schedules')
+    .description('list schedules with their next fire time, paused flag and last run (or show one)')
+    .argument('[name]', 'show only this schedule');
+  withApiOptions(cmd);
+  cmd.action(
+    action(async (name: string | undefined, opts: ApiOptions) => {
+      const api = clientFor(opts);
+      const schedules = name ? [await api.get<Schedule>(`/schedules/${seg(name)}`)] : (await api.get<{ schedules: Schedule[] }>('/schedules')).schedules;
+      if (opts.json) {
+        process.stdout.write(json(name ? schedules[0] : { schedules }));
+        return;
+      }
+      const rows = schedules.map((s) => [
+        s.name + (s.origin === 'api' ? pc.dim(' (api)') : ''),
+        `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
+        s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
+        s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
+        s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
+      ]);
+      process.stdout.write(`${table(['schedule', 'expression', 'state', 'next fire', 'last run'], rows, '(no schedules)')}\n`);
+    }),
+  );
+  return cmd;
+}
+
+function pauseLike(verb: 'pause' | 'resume'): Command {
+  const cmd = new Command(verb)
+    .description(verb === 'pause' ? 'pause a schedule, or every schedule matching --prefix/--tag' : 'resume a schedule, or every schedule matching --prefix/--tag')
+    .argument('[schedule]', 'schedule name')
+    .option('--prefix <prefix>', 'every schedule whose name starts with this')
+    .option('--tag <key=value>', 'every schedule with this tag');
+  withApiOptions(cmd);
+  cmd.action(
+    action(async (name: string | undefined, opts: ApiOptions & { prefix?: string; tag?: string }) => {
+      const api = clientFor(opts);
+      if (name !== undefined && (opts.prefix !== undefined || opts.tag !== undefined)) {
+        throw new UsageError(`give a schedule name or --prefix/--tag, not both`);
+      }
+      if (name !== undefined) {
+        const s = await api.post<Schedule>(`/schedules/${seg(name)}/${verb}`);
+        if (opts.json) process.stdout.write(json(s));
+        else process.stdout.write(`${s.name} ${s.paused ? pc.yellow('paused') : pc.green('resumed')}\n`);
+        return;
+      }
+      if (opts.prefix === undefined && opts.tag === undefined) throw new UsageError(`${verb} needs a schedule name, --prefix or --tag`);
+      let tag: { key: string; value: string } | undefined;
+      if (opts.tag !== undefined) {
+        const eq = opts.tag.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--tag "${opts.tag}" must be KEY=VALUE`);
+        tag = { key: opts.tag.slice(0, eq), value: opts.tag.slice(eq + 1) };
+      }
+      const out = await api.post<{ schedules: string[] }>(`/schedules/${verb}`, {
+        body: { ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(tag ? { tag } : {}) },
+      });
+      if (opts.json) process.stdout.write(json(out));
+      else if (out.schedules.length === 0) process.stderr.write('no schedule matched\n');
+      else process.stdout.write(`${verb === 'pause' ? 'paused' : 'resumed'}: ${out.schedules.join(', ')}\n`);
+    }),
+  );
+  return cmd;
+}
+
+/** `pause <schedule>` / `pause --prefix P`. */
+export const pauseCommand = () => pauseLike('pause');
+/** `resume <schedule>` / `resume --prefix P`. */
+export const resumeCommand = () => pauseLike('resume');
+
+/** `backfill <schedule> --from --to`. */
+export function backfillCommand(): Command {
+  const cmd = new Command('backfill')
+    .description('start one run per scheduled time in [from, to) (at most 500); times that already ran are not run again')
+    .argument('<schedule>', 'schedule name')
+    .requiredOption('--from <instant>', 'ISO-8601 start (inclusive)')
+    .requiredOption('--to <instant>', 'ISO-8601 end (exclusive, not in the future)');
+  withApiOptions(cmd);
+  cmd.action(
+    action(async (name: string, opts: ApiOptions & { from: string; to: string }) => {
+      const from = parseFlag('--from', IsoInstant, opts.from);
+      const to = parseFlag('--to', IsoInstant, opts.to);
+      const out = await clientFor(opts).post<{ count: number; created: number; runs: { runId: string; scheduledTime: string; status: string; created: boolean }[] }>(
+        `/schedules/${seg(name)}/backfill`,
+        { body: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } },
+      );
+      if (opts.json) {
+        process.stdout.write(json(out));
+        return;
+      }
+      const rows = out.runs.map((r) => [r.runId, iso(r.scheduledTime), status(r.status), r.created ? 'started' : pc.dim('existed')]);
+      process.stdout.write(`${table(['run', 'scheduled', 'status', ''], rows, 'no scheduled time in that range')}\n`);
+      process.stderr.write(`${out.created} started, ${out.count - out.created} already existed\n`);
+    }),
+  );
+  return cmd;
+}

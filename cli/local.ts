@@ -1,0 +1,158 @@
+/**
+ * `batchron local`: runs the local AWS stack alone (Batch, EventBridge Scheduler,
+ * DynamoDB, Lambda, the event bus) on one port, prints how to point the AWS CLI and SDKs
+ * at it, shows what happens (fires, job status changes, failed invocations) and stops
+ * cleanly on Ctrl-C: running jobs get SIGTERM, then SIGKILL after the grace period, and
+ * end FAILED with a reason saying so. A second Ctrl-C stops at once.
+ */
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { DEFAULT_PORT } from '#local/contracts';
+import { startLocalStack, type LocalStack } from '#local/stack';
+import { DynamoDBLocalError } from '#local/dynamodb';
+
+interface LocalOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  projectDir: string;
+  grace: number;
+  dynamodbEndpoint?: string;
+  quiet?: boolean;
+}
+
+/** Registers `local`. */
+export function localCommand(): Command {
+  return new Command('local')
+    .description('run the local AWS stack (Batch, Scheduler, DynamoDB, Lambda, EventBridge) on one endpoint')
+    .addOption(new Option('-p, --port <port>', 'port of the AWS endpoint (0 picks a free one)').default(DEFAULT_PORT).argParser(port))
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--data-dir <dir>', 'where state, job logs and DynamoDB data are kept').default('.batchron'))
+    .addOption(new Option('--project-dir <dir>', 'working directory of job processes').default('.'))
+    .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .option('--dynamodb-endpoint <url>', 'use this running DynamoDB Local instead of starting one')
+    .option('-q, --quiet', 'print only the endpoint and environment, not the live activity')
+    .action(async (opts: LocalOptions) => {
+      process.exitCode = await runLocal(opts);
+    });
+}
+
+async function runLocal(opts: LocalOptions): Promise<number> {
+  const dataDir = resolve(opts.dataDir);
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      port: opts.port,
+      host: opts.host,
+      dataDir,
+      projectDir: resolve(opts.projectDir),
+      killGraceMs: opts.grace,
+      dynamodb: opts.dynamodbEndpoint ? { endpoint: opts.dynamodbEndpoint } : 'spawn',
+      log: (line) => console.warn(pc.yellow(line)),
+      ...(opts.quiet
+        ? {}
+        : {
+            onFire: (f) =>
+              line(
+                `${f.ok ? pc.green('fired') : pc.red('fire failed')} ${f.group}/${f.name} @ ${f.scheduledTime.toISOString()} -> ${f.targetArn}` +
+                  `${f.attempt > 1 ? ` (attempt ${f.attempt})` : ''}${f.error ? `: ${f.error}` : ''}`,
+              ),
+          }),
+    });
+  } catch (error) {
+    console.error(pc.red(`batchron local: ${startFailure(error, opts)}`));
+    return 1;
+  }
+
+  printBanner(stack, dataDir, opts.grace);
+  if (!opts.quiet) watch(stack);
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(pc.red(`\n${signal} again: stopping now, without waiting for jobs.`));
+        // Exit handlers kill the DynamoDB Local process group; the watchdog covers the rest.
+        process.exit(130);
+      }
+      stopping = true;
+      console.error(pc.dim(`\n${signal}: stopping (jobs get SIGTERM, SIGKILL after ${opts.grace} ms; ${signal} again forces)...`));
+      stack
+        .stop({ graceMs: opts.grace })
+        .then(
+          () => console.error(pc.dim('Stopped; state kept in ') + dataDir),
+          (error: unknown) => console.error(pc.red(`batchron local: stop failed: ${error instanceof Error ? error.message : String(error)}`)),
+        )
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          done();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+}
+
+function printBanner(stack: LocalStack, dataDir: string, graceMs: number): void {
+  const env = stack.env();
+  const out = [
+    `${pc.bold('Batchron local stack')} is up at ${pc.cyan(stack.url)}`,
+    `  Batch, EventBridge Scheduler, DynamoDB, Lambda and EventBridge on one endpoint; data in ${dataDir}`,
+    '',
+    'Point the AWS CLI and SDKs at it:',
+    ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
+    '',
+    `Control API: ${stack.url}/_batchron/health  (clock, faults, job kill)`,
+  ];
+  if (stack.missedFires.length > 0) {
+    out.push('', pc.yellow(`${stack.missedFires.length} schedule fire(s) fell due while the stack was stopped (not run):`));
+    for (const m of stack.missedFires.slice(0, 20)) out.push(`  ${m.group}/${m.name} @ ${m.scheduledTime.toISOString()}`);
+    if (stack.missedFires.length > 20) out.push(`  ... and ${stack.missedFires.length - 20} more`);
+  }
+  out.push('', pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms.`));
+  console.log(out.join('\n'));
+}
+
+/** Live activity: job status changes, failed Lambda attempts and bus faults. */
+function watch(stack: LocalStack): void {
+  stack.bus.onEvent((a) => {
+    if (a.kind === 'published' && a.event.source === 'aws.batch') {
+      const d = a.event.detail as { jobName?: string; jobId?: string; status?: string; statusReason?: string };
+      const colour = d.status === 'FAILED' ? pc.red : d.status === 'SUCCEEDED' ? pc.green : pc.blue;
+      line(`job ${d.jobName} (${d.jobId}) ${colour(d.status ?? '?')}${d.statusReason ? `: ${d.statusReason}` : ''}`);
+    } else if (a.kind === 'dropped' || a.kind === 'failed') {
+      line(pc.yellow(`event ${a.kind} for rule ${a.rule} target ${a.targetId}${a.kind === 'failed' ? `: ${a.error}` : ''}`));
+    }
+  });
+  stack.lambda.onInvoke((r) => {
+    if (!r.ok) line(pc.red(`lambda ${r.name} attempt ${r.attempt} failed: ${r.error}${r.willRetry ? ' (will retry)' : ''}`));
+  });
+  stack.lambda.onDiscard((d) => line(pc.red(`lambda ${d.name} gave up on event ${d.requestId}: ${d.reason}`)));
+}
+
+function line(text: string): void {
+  console.log(`${pc.dim(new Date().toISOString().slice(11, 19))} ${text}`);
+}
+
+function startFailure(error: unknown, opts: LocalOptions): string {
+  if (error instanceof DynamoDBLocalError) return error.message;
+  if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    return `port ${opts.port} on ${opts.host} is already in use (another batchron local or LocalStack?); pass --port <n>`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of milliseconds');
+  return n;
+}

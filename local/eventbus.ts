@@ -1,0 +1,487 @@
+/**
+ * The local default event bus: rules with EventBridge event patterns, Lambda targets
+ * invoked asynchronously (so Lambda's own retry rules apply), and the delivery faults a
+ * real bus can show, injected from `faults.events`:
+ *
+ *   publish ─▶ match rules ─▶ per target: drop? ─▶ duplicate? ─▶ delay (Clock)? ─▶ reorder? ─▶ Lambda invokeAsync
+ *
+ * Reordering holds a delivery back until the next delivery for the same rule target has
+ * gone out (or a hold time passes, or `idle()` flushes it), so that target sees the two
+ * out of order. Every injected fault is counted in `faults.counters` (`event:dropped`,
+ * `event:duplicated`, `event:delayed`, `event:reordered`) and reported to `onEvent`.
+ *
+ * It also answers a subset of the EventBridge API (PutEvents, PutRule, PutTargets,
+ * DeleteRule, RemoveTargets, ListRules, ListTargetsByRule, TestEventPattern) so scripts
+ * and the AWS CLI can publish events and declare rules.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, Timer } from './clock.ts';
+import {
+  AwsError,
+  DEFAULT_REGION,
+  LOCAL_ACCOUNT,
+  type AwsRequest,
+  type AwsResponse,
+  type EventBridgeEvent,
+  type EventSink,
+  type LambdaInvoker,
+  type LocalService,
+} from './contracts.ts';
+import { compilePattern, EventPatternError, type EventMatcher } from './event-pattern.ts';
+import type { Faults } from './faults.ts';
+import { jsonBody } from './endpoint.ts';
+
+/** A rule target; only Lambda function ARNs can be delivered to locally. */
+export interface RuleTarget {
+  id: string;
+  arn: string;
+  /** Constant input sent instead of the event: JSON text (as the API takes it) or a value. */
+  input?: unknown;
+  /** JSONPath (`$`, `$.detail`, `$.detail.status`) selecting part of the event as input. */
+  inputPath?: string;
+}
+
+export interface RuleDefinition {
+  name: string;
+  /** The event pattern, as an object or JSON text. */
+  pattern: unknown;
+  targets: RuleTarget[];
+  /** Default true. */
+  enabled?: boolean;
+  description?: string;
+}
+
+/** What the bus did, for live output and tests. */
+export type BusActivity =
+  | { kind: 'published'; event: EventBridgeEvent; rules: string[] }
+  | {
+      kind: 'delivered';
+      event: EventBridgeEvent;
+      rule: string;
+      targetId: string;
+      arn: string;
+      payload: unknown;
+      /** Set when this delivery was shaped by an injected fault. */
+      fault?: 'duplicated' | 'delayed' | 'reordered';
+    }
+  | { kind: 'dropped'; event: EventBridgeEvent; rule: string; targetId: string; arn: string }
+  | { kind: 'failed'; event: EventBridgeEvent; rule: string; targetId: string; arn: string; error: string };
+
+export interface LocalEventBusOptions {
+  clock: Clock;
+  faults: Faults;
+  lambda: LambdaInvoker;
+  region?: string;
+  account?: string;
+  /** Longest a reordered delivery is held waiting for a successor, in clock ms (default 5,000). */
+  reorderHoldMs?: number;
+}
+
+interface Rule {
+  name: string;
+  arn: string;
+  pattern: unknown;
+  matcher: EventMatcher;
+  targets: RuleTarget[];
+  enabled: boolean;
+  description?: string;
+}
+
+interface Delivery {
+  event: EventBridgeEvent;
+  rule: Rule;
+  target: RuleTarget;
+  fault?: 'duplicated' | 'delayed' | 'reordered';
+}
+
+const DEFAULT_DELAY: [number, number] = [100, 1_000];
+
+export class LocalEventBus implements EventSink, LocalService {
+  readonly signingName = 'events';
+  private readonly rulesByName = new Map<string, Rule>();
+  private readonly listeners = new Set<(a: BusActivity) => void>();
+  private readonly delayed = new Set<Timer>();
+  private readonly held = new Map<string, { delivery: Delivery; timer: Timer }>();
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly region: string;
+  private readonly account: string;
+
+  constructor(private readonly opts: LocalEventBusOptions) {
+    this.region = opts.region ?? DEFAULT_REGION;
+    this.account = opts.account ?? LOCAL_ACCOUNT;
+  }
+
+  /**
+   * Creates or replaces a rule.
+   * @throws EventPatternError when the pattern is invalid
+   */
+  putRule(def: RuleDefinition): string {
+    const arn = `arn:aws:events:${this.region}:${this.account}:rule/${def.name}`;
+    this.rulesByName.set(def.name, {
+      name: def.name,
+      arn,
+      pattern: def.pattern,
+      matcher: compilePattern(def.pattern),
+      targets: def.targets.map((t) => ({ ...t })),
+      enabled: def.enabled ?? true,
+      ...(def.description === undefined ? {} : { description: def.description }),
+    });
+    return arn;
+  }
+
+  /** Deletes a rule; false when there was none. */
+  removeRule(name: string): boolean {
+    return this.rulesByName.delete(name);
+  }
+
+  /** The rules, as declared. */
+  rules(): RuleDefinition[] {
+    return [...this.rulesByName.values()].map((r) => ({
+      name: r.name,
+      pattern: r.pattern,
+      targets: r.targets.map((t) => ({ ...t })),
+      enabled: r.enabled,
+      ...(r.description === undefined ? {} : { description: r.description }),
+    }));
+  }
+
+  /** Observes bus activity; returns an unsubscribe function. */
+  onEvent(cb: (activity: BusActivity) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /** Matches the event against every enabled rule and delivers it to their targets. */
+  publish(event: EventBridgeEvent): void {
+    const matched = [...this.rulesByName.values()].filter((r) => r.enabled && r.matcher(event));
+    this.emit({ kind: 'published', event, rules: matched.map((r) => r.name) });
+    for (const rule of matched) {
+      for (const target of rule.targets) this.route({ event, rule, target });
+    }
+  }
+
+  /**
+   * Resolves when no delivery is delayed, held or being handed to Lambda. Held (reordered)
+   * deliveries are released at once: nothing else is coming to overtake them.
+   */
+  idle(): Promise<void> {
+    for (const key of [...this.held.keys()]) this.releaseHeld(key);
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Drops every delayed and held delivery. */
+  stop(): void {
+    for (const t of this.delayed) t.cancel();
+    this.delayed.clear();
+    for (const { timer } of this.held.values()) timer.cancel();
+    this.held.clear();
+    this.checkIdle();
+  }
+
+  private route(delivery: Delivery): void {
+    const { faults, clock } = this.opts;
+    const f = faults.events;
+    if (faults.chance(f.dropRate)) {
+      faults.count('event:dropped');
+      this.emit({ kind: 'dropped', ...this.where(delivery) });
+      return;
+    }
+    const copies: Delivery[] = [delivery];
+    if (faults.chance(f.duplicateRate)) {
+      faults.count('event:duplicated');
+      copies.push({ ...delivery, fault: 'duplicated' });
+    }
+    for (const copy of copies) {
+      if (faults.chance(f.delayRate)) {
+        faults.count('event:delayed');
+        const [min, max] = f.delayMs ?? DEFAULT_DELAY;
+        const ms = min + Math.floor(faults.random() * Math.max(0, max - min + 1));
+        const timer = clock.after(ms, () => {
+          this.delayed.delete(timer);
+          this.sendInOrder({ ...copy, fault: copy.fault ?? 'delayed' });
+          this.checkIdle();
+        });
+        this.delayed.add(timer);
+      } else {
+        this.sendInOrder(copy);
+      }
+    }
+  }
+
+  /** Applies the reorder fault: hold this one, or let it overtake the one already held. */
+  private sendInOrder(delivery: Delivery): void {
+    const key = `${delivery.rule.name}\u0000${delivery.target.id}`;
+    if (this.held.has(key)) {
+      this.send(delivery);
+      this.releaseHeld(key);
+      return;
+    }
+    const { faults, clock } = this.opts;
+    if (faults.chance(faults.events.reorderRate)) {
+      faults.count('event:reordered');
+      const timer = clock.after(this.opts.reorderHoldMs ?? 5_000, () => this.releaseHeld(key));
+      this.held.set(key, { delivery: { ...delivery, fault: 'reordered' }, timer });
+      return;
+    }
+    this.send(delivery);
+  }
+
+  private releaseHeld(key: string): void {
+    const h = this.held.get(key);
+    if (!h) return;
+    this.held.delete(key);
+    h.timer.cancel();
+    this.send(h.delivery);
+    this.checkIdle();
+  }
+
+  private send(delivery: Delivery): void {
+    const { target } = delivery;
+    let payload: unknown;
+    try {
+      payload = this.inputFor(delivery);
+    } catch (error) {
+      this.fail(delivery, error);
+      return;
+    }
+    if (!/^arn:aws[a-z-]*:lambda:/.test(target.arn)) {
+      this.fail(delivery, new Error(`target ${target.arn} is not a Lambda function; the local bus delivers only to Lambda`));
+      return;
+    }
+    // Every invokeAsync must be numbered: `idle()` waits for the hand-over, which is where faults and throttles show.
+    this.inflight += 1;
+    let accepted: Promise<void>;
+    try {
+      accepted = this.opts.lambda.invokeAsync(target.arn, payload);
+    } catch (error) {
+      accepted = Promise.reject(error);
+    }
+    accepted
+      .then(
+        () => this.emit({ kind: 'delivered', ...this.where(delivery), payload, ...(delivery.fault ? { fault: delivery.fault } : {}) }),
+        (error: unknown) => this.fail(delivery, error),
+      )
+      .finally(() => {
+        this.inflight -= 1;
+        this.checkIdle();
+      });
+  }
+
+  private fail(delivery: Delivery, error: unknown): void {
+    this.opts.faults.count('event:failed');
+    this.emit({ kind: 'failed', ...this.where(delivery), error: error instanceof Error ? error.message : String(error) });
+  }
+
+  private inputFor({ event, target }: Delivery): unknown {
+    if (target.input !== undefined) {
+      return typeof target.input === 'string' ? JSON.parse(target.input) : target.input;
+    }
+    if (target.inputPath) return selectPath(event, target.inputPath);
+    return event;
+  }
+
+  private where(d: Delivery) {
+    return { event: d.event, rule: d.rule.name, targetId: d.target.id, arn: d.target.arn };
+  }
+
+  private emit(activity: BusActivity): void {
+    for (const cb of this.listeners) {
+      try {
+        cb(activity);
+      } catch {
+        // A listener's bug must not change what the bus delivers.
+      }
+    }
+  }
+
+  /** True when nothing is queued, held or running right now. */
+  isIdle(): boolean {
+    return this.delayed.size === 0 && this.held.size === 0 && this.inflight === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle() || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- EventBridge API (awsJson1_1, X-Amz-Target: AWSEvents.<Operation>) ----
+
+  async handle(req: AwsRequest): Promise<AwsResponse> {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith('AWSEvents.') ? target.slice('AWSEvents.'.length) : '';
+    this.opts.faults.check('events', operation);
+    const body = jsonBody<Record<string, unknown>>(req);
+    const result = this.operation(operation, body);
+    return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: result };
+  }
+
+  private operation(op: string, body: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'PutEvents':
+        return this.putEvents(body);
+      case 'PutRule': {
+        const name = requireString(body, 'Name');
+        const pattern = requireString(body, 'EventPattern');
+        const existing = this.rulesByName.get(name);
+        const arn = this.withPattern(() =>
+          this.putRule({
+            name,
+            pattern,
+            targets: existing?.targets ?? [],
+            enabled: body.State !== 'DISABLED',
+            ...(typeof body.Description === 'string' ? { description: body.Description } : {}),
+          }),
+        );
+        return { RuleArn: arn };
+      }
+      case 'PutTargets': {
+        const rule = this.requireRule(requireString(body, 'Rule'));
+        const targets = Array.isArray(body.Targets) ? (body.Targets as Record<string, unknown>[]) : [];
+        for (const t of targets) {
+          const next: RuleTarget = { id: String(t.Id), arn: String(t.Arn) };
+          if (typeof t.Input === 'string') next.input = t.Input;
+          if (typeof t.InputPath === 'string') next.inputPath = t.InputPath;
+          rule.targets = [...rule.targets.filter((x) => x.id !== next.id), next];
+        }
+        return { FailedEntryCount: 0, FailedEntries: [] };
+      }
+      case 'RemoveTargets': {
+        const rule = this.requireRule(requireString(body, 'Rule'));
+        const ids = Array.isArray(body.Ids) ? body.Ids.map(String) : [];
+        rule.targets = rule.targets.filter((t) => !ids.includes(t.id));
+        return { FailedEntryCount: 0, FailedEntries: [] };
+      }
+      case 'DeleteRule': {
+        const rule = this.rulesByName.get(requireString(body, 'Name'));
+        if (rule && rule.targets.length > 0) {
+          throw new AwsError('ValidationException', 'Rule can\'t be deleted since it has targets.', 400);
+        }
+        if (rule) this.removeRule(rule.name);
+        return {};
+      }
+      case 'ListRules':
+        return {
+          Rules: [...this.rulesByName.values()]
+            .filter((r) => typeof body.NamePrefix !== 'string' || r.name.startsWith(body.NamePrefix))
+            .map((r) => ({
+              Name: r.name,
+              Arn: r.arn,
+              EventPattern: typeof r.pattern === 'string' ? r.pattern : JSON.stringify(r.pattern),
+              State: r.enabled ? 'ENABLED' : 'DISABLED',
+              EventBusName: 'default',
+              ...(r.description === undefined ? {} : { Description: r.description }),
+            })),
+        };
+      case 'ListTargetsByRule': {
+        const rule = this.requireRule(requireString(body, 'Rule'));
+        return {
+          Targets: rule.targets.map((t) => ({
+            Id: t.id,
+            Arn: t.arn,
+            ...(t.input === undefined ? {} : { Input: typeof t.input === 'string' ? t.input : JSON.stringify(t.input) }),
+            ...(t.inputPath === undefined ? {} : { InputPath: t.inputPath }),
+          })),
+        };
+      }
+      case 'TestEventPattern': {
+        const matcher = this.withPattern(() => compilePattern(requireString(body, 'EventPattern')));
+        let event: unknown;
+        try {
+          event = JSON.parse(requireString(body, 'Event'));
+        } catch (error) {
+          if (error instanceof AwsError) throw error;
+          throw new AwsError('InvalidEventPatternException', 'Event is not valid JSON.', 400);
+        }
+        return { Result: matcher(event) };
+      }
+      default:
+        throw new AwsError('UnknownOperationException', `The local event bus does not support '${op || 'unknown'}'.`, 400);
+    }
+  }
+
+  private putEvents(body: Record<string, unknown>): unknown {
+    const entries = Array.isArray(body.Entries) ? (body.Entries as Record<string, unknown>[]) : [];
+    if (entries.length === 0 || entries.length > 10) {
+      throw new AwsError('ValidationException', '1 validation error detected: Value at \'entries\' failed to satisfy constraint: Member must have length between 1 and 10', 400);
+    }
+    const results: Record<string, unknown>[] = [];
+    let failed = 0;
+    for (const e of entries) {
+      let detail: unknown;
+      try {
+        detail = JSON.parse(String(e.Detail ?? ''));
+      } catch {
+        detail = undefined;
+      }
+      if (typeof e.Source !== 'string' || typeof e.DetailType !== 'string' || !isPlainObject(detail)) {
+        failed += 1;
+        results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and a JSON object Detail are required.' });
+        continue;
+      }
+      const id = randomUUID();
+      const time = typeof e.Time === 'number' ? new Date(e.Time * 1000) : typeof e.Time === 'string' ? new Date(e.Time) : new Date(this.opts.clock.now());
+      this.publish({
+        version: '0',
+        id,
+        'detail-type': e.DetailType,
+        source: e.Source,
+        account: this.account,
+        time: eventTime(time),
+        region: this.region,
+        resources: Array.isArray(e.Resources) ? e.Resources.map(String) : [],
+        detail,
+      });
+      results.push({ EventId: id });
+    }
+    return { FailedEntryCount: failed, Entries: results };
+  }
+
+  private requireRule(name: string): Rule {
+    const rule = this.rulesByName.get(name);
+    if (!rule) throw new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus default.`, 400);
+    return rule;
+  }
+
+  private withPattern<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof EventPatternError) throw new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${error.message}`, 400);
+      throw error;
+    }
+  }
+}
+
+/** EventBridge's `time`: ISO 8601 to the second, as AWS writes it. */
+export function eventTime(date: Date | number): string {
+  return new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Resolves the simple JSONPath forms EventBridge's InputPath takes: `$` and `$.a.b[0].c`. */
+export function selectPath(value: unknown, path: string): unknown {
+  if (path === '$') return value;
+  if (!path.startsWith('$.') && !path.startsWith('$[')) throw new Error(`unsupported InputPath '${path}'`);
+  const parts = [...path.slice(1).matchAll(/\.([^.[\]]+)|\[(\d+)\]|\['([^']+)'\]/g)].map((m) => m[1] ?? m[3] ?? Number(m[2]));
+  let current: unknown = value;
+  for (const part of parts) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[part];
+  }
+  return current;
+}
+
+function requireString(body: Record<string, unknown>, field: string): string {
+  const v = body[field];
+  if (typeof v !== 'string' || v.length === 0) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value null at '${field.charAt(0).toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`, 400);
+  }
+  return v;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

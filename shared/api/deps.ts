@@ -1,0 +1,77 @@
+/**
+ * What the API's domain functions take as collaborators. functions/api.ts builds the real
+ * ones once per cold start; a test can pass others (a fixed clock, a second table).
+ */
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { BatchClient } from '@aws-sdk/client-batch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { FireInput } from '../config/definition.ts';
+import { ENV } from '../config/definition.ts';
+import { EnvironmentError } from '../errors.ts';
+import type { StoreDeps } from '../store/runs.ts';
+import type { RunItem } from '../store/schema.ts';
+
+/** The environment the API reads (once, at cold start). */
+export interface ApiEnv {
+  table: string;
+  deployment: string;
+  scheduleGroup: string;
+  /** `fire`'s ARN: the target of every schedule, and so what marks a Batchron schedule in the group. */
+  fireTargetArn: string;
+  schedulerRoleArn: string;
+  defaultQueue: string;
+  /** Log group of the Batch jobs (`/aws/batch/job` unless the job definitions say otherwise). */
+  jobLogGroup: string;
+}
+
+type Source = Record<string, string | undefined>;
+
+function required(source: Source, name: string): string {
+  const value = source[name]?.trim();
+  if (!value) throw new EnvironmentError(name, 'is required and not set');
+  return value;
+}
+
+/** Reads the API's environment; throws EnvironmentError naming the first missing variable. */
+export function readApiEnv(source: Source = process.env): ApiEnv {
+  const deployment = required(source, ENV.deployment);
+  return {
+    table: required(source, ENV.table),
+    deployment,
+    scheduleGroup: required(source, ENV.scheduleGroup),
+    fireTargetArn: required(source, ENV.fireTargetArn),
+    schedulerRoleArn: required(source, ENV.schedulerRoleArn),
+    defaultQueue: source[ENV.defaultQueue]?.trim() || deployment,
+    jobLogGroup: source[ENV.jobLogGroup]?.trim() || '/aws/batch/job',
+  };
+}
+
+/** The outcome of asking the engine to start a run. */
+export interface StartedRun {
+  run: RunItem;
+  /** False when a run with the same id already existed (a repeated request or fire). */
+  created: boolean;
+}
+
+/** The engine operations the API drives; functions/api.ts adapts the engine's own signatures. */
+export interface EngineOps {
+  /**
+   * Starts a run as `fire` would (same ids, same overlap policy). `idempotencyKey` set: the
+   * run id derives from it (ad hoc runs); absent: from schedule + scheduled time.
+   */
+  startRun(input: FireInput, options: { idempotencyKey?: string }): Promise<StartedRun>;
+  /** Cancels a run that is not finished: terminates its jobs, marks it CANCELLED. */
+  cancelRun(runId: string, reason: string): Promise<RunItem>;
+}
+
+/** Everything the API's domain functions use. */
+export interface ApiDeps {
+  env: ApiEnv;
+  store: StoreDeps;
+  scheduler: SchedulerClient;
+  batch: BatchClient;
+  logs: CloudWatchLogsClient;
+  engine: EngineOps;
+  /** Epoch milliseconds; the local stack's clock when running locally. */
+  now: () => number;
+}

@@ -1,0 +1,8 @@
+/**
+ * The CloudWatch Logs client, built once per cold start; endpoint from
+ * `AWS_ENDPOINT_URL[_CLOUDWATCH_LOGS]`, so locally it reads the job log files through
+ * local/logs.ts with the same calls it makes on AWS.
+ */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+
+export const logs = new CloudWatchLogsClient({});

@@ -1,0 +1,234 @@
+/**
+ * The API's routes in one table: method, path, the zod schemas of each input part, and
+ * the domain call. functions/api.ts turns the table into middy routes; docs/api.md and
+ * serverless.yml's `httpApi` events list the same routes (a test checks they agree).
+ */
+import { z } from 'zod';
+import { NameSchema } from '../config/schema.ts';
+import { RunStatusSchema } from '../store/schema.ts';
+import { backfill } from './backfill.ts';
+import type { ApiDeps } from './deps.ts';
+import type { ApiResult, RequestSchemas } from './http.ts';
+import { cancelRun, IDEMPOTENCY_KEY_MAX, LIST_LIMIT, listRuns, readRunLogs, showRun, triggerRun } from './runs.ts';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  setManyPaused,
+  setSchedulePaused,
+  updateSchedule,
+} from './schedules.ts';
+
+/** The validated inputs a route's `run` receives. */
+export interface RouteInput<P, Q, B, H> {
+  path: P;
+  query: Q;
+  body: B;
+  headers: H;
+}
+
+/** One route of the API. */
+export interface ApiRoute<P = any, Q = any, B = any, H = any> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  /** One line for docs and `--help`. */
+  summary: string;
+  schemas: RequestSchemas<P, Q, B, H>;
+  run: (input: RouteInput<P, Q, B, H>, deps: ApiDeps) => Promise<ApiResult>;
+}
+
+// `route` keeps each entry's input types tied to its schemas while the table holds them all.
+function route<P, Q, B, H>(r: ApiRoute<P, Q, B, H>): ApiRoute<P, Q, B, H> {
+  return r;
+}
+
+// Not strict: behind a catch-all `/{proxy+}` route the router's parameters sit beside API Gateway's `proxy`.
+const ScheduleName = z.object({ name: z.string().min(1).max(64) });
+const RunId = z.object({ id: z.string().min(1).max(256) });
+const NoQuery = z.object({}).strict();
+
+/** A whole number in a query string (`?limit=20`), refused with the range when it is not. */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be between ${min} and ${max}` }).max(max, { error: `must be between ${min} and ${max}` }));
+
+const TriggerBody = z
+  .object({
+    /** Values are strings, as Batch parameters and environment variables are. */
+    parameters: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .optional();
+
+const IdempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(IDEMPOTENCY_KEY_MAX, { error: `must be at most ${IDEMPOTENCY_KEY_MAX} characters` })
+    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
+    .optional(),
+});
+
+// The plain-words map of shared/api/http.ts says what a date-time must look like.
+const Instant = z.iso.datetime({ offset: true });
+
+const BackfillBody = z.object({ from: Instant, to: Instant }).strict();
+
+const SelectorBody = z
+  .object({
+    prefix: z.string().max(64).optional(),
+    tag: z.object({ key: z.string().min(1), value: z.string() }).strict().optional(),
+  })
+  .strict()
+  .refine((b) => b.prefix !== undefined || b.tag !== undefined, {
+    error: 'needs "prefix" or "tag" (use "prefix": "" to select every schedule)',
+  });
+
+const CreateScheduleBody = z.looseObject({ name: NameSchema });
+const ScheduleBody = z.record(z.string(), z.unknown());
+
+/** Every route of the API. */
+export const apiRoutes: ApiRoute[] = [
+  route({
+    method: 'GET',
+    path: '/schedules',
+    summary: 'List schedules (declared and dynamic) with next fire times, paused flag and last run',
+    schemas: { query: NoQuery },
+    run: async (_input, deps) => ({ status: 200, body: await listSchedules(deps) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules',
+    summary: 'Create a dynamic schedule (body: a schedule as in serverless.yml, plus "name")',
+    schemas: { body: CreateScheduleBody },
+    run: async ({ body }, deps) => {
+      const { name, ...spec } = body;
+      return { status: 201, body: await createSchedule(deps, name, spec) };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules/pause',
+    summary: 'Pause every schedule matching { prefix?, tag? } (a maintenance window)',
+    schemas: { body: SelectorBody },
+    run: async ({ body }, deps) => ({ status: 200, body: await setManyPaused(deps, body, true) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules/resume',
+    summary: 'Resume every schedule matching { prefix?, tag? }',
+    schemas: { body: SelectorBody },
+    run: async ({ body }, deps) => ({ status: 200, body: await setManyPaused(deps, body, false) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/schedules/{name}',
+    summary: 'Show one schedule',
+    schemas: { path: ScheduleName, query: NoQuery },
+    run: async ({ path }, deps) => ({ status: 200, body: await getSchedule(deps, path.name) }),
+  }),
+  route({
+    method: 'PUT',
+    path: '/schedules/{name}',
+    summary: 'Replace a dynamic schedule (409 for a declared one)',
+    schemas: { path: ScheduleName, body: ScheduleBody },
+    run: async ({ path, body }, deps) => ({ status: 200, body: await updateSchedule(deps, path.name, body) }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/schedules/{name}',
+    summary: 'Delete a dynamic schedule (409 for a declared one); its runs stay',
+    schemas: { path: ScheduleName },
+    run: async ({ path }, deps) => ({ status: 200, body: await deleteSchedule(deps, path.name) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules/{name}/pause',
+    summary: 'Pause a schedule (kept across deploys)',
+    schemas: { path: ScheduleName },
+    run: async ({ path }, deps) => ({ status: 200, body: await setSchedulePaused(deps, path.name, true) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules/{name}/resume',
+    summary: 'Resume a schedule',
+    schemas: { path: ScheduleName },
+    run: async ({ path }, deps) => ({ status: 200, body: await setSchedulePaused(deps, path.name, false) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules/{name}/runs',
+    summary: 'Start a run now with parameters; Idempotency-Key header makes retries safe',
+    schemas: { path: ScheduleName, body: TriggerBody, headers: IdempotencyHeaders },
+    run: async ({ path, body, headers }, deps) => {
+      const key = headers['idempotency-key'];
+      const { run, created } = await triggerRun(deps, {
+        schedule: path.name,
+        parameters: body?.parameters ?? {},
+        ...(key !== undefined ? { idempotencyKey: key } : {}),
+      });
+      return { status: created ? 201 : 200, body: run, headers: { location: `/runs/${encodeURIComponent(run.runId)}` } };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/schedules/{name}/backfill',
+    summary: 'Start one run per scheduled time in [from, to) (at most 500)',
+    schemas: { path: ScheduleName, body: BackfillBody },
+    run: async ({ path, body }, deps) => {
+      const result = await backfill(deps, { schedule: path.name, from: new Date(body.from), to: new Date(body.to) });
+      return { status: result.created > 0 ? 201 : 200, body: result };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/runs',
+    summary: 'List runs, newest first: ?schedule=&status=&limit=&cursor=',
+    schemas: {
+      query: z
+        .object({
+          schedule: z.string().min(1).max(64).optional(),
+          status: RunStatusSchema.optional(),
+          limit: queryInt(1, LIST_LIMIT.max).optional(),
+          cursor: z.string().optional(),
+        })
+        .strict(),
+    },
+    run: async ({ query }, deps) => ({ status: 200, body: await listRuns(deps, query) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/runs/{id}',
+    summary: 'Show a run: tasks, attempts, job ids, exit codes, status reasons, log locations',
+    schemas: { path: RunId, query: NoQuery },
+    run: async ({ path }, deps) => ({ status: 200, body: await showRun(deps, path.id) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/runs/{id}/cancel',
+    summary: 'Cancel a run and terminate its jobs (409 when it already finished)',
+    schemas: { path: RunId },
+    run: async ({ path }, deps) => ({ status: 200, body: await cancelRun(deps, path.id) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/runs/{id}/logs',
+    summary: "Read a task attempt's log: ?task=&attempt=&nextToken=&limit=",
+    schemas: {
+      path: RunId,
+      query: z
+        .object({
+          task: z.string().min(1).optional(),
+          attempt: queryInt(1, 10).optional(),
+          nextToken: z.string().min(1).optional(),
+          limit: queryInt(1, 10_000).optional(),
+        })
+        .strict(),
+    },
+    run: async ({ path, query }, deps) => ({ status: 200, body: await readRunLogs(deps, { runId: path.id, ...query }) }),
+  }),
+];

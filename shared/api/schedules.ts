@@ -1,0 +1,377 @@
+/**
+ * Schedules through the API. EventBridge Scheduler is the registry (see
+ * shared/config/definition.ts): every schedule of the deployment is a Scheduler schedule
+ * in its group whose target is `fire` and whose input carries the normalized definition.
+ * A schedule created through the API is marked `"origin": "api"` in that input (fire's
+ * schema ignores the extra key); the rest were declared in serverless.yml and belong to
+ * the deployment, so the API refuses to edit or delete them.
+ *
+ * Pausing writes two places: the schedule-state item in DynamoDB, which `fire` checks and
+ * which survives a deploy that re-applies `State: ENABLED` from the template, and the
+ * Scheduler schedule's own State, so a paused schedule does not even invoke `fire`.
+ */
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  ResourceNotFoundException,
+  UpdateScheduleCommand,
+  type GetScheduleCommandOutput,
+  type UpdateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
+import { ScheduleSchema } from '../config/schema.ts';
+import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
+import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
+import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
+import { nextFireTimes } from '../expressions/index.ts';
+import { getScheduleState, setPaused } from '../store/schedules.ts';
+import type { ScheduleState } from '../store/schema.ts';
+import type { ApiDeps } from './deps.ts';
+import { validationError, type Issue } from './http.ts';
+
+/** The target input as the registry reads it; only what a Batchron schedule must carry. */
+const RegistryInputSchema = z.object({
+  schedule: z.string(),
+  definition: ScheduleDefinitionSchema,
+  origin: z.literal('api').optional(),
+});
+
+/** One schedule as the registry knows it. */
+export interface ScheduleEntry {
+  name: string;
+  definition: ScheduleDefinition;
+  origin: 'declared' | 'api';
+  /** Scheduler's own state. */
+  state: 'ENABLED' | 'DISABLED';
+  description?: string;
+  startDate?: Date;
+  endDate?: Date;
+  raw: GetScheduleCommandOutput;
+}
+
+function toEntry(out: GetScheduleCommandOutput): ScheduleEntry | undefined {
+  if (!out.Name || !out.Target?.Input) return undefined;
+  let parsed;
+  try {
+    parsed = RegistryInputSchema.safeParse(JSON.parse(out.Target.Input));
+  } catch {
+    return undefined; // not JSON: not a schedule of ours
+  }
+  if (!parsed.success) return undefined;
+  return {
+    name: out.Name,
+    definition: parsed.data.definition,
+    origin: parsed.data.origin === 'api' ? 'api' : 'declared',
+    state: out.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+    ...(out.Description ? { description: out.Description } : {}),
+    ...(out.StartDate ? { startDate: out.StartDate } : {}),
+    ...(out.EndDate ? { endDate: out.EndDate } : {}),
+    raw: out,
+  };
+}
+
+/** Reads one schedule; NotFoundError when the group has no Batchron schedule of that name. */
+export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<ScheduleEntry> {
+  let out: GetScheduleCommandOutput;
+  try {
+    out = await deps.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) throw new NotFoundError(`Schedule '${name}' does not exist.`, { cause: error });
+    throw error;
+  }
+  const entry = out.Target?.Arn === deps.env.fireTargetArn ? toEntry(out) : undefined;
+  if (!entry) throw new NotFoundError(`Schedule '${name}' does not exist.`);
+  return entry;
+}
+
+/**
+ * Every Batchron schedule of the group, by name. Internal schedules (the sweeper, one-time
+ * retries) target other functions and are left out by the target ARN.
+ */
+export async function listScheduleEntries(deps: ApiDeps): Promise<ScheduleEntry[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps.scheduler.send(new ListSchedulesCommand({ GroupName: deps.env.scheduleGroup, NextToken: token }));
+    for (const s of page.Schedules ?? []) {
+      if (s.Name && s.Target?.Arn === deps.env.fireTargetArn) names.push(s.Name);
+    }
+    token = page.NextToken;
+  } while (token);
+  // ListSchedules has no target input; one GetSchedule per schedule, a few at a time to stay under Scheduler's rate.
+  const limit = pLimit(8);
+  const entries = await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        try {
+          return toEntry(await deps.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup })));
+        } catch (error) {
+          if (error instanceof ResourceNotFoundException) return undefined; // deleted meanwhile
+          throw error;
+        }
+      }),
+    ),
+  );
+  return entries.filter((e): e is ScheduleEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A schedule as the API shows it. */
+export interface ScheduleView {
+  name: string;
+  origin: 'declared' | 'api';
+  description?: string;
+  expression: string;
+  timezone: string;
+  overlap: string;
+  /** Scheduler's state; false for a schedule declared `enabled: false` or paused. */
+  enabled: boolean;
+  paused: boolean;
+  startDate?: string;
+  endDate?: string;
+  /** The next five fire times (UTC ISO) and the same on the schedule's wall clock. */
+  nextFireTimes: string[];
+  nextFireTimesLocal: string[];
+  parameters: ScheduleDefinition['parameters'];
+  tasks: { name: string; dependsOn: string[]; jobDefinition: string; jobQueue: string }[];
+  onFailure: string[];
+  tags: Record<string, string>;
+  lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
+}
+
+/** Wall-clock form of an instant in a zone: `2026-11-23T09:00:00+09:00`. */
+export function localIso(t: Date, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'longOffset',
+  }).formatToParts(t);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}${offset}`;
+}
+
+/** Shapes a registry entry and its state for the API. */
+export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number): ScheduleView {
+  const def = entry.definition;
+  let times: Date[] = [];
+  try {
+    times = nextFireTimes(def.expression, {
+      timezone: def.timezone,
+      from: new Date(now),
+      count: 5,
+      ...(entry.startDate ? { startDate: entry.startDate } : {}),
+      ...(entry.endDate ? { endDate: entry.endDate } : {}),
+    });
+  } catch {
+    // A definition written by an older version that this one cannot evaluate: show no times rather than fail the listing.
+  }
+  return {
+    name: entry.name,
+    origin: entry.origin,
+    ...(entry.description ? { description: entry.description } : {}),
+    expression: def.expression,
+    timezone: def.timezone,
+    overlap: def.overlap,
+    enabled: entry.state === 'ENABLED',
+    paused: state.paused,
+    ...(entry.startDate ? { startDate: entry.startDate.toISOString() } : {}),
+    ...(entry.endDate ? { endDate: entry.endDate.toISOString() } : {}),
+    nextFireTimes: times.map((t) => t.toISOString()),
+    nextFireTimesLocal: times.map((t) => localIso(t, def.timezone)),
+    parameters: def.parameters,
+    tasks: def.tasks.map((t) => ({ name: t.name, dependsOn: t.dependsOn, jobDefinition: t.jobDefinition, jobQueue: t.jobQueue })),
+    onFailure: def.onFailure.map((t) => t.name),
+    tags: def.tags,
+    ...(state.lastRunId
+      ? {
+          lastRun: {
+            runId: state.lastRunId,
+            ...(state.lastScheduledTime ? { scheduledTime: state.lastScheduledTime } : {}),
+            ...(state.lastOutcome ? { outcome: state.lastOutcome } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** GET /schedules. */
+export async function listSchedules(deps: ApiDeps): Promise<{ schedules: ScheduleView[] }> {
+  const entries = await listScheduleEntries(deps);
+  const limit = pLimit(8);
+  const now = deps.now();
+  const schedules = await Promise.all(
+    entries.map((e) => limit(async () => scheduleView(e, await getScheduleState(deps.store, e.name), now))),
+  );
+  return { schedules };
+}
+
+/** GET /schedules/{name}. */
+export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
+  const entry = await getScheduleEntry(deps, name);
+  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now());
+}
+
+/** The UpdateSchedule input that rewrites `out` with `changes` (UpdateSchedule replaces every field). */
+function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateScheduleCommandInput>): UpdateScheduleCommandInput {
+  return {
+    Name: out.Name,
+    GroupName: out.GroupName,
+    ScheduleExpression: out.ScheduleExpression,
+    ScheduleExpressionTimezone: out.ScheduleExpressionTimezone,
+    StartDate: out.StartDate,
+    EndDate: out.EndDate,
+    Description: out.Description,
+    State: out.State,
+    KmsKeyArn: out.KmsKeyArn,
+    FlexibleTimeWindow: out.FlexibleTimeWindow ?? { Mode: 'OFF' },
+    Target: out.Target,
+    ActionAfterCompletion: out.ActionAfterCompletion,
+    ...changes,
+  } as UpdateScheduleCommandInput;
+}
+
+/**
+ * Pauses or resumes one schedule: the DynamoDB flag first (what `fire` obeys, and what a
+ * deploy cannot undo), then Scheduler's State.
+ */
+export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
+  const entry = await getScheduleEntry(deps, name);
+  await setPaused(deps.store, name, paused);
+  const wanted = paused ? 'DISABLED' : 'ENABLED';
+  if (entry.state !== wanted) {
+    await deps.scheduler.send(new UpdateScheduleCommand(updateInput(entry.raw, { State: wanted })));
+    entry.state = wanted;
+  }
+  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now());
+}
+
+/** Which schedules a bulk pause or resume applies to. */
+export interface ScheduleSelector {
+  prefix?: string;
+  tag?: { key: string; value: string };
+}
+
+/** POST /schedules/pause and /schedules/resume: every schedule matching the prefix and the tag. */
+export async function setManyPaused(
+  deps: ApiDeps,
+  selector: ScheduleSelector,
+  paused: boolean,
+): Promise<{ paused: boolean; schedules: string[] }> {
+  const entries = (await listScheduleEntries(deps)).filter(
+    (e) =>
+      (selector.prefix === undefined || e.name.startsWith(selector.prefix)) &&
+      (selector.tag === undefined || e.definition.tags[selector.tag.key] === selector.tag.value),
+  );
+  const limit = pLimit(4);
+  await Promise.all(entries.map((e) => limit(() => setSchedulePaused(deps, e.name, paused))));
+  return { paused, schedules: entries.map((e) => e.name) };
+}
+
+/** The body of POST /schedules and PUT /schedules/{name}: a schedule as in serverless.yml. */
+export const DynamicScheduleSchema = ScheduleSchema;
+export type DynamicScheduleBody = z.input<typeof ScheduleSchema>;
+
+function problemsToIssues(error: ConfigError, name: string): Issue[] {
+  // ConfigError lines read `schedules.<name>.<field>: <problem>`; the API names fields from the body.
+  return error.problems.map((line) => {
+    const m = /^(\S+?): (.*)$/.exec(line);
+    const path = (m?.[1] ?? 'body').replace(new RegExp(`^schedules\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.?`), 'body.');
+    return { path: path.replace(/\.$/, '') || 'body', message: m?.[2] ?? line };
+  });
+}
+
+/** Validates and normalizes a dynamic schedule with the same rules as serverless.yml. */
+export function normalizeDynamic(deps: ApiDeps, name: string, spec: unknown): { definition: ScheduleDefinition; spec: z.infer<typeof ScheduleSchema> } {
+  const ctx = deploymentContext(deps.env.deployment, deps.env.defaultQueue);
+  try {
+    const config = parseConfig({ schedules: { [name]: spec } }, ctx);
+    const parsed = config.schedules[name]!;
+    return { definition: normalizeSchedule(name, parsed, config, ctx), spec: parsed };
+  } catch (error) {
+    if (error instanceof ConfigError) throw validationError(problemsToIssues(error, name));
+    throw error;
+  }
+}
+
+function scheduleFields(deps: ApiDeps, definition: ScheduleDefinition, spec: z.infer<typeof ScheduleSchema>) {
+  return {
+    GroupName: deps.env.scheduleGroup,
+    ScheduleExpression: definition.expression,
+    ScheduleExpressionTimezone: definition.timezone,
+    ...(spec.startDate ? { StartDate: new Date(spec.startDate) } : {}),
+    ...(spec.endDate ? { EndDate: new Date(spec.endDate) } : {}),
+    ...(spec.description ? { Description: spec.description } : {}),
+    State: spec.enabled ? ('ENABLED' as const) : ('DISABLED' as const),
+    FlexibleTimeWindow:
+      spec.flexibleWindowMinutes === undefined
+        ? { Mode: 'OFF' as const }
+        : { Mode: 'FLEXIBLE' as const, MaximumWindowInMinutes: spec.flexibleWindowMinutes },
+    Target: {
+      Arn: deps.env.fireTargetArn,
+      RoleArn: deps.env.schedulerRoleArn,
+      Input: JSON.stringify({ ...fireInputTemplate(definition), origin: 'api' }),
+      RetryPolicy: { ...FIRE_RETRY_POLICY },
+    },
+  };
+}
+
+/** POST /schedules: creates a dynamic schedule; 409 when the name is taken (declared or dynamic). */
+export async function createSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
+  const { definition, spec: parsed } = normalizeDynamic(deps, name, spec);
+  try {
+    await deps.scheduler.send(new CreateScheduleCommand({ Name: name, ...scheduleFields(deps, definition, parsed) }));
+  } catch (error) {
+    if (error instanceof ConflictException) {
+      throw new ConflictError(`Schedule '${name}' already exists; use PUT /schedules/${name} to change a schedule created through the API.`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return getSchedule(deps, name);
+}
+
+/** PUT /schedules/{name}: replaces a dynamic schedule; 409 for a declared one, 404 for none. */
+export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
+  const entry = await getScheduleEntry(deps, name);
+  refuseDeclared(entry, 'changed');
+  const { definition, spec: parsed } = normalizeDynamic(deps, name, spec);
+  const fields = scheduleFields(deps, definition, parsed);
+  // A paused schedule stays paused across an edit; resuming is its own decision.
+  const state = await getScheduleState(deps.store, name);
+  await deps.scheduler.send(
+    new UpdateScheduleCommand({ Name: name, ...fields, ...(state.paused ? { State: 'DISABLED' as const } : {}) }),
+  );
+  return getSchedule(deps, name);
+}
+
+/** DELETE /schedules/{name}: deletes a dynamic schedule; its runs stay in the history. */
+export async function deleteSchedule(deps: ApiDeps, name: string): Promise<{ deleted: string }> {
+  const entry = await getScheduleEntry(deps, name);
+  refuseDeclared(entry, 'deleted');
+  try {
+    await deps.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  return { deleted: name };
+}
+
+function refuseDeclared(entry: ScheduleEntry, verb: string): void {
+  if (entry.origin === 'declared') {
+    throw new ConflictError(
+      `Schedule '${entry.name}' is declared in serverless.yml and can only be ${verb} there (and deployed); the API edits only schedules it created. Pause and resume work for both.`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What the engine needs from the world, passed in (never imported) so tests can point it at
+ * DynamoDB Local and the local stack, wrap a client to inject a crash, or run the same code
+ * with a fast-forwarded clock. `defaultDeps` wires the real clients for a Lambda handler.
+ */
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { batch } from '../clients/batch.ts';
+import { documentClient } from '../clients/dynamodb.ts';
+import { scheduler } from '../clients/scheduler.ts';
+import type { EngineEnv } from '../env.ts';
+import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
+import { slackNotifier, type Notifier } from '../notify/slack.ts';
+import type { StoreDeps } from '../store/runs.ts';
+import { now } from '../time.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort } from './ports.ts';
+import type { TransitionContext } from './run-state.ts';
+
+/** The engine's collaborators and settings. */
+export interface EngineDeps {
+  store: StoreDeps;
+  batch: BatchPort;
+  retries: RetrySchedulerPort;
+  notifier: Notifier;
+  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes'>;
+  /** Epoch ms; every decision reads time here. */
+  now: () => number;
+  /** Identity of this invocation (Lambda request id): the owner of the leases it takes. */
+  owner: string;
+  log: EngineLogger;
+  metrics: EngineMetrics;
+  /** How long a submission lease lasts (default 60 s: longer than the throttle budget). */
+  leaseMs?: number;
+  /** How long one invocation keeps backing off a throttled SubmitJob before handing over to Lambda's retry (default 20 s). */
+  throttleBudgetMs?: number;
+  /** How long a notification claim lasts before another invocation may resend (default 60 s). */
+  notifyClaimMs?: number;
+  /** Grace after `retryAt` before the sweeper starts an overdue retry itself (default 5 min). */
+  retryGraceMs?: number;
+  /** Waits in-process (throttle backoff); real time by default. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Defaults for the optional settings. */
+export const DEFAULTS = { leaseMs: 60_000, throttleBudgetMs: 20_000, notifyClaimMs: 60_000, retryGraceMs: 300_000 } as const;
+
+/** The transition context for a decision taken now by this invocation. */
+export function contextOf(deps: EngineDeps): TransitionContext {
+  return {
+    now: deps.now(),
+    owner: deps.owner,
+    leaseMs: deps.leaseMs ?? DEFAULTS.leaseMs,
+    deployment: deps.env.deployment,
+    retentionDays: deps.env.retentionDays,
+  };
+}
+
+let ssm: SSMClient | undefined;
+let slack: Notifier | undefined;
+
+/** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
+export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
+  return {
+    store: { doc: documentClient, table: env.table },
+    batch: sdkBatch(batch),
+    retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
+    // One notifier per cold start: it caches the webhook URL read from SSM.
+    notifier:
+      notifier ??
+      (slack ??= slackNotifier({
+        url: env.slackWebhookUrl,
+        parameterName: env.slackWebhookParameter,
+        ssm: () => (ssm ??= new SSMClient({})),
+        log: logger,
+      })),
+    env,
+    now,
+    owner,
+    log: logger,
+    metrics: powertoolsMetrics,
+  };
+}

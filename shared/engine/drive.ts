@@ -1,0 +1,379 @@
+/**
+ * Performs what a run's state implies (see run-state.ts: the state is the outbox):
+ * submits READY tasks under their lease, cancels superseded runs, terminates jobs of
+ * cancelled tasks, sends owed notifications, and finalizes a settled run (overlap release,
+ * queue-one waiter, "recovered" message, out of the active index, TTL). Every step is
+ * idempotent, so any invocation (a duplicate delivery, a Lambda retry, the sweeper) may run
+ * it again on the same state.
+ */
+import { performance } from 'node:perf_hooks';
+import { ThrottledError, VersionConflictError } from '../errors.ts';
+import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
+import { getRun, saveRun } from '../store/runs.ts';
+import { getScheduleState, promoteQueued, releaseRun } from '../store/schedules.ts';
+import type { Notification, RunItem, StuckState } from '../store/schema.ts';
+import { throttleDelayMs } from './backoff.ts';
+import { contextOf, DEFAULTS, type EngineDeps } from './deps.ts';
+import {
+  cancelRun,
+  jobsToTerminate,
+  markFinalized,
+  readyTasks,
+  recordSubmission,
+  releaseHeld,
+  takeOverLease,
+  taskDefinitions,
+  type Claim,
+  type Transition,
+  type TransitionContext,
+} from './run-state.ts';
+import { isTerminalRun } from './status.ts';
+import { submitJobInput } from './submit.ts';
+
+const MAX_CONFLICT_RETRIES = 25;
+
+/** The outcome of a read-modify-write of a run. */
+export interface Mutation {
+  /** The run as stored after the mutation (undefined when no such run exists). */
+  run: RunItem | undefined;
+  changed: boolean;
+  transition: Transition | undefined;
+}
+
+/**
+ * Read-modify-write of one run under optimistic concurrency: reads (strongly consistent),
+ * applies `fn`, writes over the version read; on a version conflict reads again and
+ * re-applies (several tasks of one run finishing at once). `beforeSave` runs effects that
+ * must exist before the state that implies them is visible (the retry schedule).
+ */
+export async function mutateRun(
+  deps: EngineDeps,
+  runId: string,
+  fn: (run: RunItem, ctx: TransitionContext) => Transition,
+  beforeSave?: (t: Transition) => Promise<void>,
+): Promise<Mutation> {
+  for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+    const run = await getRun(deps.store, runId);
+    if (!run) return { run: undefined, changed: false, transition: undefined };
+    const t = fn(run, contextOf(deps));
+    if (t.run === run) return { run, changed: false, transition: t };
+    if (beforeSave) await beforeSave(t);
+    try {
+      const saved = await saveRun(deps.store, t.run);
+      return { run: saved, changed: true, transition: { ...t, run: saved } };
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      deps.metrics.count('VersionConflicts');
+      await sleep(deps, throttleDelayMs(i, 10, 500, deps.random ?? Math.random));
+    }
+  }
+  throw new VersionConflictError(`run ${runId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
+}
+
+/** Performs everything `run`'s state implies. `claims` are attempts this invocation just leased. */
+export async function drive(run: RunItem, deps: EngineDeps, claims: Claim[] = []): Promise<RunItem> {
+  let current = await submitReady(run, deps, claims);
+  if (current.supersedes?.length && !isTerminalRun(current.status)) await cancelSuperseded(current, deps);
+  await terminateCancelled(current, deps);
+  if (current.notify.failure && current.notify.failure.status !== 'SENT') {
+    current = await deliver(current, deps, ['failure'], []);
+  }
+  if (current.settled && !current.finalized) current = await finalize(current, deps);
+  return current;
+}
+
+/** Drives a run by id (the retry function and the sweeper start from an id). */
+export async function driveById(runId: string, deps: EngineDeps): Promise<RunItem | undefined> {
+  const run = await getRun(deps.store, runId);
+  return run ? drive(run, deps) : undefined;
+}
+
+/* ---------------------------------------------------------------- submission */
+
+async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Promise<RunItem> {
+  const fresh = new Set(claims.map((c) => `${c.task}#${c.attempt}`));
+  const now = deps.now();
+  const defs = taskDefinitions(run.definition);
+  const work = readyTasks(run).filter(({ record }) => record.leaseOwner === deps.owner || (record.leaseUntil ?? 0) <= now);
+  if (work.length === 0) return run;
+  const results: { task: string; attempt: number; jobId: string }[] = [];
+  const failures: unknown[] = [];
+  await Promise.all(
+    work.map(async ({ task, record }) => {
+      const key = `${task.name}#${record.attempt}`;
+      const log = { schedule: run.schedule, runId: run.runId, task: task.name, attempt: record.attempt, jobName: record.jobName };
+      try {
+        let lookup = true;
+        if (fresh.has(key) && record.leaseOwner === deps.owner) {
+          // This invocation created the attempt with its lease a moment ago: nobody can have
+          // submitted it yet, so the ListJobs lookup (itself rate-limited) is skipped.
+          lookup = false;
+        } else {
+          const taken = await mutateRun(deps, run.runId, (r, ctx) => takeOverLease(r, task.name, ctx));
+          if (!taken.changed) return;
+          deps.log.info('submission lease taken over', log);
+        }
+        const def = defs.get(task.name)!.def;
+        if (lookup) {
+          const found = await deps.batch.findJobsByName(def.jobQueue, record.jobName);
+          if (found[0]) {
+            deps.metrics.count('JobsAdopted');
+            deps.log.info('job found by name; adopting it instead of submitting again', { ...log, jobId: found[0].jobId });
+            results.push({ task: task.name, attempt: record.attempt, jobId: found[0].jobId });
+            return;
+          }
+        }
+        const jobId = await submitWithBackoff(deps, submitJobInput(run, def, record, deps.env.deployment), log);
+        deps.metrics.count('JobsSubmitted');
+        deps.log.info('job submitted', { ...log, jobId });
+        results.push({ task: task.name, attempt: record.attempt, jobId });
+      } catch (error) {
+        deps.log.warn('submission failed', { ...log, error: String(error) });
+        failures.push(error);
+      }
+    }),
+  );
+  let current = run;
+  if (results.length) {
+    const recorded = await mutateRun(deps, run.runId, (r, ctx) => {
+      let t: Transition = { run: r, claims: [], retries: [] };
+      for (const res of results) {
+        const next = recordSubmission(t.run, res.task, res.attempt, res.jobId, ctx);
+        t = { run: next.run, claims: [...t.claims, ...next.claims], retries: [] };
+      }
+      return t;
+    });
+    current = recorded.run ?? run;
+  } else {
+    current = (await getRun(deps.store, run.runId)) ?? run;
+  }
+  // Throw after recording what did succeed, so Lambda's retry re-drives only the rest.
+  if (failures.length) throw failures[0];
+  return current;
+}
+
+function isThrottle(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'TooManyRequestsException' || e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
+}
+
+/**
+ * SubmitJob with full-jitter backoff on throttling, for at most the throttle budget; then a
+ * ThrottledError hands the rest to Lambda's async retry (and, last, to the sweeper), which
+ * spreads a top-of-the-hour spike instead of hammering Batch in lockstep.
+ */
+async function submitWithBackoff(deps: EngineDeps, input: ReturnType<typeof submitJobInput>, log: Record<string, unknown>): Promise<string> {
+  const budget = deps.throttleBudgetMs ?? DEFAULTS.throttleBudgetMs;
+  const started = performance.now();
+  for (let i = 0; ; i++) {
+    try {
+      return (await deps.batch.submitJob(input)).jobId;
+    } catch (error) {
+      if (!isThrottle(error)) throw error;
+      deps.metrics.count('ThrottlesAbsorbed');
+      const wait = throttleDelayMs(i, 250, 5_000, deps.random ?? Math.random);
+      if (performance.now() - started + wait > budget) {
+        deps.log.warn('SubmitJob still throttled after the in-invocation budget; handing over to the retry', { ...log, tries: i + 1 });
+        throw new ThrottledError(`SubmitJob throttled ${i + 1} times`, { cause: error });
+      }
+      await sleep(deps, wait);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- cancellation */
+
+/** Cancels a run by id and terminates its jobs; returns the run as stored. */
+export async function cancelRunById(runId: string, reason: string, deps: EngineDeps): Promise<RunItem | undefined> {
+  const m = await mutateRun(deps, runId, (r, ctx) => cancelRun(r, reason, ctx));
+  if (!m.run) return undefined;
+  if (m.changed) {
+    deps.metrics.count('RunsCancelled');
+    deps.log.info('run cancelled', { schedule: m.run.schedule, runId, reason });
+  }
+  return drive(m.run, deps);
+}
+
+async function cancelSuperseded(run: RunItem, deps: EngineDeps): Promise<void> {
+  for (const previous of run.supersedes ?? []) {
+    if (previous === run.runId) continue;
+    await cancelRunById(previous, `cancelled by ${run.runId} (overlap: cancel-previous)`, deps);
+  }
+}
+
+async function terminateCancelled(run: RunItem, deps: EngineDeps): Promise<void> {
+  for (const job of jobsToTerminate(run)) {
+    // Harmless on a job that already ended; its FAILED event then records the attempt as over.
+    await deps.batch.terminateJob(job.jobId, `Batchron: ${run.tasks[job.task]?.reason ?? 'cancelled'}`);
+    deps.log.info('job terminated', { schedule: run.schedule, runId: run.runId, task: job.task, attempt: job.attempt, jobId: job.jobId });
+  }
+}
+
+/* ---------------------------------------------------------------- notifications */
+
+/** A notification slot on a run: failure, recovery, or a stuck alert per state. */
+export type Slot = 'failure' | 'recovery' | `stuck.${StuckState}`;
+
+function getSlot(run: RunItem, slot: Slot): Notification | undefined {
+  if (slot === 'failure' || slot === 'recovery') return run.notify[slot];
+  return run.notify.stuck?.[slot.slice(6) as StuckState];
+}
+
+function setSlot(run: RunItem, slot: Slot, value: Notification): void {
+  if (slot === 'failure' || slot === 'recovery') run.notify[slot] = value;
+  else run.notify.stuck = { ...run.notify.stuck, [slot.slice(6) as StuckState]: value };
+}
+
+function messageFor(run: RunItem, slot: Slot, deps: EngineDeps): NotificationMessage {
+  if (slot === 'failure') return failureMessage(run, { region: deps.env.region, logGroup: deps.env.jobLogGroup });
+  if (slot === 'recovery') return recoveryMessage(run);
+  const state = slot.slice(6) as StuckState;
+  const minutes = run.definition.notify.stuckAfterMinutes[state.toLowerCase() as 'queued' | 'submitted' | 'running'];
+  return stuckMessage(run, state, minutes);
+}
+
+/**
+ * Sends owed notifications at most once per claim: a conditional claim (PENDING → SENDING
+ * until a deadline) before sending, SENT after. Concurrent invocations cannot both send;
+ * a crash between sending and recording SENT can resend after the claim expires (a webhook
+ * offers no exactly-once; this is the smallest window). A failed send leaves the slot
+ * PENDING for the sweeper and never blocks the run. `create` slots are added as owed.
+ */
+export async function deliver(
+  run: RunItem,
+  deps: EngineDeps,
+  slots: Slot[],
+  create: Slot[],
+  finalizeAfter = false,
+): Promise<RunItem> {
+  const claimMs = deps.notifyClaimMs ?? DEFAULTS.notifyClaimMs;
+  let claimed: Slot[] = [];
+  const claim = await mutateRun(deps, run.runId, (r, ctx) => {
+    const next = structuredClone(r);
+    claimed = [];
+    for (const slot of [...slots, ...create]) {
+      const n = getSlot(next, slot) ?? (create.includes(slot) ? { status: 'PENDING' as const, tries: 0 } : undefined);
+      if (!n || n.status === 'SENT') continue;
+      if (n.status === 'SENDING' && (n.until ?? 0) > ctx.now) continue;
+      setSlot(next, slot, { ...n, status: 'SENDING', until: ctx.now + claimMs, tries: n.tries + 1 });
+      claimed.push(slot);
+    }
+    return claimed.length ? { run: next, claims: [], retries: [] } : { run: r, claims: [], retries: [] };
+  });
+  let current = claim.run ?? run;
+  if (!claim.changed) {
+    return finalizeAfter && allSent(current, [...slots, ...create]) ? writeFinalized(current, deps) : current;
+  }
+  const outcome = new Map<Slot, string | undefined>();
+  for (const slot of claimed) {
+    try {
+      await deps.notifier.send(messageFor(current, slot, deps));
+      deps.metrics.count('NotificationsSent');
+      deps.log.info('notification sent', { schedule: current.schedule, runId: current.runId, notification: slot });
+      outcome.set(slot, undefined);
+    } catch (error) {
+      deps.metrics.count('NotificationsFailed');
+      // The error text only: a webhook error can echo the URL, which is a secret.
+      const message = error instanceof Error ? error.name : 'error';
+      deps.log.warn('notification failed; left pending for the sweeper', { schedule: current.schedule, runId: current.runId, notification: slot, error: message });
+      outcome.set(slot, message);
+    }
+  }
+  const done = await mutateRun(deps, run.runId, (r, ctx) => {
+    let next = structuredClone(r);
+    for (const [slot, error] of outcome) {
+      const n = getSlot(next, slot)!;
+      setSlot(next, slot, error === undefined ? { status: 'SENT', tries: n.tries } : { status: 'PENDING', tries: n.tries, lastError: error });
+    }
+    if (finalizeAfter && next.settled && !next.finalized && allSent(next, [...slots, ...create])) next = markFinalized(next, ctx);
+    return { run: next, claims: [], retries: [] };
+  });
+  current = done.run ?? current;
+  return current;
+}
+
+function allSent(run: RunItem, slots: Slot[]): boolean {
+  return slots.every((slot) => {
+    const n = getSlot(run, slot);
+    return n === undefined || n.status === 'SENT';
+  });
+}
+
+/* ---------------------------------------------------------------- finalization */
+
+async function writeFinalized(run: RunItem, deps: EngineDeps): Promise<RunItem> {
+  const m = await mutateRun(deps, run.runId, (r, ctx) =>
+    r.finalized || !r.settled ? { run: r, claims: [], retries: [] } : { run: markFinalized(r, ctx), claims: [], retries: [] },
+  );
+  return m.run ?? run;
+}
+
+/**
+ * The finishing steps of a settled run: release its overlap slot and record its outcome,
+ * start the queue-one waiter, send the "recovered" message if it follows a failure, then
+ * leave the active index with a TTL.
+ */
+async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
+  const outcome = run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED' ? run.status : undefined;
+  let recovery = false;
+  if (outcome && (await needsRelease(run, outcome, deps))) {
+    const released = await releaseRun(deps.store, {
+      schedule: run.schedule,
+      runId: run.runId,
+      scheduledTime: run.scheduledTime,
+      outcome,
+    });
+    recovery = outcome === 'SUCCEEDED' && released.previousOutcome === 'FAILED' && run.definition.notify.onRecovery;
+    if (released.state.queued && !released.state.active?.size) await startQueued(run.schedule, released.state.queued, deps);
+  }
+  if (outcome === 'SUCCEEDED') deps.metrics.count('RunsSucceeded');
+  if (outcome === 'FAILED') deps.metrics.count('RunsFailed');
+  const slots: Slot[] = [];
+  if (run.notify.failure) slots.push('failure');
+  const create: Slot[] = recovery || run.notify.recovery ? ['recovery'] : [];
+  const done = slots.length || create.length ? await deliver(run, deps, slots, create, true) : await writeFinalized(run, deps);
+  deps.log.info('run finalized', { schedule: run.schedule, runId: run.runId, status: done.status, finalized: done.finalized });
+  return done;
+}
+
+/**
+ * False when releasing would change nothing: an `allow` run (never in the overlap set)
+ * whose outcome equals the schedule's last one. A read (0.5-1 RCU) instead of a write on
+ * the common path: a schedule that keeps succeeding.
+ */
+async function needsRelease(run: RunItem, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', deps: EngineDeps): Promise<boolean> {
+  if (run.definition.overlap !== 'allow') return true;
+  const state = await getScheduleState(deps.store, run.schedule);
+  return state.lastOutcome !== outcome || state.queued === run.runId || state.active?.has(run.runId) === true;
+}
+
+/**
+ * Marks `run` finalized in the same write that settles it, when finalizing would do nothing
+ * else: a SUCCEEDED `allow` run, nothing owed, no job to stop, and a schedule whose last
+ * outcome already is SUCCEEDED. Saves one full run write on the most common path.
+ */
+export async function finalizeInline(run: RunItem, deps: EngineDeps, ctx: TransitionContext): Promise<RunItem> {
+  if (!run.settled || run.finalized || run.status !== 'SUCCEEDED' || run.definition.overlap !== 'allow') return run;
+  if (run.notify.failure || run.notify.recovery || run.supersedes?.length || jobsToTerminate(run).length) return run;
+  if (await needsRelease(run, 'SUCCEEDED', deps)) return run;
+  return markFinalized(run, ctx);
+}
+
+/** Promotes and starts the queue-one waiter of `schedule` if nothing else is active. */
+export async function startQueued(schedule: string, runId: string, deps: EngineDeps): Promise<void> {
+  const promoted = await promoteQueued(deps.store, schedule, runId);
+  if (!promoted) {
+    // Promoted earlier by an invocation that died before starting it: start it now.
+    const state = await getScheduleState(deps.store, schedule);
+    if (!state.active?.has(runId)) return;
+  }
+  const m = await mutateRun(deps, runId, (r, ctx) => releaseHeld(r, ctx));
+  if (!m.run) return;
+  deps.log.info('queued run released', { schedule, runId });
+  await drive(m.run, deps, m.transition?.claims ?? []);
+}
+
+function sleep(deps: EngineDeps, ms: number): Promise<void> {
+  return deps.sleep ? deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+}
+

@@ -1,0 +1,44 @@
+/**
+ * Deterministic names. The same fire, task and attempt always yield the same run id, Batch
+ * job name and retry-schedule name, which is what lets a re-delivery or a Lambda retry find
+ * what an earlier (possibly crashed) invocation already did instead of doing it twice.
+ */
+import { createHash } from 'node:crypto';
+import { compactUtc } from '../time.ts';
+
+const hash = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/**
+ * Run id of a fire: `<schedule>.<yyyymmddThhmmssZ>` for scheduled and backfill runs (one
+ * per schedule and scheduled time), `<schedule>.adhoc-<hash of the idempotency key>` for ad
+ * hoc runs, so retrying an API call with the same key finds the same run.
+ */
+export function runIdFor(input: { schedule: string; scheduledTime: string }, idempotencyKey?: string): string {
+  if (idempotencyKey !== undefined) return `${input.schedule}.adhoc-${hash(`${input.schedule}\n${idempotencyKey}`, 20)}`;
+  return `${input.schedule}.${compactUtc(input.scheduledTime)}`;
+}
+
+const JOB_NAME_MAX = 128;
+
+/**
+ * Batch job name `<deployment>-<run>-<task>-<attempt>` ([A-Za-z0-9_-], ≤ 128 chars; the
+ * run id's `.` becomes `-`). When a part holds other characters or the name is too long,
+ * the readable prefix is kept and a hash of the exact parts is appended, so two different
+ * attempts never share a name.
+ */
+export function jobName(deployment: string, runId: string, task: string, attempt: number): string {
+  const raw = `${deployment}-${runId.replace(/\.(?=[^.]*$)/, '-')}-${task}-${attempt}`;
+  if (/^[A-Za-z0-9_-]+$/.test(raw) && raw.length <= JOB_NAME_MAX) return raw;
+  const suffix = `-${hash(JSON.stringify([deployment, runId, task, attempt]), 12)}-${attempt}`;
+  const readable = raw.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, JOB_NAME_MAX - suffix.length);
+  return `${readable}${suffix}`;
+}
+
+/**
+ * Name of the one-time schedule that starts attempt `attempt` of a task (≤ 64 chars,
+ * [0-9A-Za-z_.-]). Creating it twice answers ConflictException, which means "already scheduled".
+ */
+export function retryScheduleName(deployment: string, runId: string, task: string, attempt: number): string {
+  const readable = `${deployment}-${task}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 30);
+  return `${readable}-${hash(JSON.stringify([deployment, runId, task, attempt]), 24)}-${attempt}`;
+}

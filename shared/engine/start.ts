@@ -1,0 +1,128 @@
+/**
+ * Starting a run: the one entry point for Scheduler fires, ad hoc API runs and backfills.
+ *
+ * The run id is deterministic (schedule + scheduled time, or the idempotency key), and the
+ * run item is created with a condition that it does not exist, together with the schedule's
+ * overlap state when the policy needs it (one transaction). A duplicate delivery, however
+ * many and however concurrent, loses that condition, reads the run and *continues* it
+ * (drive): if the first delivery died between creating the run and submitting, the
+ * duplicate (or Lambda's retry) finishes the job; if it is alive, its lease stops the
+ * duplicate from submitting too.
+ */
+import type { FireInput } from '../config/definition.ts';
+import { RetryableError } from '../errors.ts';
+import { createRunWithState, getRun, putNewRun, type StateUpdate } from '../store/runs.ts';
+import { getScheduleState } from '../store/schedules.ts';
+import type { RunStatus, ScheduleState } from '../store/schema.ts';
+import { contextOf, type EngineDeps } from './deps.ts';
+import { drive } from './drive.ts';
+import { runIdFor } from './naming.ts';
+import { newRun, type NewRunOptions } from './run-state.ts';
+
+/** What startRun did. */
+export interface StartResult {
+  runId: string;
+  status: RunStatus;
+  /** False when the run already existed (a duplicate delivery or a retried API call). */
+  created: boolean;
+  statusReason?: string;
+}
+
+/** Options of an ad hoc start. */
+export interface StartOptions {
+  /** The API's Idempotency-Key: the same key always names the same run. */
+  idempotencyKey?: string;
+}
+
+interface Decision {
+  mode: NewRunOptions['mode'];
+  reason?: string;
+  supersedes?: string[];
+  /** Absent: a plain conditional put; present: a transaction with this state update. */
+  update?: StateUpdate;
+}
+
+const NOT_PAUSED = '(attribute_not_exists(#paused) OR #paused = :false)';
+
+/** Decides how a fire starts under the schedule's pause flag and overlap policy. */
+function decide(input: FireInput, runId: string, state: ScheduleState): Decision {
+  if (state.paused) return { mode: 'skip', reason: 'schedule is paused' };
+  const active = [...(state.active ?? [])].filter((id) => id !== runId);
+  const ids = new Set([runId]);
+  const base = { ':false': false, ':ids': ids, ':kind': 'schedule-state', ':s': input.schedule, ':one': 1 };
+  const names = { '#paused': 'paused', '#active': 'active', '#kind': 'kind', '#schedule': 'schedule', '#version': 'version' };
+  const becomeActive: StateUpdate = {
+    UpdateExpression: 'SET #kind = :kind, #schedule = :s ADD #active :ids, #version :one',
+    ConditionExpression: `attribute_not_exists(#active) AND ${NOT_PAUSED}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: base,
+  };
+  switch (input.definition.overlap) {
+    case 'allow':
+      return { mode: 'start' };
+    case 'skip':
+      return active.length ? { mode: 'skip', reason: `overlap: run ${active.join(', ')} is still active` } : { mode: 'start', update: becomeActive };
+    case 'queue-one':
+      if (!active.length) return { mode: 'start', update: becomeActive };
+      if (state.queued && state.queued !== runId) return { mode: 'skip', reason: `overlap: run ${state.queued} is already queued` };
+      return {
+        mode: 'hold',
+        reason: `queued behind ${active.join(', ')}`,
+        update: {
+          UpdateExpression: 'SET #kind = :kind, #schedule = :s, #queued = :id ADD #version :one',
+          ConditionExpression: `attribute_exists(#active) AND attribute_not_exists(#queued) AND ${NOT_PAUSED}`,
+          ExpressionAttributeNames: { ...names, '#queued': 'queued' },
+          ExpressionAttributeValues: { ':false': false, ':kind': 'schedule-state', ':s': input.schedule, ':one': 1, ':id': runId },
+        },
+      };
+    case 'cancel-previous':
+      return {
+        mode: 'start',
+        supersedes: active,
+        update: {
+          // Replaces the active set; the version condition makes "the previous runs" exactly those read.
+          UpdateExpression: 'SET #kind = :kind, #schedule = :s, #active = :ids ADD #version :one',
+          ConditionExpression: `(attribute_not_exists(#version) OR #version = :v) AND ${NOT_PAUSED}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...base, ':v': state.version },
+        },
+      };
+  }
+}
+
+/**
+ * Starts (or continues) the run for `input`. Idempotent: the same input always names the
+ * same run, and a second call drives the existing run instead of creating another.
+ * Throws RetryableError when Batch or DynamoDB must be retried later; the run is recorded.
+ */
+export async function startRun(input: FireInput, deps: EngineDeps, options: StartOptions = {}): Promise<StartResult> {
+  const runId = runIdFor(input, options.idempotencyKey);
+  const log = { schedule: input.schedule, runId, trigger: input.trigger, scheduledTime: input.scheduledTime };
+  for (let i = 0; i < 10; i++) {
+    const state = await getScheduleState(deps.store, input.schedule);
+    const decision = decide(input, runId, state);
+    const t = newRun(input, { runId, mode: decision.mode, reason: decision.reason, supersedes: decision.supersedes }, contextOf(deps));
+    const outcome = decision.update
+      ? await createRunWithState(deps.store, t.run, decision.update, deps.env.retentionDays)
+      : (await putNewRun(deps.store, t.run, deps.env.retentionDays))
+        ? 'created'
+        : 'run-exists';
+    if (outcome === 'state-changed') continue;
+    if (outcome === 'run-exists') {
+      const existing = await getRun(deps.store, runId);
+      if (!existing) continue;
+      deps.log.info('run exists; continuing it', { ...log, status: existing.status });
+      const driven = await drive(existing, deps);
+      return { runId, status: driven.status, created: false, statusReason: driven.statusReason };
+    }
+    deps.metrics.count(decision.mode === 'skip' ? 'RunsSkipped' : 'RunsStarted');
+    deps.log.info(decision.mode === 'skip' ? 'run skipped' : decision.mode === 'hold' ? 'run queued' : 'run created', {
+      ...log,
+      reason: decision.reason,
+      supersedes: decision.supersedes,
+    });
+    const driven = decision.mode === 'skip' ? t.run : await drive({ ...t.run }, deps, t.claims);
+    return { runId, status: driven.status, created: true, statusReason: driven.statusReason };
+  }
+  throw new RetryableError(`run ${runId}: the schedule state kept changing; retry`);
+}

@@ -1,0 +1,75 @@
+/**
+ * The functions' environment, read once per cold start. A missing or malformed variable
+ * fails the cold start with the variable's name, instead of a `undefined` surfacing in a
+ * DynamoDB key three calls later. Names come from the agreed contract in
+ * shared/config/definition.ts.
+ */
+import { ENV } from './config/definition.ts';
+import { EnvironmentError } from './errors.ts';
+
+/** Everything the engine reads from the environment. */
+export interface EngineEnv {
+  table: string;
+  deployment: string;
+  scheduleGroup: string;
+  retryTargetArn: string;
+  schedulerRoleArn: string;
+  defaultQueue: string | undefined;
+  retentionDays: number;
+  slackWebhookParameter: string | undefined;
+  slackWebhookUrl: string | undefined;
+  jobLogGroup: string;
+  region: string;
+  stuckMinutes: { queued: number; submitted: number; running: number };
+}
+
+type Source = Record<string, string | undefined>;
+
+function required(source: Source, name: string): string {
+  const value = source[name]?.trim();
+  if (!value) throw new EnvironmentError(name, 'is required and not set');
+  return value;
+}
+
+function optional(source: Source, name: string): string | undefined {
+  const value = source[name]?.trim();
+  return value ? value : undefined;
+}
+
+function positiveInt(source: Source, name: string, fallback: number): number {
+  const raw = optional(source, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new EnvironmentError(name, `must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** Parses the engine environment from `source`; throws EnvironmentError naming the variable. */
+export function readEnv(source: Source = process.env): EngineEnv {
+  return {
+    table: required(source, ENV.table),
+    deployment: required(source, ENV.deployment),
+    scheduleGroup: required(source, ENV.scheduleGroup),
+    retryTargetArn: required(source, ENV.retryTargetArn),
+    schedulerRoleArn: required(source, ENV.schedulerRoleArn),
+    defaultQueue: optional(source, ENV.defaultQueue),
+    retentionDays: positiveInt(source, ENV.retentionDays, 30),
+    slackWebhookParameter: optional(source, ENV.slackWebhookParameter),
+    slackWebhookUrl: optional(source, ENV.slackWebhookUrl),
+    jobLogGroup: optional(source, ENV.jobLogGroup) ?? '/aws/batch/job',
+    region: optional(source, 'AWS_REGION') ?? optional(source, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+    stuckMinutes: {
+      queued: positiveInt(source, ENV.stuckQueuedMinutes, 30),
+      submitted: positiveInt(source, ENV.stuckSubmittedMinutes, 120),
+      running: positiveInt(source, ENV.stuckRunningMinutes, 720),
+    },
+  };
+}
+
+let cached: EngineEnv | undefined;
+
+/** The process environment, parsed on first use and cached for the life of the container. */
+export function getEnv(): EngineEnv {
+  cached ??= readEnv();
+  return cached;
+}

@@ -1,0 +1,240 @@
+/**
+ * Run items: read (parsed, never cast), created once (conditional put or a transaction with
+ * the schedule's overlap state), rewritten under optimistic concurrency, listed by schedule
+ * (GSI1, newest first, opaque cursor) and by activity (sparse, sharded GSI2). No scans.
+ */
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TABLE } from '../config/table.ts';
+import { CorruptItemError, VersionConflictError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { ACTIVE_SHARDS, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
+import { RunDefinitionItemSchema, RunItemSchema, RunSummarySchema, type RunItem, type RunSummary } from './schema.ts';
+
+/**
+ * The definition item outlives the run item's retention by this much, so a run that stays
+ * active for a long time (stuck, then swept) still finds its definition.
+ */
+const DEFINITION_EXTRA_DAYS = 90;
+
+/** What the store needs: the document client and the table name. */
+export interface StoreDeps {
+  doc: DynamoDBDocumentClient;
+  table: string;
+}
+
+/** Parses a raw item as a run; a mismatch is a CorruptItemError naming the run and the fields. */
+export function parseRun(item: Record<string, unknown>): RunItem {
+  const parsed = RunItemSchema.safeParse(item);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new CorruptItemError(`run item ${String(item.pk)} does not match its schema (${where})`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** Reads one run by id, with its definition, in one Query (strongly consistent: the engine decides on what it reads). */
+export async function getRun(deps: StoreDeps, runId: string, consistent = true): Promise<RunItem | undefined> {
+  const out = await deps.doc.send(
+    new QueryCommand({
+      TableName: deps.table,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': runKey(runId).pk },
+      ConsistentRead: consistent,
+    }),
+  );
+  const items = out.Items ?? [];
+  const state = items.find((i) => i[TABLE.sortKey] === 'RUN');
+  if (!state) return undefined;
+  const def = items.find((i) => i[TABLE.sortKey] === 'DEF');
+  const parsedDef = def ? RunDefinitionItemSchema.safeParse(def) : undefined;
+  if (!parsedDef?.success) throw new CorruptItemError(`run ${runId} has no readable definition item`, { cause: parsedDef?.error });
+  return parseRun({ ...state, definition: parsedDef.data.definition });
+}
+
+/** Splits a run into its state item (rewritten on every change) and nothing else. */
+function stateItem(run: RunItem): Record<string, unknown> {
+  const { definition: _definition, ...state } = run;
+  return state;
+}
+
+/** Writes a run's definition item once; later calls (duplicate deliveries) change nothing. */
+async function putDefinition(deps: StoreDeps, run: RunItem, retentionDays: number): Promise<void> {
+  const createdSeconds = Math.floor(Date.parse(run.createdAt) / 1000);
+  try {
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: {
+          ...runDefinitionKey(run.runId),
+          kind: 'run-definition',
+          runId: run.runId,
+          definition: run.definition,
+          expiresAt: createdSeconds + (retentionDays + DEFINITION_EXTRA_DAYS) * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return;
+    throw error;
+  }
+}
+
+/**
+ * Creates a run if no run with its id exists; `false` when it already did (a duplicate
+ * delivery). `retentionDays` dates the definition item's TTL (see DEFINITION_EXTRA_DAYS).
+ */
+export async function putNewRun(deps: StoreDeps, run: RunItem, retentionDays = 30): Promise<boolean> {
+  // The definition first: a run item is never visible without it. An orphan definition
+  // (crash before the run item) is rewritten by nobody and found by the redelivery.
+  await putDefinition(deps, run, retentionDays);
+  try {
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: stateItem(run),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** An update of the schedule-state item that must hold together with a run's creation. */
+export interface StateUpdate {
+  UpdateExpression: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/**
+ * Creates `run` and applies `update` to its schedule's state in one transaction.
+ * `run-exists`: the run was already there (duplicate); `state-changed`: the state's
+ * condition failed (re-read it and decide again).
+ */
+export async function createRunWithState(
+  deps: StoreDeps,
+  run: RunItem,
+  update: StateUpdate,
+  retentionDays = 30,
+): Promise<'created' | 'run-exists' | 'state-changed'> {
+  await putDefinition(deps, run, retentionDays);
+  try {
+    await deps.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: deps.table,
+              Item: stateItem(run),
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+            },
+          },
+          { Update: { TableName: deps.table, Key: scheduleStateKey(run.schedule), ...update } },
+        ],
+      }),
+    );
+    return 'created';
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) {
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'run-exists';
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'state-changed';
+      // TransactionConflict: another transaction touched the same items; deciding again is safe.
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) return 'state-changed';
+    }
+    throw error;
+  }
+}
+
+/**
+ * Writes `run` over the version it was read at (`run.version`), storing `version + 1`.
+ * Throws VersionConflictError when someone else wrote in between; returns the stored item.
+ */
+export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
+  const next: RunItem = { ...run, version: run.version + 1 };
+  try {
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: stateItem(next),
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': run.version },
+      }),
+    );
+    return next;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new VersionConflictError(`run ${run.runId} changed since version ${run.version}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** A page of runs and the cursor for the next one (absent on the last page). */
+export interface RunPage {
+  items: RunSummary[];
+  cursor?: string;
+}
+
+/** Runs of one schedule, newest scheduled time first, `limit` per page. */
+export async function listRunsBySchedule(
+  deps: StoreDeps,
+  schedule: string,
+  options: { limit?: number; cursor?: string } = {},
+): Promise<RunPage> {
+  const out = await deps.doc.send(
+    new QueryCommand({
+      TableName: deps.table,
+      IndexName: TABLE.byScheduleIndex,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.byScheduleIndexPartitionKey },
+      ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule) },
+      ScanIndexForward: false,
+      Limit: Math.min(Math.max(options.limit ?? 20, 1), 100),
+      ExclusiveStartKey: decodeCursor(options.cursor),
+    }),
+  );
+  const items = (out.Items ?? []).map((item) => {
+    const parsed = RunSummarySchema.safeParse(item);
+    if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
+    return parsed.data;
+  });
+  return { items, cursor: encodeCursor(out.LastEvaluatedKey) };
+}
+
+/** Ids of every run still in the active index (not finalized), across all shards. */
+export async function listActiveRunIds(deps: StoreDeps): Promise<string[]> {
+  const ids: string[] = [];
+  for (let shard = 0; shard < ACTIVE_SHARDS; shard++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await deps.doc.send(
+        new QueryCommand({
+          TableName: deps.table,
+          IndexName: TABLE.activeIndex,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE.activeIndexPartitionKey },
+          ExpressionAttributeValues: { ':pk': `ACTIVE#${shard}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const pk = item[TABLE.partitionKey];
+        if (typeof pk === 'string' && pk.startsWith('RUN#')) ids.push(pk.slice(4));
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+  return ids;
+}

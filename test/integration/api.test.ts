@@ -1,0 +1,222 @@
+/**
+ * The HTTP API end to end on the local stack: serverless.yml deployed with deployLocal,
+ * functions/api registered in the local Lambda runtime, served by local/http-api.ts, and
+ * called over real HTTP with the bearer token, the way the CLI calls it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployLocal } from '#local/deploy';
+import { startHttpApi, type HttpApi } from '#local/http-api';
+import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
+import { PROJECT_DIR } from './package.helpers.ts';
+
+let t: TestStack;
+let api: HttpApi;
+
+beforeAll(async () => {
+  t = await startTestStack({ projectDir: PROJECT_DIR });
+  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
+  // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
+  const { handler } = await import('#functions/api');
+  t.stack.lambda.register('batchron-api-test', handler, { timeoutMs: 30_000 });
+  api = await startHttpApi({
+    port: 0,
+    dataDir: t.dataDir,
+    lambda: t.stack.lambda,
+    now: () => t.stack.clock.now(),
+    routes: [{ method: 'ANY', path: '/{proxy+}', functionName: 'batchron-api-test' }],
+  });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await t?.stop();
+});
+
+interface Res<T = any> {
+  status: number;
+  body: T;
+}
+
+async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${api.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('schedules', () => {
+  it('lists the declared schedules with next fire times in their zone, paused flag and origin', async () => {
+    const res = await call('GET', '/schedules');
+    expect(res.status).toBe(200);
+    const tokyo = res.body.schedules.find((s: any) => s.name === 'nightly-tokyo');
+    expect(tokyo).toMatchObject({ origin: 'declared', timezone: 'Asia/Tokyo', paused: false, enabled: true });
+    expect(tokyo.nextFireTimes).toHaveLength(5);
+    expect(tokyo.nextFireTimesLocal[0]).toMatch(/T02:00:00\+09:00$/);
+    expect(res.body.schedules.map((s: any) => s.name)).not.toContain('_sweep');
+  });
+
+  it('answers 404 for an unknown schedule', async () => {
+    const res = await call('GET', '/schedules/no-such');
+    expect(res.status).toBe(404);
+    expect(res.body.error).toEqual({ code: 'NotFound', message: "Schedule 'no-such' does not exist." });
+  });
+
+  it('pauses and resumes a schedule in DynamoDB and in Scheduler', async () => {
+    const paused = await call('POST', '/schedules/nightly-tokyo/pause');
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ paused: true, enabled: false });
+    expect((await call('GET', '/schedules/nightly-tokyo')).body).toMatchObject({ paused: true, enabled: false });
+    const resumed = await call('POST', '/schedules/nightly-tokyo/resume');
+    expect(resumed.body).toMatchObject({ paused: false, enabled: true });
+  });
+
+  it('pauses and resumes every schedule matching a prefix', async () => {
+    const res = await call('POST', '/schedules/pause', { prefix: 'overlap-' });
+    expect(res.body).toEqual({ paused: true, schedules: ['overlap-skip'] });
+    expect((await call('POST', '/schedules/resume', { prefix: 'overlap-' })).body).toEqual({ paused: false, schedules: ['overlap-skip'] });
+  });
+
+  it('creates, updates and deletes a dynamic schedule, and refuses to edit a declared one', async () => {
+    const spec = { expression: 'cron(0 3 * * ? *)', timezone: 'Europe/Berlin', job: { definition: 'batchron-dev-hello' } };
+    const created = await call('POST', '/schedules', { name: 'dyn-api-test', ...spec });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ name: 'dyn-api-test', origin: 'api', timezone: 'Europe/Berlin' });
+    expect((await call('POST', '/schedules', { name: 'dyn-api-test', ...spec })).status).toBe(409);
+    const updated = await call('PUT', '/schedules/dyn-api-test', { ...spec, expression: 'cron(0 4 * * ? *)' });
+    expect(updated.body.expression).toBe('cron(0 4 * * ? *)');
+    const declared = await call('PUT', '/schedules/nightly-tokyo', spec);
+    expect(declared.status).toBe(409);
+    expect(declared.body.error.message).toContain('declared in serverless.yml');
+    expect((await call('DELETE', '/schedules/nightly-tokyo')).status).toBe(409);
+    expect((await call('DELETE', '/schedules/dyn-api-test')).body).toEqual({ deleted: 'dyn-api-test' });
+    expect((await call('GET', '/schedules/dyn-api-test')).status).toBe(404);
+  });
+
+  it('refuses an invalid dynamic schedule with the field named', async () => {
+    const res = await call('POST', '/schedules', { name: 'dyn-bad', expression: 'cron(0 25 * * ? *)', timezone: 'Mars/Olympus', job: { definition: 'x' } });
+    expect(res.status).toBe(400);
+    const paths = res.body.error.issues.map((i: any) => i.path);
+    expect(paths).toContain('body.expression');
+    expect(paths).toContain('body.timezone');
+  });
+});
+
+describe('runs', () => {
+  it('starts a run with parameters, returns the same run for the same Idempotency-Key and 409 for other parameters', async () => {
+    const first = await call('POST', '/schedules/etl-dag/runs', { parameters: { day: '2026-11-01' } }, { 'idempotency-key': 'k-1' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body).toMatchObject({ schedule: 'etl-dag', trigger: 'api', parameters: { day: '2026-11-01' } });
+    const again = await call('POST', '/schedules/etl-dag/runs', { parameters: { day: '2026-11-01' } }, { 'idempotency-key': 'k-1' });
+    expect(again.status).toBe(200);
+    expect(again.body.runId).toBe(first.body.runId);
+    const other = await call('POST', '/schedules/etl-dag/runs', { parameters: { day: '2026-11-02' } }, { 'idempotency-key': 'k-1' });
+    expect(other.status).toBe(409);
+    expect(other.body.error.message).toContain("Idempotency-Key 'k-1'");
+  });
+
+  it('starts a new run for each request without a key', async () => {
+    const a = await call('POST', '/schedules/every-minute/runs');
+    const b = await call('POST', '/schedules/every-minute/runs', {});
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(a.body.runId).not.toBe(b.body.runId);
+  });
+
+  it.each([
+    [{ parameters: { month: '11' } }, 'body.parameters.month', "is not a parameter of schedule 'etl-dag' (it declares: day)"],
+    [{ parameters: { day: 'monday' } }, 'body.parameters.day', 'does not match the pattern'],
+  ])('refuses parameters the schedule does not declare or allow: %j', async (body, path, message) => {
+    const res = await call('POST', '/schedules/etl-dag/runs', body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues).toEqual([{ path, message: expect.stringContaining(message) }]);
+  });
+
+  it('answers 404 for a run of an unknown schedule', async () => {
+    const res = await call('POST', '/schedules/no-such/runs', {});
+    expect(res.status).toBe(404);
+  });
+
+  it('shows a run with its tasks and attempts once its job is submitted, and lists it', async () => {
+    const started = await call('POST', '/schedules/every-minute/runs', {});
+    const run = await eventually(async () => {
+      const r = await call('GET', `/runs/${encodeURIComponent(started.body.runId)}`);
+      return r.body.tasks?.[0]?.attempts?.[0]?.jobId ? r.body : undefined;
+    }, 'the job id of the run');
+    expect(run.tasks[0]).toMatchObject({ name: 'main', phase: 'main' });
+    expect(run.tasks[0].attempts[0]).toMatchObject({ attempt: 1 });
+    const listed = await call('GET', '/runs?schedule=every-minute&limit=100');
+    expect(listed.status).toBe(200);
+    expect(listed.body.runs.map((r: any) => r.runId)).toContain(run.runId);
+  });
+
+  it('pages through runs with a cursor without repeating one', async () => {
+    for (let i = 0; i < 3; i++) await call('POST', '/schedules/flaky/runs', {});
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call('GET', `/runs?schedule=flaky&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.body.runs.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.runs.map((r: any) => r.runId));
+      cursor = page.body.cursor;
+    } while (cursor);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('refuses a tampered cursor with 400', async () => {
+    const res = await call('GET', '/runs?cursor=not-a-cursor');
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toBe('query.cursor');
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    expect((await call('GET', '/runs/nope')).status).toBe(404);
+    expect((await call('POST', '/runs/nope/cancel')).status).toBe(404);
+  });
+
+  it('cancels a running run, then answers 409 to a second cancel', async () => {
+    const started = await call('POST', '/schedules/overlap-skip/runs', {});
+    expect(started.status).toBe(201);
+    const id = encodeURIComponent(started.body.runId);
+    const cancelled = await call('POST', `/runs/${id}/cancel`);
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    const again = await call('POST', `/runs/${id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain('already finished (CANCELLED');
+  });
+});
+
+describe('backfill', () => {
+  it('starts one run per scheduled time in [from, to), with the ids normal fires would have', async () => {
+    const res = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    // 02:00 Tokyo = 17:00Z the day before: Jan 1, 2 and 3 at 17:00Z.
+    expect(res.body.runs.map((r: any) => r.scheduledTime)).toEqual([
+      '2026-01-01T17:00:00.000Z',
+      '2026-01-02T17:00:00.000Z',
+      '2026-01-03T17:00:00.000Z',
+    ]);
+    expect(res.body.runs[0].runId).toBe('nightly-tokyo.20260101T170000Z');
+    const again = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z' });
+    expect(again.status).toBe(200);
+    expect(again.body.created).toBe(0);
+  });
+
+  it.each([
+    [{ from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }, 'every-minute', 'more than 500 fire times'],
+    [{ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'nightly-tokyo', 'must be after body.from'],
+    [{ from: '2026-01-01T00:00:00Z', to: '2999-01-01T00:00:00Z' }, 'nightly-tokyo', 'must not be in the future'],
+  ])('refuses %j on %s with 400', async (body, schedule, message) => {
+    const res = await call('POST', `/schedules/${schedule}/backfill`, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain(message);
+  });
+
+  it('answers 404 for an unknown schedule', async () => {
+    expect((await call('POST', '/schedules/no-such/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' })).status).toBe(404);
+  });
+});

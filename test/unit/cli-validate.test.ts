@@ -1,0 +1,100 @@
+/**
+ * `batchron validate` as a user runs it: serverless.yml resolved by osls, the schedules
+ * checked by the same rules as `osls package`, each schedule's next five fire times in its
+ * zone; an invalid file exits 2 listing every problem.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'batchron.mjs');
+// Under the repository (so osls resolves from its node_modules) and git-ignored (`*.tmp`).
+const SCRATCH = join(ROOT, '.cli-validate.tmp');
+
+afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+function project(yaml: string): string {
+  const dir = join(SCRATCH, randomUUID());
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'serverless.yml'), yaml);
+  return dir;
+}
+
+const HEADER = `service: demo
+frameworkVersion: '>=4.3.1'
+provider:
+  name: aws
+  runtime: nodejs22.x
+custom:
+  batchron:
+    jobDefinitions:
+      hello: { image: alpine, command: [echo, hi] }
+`;
+
+describe('batchron validate', () => {
+  it("accepts the project's own serverless.yml and prints five fire times per schedule", async () => {
+    const out = await cli('validate', '--json');
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as { valid: boolean; schedules: { name: string; timezone: string; next: string[] }[] };
+    expect(result.valid).toBe(true);
+    expect(result.schedules.length).toBeGreaterThan(0);
+    for (const s of result.schedules) expect(s.next.length).toBeLessThanOrEqual(5);
+    expect(result.schedules.find((s) => s.timezone === 'Asia/Tokyo')).toBeDefined();
+  });
+
+  it('prints times on the schedule’s own wall clock', async () => {
+    const dir = project(`${HEADER}    schedules:
+      tokyo-morning:
+        expression: cron(0 9 ? * MON-FRI *)
+        timezone: Asia/Tokyo
+        job: { definition: hello }
+`);
+    const out = await cli('validate', '--dir', dir);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('serverless.yml is valid: 1 schedule');
+    const lines = out.stdout.split('\n').filter((l) => l.includes('09:00 +09:00'));
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^\s+\d{4}-\d{2}-\d{2} 09:00 \+09:00\s+\d{4}-\d{2}-\d{2}T00:00:00Z$/);
+  });
+
+  it('exits 2 and lists every problem, each naming the schedule and the field', async () => {
+    const dir = project(`${HEADER}    schedules:
+      bad-cron:
+        expression: cron(0 25 * * ? *)
+        job: { definition: hello }
+      bad-zone:
+        expression: rate(1 hour)
+        timezone: Mars/Olympus
+        job: { definition: hello }
+`);
+    const out = await cli('validate', '--dir', dir);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/invalid \(2 problems\)/);
+    expect(out.stderr).toMatch(/schedules\.bad-cron\.expression: .*hours/);
+    expect(out.stderr).toMatch(/schedules\.bad-zone\.timezone: unknown time zone "Mars\/Olympus"/);
+  });
+
+  it('exits 2 when there is no serverless.yml', async () => {
+    const dir = join(SCRATCH, randomUUID());
+    mkdirSync(dir, { recursive: true });
+    const out = await cli('validate', '--dir', dir);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('no serverless.yml in');
+  });
+});

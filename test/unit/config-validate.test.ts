@@ -1,0 +1,347 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '#shared/errors';
+import {
+  deploymentContext,
+  normalizeConfig,
+  normalizeSchedule,
+  parseConfig,
+  schedulerTargetInput,
+  SCHEDULER_INPUT_LIMIT,
+} from '#shared/config/validate';
+import { FireInputSchema, ScheduleDefinitionSchema } from '#shared/config/definition';
+
+const ctx = deploymentContext('batchron-dev');
+
+/** A valid config with one declared job definition; `schedules` replaces the schedules. */
+function config(schedules: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    jobDefinitions: {
+      extract: { image: 'alpine', command: ['sh', 'jobs/etl.sh'] },
+      load: { image: 'alpine', command: ['sh', 'jobs/etl.sh'], vcpus: 1, memory: 2048 },
+    },
+    schedules,
+    ...extra,
+  };
+}
+
+const job = { definition: 'extract' };
+
+/** The ConfigError's problem lines for `raw`. */
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw, ctx);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected parseConfig to throw');
+}
+
+describe('parseConfig rejects bad schedules, each with its own message', () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    [
+      'a five-field cron',
+      config({ 'nightly-etl': { expression: 'cron(0 2 * * *)', job } }),
+      'schedules.nightly-etl.expression: cron(0 2 * * *) needs 6 fields (minutes hours day-of-month month day-of-week year), got 5',
+    ],
+    [
+      'a rate with a singular unit',
+      config({ x: { expression: 'rate(5 minute)', job } }),
+      'schedules.x.expression: rate(5 minute): a value above 1 takes the plural unit (rate(5 minutes))',
+    ],
+    [
+      'an unknown time zone',
+      config({ 'nightly-etl': { expression: 'cron(0 2 * * ? *)', timezone: 'Asia/Tokio', job } }),
+      'schedules.nightly-etl.timezone: unknown time zone "Asia/Tokio" (use an IANA name such as "Asia/Tokyo")',
+    ],
+    [
+      'an unknown default time zone',
+      config({ x: { expression: 'rate(1 hour)', job } }, { defaults: { timezone: 'Europe/Berln' } }),
+      'defaults.timezone: unknown time zone "Europe/Berln" (use an IANA name such as "Europe/Berlin")',
+    ],
+    [
+      'a dependsOn cycle',
+      config({
+        etl: {
+          expression: 'rate(1 hour)',
+          tasks: { a: { definition: 'extract', dependsOn: ['b'] }, b: { definition: 'extract', dependsOn: ['a'] } },
+        },
+      }),
+      'schedules.etl.tasks: dependsOn forms a cycle: a -> b -> a',
+    ],
+    [
+      'a task depending on itself',
+      config({ etl: { expression: 'rate(1 hour)', tasks: { a: { definition: 'extract', dependsOn: ['a'] } } } }),
+      'schedules.etl.tasks: dependsOn forms a cycle: a -> a',
+    ],
+    [
+      'an unknown task in dependsOn',
+      config({
+        etl: {
+          expression: 'rate(1 hour)',
+          tasks: {
+            extract: { definition: 'extract' },
+            transform: { definition: 'extract', dependsOn: ['extract'] },
+            load: { definition: 'load', dependsOn: ['extrct'] },
+          },
+        },
+      }),
+      'schedules.etl.tasks.load.dependsOn: unknown task "extrct" (tasks: extract, transform, load); did you mean "extract"?',
+    ],
+    [
+      'negative attempts',
+      config({ x: { expression: 'rate(1 hour)', retry: { attempts: -1 }, job } }),
+      'schedules.x.retry.attempts: must be between 1 and 10 (got -1)',
+    ],
+    [
+      'too many attempts on a task',
+      config({ x: { expression: 'rate(1 hour)', job: { ...job, retry: { attempts: 11 } } } }),
+      'schedules.x.job.retry.attempts: must be between 1 and 10 (got 11)',
+    ],
+    [
+      'both job and tasks',
+      config({ x: { expression: 'rate(1 hour)', job, tasks: { a: job } } }),
+      'schedules.x: declare either job (a single task) or tasks (several), not both',
+    ],
+    ['neither job nor tasks', config({ x: { expression: 'rate(1 hour)' } }), 'schedules.x: needs job (a single task) or tasks (several with dependsOn)'],
+    [
+      'a single job with dependsOn',
+      config({ x: { expression: 'rate(1 hour)', job: { ...job, dependsOn: ['other'] } } }),
+      'schedules.x.job.dependsOn: a single job has nothing to depend on; declare tasks to have several',
+    ],
+    [
+      'an on-failure task with dependsOn',
+      config({ x: { expression: 'rate(1 hour)', job, onFailure: { cleanup: { definition: 'extract', dependsOn: ['main'] } } } }),
+      'schedules.x.onFailure.cleanup.dependsOn: on-failure tasks all start when the run fails and cannot depend on other tasks; remove dependsOn',
+    ],
+    [
+      'startDate after endDate',
+      config({ x: { expression: 'rate(1 hour)', startDate: '2026-03-01T00:00:00Z', endDate: '2026-02-01T00:00:00Z', job } }),
+      'schedules.x.endDate: must be after startDate (startDate 2026-03-01T00:00:00Z, got 2026-02-01T00:00:00Z)',
+    ],
+    [
+      'a date without a zone',
+      config({ x: { expression: 'rate(1 hour)', startDate: '2026-03-01 00:00', job } }),
+      'schedules.x.startDate: must be an ISO-8601 date-time with a zone, e.g. "2026-01-31T02:00:00Z" or "2026-01-31T02:00:00+09:00" (got "2026-03-01 00:00")',
+    ],
+    [
+      'a typo of a declared job definition',
+      config({ x: { expression: 'rate(1 hour)', job: { definition: 'extrac' } } }),
+      'schedules.x.job.definition: unknown job definition "extrac" (declared: extract, load); did you mean "extract"?',
+    ],
+    [
+      'a job definition pinned to a revision',
+      config({ x: { expression: 'rate(1 hour)', job: { definition: 'shared-etl:3' } } }),
+      'schedules.x.job.definition: "shared-etl:3" pins revision 3; use "shared-etl" so the revision a deploy registers is used',
+    ],
+    [
+      'a parameter with a bad regular expression',
+      config({ x: { expression: 'rate(1 hour)', parameters: { day: { pattern: '([0-9' } }, job } }),
+      'schedules.x.parameters.day.pattern: not a valid regular expression: Unterminated character class (got "([0-9")',
+    ],
+    [
+      'a parameter default that does not match its pattern',
+      config({ x: { expression: 'rate(1 hour)', parameters: { day: { pattern: '\\d{4}', default: 'today' } }, job } }),
+      'schedules.x.parameters.day.default: "today" does not match its pattern /\\d{4}/',
+    ],
+    [
+      'a task using an undeclared run parameter',
+      config({ x: { expression: 'rate(1 hour)', parameters: { day: {} }, job: { ...job, environment: { DAY: '${param.dya}' } } } }),
+      'schedules.x.job.environment.DAY: uses ${param.dya}, which is not declared (parameters: day)',
+    ],
+    [
+      'an unknown overlap policy',
+      config({ x: { expression: 'rate(1 hour)', overlap: 'never', job } }),
+      'schedules.x.overlap: must be one of "allow", "skip", "queue-one", "cancel-previous" (got "never")',
+    ],
+    [
+      'a misspelt field',
+      config({ x: { expresion: 'rate(1 hour)', job } }),
+      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags)',
+    ],
+    ['a missing expression', config({ x: { job } }), 'schedules.x.expression: is required (a string)'],
+    [
+      'a schedule name Scheduler refuses',
+      config({ 'nightly etl': { expression: 'rate(1 hour)', job } }),
+      'schedules.nightly etl: invalid name "nightly etl" (use 1-64 letters, digits, "-", "_" or "." (starting with a letter or digit))',
+    ],
+    [
+      'a memory size Fargate does not offer',
+      config({ x: { expression: 'rate(1 hour)', job: { definition: 'load', memory: 1024 } } }),
+      'schedules.x.job.memory: Fargate with 1 vCPU takes 2048-8192 in steps of 1024 MiB of memory (got 1024)',
+    ],
+    [
+      'names that make Batch job names too long',
+      config({ ['s'.repeat(60)]: { expression: 'rate(1 hour)', tasks: { ['t'.repeat(40)]: job } } }),
+      `schedules.${'s'.repeat(60)}.tasks.${'t'.repeat(40)}: Batch job names "batchron-dev-${'s'.repeat(60)}-${'t'.repeat(40)}-<run>-<attempt>" would exceed Batch's 128 characters; deployment, schedule and task names together must stay within 88 (got 114); shorten the schedule or task name`,
+    ],
+    [
+      'a backoff cap below its first delay',
+      config({ x: { expression: 'rate(1 hour)', retry: { attempts: 3, backoff: { initialSeconds: 600, maxSeconds: 60 } }, job } }),
+      'schedules.x.retry.backoff.maxSeconds: must be at least initialSeconds (600) (got 60)',
+    ],
+    [
+      'a flexible window beyond a day',
+      config({ x: { expression: 'rate(1 hour)', flexibleWindowMinutes: 2000, job } }),
+      'schedules.x.flexibleWindowMinutes: must be between 1 and 1440 (got 2000)',
+    ],
+  ];
+
+  it.each(cases)('rejects %s', (_, raw, message) => {
+    // Act
+    const problems = problemsOf(raw);
+    // Assess
+    expect(problems).toContain(message);
+  });
+
+  it('lists every problem of a file in one error, one per line', () => {
+    // Prepare
+    const raw = config({
+      a: { expression: 'cron(0 2 * * *)', job },
+      b: { expression: 'rate(1 hour)', timezone: 'Mars/Olympus', job },
+    });
+    // Act
+    let message = '';
+    try {
+      parseConfig(raw, ctx);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    // Assess
+    expect(message.split('\n')).toEqual([
+      'Invalid custom.batchron (2 problems):',
+      '  - schedules.a.expression: cron(0 2 * * *) needs 6 fields (minutes hours day-of-month month day-of-week year), got 5',
+      expect.stringMatching(/^ {2}- schedules\.b\.timezone: unknown time zone "Mars\/Olympus" \(use an IANA name such as "/),
+    ]);
+  });
+
+  it('refuses a schedule whose Scheduler input would exceed the 8192-character limit', () => {
+    // Prepare: 40 tasks, each carrying its full retry policy in the input
+    const tasks = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`task-${i}`, { definition: 'extract' }]));
+    // Act
+    const problems = problemsOf(config({ big: { expression: 'rate(1 hour)', tasks } }));
+    // Assess
+    expect(problems).toEqual([
+      expect.stringMatching(
+        new RegExp(`^schedules\\.big: its Scheduler target input would be \\d+ characters, over EventBridge Scheduler's ${SCHEDULER_INPUT_LIMIT};`),
+      ),
+    ]);
+  });
+
+  it('reports a missing custom.batchron block', () => {
+    expect(() => parseConfig(undefined)).toThrow(/custom\.batchron: is missing/);
+  });
+});
+
+describe('normalizeSchedule', () => {
+  it('orders a fan-out / fan-in DAG topologically, keeping declaration order among independent tasks', () => {
+    // Prepare: declared out of order on purpose
+    const parsed = parseConfig(
+      config({
+        etl: {
+          expression: 'cron(0 2 * * ? *)',
+          tasks: {
+            load: { definition: 'load', dependsOn: ['orders', 'customers'] },
+            orders: { definition: 'extract', dependsOn: ['extract'] },
+            customers: { definition: 'extract', dependsOn: ['extract'] },
+            extract: { definition: 'extract' },
+          },
+        },
+      }),
+      ctx,
+    );
+    // Act
+    const def = normalizeSchedule('etl', parsed.schedules.etl!, parsed, ctx);
+    // Assess
+    expect(def.tasks.map((t) => [t.name, t.dependsOn])).toEqual([
+      ['extract', []],
+      ['orders', ['extract']],
+      ['customers', ['extract']],
+      ['load', ['orders', 'customers']],
+    ]);
+  });
+
+  it('applies config defaults, then built-ins, and lets a task override its schedule', () => {
+    // Prepare
+    const parsed = parseConfig(
+      config(
+        {
+          nightly: {
+            expression: 'cron(0 2 * * ? *)',
+            retry: { backoff: { initialSeconds: 5 } },
+            job: { definition: 'extract', retry: { attempts: 5, retryOn: { exitCodes: [3] } }, timeoutSeconds: 120 },
+            onFailure: { cleanup: { definition: 'load', queue: 'other-queue' } },
+          },
+        },
+        {
+          defaults: { timezone: 'Asia/Tokyo', overlap: 'skip', queue: 'shared-queue', retry: { attempts: 3, backoff: { maxSeconds: 600 } } },
+          sweep: { stuckAfterMinutes: { queued: 10, submitted: 20, running: 30 } },
+        },
+      ),
+      ctx,
+    );
+    // Act
+    const def = normalizeSchedule('nightly', parsed.schedules.nightly!, parsed, ctx);
+    // Assess
+    expect(def).toMatchObject({
+      name: 'nightly',
+      timezone: 'Asia/Tokyo',
+      overlap: 'skip',
+      parameters: {},
+      tags: {},
+      notify: { onFailure: true, onRecovery: true, stuckAfterMinutes: { queued: 10, submitted: 20, running: 30 } },
+    });
+    expect(def.tasks).toEqual([
+      {
+        name: 'main',
+        jobDefinition: 'batchron-dev-extract',
+        jobQueue: 'shared-queue',
+        timeoutSeconds: 120,
+        dependsOn: [],
+        retry: {
+          attempts: 5,
+          backoff: { initialSeconds: 5, multiplier: 2, maxSeconds: 600, jitter: 'full' },
+          retryOn: { exitCodes: [3], statusReasons: expect.arrayContaining(['Host EC2*']), timeouts: false },
+        },
+      },
+    ]);
+    expect(def.onFailure).toEqual([
+      expect.objectContaining({ name: 'cleanup', jobDefinition: 'batchron-dev-load', jobQueue: 'other-queue', dependsOn: [] }),
+    ]);
+    expect(def.onFailure[0]!.retry.attempts).toBe(3);
+  });
+
+  it('uses UTC, allow and the deployment queue when nothing is declared', () => {
+    // Prepare
+    const parsed = parseConfig(config({ x: { expression: 'rate(5 minutes)', job } }), ctx);
+    // Act
+    const defs = normalizeConfig(parsed, ctx);
+    // Assess
+    expect(defs.x).toMatchObject({ timezone: 'UTC', overlap: 'allow', tasks: [{ jobQueue: 'batchron-dev', retry: { attempts: 1 } }] });
+    expect(ScheduleDefinitionSchema.safeParse(defs.x).success).toBe(true);
+  });
+
+  it('keeps a job definition ARN and an existing definition name as they are', () => {
+    // Prepare
+    const arn = 'arn:aws:batch:eu-west-1:123456789012:job-definition/shared-report';
+    const parsed = parseConfig(config({ x: { expression: 'rate(1 hour)', tasks: { a: { definition: arn }, b: { definition: 'team-exporter' } } } }), ctx);
+    // Act
+    const def = normalizeSchedule('x', parsed.schedules.x!, parsed, ctx);
+    // Assess
+    expect(def.tasks.map((t) => t.jobDefinition)).toEqual([arn, 'team-exporter']);
+  });
+
+  it('builds a Scheduler input that fire parses once Scheduler substitutes its placeholders', () => {
+    // Prepare
+    const parsed = parseConfig(config({ x: { expression: 'rate(1 hour)', job } }), ctx);
+    const def = normalizeSchedule('x', parsed.schedules.x!, parsed, ctx);
+    // Act
+    const input = schedulerTargetInput(def);
+    const delivered = JSON.parse(
+      input.replace('<aws.scheduler.scheduled-time>', '2026-01-01T02:00:00Z').replace('<aws.scheduler.execution-id>', 'exec-1'),
+    ) as unknown;
+    // Assess
+    expect(JSON.parse(input)).toMatchObject({ schedule: 'x', scheduledTime: '<aws.scheduler.scheduled-time>' });
+    expect(FireInputSchema.parse(delivered)).toMatchObject({ schedule: 'x', scheduledTime: '2026-01-01T02:00:00Z', definition: def, trigger: 'schedule' });
+  });
+});

@@ -2,8 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/{unit,integration,e2e}/**/*.test.ts'],
     testTimeout: 30_000,
+    // The functions log one JSON line per decision for CloudWatch; in tests only their
+    // warnings and errors are worth reading (POWERTOOLS_LOG_LEVEL=INFO shows all).
+    env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' },
     hookTimeout: 120_000,
     // One DynamoDB Local JVM for the whole run (see the file); test files get its URL through inject('dynamodbUrl').
     globalSetup: ['test/helpers/global-setup.ts'],

@@ -9,8 +9,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
-import { startLocalStack, type LocalStack } from '#local/stack';
-import { DynamoDBLocalError } from '#local/dynamodb';
+import type { LocalStack } from '#local/stack';
 
 interface LocalOptions {
   port: number;
@@ -39,6 +38,8 @@ export function localCommand(): Command {
 }
 
 async function runLocal(opts: LocalOptions): Promise<number> {
+  // Loaded only when `local` runs, so other commands and `--help` stay quick.
+  const [{ startLocalStack }, { DynamoDBLocalError }] = await Promise.all([import('#local/stack'), import('#local/dynamodb')]);
   const dataDir = resolve(opts.dataDir);
   let stack: LocalStack;
   try {
@@ -61,7 +62,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
           }),
     });
   } catch (error) {
-    console.error(pc.red(`batchron local: ${startFailure(error, opts)}`));
+    console.error(pc.red(`batchron local: ${error instanceof DynamoDBLocalError ? error.message : startFailure(error, opts)}`));
     return 1;
   }
 
@@ -138,7 +139,6 @@ function line(text: string): void {
 }
 
 function startFailure(error: unknown, opts: LocalOptions): string {
-  if (error instanceof DynamoDBLocalError) return error.message;
   if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
     return `port ${opts.port} on ${opts.host} is already in use (another batchron local or LocalStack?); pass --port <n>`;
   }

@@ -11,18 +11,16 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_PORT } from '#local/contracts';
-import { startLocalStack, type LocalStack } from '#local/stack';
-import { DynamoDBLocalError } from '#local/dynamodb';
-import { deployLocal, type LocalDeployment } from '#local/deploy';
-import { DEFAULT_HTTP_API_PORT, startHttpApi, type HttpApi } from '#local/http-api';
+import type { LocalStack } from '#local/stack';
+import type { LocalDeployment } from '#local/deploy';
+import type { HttpApi } from '#local/http-api';
 import type { FireReport } from '#local/scheduler/index';
-import { ConfigError } from '#shared/errors';
-import { nextFireTimes } from '#shared/expressions/index';
-import { getRun, listActiveRunIds, type StoreDeps } from '#shared/store/index';
+import type { StoreDeps } from '#shared/store/index';
 import type { RunItem } from '#shared/store/schema';
+
+/** The HTTP API's default port (kept here so `--help` loads none of the stack). */
+const DEFAULT_HTTP_API_PORT = 3000;
 
 interface StartOptions {
   port: number;
@@ -51,6 +49,27 @@ export function startCommand(): Command {
 }
 
 async function runStart(opts: StartOptions): Promise<number> {
+  // The stack, the deploy and the engine load only when `start` runs, so the other CLI
+  // commands (and `--help`) stay quick.
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib] =
+    await Promise.all([
+      import('#local/stack'),
+      import('#local/dynamodb'),
+      import('#local/deploy'),
+      import('#local/http-api'),
+      import('#shared/errors'),
+      import('#shared/store/index'),
+      import('#shared/expressions/index'),
+      import('@aws-sdk/client-dynamodb'),
+      import('@aws-sdk/lib-dynamodb'),
+    ]);
+  const startFailure = (error: unknown, portNumber: number): string => {
+    if (error instanceof DynamoDBLocalError) return error.message;
+    if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+      return `port ${portNumber} is already in use (is another \`npm start\` running?); pass --port / --api-port`;
+    }
+    return error instanceof Error ? error.message : String(error);
+  };
   const projectDir = resolve(opts.projectDir);
   const dataDir = resolve(projectDir, opts.dataDir);
   // The functions run in this process and log JSON for CloudWatch; the live view below tells
@@ -58,7 +77,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= opts.verbose ? 'false' : 'true';
 
-  const view = new LiveView();
+  const view = new LiveView(store, ddb.DynamoDBClient, lib.DynamoDBDocumentClient);
   step('starting the local AWS stack (DynamoDB Local takes a few seconds)');
   let stack: LocalStack;
   try {
@@ -99,7 +118,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     return 1;
   }
 
-  printBanner(stack, deployment, api, dataDir, opts.grace);
+  printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
   view.attach(stack, deployment, Boolean(opts.verbose));
 
   await new Promise<void>((done) => {
@@ -131,7 +150,14 @@ async function runStart(opts: StartOptions): Promise<number> {
   return 0;
 }
 
-function printBanner(stack: LocalStack, d: LocalDeployment, api: HttpApi, dataDir: string, graceMs: number): void {
+function printBanner(
+  stack: LocalStack,
+  d: LocalDeployment,
+  api: HttpApi,
+  dataDir: string,
+  graceMs: number,
+  nextFireTimes: typeof import('#shared/expressions/index').nextFireTimes,
+): void {
   const now = new Date(stack.clock.now());
   const userSchedules = Object.values(d.definitions);
   const out = [
@@ -168,7 +194,7 @@ function printBanner(stack: LocalStack, d: LocalDeployment, api: HttpApi, dataDi
   }
   out.push(
     '',
-    pc.dim('Try: npx batchron schedules | npx batchron trigger hello --wait | npx batchron runs | npx batchron logs <run>'),
+    pc.dim('Try: npx batchron schedules | npx batchron trigger every-minute --wait | npx batchron runs | npx batchron logs <run>'),
     pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms.`),
     '',
   );
@@ -181,6 +207,12 @@ function printBanner(stack: LocalStack, d: LocalDeployment, api: HttpApi, dataDi
  * the view shows the engine's decisions, not just raw Batch events.
  */
 class LiveView {
+  constructor(
+    private readonly store: Pick<typeof import('#shared/store/index'), 'getRun' | 'listActiveRunIds'>,
+    private readonly DynamoDBClient: typeof import('@aws-sdk/client-dynamodb').DynamoDBClient,
+    private readonly DocumentClient: typeof import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient,
+  ) {}
+
   private timer: NodeJS.Timeout | undefined;
   private seen = new Map<string, string>();
   private deps: StoreDeps | undefined;
@@ -200,12 +232,12 @@ class LiveView {
 
   attach(stack: LocalStack, d: LocalDeployment, verbose: boolean): void {
     this.group = d.scheduleGroup;
-    const client = new DynamoDBClient({
+    const client = new this.DynamoDBClient({
       endpoint: stack.url,
       region: stack.region,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-    this.deps = { doc: DynamoDBDocumentClient.from(client), table: d.table };
+    this.deps = { doc: this.DocumentClient.from(client), table: d.table };
     if (verbose) {
       stack.bus.onEvent((a) => {
         if (a.kind !== 'published' || a.event.source !== 'aws.batch') return;
@@ -227,11 +259,11 @@ class LiveView {
     if (this.polling || !this.deps) return;
     this.polling = true;
     try {
-      const ids = new Set(await listActiveRunIds(this.deps));
+      const ids = new Set(await this.store.listActiveRunIds(this.deps));
       // Runs that left the active index since the last poll are read once more for their end.
       for (const id of this.seen.keys()) if (!ids.has(id.split('|')[0]!)) ids.add(id.split('|')[0]!);
       for (const id of ids) {
-        const run = await getRun(this.deps, id, false);
+        const run = await this.store.getRun(this.deps, id, false);
         if (run) this.report(run);
       }
     } catch (error) {
@@ -310,13 +342,6 @@ function line(text: string): void {
   console.log(`${pc.dim(new Date().toISOString().slice(11, 19))} ${text}`);
 }
 
-function startFailure(error: unknown, portNumber: number): string {
-  if (error instanceof DynamoDBLocalError) return error.message;
-  if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
-    return `port ${portNumber} is already in use (is another \`npm start\` running?); pass --port / --api-port`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
 
 function port(value: string): number {
   const n = Number(value);

@@ -461,8 +461,11 @@ export class LocalScheduler implements LocalService {
   // ── Helpers ────────────────────────────────────────────────────────────────
 
   private toRecord(name: string, group: string, spec: ScheduleSpec, created: number, now: number): ScheduleRecord {
-    const { parsed: _parsed, Target, ...rest } = spec;
+    const { parsed, Target, ...rest } = spec;
     const { extra, ...target } = Target;
+    // A new rate schedule without a StartDate fires at once, then every period (its anchor is
+    // its creation, to the second); anything else, and any update, starts after `now`.
+    const firesAtCreation = parsed.kind === 'rate' && spec.StartDate === undefined && created === now;
     return {
       ...rest,
       Name: name,
@@ -471,7 +474,7 @@ export class LocalScheduler implements LocalService {
       Target: { ...extra, ...target },
       CreationDate: created,
       LastModificationDate: now,
-      notBefore: now,
+      notBefore: firesAtCreation ? Math.floor(created / 1000) * 1000 : now,
     };
   }
 

@@ -186,6 +186,24 @@ describe('LocalScheduler firing', () => {
     ]);
   });
 
+  it('fires a new rate schedule without a start date at once, then every period', async () => {
+    const s = await stack({ now: '2026-01-01T00:00:10Z' });
+    await s.client.send(new CreateScheduleCommand(lambdaSchedule('every-5-now', 'rate(5 minutes)')));
+    await advance(s, 11 * 60_000);
+    expect(s.fires.map((f) => f.scheduledTime.toISOString().slice(0, 19))).toEqual([
+      '2026-01-01T00:00:10', '2026-01-01T00:05:10', '2026-01-01T00:10:10',
+    ]);
+  });
+
+  it('does not fire an updated rate schedule at once, only on its period', async () => {
+    const s = await stack({ now: '2026-01-01T00:00:10Z' });
+    await s.client.send(new CreateScheduleCommand(lambdaSchedule('updated', 'rate(5 minutes)')));
+    await advance(s, 2 * 60_000);
+    await s.client.send(new UpdateScheduleCommand(lambdaSchedule('updated', 'rate(5 minutes)')));
+    await advance(s, 4 * 60_000);
+    expect(s.fires.map((f) => f.scheduledTime.toISOString().slice(0, 19))).toEqual(['2026-01-01T00:00:10', '2026-01-01T00:05:10']);
+  });
+
   it('fires an at() schedule with ActionAfterCompletion DELETE once, then the schedule is gone', async () => {
     const s = await stack({ now: '2026-06-01T09:00:00Z' });
     await s.client.send(

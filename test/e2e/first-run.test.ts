@@ -1,0 +1,197 @@
+/**
+ * A new user's first minutes, end to end: `npm start` from a fresh copy of the project,
+ * the example schedules running, the CLI triggering a run and reading its logs, a pause
+ * and a resume, the always-failing job's message reaching "Slack", then Ctrl-C and a
+ * second start with the history intact. Everything goes through the product's own
+ * entry points (bin/batchron.mjs start, the CLI, the HTTP API) as a person would use them.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, '../..');
+const SKIP = new Set(['node_modules', '.git', '.batchron', '.serverless', '.esbuild', 'coverage']);
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+let project: string;
+let slack: Server;
+let slackUrl: string;
+const slackMessages: string[] = [];
+let awsPort: number;
+let apiPort: number;
+let api: string;
+let current: Started | undefined;
+
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Starts `npm start`'s command in the project copy and waits for its banner. */
+async function start(): Promise<Started> {
+  let out = '';
+  const child = spawn(process.execPath, ['bin/batchron.mjs', 'start', '--port', String(awsPort), '--api-port', String(apiPort), '--grace', '2000'], {
+    cwd: project,
+    env: { ...process.env, SLACK_WEBHOOK_URL: slackUrl, NO_COLOR: '1', AWS_ENDPOINT_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const started = { child, output: () => out, exited };
+  await until(() => out.includes('is running offline'), 'the start banner', 90_000, started);
+  return started;
+}
+
+/** Runs a CLI command against the local API, as a user would from the project folder. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/batchron.mjs', ...args, '--api', api], {
+      cwd: project,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function cliJson<T>(...args: string[]): Promise<T> {
+  const r = await cli(...args, '--json');
+  if (r.code !== 0) throw new Error(`batchron ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number, started?: Started): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (started && started.child.exitCode !== null) throw new Error(`npm start exited early while waiting for ${what}:\n${started.output()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far:\n${(started ?? current)?.output() ?? ''}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function stop(started: Started): Promise<number | null> {
+  started.child.kill('SIGINT');
+  return started.exited;
+}
+
+interface RunJson {
+  runId: string;
+  status: string;
+  schedule: string;
+}
+
+beforeAll(async () => {
+  // Prepare: a fresh copy of the project (as a clone would be), sharing node_modules.
+  project = mkdtempSync(join(tmpdir(), 'batchron-e2e-'));
+  cpSync(repo, project, {
+    recursive: true,
+    filter: (src) => !SKIP.has(relative(repo, src).split('/')[0] ?? ''),
+  });
+  symlinkSync(join(repo, 'node_modules'), join(project, 'node_modules'), 'dir');
+  slack = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      slackMessages.push(body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+  slackUrl = `http://127.0.0.1:${(slack.address() as { port: number }).port}/hooks/test`;
+  awsPort = await freePort();
+  apiPort = await freePort();
+  api = `http://127.0.0.1:${apiPort}`;
+});
+
+afterAll(async () => {
+  if (current && current.child.exitCode === null) {
+    current.child.kill('SIGKILL');
+    await current.exited;
+  }
+  await new Promise<void>((r) => slack?.close(() => r()));
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe('a first run of npm start', () => {
+  let triggered: RunJson;
+
+  it('runs the every-minute example to SUCCEEDED on its own', async () => {
+    current = await start();
+
+    await until(
+      async () => {
+        const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'every-minute');
+        return page.runs.some((r) => r.status === 'SUCCEEDED');
+      },
+      'a SUCCEEDED every-minute run',
+      90_000,
+      current,
+    );
+    expect(current.output()).toMatch(/SUCCEEDED\s+run every-minute\./);
+  }, 180_000);
+
+  it('triggers a run from the CLI, waits for it and reads its logs', async () => {
+    const result = await cli('trigger', 'every-minute', '--wait', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    triggered = JSON.parse(result.stdout) as RunJson;
+    expect(triggered.status).toBe('SUCCEEDED');
+
+    const logs = await cli('logs', triggered.runId);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('hello from job');
+    expect(logs.stdout).toContain('done');
+  }, 120_000);
+
+  it('pauses and resumes a schedule', async () => {
+    expect((await cli('pause', 'every-minute')).code).toBe(0);
+    const paused = await cliJson<{ paused: boolean }>('schedules', 'every-minute');
+    expect(paused.paused).toBe(true);
+
+    expect((await cli('resume', 'every-minute')).code).toBe(0);
+    const resumed = await cliJson<{ paused: boolean }>('schedules', 'every-minute');
+    expect(resumed.paused).toBe(false);
+  }, 60_000);
+
+  it('sends the always-failing job to Slack once, after its last attempt', async () => {
+    await until(() => slackMessages.some((m) => m.includes('always-fails')), 'the always-fails Slack message', 120_000, current);
+    const failures = slackMessages.filter((m) => m.includes('always-fails'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/exit code[^0-9]*3|"3"|\b3\b/);
+    const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'always-fails');
+    expect(page.runs.some((r) => r.status === 'FAILED')).toBe(true);
+  }, 150_000);
+
+  it('stops on Ctrl-C and starts again with its history intact', async () => {
+    const code = await stop(current!);
+    expect(code).toBe(0);
+    expect(current!.output()).toContain('Stopped.');
+
+    current = await start();
+    const again = await cliJson<RunJson>('run', triggered.runId);
+    expect(again.status).toBe('SUCCEEDED');
+    const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'always-fails');
+    expect(page.runs.some((r) => r.status === 'FAILED')).toBe(true);
+
+    expect(await stop(current)).toBe(0);
+  }, 150_000);
+});

@@ -22,6 +22,7 @@
  * an unchanged State alone) unless serverless.yml disables it.
  */
 import { setClock } from '#shared/time';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -176,10 +177,13 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const cfn = new Intrinsics(stack, resources, `${service.service}-${stage}`, new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])));
 
   // The functions' environment: what serverless.yml sets, resolved locally, plus the stack's
-  // endpoint and credentials. Slack goes to SLACK_WEBHOOK_URL locally (the stack has no SSM).
+  // endpoint and credentials. Slack: SLACK_WEBHOOK_URL when set; else the SSM parameter, as
+  // on AWS, when it exists in the local Parameter Store (`aws ssm put-parameter` against the
+  // stack); else messages are printed.
   const environment: Record<string, string> = {};
   for (const [k, v] of Object.entries(service.provider.environment ?? {})) environment[k] = String(cfn.evaluate(v));
   for (const { fn } of functions) for (const [k, v] of Object.entries(fn.environment ?? {})) environment[k] = String(cfn.evaluate(v));
+  const slackParameter = environment[ENV.slackWebhookParameter];
   delete environment[ENV.slackWebhookParameter];
   delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
   Object.assign(environment, stack.env(), opts.env ?? {});
@@ -195,6 +199,10 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     region: stack.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
+  if (!environment[ENV.slackWebhookUrl] && slackParameter && (await parameterExists(new SSMClient(clientConfig), slackParameter))) {
+    environment[ENV.slackWebhookParameter] = slackParameter;
+    process.env[ENV.slackWebhookParameter] = slackParameter;
+  }
   const dynamodb = new DynamoDBClient(clientConfig);
   const batch = new BatchClient(clientConfig);
   const scheduler = new SchedulerClient(clientConfig);
@@ -606,5 +614,16 @@ class Intrinsics {
     const r = this.resources[id];
     if (!r) throw new Error(`local deploy: serverless.yml references ${id}, which is not a resource`);
     return r;
+  }
+}
+
+/** Whether an SSM parameter exists (the local Parameter Store answers ParameterNotFound otherwise). */
+async function parameterExists(ssm: SSMClient, name: string): Promise<boolean> {
+  try {
+    await ssm.send(new GetParameterCommand({ Name: name }));
+    return true;
+  } catch (error) {
+    if (error instanceof ParameterNotFound) return false;
+    throw error;
   }
 }

@@ -7,6 +7,7 @@
  *                                            ├─ lambda     Invoke API ──▶ LocalLambda
  *                                            ├─ events     PutEvents/PutRule ──▶ LocalEventBus
  *                                            ├─ logs       GetLogEvents ──▶ job log files
+ *                                            ├─ ssm        Parameter Store (the Slack webhook)
  *                                            └─ /_batchron/ control API (clock, faults, kill)
  *
  * Everything time-driven waits on one Clock and every fault comes from one Faults object,
@@ -23,6 +24,7 @@ import { createControlHandler } from './control.ts';
 import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
+import { LocalSsm } from './ssm.ts';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
@@ -141,7 +143,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const killJob = (jobId: string, reason?: string) => batch.killJob(jobId, reason);
   // Job output is served as CloudWatch Logs, so code that reads a job's log stream works unchanged.
   const logs = new LocalLogs(batchLogDirectory(batch.logDirectory));
-  const services: LocalService[] = [batch, scheduler, lambda, bus, logs, ...(dynamodb ? [dynamodb] : [])];
+  // Parameter Store for the Slack webhook's SecureString, read exactly as on AWS.
+  const ssm = new LocalSsm({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  const services: LocalService[] = [batch, scheduler, lambda, bus, logs, ssm, ...(dynamodb ? [dynamodb] : [])];
   // The JVM takes seconds to start; the endpoint listens meanwhile. Both are awaited to
   // the end even when one fails, so a failure never leaves the other one running.
   const [dynamoResult, endpointResult] = await Promise.allSettled([
@@ -223,6 +227,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await step(() => Promise.race([idle(), new Promise((r) => setTimeout(r, 10_000).unref())]));
       await step(() => bus.stop());
       await step(() => lambda.stop());
+      await step(() => ssm.flush());
       await step(() => dynamodb?.stop());
       await step(() => endpoint.close());
       if (ownClock) clock.dispose();

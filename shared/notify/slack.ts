@@ -44,7 +44,7 @@ export function slackNotifier(source: SlackSource): Notifier {
       });
       const hook = await webhook;
       if (!hook) {
-        source.log.info('slack message (no webhook configured)', { notification: message.kind, schedule: message.schedule, runId: message.runId, text: message.text });
+        source.log.warn('slack message (no webhook configured)', { notification: message.kind, schedule: message.schedule, runId: message.runId, text: message.text });
         return;
       }
       await hook.send({ text: message.text });

@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
-import { logs } from '#shared/api/logs-client';
+import { logs } from '#shared/clients/logs';
 import { readApiEnv, type ApiDeps, type ApiEnv, type EngineOps } from '#shared/api/deps';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
 import { apiRoutes } from '#shared/api/routes';

@@ -17,6 +17,8 @@ import { startLocalStack } from '#local/stack';
 import { awsClients } from '#test/helpers/aws';
 import { definition, deployEngine, fire, retry, task } from '#test/helpers/engine';
 import { dynamodb } from '#shared/clients/dynamodb';
+import { costReport } from './cost-model.ts';
+import { countCapacity, resetCapacity } from './lib/spike-capacity.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, projections: { type: 'string', default: 'narrow' } } });
 const runs = Math.max(1, Number(values.runs));
@@ -24,62 +26,36 @@ const runs = Math.max(1, Number(values.runs));
 // `all`: both indexes projecting ALL.
 const projections = values.projections === 'all' ? 'all' : 'narrow';
 
-interface Counter {
-  wcu: number;
-  writes: number;
-  failedConditionalWrites: number;
-}
-const counter: Counter = { wcu: 0, writes: 0, failedConditionalWrites: 0 };
-const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
-
-type Capacity = { CapacityUnits?: number; WriteCapacityUnits?: number };
-dynamodb.middlewareStack.add(
-  (next, context) => async (args) => {
-    if (!WRITES.has(context.commandName ?? '')) return next(args);
-    const input = args.input as Record<string, unknown>;
-    input.ReturnConsumedCapacity = 'TOTAL';
-    counter.writes += 1;
-    try {
-      const out = await next(args);
-      const consumed = (out.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
-      for (const c of [consumed ?? []].flat()) counter.wcu += c.WriteCapacityUnits ?? c.CapacityUnits ?? 0;
-      if (process.env.BENCH_DEBUG) console.log('write', context.commandName, JSON.stringify(consumed));
-      return out;
-    } catch (error) {
-      // A failed conditional write is billed (at least 1 WCU) but reports no capacity.
-      if ((error as { name?: string }).name?.includes('Conditional') || (error as { name?: string }).name === 'TransactionCanceledException') {
-        counter.failedConditionalWrites += 1;
-        counter.wcu += 1;
-      }
-      throw error;
-    }
-  },
-  { step: 'initialize', name: 'batchronConsumedCapacity' },
-);
+// The same accounting as bench/spike.ts: writes and reads of the functions' own client.
+const counter = countCapacity(dynamodb, 'batchronConsumedCapacity');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'batchron-bench-cost-'));
 const stack = await startLocalStack({ port: 0, dataDir, transitionDelayMs: 5, killGraceMs: 500, lambdaRetryDelaysMs: [1_000, 2_000], log: () => undefined });
 const clients = awsClients(stack.url);
 const engine = await deployEngine(stack, clients, { projections });
 let invocations = 0;
+let durationMs = 0;
 const byFunction = new Map<string, number>();
 stack.lambda.onInvoke((r) => {
   invocations += 1;
+  durationMs += Math.ceil(r.durationMs);
   byFunction.set(r.name.replace(`${engine.deployment}-`, ''), (byFunction.get(r.name.replace(`${engine.deployment}-`, '')) ?? 0) + 1);
 });
 
 function reset(): void {
-  counter.wcu = 0;
-  counter.writes = 0;
-  counter.failedConditionalWrites = 0;
+  resetCapacity(counter);
   invocations = 0;
+  durationMs = 0;
   byFunction.clear();
 }
 
 interface Sample {
   wcu: number;
   writes: number;
+  rcu: number;
   invocations: number;
+  /** Average Lambda duration of the run's invocations, real ms (the handlers run warm, in process). */
+  avgDurationMs: number;
   byFunction: Record<string, number>;
 }
 
@@ -89,11 +65,28 @@ async function measure(label: string, n: number, once: (i: number) => Promise<vo
     reset();
     await once(i);
     await stack.idle();
-    samples.push({ wcu: counter.wcu, writes: counter.writes, invocations, byFunction: Object.fromEntries(byFunction) });
+    samples.push({
+      wcu: counter.wcu,
+      writes: counter.writes,
+      rcu: counter.rcu,
+      invocations,
+      avgDurationMs: invocations ? durationMs / invocations : 0,
+      byFunction: Object.fromEntries(byFunction),
+    });
   }
   const avg = (f: (s: Sample) => number) => Math.round((samples.reduce((a, s) => a + f(s), 0) / samples.length) * 100) / 100;
-  const result = { wcu: avg((s) => s.wcu), writes: avg((s) => s.writes), invocations: avg((s) => s.invocations), byFunction: samples.at(-1)!.byFunction };
-  console.log(`${label.padEnd(34)} ${String(result.wcu).padStart(6)} WCU  ${String(result.writes).padStart(5)} writes  ${String(result.invocations).padStart(4)} invocations  ${JSON.stringify(result.byFunction)}`);
+  const result = {
+    wcu: avg((s) => s.wcu),
+    writes: avg((s) => s.writes),
+    rcu: avg((s) => s.rcu),
+    invocations: avg((s) => s.invocations),
+    avgDurationMs: avg((s) => s.avgDurationMs),
+    byFunction: samples.at(-1)!.byFunction,
+  };
+  console.log(
+    `${label.padEnd(34)} ${String(result.wcu).padStart(6)} WCU  ${String(result.writes).padStart(5)} writes  ${String(result.rcu).padStart(5)} RCU  ` +
+      `${String(result.invocations).padStart(4)} invocations (${Math.round(result.avgDurationMs)} ms avg)  ${JSON.stringify(result.byFunction)}`,
+  );
   return result;
 }
 
@@ -121,7 +114,27 @@ try {
     await engine.waitRun(runId, (r) => r.finalized, 'the run to end', 60_000);
   });
   console.log('note: WCU include GSI writes only as far as DynamoDB Local reports them; on AWS each projected index update adds its own write units.');
-  console.log(JSON.stringify({ bench: 'engine-cost', runs, projections, singleTaskRun: single, retriedRun: retried, failedRun: failed }));
+  const cost = costReport(`single-task success measured above, ${projections} index projections`, {
+    invocations: single.invocations,
+    avgDurationMs: single.avgDurationMs,
+    memoryMb: 512, // serverless.yml provider.memorySize
+    writeUnits: single.wcu,
+    readUnits: single.rcu,
+    schedulerInvocations: 1,
+  });
+  for (const line of cost.lines) console.log(line);
+  console.log(
+    JSON.stringify({
+      bench: 'engine-cost',
+      runs,
+      projections,
+      singleTaskRun: single,
+      retriedRun: retried,
+      failedRun: failed,
+      costPerMillionSingleTaskRunsUsd: cost.batchron.total,
+      stepFunctionsStandardCostPerMillionRunsUsd: cost.stepFunctions.total,
+    }),
+  );
 } finally {
   await engine.undeploy();
   await stack.stop({ graceMs: 500 });

@@ -4,9 +4,9 @@
  */
 import { FireInputSchema } from '#shared/config/definition';
 import { getEnv } from '#shared/env';
-import { defaultDeps, startRun } from '#shared/engine/index';
+import { lambdaDeps, startRun } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 
 const env = getEnv();
 
-export const handler = engineHandler('fire', FireInputSchema, (input, context) => startRun(input, defaultDeps(env, context.awsRequestId)));
+export const handler = engineHandler('fire', FireInputSchema, (input, context) => startRun(input, lambdaDeps(env, context)));

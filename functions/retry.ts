@@ -1,12 +1,12 @@
 /** A retry's one-time Scheduler schedule fired → start the task's next attempt. */
 import { RetryInputSchema } from '#shared/config/definition';
 import { getEnv } from '#shared/env';
-import { defaultDeps, resumeRetry } from '#shared/engine/index';
+import { lambdaDeps, resumeRetry } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 
 const env = getEnv();
 
 export const handler = engineHandler('retry', RetryInputSchema, async (input, context) => {
-  const run = await resumeRetry(input, defaultDeps(env, context.awsRequestId));
+  const run = await resumeRetry(input, lambdaDeps(env, context));
   return { runId: input.runId, status: run?.status, taskStatus: run?.tasks[input.task]?.status };
 });

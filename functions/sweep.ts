@@ -1,7 +1,7 @@
 /** Every few minutes: reconcile active runs with Batch, repair what was lost, alert on stuck runs. */
 import { z } from 'zod';
 import { getEnv } from '#shared/env';
-import { defaultDeps, sweep } from '#shared/engine/index';
+import { lambdaDeps, sweep } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 
 const env = getEnv();
@@ -9,4 +9,4 @@ const env = getEnv();
 // Scheduler and EventBridge send a scheduled event or nothing in particular; the sweep takes no input.
 const SweepInputSchema = z.unknown();
 
-export const handler = engineHandler('sweep', SweepInputSchema, (_input, context) => sweep(defaultDeps(env, context.awsRequestId)));
+export const handler = engineHandler('sweep', SweepInputSchema, (_input, context) => sweep(lambdaDeps(env, context)));

@@ -12,6 +12,7 @@
  * test can advance time instead of waiting. State is snapshotted on every mutation.
  */
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, Timer } from '#local/clock';
@@ -109,6 +110,8 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   private readonly endings = new Map<string, Ending>();
   private readonly timers = new Set<Timer>();
   private dispatchPending = false;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private snapshotCostMs = 0;
   private stopped = false;
   private eventSeq = 0;
 
@@ -239,6 +242,8 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       }
     }
     await Promise.all(waits);
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
     this.snapshot.flush();
   }
 
@@ -821,8 +826,21 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     this.timers.add(timer);
   }
 
+  /**
+   * Persists after a mutation. The snapshot is the whole state, so its cost grows with the
+   * jobs kept (thousands of jobs: megabytes, tens of ms per write); writes are spaced ten
+   * times their last cost (at least JsonSnapshot's 200 ms), which keeps persistence under a
+   * tenth of a core however many jobs pile up, at the price of a slightly older file on a crash.
+   */
   private changed(): void {
-    this.snapshot.changed();
+    if (!this.opts.dataDir || this.snapshotTimer) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = undefined;
+      const started = performance.now();
+      this.snapshot.flush();
+      this.snapshotCostMs = performance.now() - started;
+    }, Math.max(200, this.snapshotCostMs * 10));
+    this.snapshotTimer.unref?.();
   }
 
   private now(): number {

@@ -30,8 +30,14 @@ export interface EngineDeps {
   metrics: EngineMetrics;
   /** How long a submission lease lasts (default 60 s: longer than the throttle budget). */
   leaseMs?: number;
-  /** How long one invocation keeps backing off a throttled SubmitJob before handing over to Lambda's retry (default 20 s). */
+  /**
+   * At most how long one invocation keeps backing off a throttled SubmitJob before handing
+   * over to Lambda's retry. Without it the bound is the submission lease and the time the
+   * invocation has left (`remainingMs`), each less `DEFAULTS.throttleReserveMs`.
+   */
   throttleBudgetMs?: number;
+  /** Milliseconds this invocation has left (Lambda's `getRemainingTimeInMillis`); unbounded when absent. */
+  remainingMs?: () => number;
   /** How long a notification claim lasts before another invocation may resend (default 60 s). */
   notifyClaimMs?: number;
   /** Grace after `retryAt` before the sweeper starts an overdue retry itself (default 5 min). */
@@ -42,7 +48,15 @@ export interface EngineDeps {
 }
 
 /** Defaults for the optional settings. */
-export const DEFAULTS = { leaseMs: 60_000, throttleBudgetMs: 20_000, notifyClaimMs: 60_000, retryGraceMs: 300_000 } as const;
+export const DEFAULTS = {
+  leaseMs: 60_000,
+  /** Kept free at the end of the lease and of the invocation: recording the submission, then returning. */
+  throttleReserveMs: 10_000,
+  /** Ceiling of one throttle backoff (full jitter below it): short enough that the last few contenders of a burst are not left waiting. */
+  throttleCapMs: 2_000,
+  notifyClaimMs: 60_000,
+  retryGraceMs: 300_000,
+} as const;
 
 /** The transition context for a decision taken now by this invocation. */
 export function contextOf(deps: EngineDeps): TransitionContext {
@@ -55,12 +69,31 @@ export function contextOf(deps: EngineDeps): TransitionContext {
   };
 }
 
+/** The production wiring for one Lambda invocation: `defaultDeps` bounded by the invocation's remaining time. */
+export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getRemainingTimeInMillis(): number }): EngineDeps {
+  return { ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
+}
+
 let ssm: SSMClient | undefined;
 let slack: Notifier | undefined;
+let depsHook: ((deps: EngineDeps) => EngineDeps) | undefined;
+
+/**
+ * Test seam: `defaultDeps` passes the deps it built through `hook` (unset: unchanged), so a
+ * crash-point test can wrap the ports of the real handlers, e.g. to die right after a real
+ * SubmitJob. Returns a function that restores the previous hook. Never set in production.
+ */
+export function setDepsHook(hook: ((deps: EngineDeps) => EngineDeps) | undefined): () => void {
+  const previous = depsHook;
+  depsHook = hook;
+  return () => {
+    depsHook = previous;
+  };
+}
 
 /** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
 export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
-  return {
+  const deps: EngineDeps = {
     store: { doc: documentClient, table: env.table },
     batch: sdkBatch(batch),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
@@ -79,4 +112,5 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier):
     log: logger,
     metrics: powertoolsMetrics,
   };
+  return depsHook ? depsHook(deps) : deps;
 }

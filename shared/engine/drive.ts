@@ -6,7 +6,6 @@
  * idempotent, so any invocation (a duplicate delivery, a Lambda retry, the sweeper) may run
  * it again on the same state.
  */
-import { performance } from 'node:perf_hooks';
 import { ThrottledError, VersionConflictError } from '../errors.ts';
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
 import { getRun, saveRun } from '../store/runs.ts';
@@ -51,9 +50,12 @@ export async function mutateRun(
   runId: string,
   fn: (run: RunItem, ctx: TransitionContext) => Transition,
   beforeSave?: (t: Transition) => Promise<void>,
+  known?: RunItem,
 ): Promise<Mutation> {
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    const run = await getRun(deps.store, runId);
+    // `known`: the run as this invocation itself just wrote it. Writing over its version
+    // saves the read; if anyone wrote since, the version condition fails and we read.
+    const run = i === 0 && known ? known : await getRun(deps.store, runId);
     if (!run) return { run: undefined, changed: false, transition: undefined };
     const t = fn(run, contextOf(deps));
     if (t.run === run) return { run, changed: false, transition: t };
@@ -104,12 +106,13 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
       const log = { schedule: run.schedule, runId: run.runId, task: task.name, attempt: record.attempt, jobName: record.jobName };
       try {
         let lookup = true;
+        let taken: Mutation | undefined;
         if (fresh.has(key) && record.leaseOwner === deps.owner) {
           // This invocation created the attempt with its lease a moment ago: nobody can have
           // submitted it yet, so the ListJobs lookup (itself rate-limited) is skipped.
           lookup = false;
         } else {
-          const taken = await mutateRun(deps, run.runId, (r, ctx) => takeOverLease(r, task.name, ctx));
+          taken = await mutateRun(deps, run.runId, (r, ctx) => takeOverLease(r, task.name, ctx));
           if (!taken.changed) return;
           deps.log.info('submission lease taken over', log);
         }
@@ -123,7 +126,8 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
             return;
           }
         }
-        const jobId = await submitWithBackoff(deps, submitJobInput(run, def, record, deps.env.deployment), log);
+        const leaseUntil = taken?.run?.tasks[task.name]?.attempts.at(-1)?.leaseUntil ?? record.leaseUntil ?? deps.now() + (deps.leaseMs ?? DEFAULTS.leaseMs);
+        const jobId = await submitWithBackoff(deps, submitJobInput(run, def, record, deps.env.deployment), leaseUntil, log);
         deps.metrics.count('JobsSubmitted');
         deps.log.info('job submitted', { ...log, jobId });
         results.push({ task: task.name, attempt: record.attempt, jobId });
@@ -142,7 +146,9 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
         t = { run: next.run, claims: [...t.claims, ...next.claims], retries: [] };
       }
       return t;
-    });
+      // With fresh claims `run` is the state this invocation just wrote: no one else can have
+      // recorded these jobs, so the first try writes over it without reading it again.
+    }, undefined, claims.length ? run : undefined);
     current = recorded.run ?? run;
   } else {
     current = (await getRun(deps.store, run.runId)) ?? run;
@@ -158,25 +164,45 @@ function isThrottle(error: unknown): boolean {
 }
 
 /**
- * SubmitJob with full-jitter backoff on throttling, for at most the throttle budget; then a
- * ThrottledError hands the rest to Lambda's async retry (and, last, to the sweeper), which
- * spreads a top-of-the-hour spike instead of hammering Batch in lockstep.
+ * The clock time until which an invocation may keep backing off a throttled SubmitJob: the
+ * end of its lease and of its own run time, each less a reserve for recording the job, and
+ * `throttleBudgetMs` from now if set. Inside the lease no taker-over can start, so waiting
+ * longer never risks a second submission; the invocation's own timeout is what Lambda kills.
  */
-async function submitWithBackoff(deps: EngineDeps, input: ReturnType<typeof submitJobInput>, log: Record<string, unknown>): Promise<string> {
-  const budget = deps.throttleBudgetMs ?? DEFAULTS.throttleBudgetMs;
-  const started = performance.now();
+export function throttleDeadline(deps: EngineDeps, leaseUntil: number): number {
+  const reserve = DEFAULTS.throttleReserveMs;
+  const now = deps.now();
+  let deadline = leaseUntil - reserve;
+  if (deps.remainingMs) deadline = Math.min(deadline, now + deps.remainingMs() - reserve);
+  if (deps.throttleBudgetMs !== undefined) deadline = Math.min(deadline, now + deps.throttleBudgetMs);
+  return deadline;
+}
+
+/**
+ * SubmitJob with full-jitter backoff on throttling (250 ms base, 2 s cap) until the throttle
+ * deadline; then a ThrottledError hands the rest to Lambda's async retry (and, last, to the
+ * sweeper). The short cap keeps every waiting invocation trying about once a second, so the
+ * quota stays saturated until the last job of a burst, and the long deadline lets one
+ * invocation ride out a whole top-of-the-hour burst instead of waiting a minute for Lambda's retry.
+ */
+async function submitWithBackoff(deps: EngineDeps, input: ReturnType<typeof submitJobInput>, leaseUntil: number, log: Record<string, unknown>): Promise<string> {
+  const deadline = throttleDeadline(deps, leaseUntil);
+  // Time passes on deps.now() or, with a frozen test clock and an instant sleep, in the waits.
+  const started = deps.now();
+  let waited = 0;
   for (let i = 0; ; i++) {
     try {
       return (await deps.batch.submitJob(input)).jobId;
     } catch (error) {
       if (!isThrottle(error)) throw error;
       deps.metrics.count('ThrottlesAbsorbed');
-      const wait = throttleDelayMs(i, 250, 5_000, deps.random ?? Math.random);
-      if (performance.now() - started + wait > budget) {
+      const wait = throttleDelayMs(i, 250, DEFAULTS.throttleCapMs, deps.random ?? Math.random);
+      if (Math.max(deps.now(), started + waited) + wait > deadline) {
         deps.log.warn('SubmitJob still throttled after the in-invocation budget; handing over to the retry', { ...log, tries: i + 1 });
         throw new ThrottledError(`SubmitJob throttled ${i + 1} times`, { cause: error });
       }
       await sleep(deps, wait);
+      waited += wait;
     }
   }
 }

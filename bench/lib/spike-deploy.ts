@@ -1,0 +1,275 @@
+/**
+ * A minimal deployment of the engine for the spike benchmark: what serverless.yml would
+ * create, minus the example schedules (which would fire into the measurement) and minus the
+ * `osls print` step. The real handlers (functions/fire, job-events, retry, sweep) are
+ * registered in the local Lambda runtime with serverless.yml's timeouts and memory; the
+ * table, a Batch compute environment large enough that capacity is never the bottleneck, a
+ * queue, a job definition running `true`, the job-events rule and the Scheduler group
+ * (with the `_sweep` schedule) are created through the real SDK clients.
+ */
+import {
+  BatchClient,
+  CreateComputeEnvironmentCommand,
+  CreateJobQueueCommand,
+  ListJobsCommand,
+  RegisterJobDefinitionCommand,
+  type JobSummary,
+} from '@aws-sdk/client-batch';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateScheduleCommand, CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
+import { ENV, type ScheduleDefinition } from '#shared/config/definition';
+import { SWEEP_SCHEDULE_NAME, FIRE_RETRY_POLICY } from '#shared/config/cloudformation';
+import { TABLE, TABLE_KEY_ATTRIBUTES } from '#shared/config/table';
+import { deploymentContext, normalizeSchedule, parseConfig, schedulerTargetInput } from '#shared/config/validate';
+import { setClock } from '#shared/time';
+import type { LocalStack } from '#local/stack';
+
+/** serverless.yml's values the benchmark mirrors (kept here so the benchmark needs no `osls print`). */
+export const SERVERLESS_YML = {
+  memorySizeMb: 512,
+  timeouts: { fire: 60, 'job-events': 60, retry: 60, sweep: 300 },
+  sweepExpression: 'rate(5 minutes)',
+} as const;
+
+export interface SpikeDeployment {
+  deployment: string;
+  table: string;
+  queue: string;
+  arns: { fire: string; jobEvents: string; retry: string; sweep: string };
+  clients: { batch: BatchClient; scheduler: SchedulerClient; dynamodb: DynamoDBClient; doc: DynamoDBDocumentClient };
+  /** The normalized definition of spike schedule `name` (one task running the `noop` job definition). */
+  definition(name: string): ScheduleDefinition;
+  /** Creates schedule `name` firing `expression` (UTC) with the target input serverless.yml's plugin would give it. */
+  createSchedule(name: string, expression: string): Promise<void>;
+  /** Every job on the queue whose name starts with the deployment's prefix, any status. */
+  listJobs(): Promise<JobSummary[]>;
+  destroy(): void;
+}
+
+export interface SpikeDeployOptions {
+  deployment?: string;
+  /** `all` mirrors serverless.yml today; `narrow` is what the engine needs (see docs/engine.md, Cost). */
+  projections?: 'all' | 'narrow';
+  sweepExpression?: string;
+  /**
+   * Concurrency of each function in the local runtime (default: the runtime's 1,000, AWS's
+   * default account limit). One machine cannot run 1,000 handlers in parallel the way Lambda
+   * does: they share its cores and its one DynamoDB Local, every one of them progresses at
+   * 1/1,000th speed and all of them finish late or time out together. A cap near what the
+   * machine can really overlap keeps the rest in Lambda's own queue, where AWS would have run them.
+   */
+  concurrency?: number;
+  /** The functions' DynamoDB endpoint, when it should not be the stack's endpoint (e.g. DynamoDB Local directly, skipping the proxy hop). */
+  dynamodbEndpoint?: string;
+}
+
+/** Deploys the engine on `stack`; the functions read their environment at import, so this runs once per process. */
+export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = {}): Promise<SpikeDeployment> {
+  const deployment = opts.deployment ?? 'batchron-spike';
+  const table = deployment;
+  const queue = deployment;
+  const jobDefinition = `${deployment}-noop`;
+  const config = { region: stack.region, endpoint: stack.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  const dynamodb = new DynamoDBClient(config);
+  const clients = {
+    batch: new BatchClient(config),
+    scheduler: new SchedulerClient(config),
+    dynamodb,
+    doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+  };
+
+  const projection = (narrow: { ProjectionType: 'INCLUDE' | 'KEYS_ONLY'; NonKeyAttributes?: string[] }) =>
+    (opts.projections ?? 'all') === 'all' ? { ProjectionType: 'ALL' as const } : narrow;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: TABLE_KEY_ATTRIBUTES.map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TABLE.byScheduleIndex,
+          KeySchema: [
+            { AttributeName: TABLE.byScheduleIndexPartitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.byScheduleIndexSortKey, KeyType: 'RANGE' },
+          ],
+          Projection: projection({
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['runId', 'schedule', 'scheduledTime', 'trigger', 'status', 'statusReason', 'createdAt', 'endedAt'],
+          }),
+        },
+        {
+          IndexName: TABLE.activeIndex,
+          KeySchema: [
+            { AttributeName: TABLE.activeIndexPartitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.activeIndexSortKey, KeyType: 'RANGE' },
+          ],
+          Projection: projection({ ProjectionType: 'KEYS_ONLY' }),
+        },
+      ],
+    }),
+  );
+  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true } }));
+  await clients.batch.send(
+    new CreateComputeEnvironmentCommand({
+      computeEnvironmentName: deployment,
+      type: 'MANAGED',
+      state: 'ENABLED',
+      // Large on purpose: the benchmark measures the scheduler, not compute capacity.
+      computeResources: { type: 'FARGATE', maxvCpus: 100_000, subnets: ['subnet-local'], securityGroupIds: ['sg-local'] },
+    }),
+  );
+  await clients.batch.send(
+    new CreateJobQueueCommand({ jobQueueName: queue, priority: 1, state: 'ENABLED', computeEnvironmentOrder: [{ order: 1, computeEnvironment: deployment }] }),
+  );
+  await clients.batch.send(
+    new RegisterJobDefinitionCommand({
+      jobDefinitionName: jobDefinition,
+      type: 'container',
+      platformCapabilities: ['FARGATE'],
+      retryStrategy: { attempts: 1 },
+      containerProperties: {
+        image: 'public.ecr.aws/docker/library/alpine:3.20',
+        command: ['true'],
+        resourceRequirements: [
+          { type: 'VCPU', value: '0.25' },
+          { type: 'MEMORY', value: '512' },
+        ],
+      },
+    }),
+  );
+  await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: deployment }));
+
+  const arnOf = (fn: string) => stack.lambda.arnOf(`${deployment}-${fn}`);
+  const roleArn = `arn:aws:iam::${stack.account}:role/${deployment}-scheduler`;
+  Object.assign(process.env, {
+    ...stack.env(),
+    [ENV.table]: table,
+    [ENV.deployment]: deployment,
+    [ENV.scheduleGroup]: deployment,
+    [ENV.fireTargetArn]: arnOf('fire'),
+    [ENV.retryTargetArn]: arnOf('retry'),
+    [ENV.schedulerRoleArn]: roleArn,
+    [ENV.defaultQueue]: queue,
+    [ENV.retentionDays]: '30',
+    // Thousands of throttling warnings would drown the progress line; errors still show.
+    POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...(opts.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: opts.dynamodbEndpoint } : {}),
+  });
+  setClock(() => stack.clock.now());
+  const { logger } = await import('#shared/logger');
+  logger.setLogLevel((process.env.BENCH_LOG_LEVEL ?? 'ERROR') as 'ERROR');
+  // Imported after the environment is set: the handlers read it once, at cold start.
+  const [fireFn, jobEventsFn, retryFn, sweepFn] = await Promise.all([
+    import('#functions/fire'),
+    import('#functions/job-events'),
+    import('#functions/retry'),
+    import('#functions/sweep'),
+  ]);
+  const fnOptions = (key: keyof typeof SERVERLESS_YML.timeouts) => ({
+    timeoutMs: SERVERLESS_YML.timeouts[key] * 1000,
+    memorySizeMb: SERVERLESS_YML.memorySizeMb,
+    ...(opts.concurrency ? { reservedConcurrency: opts.concurrency } : {}),
+  });
+  const arns = {
+    fire: stack.lambda.register(`${deployment}-fire`, fireFn.handler, fnOptions('fire')),
+    jobEvents: stack.lambda.register(`${deployment}-job-events`, jobEventsFn.handler, fnOptions('job-events')),
+    retry: stack.lambda.register(`${deployment}-retry`, retryFn.handler, fnOptions('retry')),
+    sweep: stack.lambda.register(`${deployment}-sweep`, sweepFn.handler, fnOptions('sweep')),
+  };
+  stack.bus.putRule({
+    name: `${deployment}-job-events-rule-1`,
+    pattern: {
+      source: ['aws.batch'],
+      'detail-type': ['Batch Job State Change'],
+      detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: `${deployment}-` }] },
+    },
+    targets: [{ id: 'job-events', arn: arns.jobEvents }],
+  });
+  await clients.scheduler.send(
+    new CreateScheduleCommand({
+      Name: SWEEP_SCHEDULE_NAME,
+      GroupName: deployment,
+      ScheduleExpression: opts.sweepExpression ?? SERVERLESS_YML.sweepExpression,
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: arns.sweep,
+        RoleArn: roleArn,
+        Input: JSON.stringify({ source: 'batchron.sweep', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RetryPolicy: { MaximumEventAgeInSeconds: 300, MaximumRetryAttempts: 2 },
+      },
+    }),
+  );
+
+  const ctx = deploymentContext(deployment, queue);
+  const batchron = parseConfig(
+    {
+      jobDefinitions: { noop: { image: 'public.ecr.aws/docker/library/alpine:3.20', command: ['true'] } },
+      schedules: { template: { expression: 'rate(1 hour)', job: { definition: 'noop' } } },
+    },
+    ctx,
+  );
+  const spec = batchron.schedules.template!;
+  const definition = (name: string) => normalizeSchedule(name, spec, batchron, ctx);
+
+  return {
+    deployment,
+    table,
+    queue,
+    arns,
+    clients,
+    definition,
+    async createSchedule(name, expression) {
+      await clients.scheduler.send(
+        new CreateScheduleCommand({
+          Name: name,
+          GroupName: deployment,
+          ScheduleExpression: expression,
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          State: 'ENABLED',
+          Target: { Arn: arns.fire, RoleArn: roleArn, Input: schedulerTargetInput(definition(name)), RetryPolicy: { ...FIRE_RETRY_POLICY } },
+        }),
+      );
+    },
+    async listJobs() {
+      const out: JobSummary[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await clients.batch.send(
+          new ListJobsCommand({ jobQueue: queue, filters: [{ name: 'JOB_NAME', values: [`${deployment}-*`] }], maxResults: 1000, nextToken }),
+        );
+        out.push(...(page.jobSummaryList ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return out;
+    },
+    destroy() {
+      clients.batch.destroy();
+      clients.scheduler.destroy();
+      dynamodb.destroy();
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at once, calling `onProgress` after each. */
+export async function forEachLimited<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, onProgress?: (done: number) => void): Promise<void> {
+  const limit = pLimit(concurrency);
+  let done = 0;
+  await Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        await fn(item);
+        onProgress?.(++done);
+      }),
+    ),
+  );
+}

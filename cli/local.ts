@@ -6,7 +6,8 @@
  * end FAILED with a reason saying so. A second Ctrl-C stops at once.
  */
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
@@ -69,30 +70,11 @@ async function runLocal(opts: LocalOptions): Promise<number> {
   printBanner(stack, dataDir, opts.grace);
   if (!opts.quiet) watch(stack);
 
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        console.error(pc.red(`\n${signal} again: stopping now, without waiting for jobs.`));
-        // Exit handlers kill the DynamoDB Local process group; the watchdog covers the rest.
-        process.exit(130);
-      }
-      stopping = true;
-      console.error(pc.dim(`\n${signal}: stopping (jobs get SIGTERM, SIGKILL after ${opts.grace} ms; ${signal} again forces)...`));
-      stack
-        .stop({ graceMs: opts.grace })
-        .then(
-          () => console.error(pc.dim('Stopped; state kept in ') + dataDir),
-          (error: unknown) => console.error(pc.red(`batchron local: stop failed: ${error instanceof Error ? error.message : String(error)}`)),
-        )
-        .finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          done();
-        });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  await runUntilSignal({
+    command: 'local',
+    graceMs: opts.grace,
+    stop: () => stack.stop({ graceMs: opts.grace }),
+    stopped: `Stopped; state kept in ${dataDir}`,
   });
   return 0;
 }
@@ -134,9 +116,6 @@ function watch(stack: LocalStack): void {
   stack.lambda.onDiscard((d) => line(pc.red(`lambda ${d.name} gave up on event ${d.requestId}: ${d.reason}`)));
 }
 
-function line(text: string): void {
-  console.log(`${pc.dim(new Date().toISOString().slice(11, 19))} ${text}`);
-}
 
 function startFailure(error: unknown, opts: LocalOptions): string {
   if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
@@ -145,14 +124,4 @@ function startFailure(error: unknown, opts: LocalOptions): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
-  return n;
-}
 
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of milliseconds');
-  return n;
-}

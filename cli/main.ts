@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { localCommand } from '#cli/local';
 import { startCommand } from '#cli/start';
 import { registerCommands } from '#cli/commands/index';
+import { usageExit } from '#cli/commands/common';
 
 /** Builds the program with every command registered; exported for tests. */
 export function buildProgram(): Command {
@@ -13,8 +14,9 @@ export function buildProgram(): Command {
     new Command('batchron')
       .description('Batchron: a serverless job scheduler for AWS, and its local stack')
       .showHelpAfterError()
-      .addCommand(startCommand())
-      .addCommand(localCommand()),
+      // Exit 2 on a bad flag, like every other command (commander's own default is 1, "run failed").
+      .addCommand(usageExit(startCommand()))
+      .addCommand(usageExit(localCommand())),
   );
 }
 

@@ -9,7 +9,8 @@
  * resumes from `.batchron/` and lists the fires it missed while stopped.
  */
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
@@ -121,31 +122,15 @@ async function runStart(opts: StartOptions): Promise<number> {
   printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
   view.attach(stack, deployment, Boolean(opts.verbose));
 
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        console.error(pc.red(`\n${signal} again: stopping now, without waiting for jobs.`));
-        process.exit(130);
-      }
-      stopping = true;
-      console.error(pc.dim(`\n${signal}: stopping (jobs get SIGTERM, SIGKILL after ${opts.grace} ms; ${signal} again forces)...`));
+  await runUntilSignal({
+    command: 'start',
+    graceMs: opts.grace,
+    stop: async () => {
       view.detach();
-      api
-        .close()
-        .then(() => stack.stop({ graceMs: opts.grace }))
-        .then(
-          () => console.error(pc.dim(`Stopped. Runs, logs and schedules are kept in ${dataDir}; \`npm start\` resumes from there.`)),
-          (error: unknown) => console.error(pc.red(`batchron start: stop failed: ${error instanceof Error ? error.message : String(error)}`)),
-        )
-        .finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          done();
-        });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+      await api.close();
+      await stack.stop({ graceMs: opts.grace });
+    },
+    stopped: `Stopped. Runs, logs and schedules are kept in ${dataDir}; \`npm start\` resumes from there.`,
   });
   return 0;
 }
@@ -338,19 +323,6 @@ function step(text: string): void {
   console.log(pc.dim(`… ${text}`));
 }
 
-function line(text: string): void {
-  console.log(`${pc.dim(new Date().toISOString().slice(11, 19))} ${text}`);
-}
 
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
-  return n;
-}
 
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of milliseconds');
-  return n;
-}

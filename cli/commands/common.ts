@@ -120,9 +120,17 @@ export function parseFlag<T>(flag: string, schema: z.ZodType<T>, value: unknown)
   throw new UsageError(`${flag} ${r.error.issues[0]?.message ?? 'is not valid'}`);
 }
 
+/** True when the YYYY-MM-DD at the start of `s` is a day of the calendar (Date.parse rolls 2026-02-30 over to March 2). */
+function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 export const IsoInstant = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), {
+  .refine((s) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)) && isCalendarDate(s), {
     message: 'must be an ISO-8601 instant such as 2026-11-23T00:00:00Z',
   });
 

@@ -53,22 +53,24 @@ function pauseLike(verb: 'pause' | 'resume'): Command {
   withApiOptions(cmd);
   cmd.action(
     action(async (name: string | undefined, opts: ApiOptions & { prefix?: string; tag?: string }) => {
-      const api = clientFor(opts);
+      // Every flag is checked before the API target (token, credentials): bad input is a
+      // usage error (exit 2) whatever the state of the machine.
       if (name !== undefined && (opts.prefix !== undefined || opts.tag !== undefined)) {
         throw new UsageError(`give a schedule name or --prefix/--tag, not both`);
       }
-      if (name !== undefined) {
-        const s = await api.post<Schedule>(`/schedules/${seg(name)}/${verb}`);
-        if (opts.json) process.stdout.write(json(s));
-        else process.stdout.write(`${s.name} ${s.paused ? pc.yellow('paused') : pc.green('resumed')}\n`);
-        return;
-      }
-      if (opts.prefix === undefined && opts.tag === undefined) throw new UsageError(`${verb} needs a schedule name, --prefix or --tag`);
+      if (name === undefined && opts.prefix === undefined && opts.tag === undefined) throw new UsageError(`${verb} needs a schedule name, --prefix or --tag`);
       let tag: { key: string; value: string } | undefined;
       if (opts.tag !== undefined) {
         const eq = opts.tag.indexOf('=');
         if (eq <= 0) throw new UsageError(`--tag "${opts.tag}" must be KEY=VALUE`);
         tag = { key: opts.tag.slice(0, eq), value: opts.tag.slice(eq + 1) };
+      }
+      const api = clientFor(opts);
+      if (name !== undefined) {
+        const s = await api.post<Schedule>(`/schedules/${seg(name)}/${verb}`);
+        if (opts.json) process.stdout.write(json(s));
+        else process.stdout.write(`${s.name} ${s.paused ? pc.yellow('paused') : pc.green('resumed')}\n`);
+        return;
       }
       const out = await api.post<{ schedules: string[] }>(`/schedules/${verb}`, {
         body: { ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(tag ? { tag } : {}) },

@@ -1,0 +1,535 @@
+/**
+ * Crash-point harness: the real functions/*.ts handlers on the local stack, with every port
+ * call they make (DynamoDB, Batch, Scheduler, Slack) labelled as a step through the
+ * engine's deps seam (`setDepsHook`), and one fault injected right after a chosen step of a
+ * chosen invocation:
+ *
+ *   crash      the real call succeeded, then the process dies: this call and every later
+ *              port call of the same invocation throw, so none of its later steps happen;
+ *   exception  the real call succeeded, then this call throws a transient AWS-like error
+ *              (the response was lost); the engine's own error handling runs as it would;
+ *   timeout    the real call succeeded, then the invocation hangs (every later call too)
+ *              until the local Lambda times it out and counts an error.
+ *
+ * Job state-change events are not routed to job-events by the bus: the harness captures
+ * them and delivers each once, in order, as an async invoke (so Lambda's async retries
+ * apply). That keeps every invocation's step sequence deterministic, so "after step i of
+ * the SUCCEEDED event of task a" names one exact moment.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { setDepsHook, type EngineDeps } from '#shared/engine/deps';
+import { sweep } from '#shared/engine/sweep';
+import { TAGS } from '#shared/engine/submit';
+import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
+import type { ScheduleDefinition } from '#shared/config/definition';
+import type { EventBridgeEvent } from '#local/contracts';
+import type { LocalHandler } from '#local/lambda';
+import { definition, fire, retry, task, type EngineStack } from '#test/helpers/engine';
+
+export type FaultKind = 'crash' | 'exception' | 'timeout';
+
+/** One injected fault: after step `step` (1-based) of the first invocation whose key is `invocation`. */
+export interface Fault {
+  schedule: string;
+  invocation: string;
+  step: number;
+  /** The label the step must have (guards the table against code changes). */
+  label: string;
+  kind: FaultKind;
+}
+
+/** Thrown by the harness when a simulated process dies. */
+export class ProcessDied extends Error {
+  constructor(label: string) {
+    super(`simulated process death after ${label}`);
+    this.name = 'ProcessDied';
+  }
+}
+
+/** A transient server-side error of the kind the SDK raises when a response is lost. */
+function lostResponse(label: string): Error {
+  const error = new Error(`injected: the response of ${label} was lost`) as Error & { $fault: string; $metadata: object };
+  error.name = 'InternalServerError';
+  error.$fault = 'server';
+  error.$metadata = { httpStatusCode: 500 };
+  return error;
+}
+
+/** Labels a DynamoDB document-client command as an engine step. */
+function labelOf(command: { constructor: { name: string }; input: Record<string, any> }): string {
+  const input = command.input;
+  switch (command.constructor.name) {
+    case 'QueryCommand':
+      return input.IndexName ? 'query-index' : 'load-run';
+    case 'GetCommand':
+      return 'read-schedule-state';
+    case 'TransactWriteCommand':
+      return 'create-run';
+    case 'PutCommand':
+      if (input.Item?.sk === 'DEF') return 'put-definition';
+      return String(input.ConditionExpression ?? '').includes('attribute_not_exists') ? 'create-run' : 'save-run';
+    case 'UpdateCommand': {
+      const expr = String(input.UpdateExpression ?? '');
+      if (expr.includes('#lastRunId')) return 'release-overlap';
+      if (expr.startsWith('REMOVE #queued ADD #active')) return 'promote-queued';
+      if (expr.startsWith('SET #kind = :kind, #schedule = :s ADD #version :one DELETE #active')) return 'release-overlap';
+      return 'update-schedule-state';
+    }
+    default:
+      return command.constructor.name;
+  }
+}
+
+/** What one invocation attempt did, step by step. */
+export interface Trace {
+  schedule: string;
+  invocation: string;
+  owner: string;
+  steps: string[];
+}
+
+/**
+ * Installs the hook and wraps the deployment's functions so each invocation is known by
+ * a key: `fire`, `job-events:<STATUS>:<task>`, `retry:<task>#<attempt>`.
+ */
+export class CrashHarness {
+  readonly traces: Trace[] = [];
+  private readonly keyOf = new Map<string, { schedule: string; invocation: string }>();
+  /** Attempts per request id (Lambda's async retries keep the id), and each attempt's liveness. */
+  private readonly attempts = new Map<string, number>();
+  private readonly liveness = new Map<string, { state: 'alive' | 'dead' | 'frozen' }>();
+  private readonly unsubscribe: () => void;
+  private fault: (Fault & { fired: boolean }) | undefined;
+  private readonly captured: EventBridgeEvent[] = [];
+  private delivered = 0;
+  private readonly restore: () => void;
+  private readonly realHandlers: Record<'fire' | 'jobEvents' | 'retry', LocalHandler>;
+  private readonly names: Record<'fire' | 'jobEvents' | 'retry', string>;
+
+  constructor(
+    readonly engine: EngineStack,
+    handlers: Record<'fire' | 'jobEvents' | 'retry', LocalHandler>,
+    readonly timeoutMs: number,
+  ) {
+    this.realHandlers = handlers;
+    const d = engine.deployment;
+    this.names = { fire: `${d}-fire`, jobEvents: `${d}-job-events`, retry: `${d}-retry` };
+    for (const fn of ['fire', 'jobEvents', 'retry'] as const) this.register(fn, 60_000);
+    // Events go to a capture function; the harness delivers them one at a time.
+    const capture = engine.stack.lambda.register(`${d}-capture`, async (event: EventBridgeEvent) => {
+      this.captured.push(event);
+    });
+    const rule = engine.stack.bus.rules().find((r) => r.name === `${d}-job-events`)!;
+    engine.stack.bus.putRule({ ...rule, targets: [{ id: 'capture', arn: capture }] });
+    this.restore = setDepsHook((deps) => this.wrap(deps));
+    // On AWS a timed-out sandbox is frozen or killed; the local Lambda abandons the promise
+    // instead, so the harness freezes that attempt's ports: it can never act afterwards.
+    this.unsubscribe = engine.stack.lambda.onInvoke((record) => {
+      if (record.error?.startsWith('Sandbox.Timedout')) {
+        const live = this.liveness.get(`${record.requestId}#${record.attempt}`);
+        if (live) live.state = 'frozen';
+      }
+    });
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.restore();
+  }
+
+  /** Sets the fault of the next case (undefined: none); the functions get their timeouts. */
+  arm(fault: Fault | undefined): void {
+    this.fault = fault && { ...fault, fired: false };
+    for (const fn of ['fire', 'jobEvents', 'retry'] as const) {
+      const target = fault?.kind === 'timeout' && keyFunction(fault.invocation) === fn;
+      this.register(fn, target ? this.timeoutMs : 60_000);
+    }
+  }
+
+  /** Whether the armed fault was injected. */
+  get fired(): boolean {
+    return this.fault?.fired ?? false;
+  }
+
+  private register(fn: 'fire' | 'jobEvents' | 'retry', timeoutMs: number): void {
+    const real = this.realHandlers[fn];
+    this.engine.stack.lambda.register(
+      this.names[fn],
+      (event: any, context: Context) => {
+        this.keyOf.set(context.awsRequestId, invocationKey(fn, event));
+        this.attempts.set(context.awsRequestId, (this.attempts.get(context.awsRequestId) ?? 0) + 1);
+        return real(event, context);
+      },
+      { timeoutMs },
+    );
+  }
+
+  private wrap(deps: EngineDeps): EngineDeps {
+    const { schedule, invocation } = this.keyOf.get(deps.owner) ?? { schedule: '', invocation: 'unknown' };
+    const trace: Trace = { schedule, invocation, owner: deps.owner, steps: [] };
+    this.traces.push(trace);
+    const live = { state: 'alive' as 'alive' | 'dead' | 'frozen' };
+    this.liveness.set(`${deps.owner}#${this.attempts.get(deps.owner) ?? 1}`, live);
+    /** True when the invocation is frozen; throws when it is dead. */
+    const halted = (label: string): boolean => {
+      if (live.state === 'dead') throw new ProcessDied(`${label} (already dead)`);
+      return live.state === 'frozen';
+    };
+    const step = async <T>(label: string, call: () => Promise<T>): Promise<T> => {
+      if (halted(label)) return new Promise<T>(() => undefined);
+      const out = await call();
+      // A sibling branch of the same invocation (Promise.all) may have died or frozen meanwhile.
+      if (halted(label)) return new Promise<T>(() => undefined);
+      trace.steps.push(label);
+      const f = this.fault;
+      if (f && !f.fired && f.schedule === schedule && f.invocation === invocation && f.step === trace.steps.length) {
+        if (label !== f.label) throw new Error(`crash-point table out of date: step ${f.step} of ${invocation} is ${label}, not ${f.label}`);
+        f.fired = true;
+        if (f.kind === 'crash') {
+          live.state = 'dead';
+          throw new ProcessDied(label);
+        }
+        if (f.kind === 'exception') throw lostResponse(label);
+        live.state = 'frozen';
+        return new Promise<T>(() => undefined);
+      }
+      return out;
+    };
+    const realDoc = deps.store.doc;
+    const doc = { send: (command: any, ...rest: any[]) => step(labelOf(command), () => (realDoc.send as any)(command, ...rest)) };
+    const b = deps.batch;
+    return {
+      ...deps,
+      store: { ...deps.store, doc: doc as unknown as DynamoDBDocumentClient },
+      batch: {
+        submitJob: (input) => step('submit-job', () => b.submitJob(input)),
+        findJobsByName: (queue, name) => step('find-job', () => b.findJobsByName(queue, name)),
+        describeJobs: (ids) => step('describe-jobs', () => b.describeJobs(ids)),
+        terminateJob: (id, reason) => step('terminate-job', () => b.terminateJob(id, reason)),
+      },
+      retries: { scheduleRetry: (s) => step('schedule-retry', () => deps.retries.scheduleRetry(s)) },
+      notifier: { send: (m) => step('notify-slack', () => deps.notifier.send(m)) },
+    };
+  }
+
+  /** Delivers captured job events not yet delivered, one at a time; false when there were none. */
+  async deliverEvents(): Promise<boolean> {
+    let any = false;
+    while (this.delivered < this.captured.length) {
+      const event = this.captured[this.delivered++]!;
+      this.engine.stack.lambda.accept(this.engine.arns.jobEvents, event);
+      await this.quiet();
+      any = true;
+    }
+    return any;
+  }
+
+  /** Waits until Batch has no job in flight and the bus and Lambda are quiet (Lambda retries on the Clock excepted). */
+  async quiet(): Promise<void> {
+    const { stack } = this.engine;
+    for (;;) {
+      await stack.idle();
+      if (stack.batch.idle()) {
+        await stack.idle();
+        if (stack.batch.idle()) return;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Lets a run play out through every normal repair: deliveries, Lambda's async retries
+   * (the Clock moved past their 60 s / 120 s), retry schedules, and the sweeper once the
+   * leases a dead invocation held have expired. Returns the run once nothing is left.
+   */
+  async settle(runId: string): Promise<RunItem | undefined> {
+    const { stack } = this.engine;
+    for (let round = 0; round < 10; round++) {
+      await this.quiet();
+      await this.deliverEvents();
+      const run = await this.engine.run(runId);
+      const owed = run?.notify.failure && run.notify.failure.status !== 'SENT';
+      const waiting = run && Object.values(run.tasks).some((t) => t.status === 'RETRY_WAIT');
+      if (run?.finalized && !owed && !waiting && stack.lambda.pendingRetries() === 0) return run;
+      // Past Lambda's retry delays, a retry's at() time and a lease; then the sweeper.
+      stack.clock.advance(121_000);
+      await this.quiet();
+      await this.deliverEvents();
+      await sweep(this.engine.deps(`sweeper-${runId}-${round}`));
+    }
+    await this.quiet();
+    return this.engine.run(runId);
+  }
+}
+
+function keyFunction(invocation: string): 'fire' | 'jobEvents' | 'retry' {
+  if (invocation.startsWith('job-events')) return 'jobEvents';
+  return invocation.startsWith('retry') ? 'retry' : 'fire';
+}
+
+function invocationKey(fn: 'fire' | 'jobEvents' | 'retry', event: any): { schedule: string; invocation: string } {
+  if (fn === 'fire') return { schedule: String(event?.schedule), invocation: 'fire' };
+  if (fn === 'retry') return { schedule: String(event?.runId).split('.')[0]!, invocation: `retry:${event?.task}#${event?.attempt}` };
+  const tags = event?.detail?.tags ?? {};
+  return { schedule: String(tags[TAGS.schedule]), invocation: `job-events:${event?.detail?.status}:${tags[TAGS.task]}` };
+}
+
+/* ------------------------------------------------------------------ the table */
+
+/** One step of an invocation: the port call's label and what it means. */
+export interface Step {
+  label: string;
+  what: string;
+  /** Slack messages expected when the fault follows this step, if not the scenario's (see docs/crash-points.md). */
+  slack?: number;
+}
+
+/** A run shape, the invocation faulted, its steps in the order the code makes them, and the end state. */
+export interface CrashScenario {
+  name: string;
+  summary: string;
+  build(schedule: string): ScheduleDefinition;
+  invocation: string;
+  steps: Step[];
+  expect: { status: RunStatus; attempts: Record<string, AttemptStatus[]>; slack: number };
+}
+
+const FAILS_FIRST = '[ "$BATCHRON_ATTEMPT" -ge 2 ] || exit 3';
+
+const FIRE_STEPS: Step[] = [
+  { label: 'read-schedule-state', what: 'read the schedule state (pause flag, overlap set)' },
+  { label: 'put-definition', what: 'write the run definition item' },
+  { label: 'create-run', what: 'create run + overlap state (one transaction); the attempt is created READY with this invocation\'s lease' },
+  { label: 'submit-job', what: 'SubmitJob (the lease holder, no lookup)' },
+  { label: 'save-run', what: 'record the job id (task SUBMITTED), over the state this invocation wrote: no read' },
+];
+
+/** Every invocation shape of fire, job-events and retry, each in one scenario. */
+export const SCENARIOS: Record<string, CrashScenario> = {
+  fire: {
+    name: 'fire',
+    summary: 'one task, overlap skip',
+    build: (name) => definition(name, [task('main')], { overlap: 'skip' }),
+    invocation: 'fire',
+    steps: FIRE_STEPS,
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+  },
+  retry: {
+    name: 'retry',
+    summary: 'one task failing its 1st attempt, 2 attempts, 60 s backoff',
+    build: (name) => definition(name, [task('main', FAILS_FIRST, { retry: retry(2, 60) })]),
+    invocation: 'retry:main#2',
+    steps: [
+      { label: 'load-run', what: 'read the run' },
+      { label: 'save-run', what: 'claim attempt 2: task READY, attempt SUBMITTING with this invocation\'s lease' },
+      { label: 'submit-job', what: 'SubmitJob for attempt 2' },
+      { label: 'save-run', what: 'record the job id of attempt 2, over the state this invocation wrote: no read' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['FAILED', 'SUCCEEDED'] }, slack: 0 },
+  },
+  running: {
+    name: 'running',
+    summary: 'one task, overlap skip: the RUNNING event',
+    build: (name) => definition(name, [task('main')], { overlap: 'skip' }),
+    invocation: 'job-events:RUNNING:main',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read the run' },
+      { label: 'save-run', what: 'apply RUNNING (attempt, task and run RUNNING)' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+  },
+  successor: {
+    name: 'successor',
+    summary: 'a → b: the SUCCEEDED event of a',
+    build: (name) => definition(name, [task('a'), task('b', 'exit 0', { dependsOn: ['a'] })]),
+    invocation: 'job-events:SUCCEEDED:a',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read the run' },
+      { label: 'save-run', what: 'apply SUCCEEDED to a; b READY with this invocation\'s lease (one write)' },
+      { label: 'submit-job', what: 'SubmitJob for the successor b' },
+      { label: 'save-run', what: 'record b\'s job id, over the state this invocation wrote: no read' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { a: ['SUCCEEDED'], b: ['SUCCEEDED'] }, slack: 0 },
+  },
+  'end-allow': {
+    name: 'end-allow',
+    summary: 'one task, overlap allow: the SUCCEEDED event that ends the run',
+    build: (name) => definition(name, [task('main')]),
+    invocation: 'job-events:SUCCEEDED:main',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read the run' },
+      { label: 'read-schedule-state', what: 'may the end be written finalized inline? (last outcome)' },
+      { label: 'save-run', what: 'apply SUCCEEDED: run SUCCEEDED and settled' },
+      { label: 'read-schedule-state', what: 'finalize: does the overlap slot need a release?' },
+      { label: 'release-overlap', what: 'release overlap, record the outcome (recovered?)' },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+      { label: 'load-run', what: 'read the run to finalize it' },
+      { label: 'save-run', what: 'finalize: out of the active index, TTL' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+  },
+  'end-skip': {
+    name: 'end-skip',
+    summary: 'one task, overlap skip: the SUCCEEDED event that ends the run',
+    build: (name) => definition(name, [task('main')], { overlap: 'skip' }),
+    invocation: 'job-events:SUCCEEDED:main',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read the run' },
+      { label: 'save-run', what: 'apply SUCCEEDED: run SUCCEEDED and settled' },
+      { label: 'release-overlap', what: 'release the overlap slot, record the outcome' },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+      { label: 'load-run', what: 'read the run to finalize it' },
+      { label: 'save-run', what: 'finalize: out of the active index, TTL' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+  },
+  'retry-wait': {
+    name: 'retry-wait',
+    summary: 'one task failing its 1st attempt: the FAILED event that schedules the retry',
+    build: (name) => definition(name, [task('main', FAILS_FIRST, { retry: retry(2, 60) })]),
+    invocation: 'job-events:FAILED:main',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read the run' },
+      { label: 'schedule-retry', what: 'create the one-time retry schedule (before the state that implies it)' },
+      { label: 'save-run', what: 'apply FAILED: task RETRY_WAIT with retryAt' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['FAILED', 'SUCCEEDED'] }, slack: 0 },
+  },
+  failure: {
+    name: 'failure',
+    summary: 'one task failing for good, overlap skip: the FAILED event (Slack)',
+    build: (name) => definition(name, [task('main', 'exit 5')], { overlap: 'skip' }),
+    invocation: 'job-events:FAILED:main',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read the run' },
+      { label: 'save-run', what: 'apply FAILED: run FAILED and settled, failure message owed (PENDING)' },
+      { label: 'load-run', what: 'read the run to claim the message' },
+      { label: 'save-run', what: 'claim the message (SENDING until now + 60 s)' },
+      { label: 'notify-slack', what: 'post to Slack', slack: 2 },
+      { label: 'load-run', what: 'read the run to record the message', slack: 2 },
+      { label: 'save-run', what: 'record the message SENT' },
+      { label: 'release-overlap', what: 'release the overlap slot, record the outcome' },
+      { label: 'read-schedule-state', what: 'read the state after the release' },
+      { label: 'load-run', what: 'finalize: read the run (nothing left to claim)' },
+      { label: 'load-run', what: 'read the run to finalize it' },
+      { label: 'save-run', what: 'finalize: out of the active index, TTL' },
+    ],
+    expect: { status: 'FAILED', attempts: { main: ['FAILED'] }, slack: 1 },
+  },
+};
+
+export const FAULT_KINDS: FaultKind[] = ['crash', 'exception', 'timeout'];
+
+/** (step × fault kind) for the scenarios named, as rows for `it.each`. */
+export function crashCases(...names: string[]): [string, number, string, FaultKind][] {
+  return names.flatMap((name) => {
+    const s = SCENARIOS[name]!;
+    return s.steps.flatMap((step, i) => FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind]));
+  });
+}
+
+/** What a case ended with, for assertions. */
+export interface CaseOutcome {
+  run: RunItem | undefined;
+  fired: boolean;
+  jobNames: string[];
+  jobIds: string[];
+  slack: number;
+  pendingRetries: number;
+}
+
+const SCHEDULED = '2025-03-01T00:00:00Z';
+
+/** Runs `scenario` under schedule `schedule` with `fault` (or none) and lets every repair happen. */
+export async function runCase(h: CrashHarness, scenario: CrashScenario, schedule: string, fault: Omit<Fault, 'schedule' | 'invocation' | 'label'> & { label?: string } | undefined): Promise<CaseOutcome> {
+  const { engine } = h;
+  const def = scenario.build(schedule);
+  const runId = `${schedule}.20250301T000000Z`;
+  h.arm(fault && { schedule, invocation: scenario.invocation, label: fault.label ?? scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
+  try {
+    engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
+    const run = await h.settle(runId);
+    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
+    return {
+      run,
+      fired: h.fired,
+      jobNames: jobs.map((j) => j.jobName!),
+      jobIds: jobs.map((j) => j.jobId!),
+      slack: engine.slack.messages.filter((m) => m.text.includes(runId)).length,
+      pendingRetries: engine.stack.lambda.pendingRetries(),
+    };
+  } finally {
+    h.arm(undefined);
+  }
+}
+
+/**
+ * Starts the engine stack (Lambda's real 60 s / 120 s retry delays, on the Clock) with the
+ * harness installed; once per test file.
+ */
+export async function startCrashHarness(timeoutMs = 500): Promise<CrashHarness> {
+  const { startEngineStack } = await import('#test/helpers/engine');
+  const engine = await startEngineStack({ lambdaRetryDelaysMs: [60_000, 120_000] });
+  const [f, j, r] = await Promise.all([import('#functions/fire'), import('#functions/job-events'), import('#functions/retry')]);
+  return new CrashHarness(engine, { fire: f.handler, jobEvents: j.handler, retry: r.handler }, timeoutMs);
+}
+
+/** The assertions every case shares: the right end state, one job per attempt, nothing lost, the Slack messages due. */
+export function assertRecovered(scenario: CrashScenario, step: number | undefined, out: CaseOutcome): void {
+  const { run } = out;
+  if (step !== undefined) expect(out.fired, 'the fault was injected').toBe(true);
+  expect(run, 'the run exists').toBeDefined();
+  expect(run!.status).toBe(scenario.expect.status);
+  expect(run!.finalized, 'the run is finalized').toBe(true);
+  const attempts = Object.fromEntries(Object.values(run!.tasks).map((t) => [t.name, t.attempts.map((a) => a.status)]));
+  expect(attempts).toEqual(scenario.expect.attempts);
+  // Exactly one Batch job per task attempt, each the one the run recorded.
+  const recorded = Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId));
+  expect(out.jobNames.length, `jobs: ${out.jobNames.join(', ')}`).toBe(recorded.length);
+  expect(new Set(out.jobNames).size).toBe(out.jobNames.length);
+  expect([...out.jobIds].sort()).toEqual([...recorded].sort());
+  const slack = step !== undefined ? (scenario.steps[step - 1]!.slack ?? scenario.expect.slack) : scenario.expect.slack;
+  expect(out.slack, 'Slack messages').toBe(slack);
+  expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
+}
+
+/**
+ * The suite of one crash-point file: a baseline per scenario (the invocation makes exactly
+ * the steps the table lists, and the run ends as expected), then every (step × fault kind).
+ */
+export function defineCrashSuite(title: string, names: string[]): void {
+  let h: CrashHarness;
+
+  beforeAll(async () => {
+    h = await startCrashHarness(500);
+  });
+
+  afterAll(async () => {
+    h?.dispose();
+    await h?.engine.stop();
+  });
+
+  describe(title, () => {
+    it.each(names)('makes the steps the table lists for %s, and without a fault ends the run as expected', async (name) => {
+      // Prepare
+      const scenario = SCENARIOS[name]!;
+      // Act
+      const out = await runCase(h, scenario, `${name}-baseline`, undefined);
+      // Assess
+      const traces = h.traces.filter((t) => t.schedule === `${name}-baseline` && t.invocation === scenario.invocation);
+      expect(traces.map((t) => t.steps)).toEqual([scenario.steps.map((s) => s.label)]);
+      assertRecovered(scenario, undefined, out);
+    });
+
+    it.each(crashCases(...names))('%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = SCENARIOS[name]!;
+      // Act
+      const out = await runCase(h, scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      assertRecovered(scenario, step, out);
+    });
+  });
+}

@@ -6,6 +6,7 @@
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { localIso } from '#shared/expressions/index';
 
 /** Renders rows under a header; empty input prints a one-line note instead of an empty frame. */
 export function table(head: string[], rows: (string | number | undefined)[][], empty = '(none)'): string {
@@ -55,22 +56,8 @@ export function iso(t: string | number | Date | undefined): string {
 
 /** An instant as wall-clock time in a zone with its offset, `2026-11-23 09:00 +09:00`, for schedules. */
 export function inZone(t: string | number | Date, timezone: string): string {
-  const d = new Date(t);
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'longOffset',
-  }).formatToParts(d);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  const seconds = get('second') === '00' ? '' : `:${get('second')}`;
-  const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}${seconds} ${offset}`;
+  const [, date, hm, ss, offset] = /^(.{10})T(\d\d:\d\d):(\d\d)(.*)$/.exec(localIso(new Date(t), timezone))!;
+  return `${date} ${hm}${ss === '00' ? '' : `:${ss}`} ${offset}`;
 }
 
 /** Milliseconds as `1h 02m`, `3m 05s`, `12s`, `850ms`. */

@@ -21,7 +21,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import { SWEEP_SCHEDULE_NAME, FIRE_RETRY_POLICY } from '#shared/config/cloudformation';
-import { TABLE, TABLE_KEY_ATTRIBUTES } from '#shared/config/table';
+import { TABLE, tableInput } from '#shared/config/table';
 import { deploymentContext, normalizeSchedule, parseConfig, schedulerTargetInput } from '#shared/config/validate';
 import { setClock } from '#shared/time';
 import type { LocalStack } from '#local/stack';
@@ -80,40 +80,7 @@ export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = 
     doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
   };
 
-  const projection = (narrow: { ProjectionType: 'INCLUDE' | 'KEYS_ONLY'; NonKeyAttributes?: string[] }) =>
-    (opts.projections ?? 'all') === 'all' ? { ProjectionType: 'ALL' as const } : narrow;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: TABLE_KEY_ATTRIBUTES.map((a) => ({ AttributeName: a, AttributeType: 'S' })),
-      KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: TABLE.byScheduleIndex,
-          KeySchema: [
-            { AttributeName: TABLE.byScheduleIndexPartitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.byScheduleIndexSortKey, KeyType: 'RANGE' },
-          ],
-          Projection: projection({
-            ProjectionType: 'INCLUDE',
-            NonKeyAttributes: ['runId', 'schedule', 'scheduledTime', 'trigger', 'status', 'statusReason', 'createdAt', 'endedAt'],
-          }),
-        },
-        {
-          IndexName: TABLE.activeIndex,
-          KeySchema: [
-            { AttributeName: TABLE.activeIndexPartitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.activeIndexSortKey, KeyType: 'RANGE' },
-          ],
-          Projection: projection({ ProjectionType: 'KEYS_ONLY' }),
-        },
-      ],
-    }),
-  );
+  await dynamodb.send(new CreateTableCommand(tableInput(table, opts.projections ?? 'all')));
   await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true } }));
   await clients.batch.send(
     new CreateComputeEnvironmentCommand({

@@ -28,7 +28,7 @@ import { ScheduleSchema } from '../config/schema.ts';
 import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
-import { nextFireTimes } from '../expressions/index.ts';
+import { localIso, nextFireTimes } from '../expressions/index.ts';
 import { getScheduleState, setPaused } from '../store/schedules.ts';
 import type { ScheduleState } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
@@ -141,24 +141,6 @@ export interface ScheduleView {
   onFailure: string[];
   tags: Record<string, string>;
   lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
-}
-
-/** Wall-clock form of an instant in a zone: `2026-11-23T09:00:00+09:00`. */
-export function localIso(t: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'longOffset',
-  }).formatToParts(t);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';
-  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}${offset}`;
 }
 
 /** Shapes a registry entry and its state for the API. */

@@ -27,6 +27,7 @@ import { ExpressionError, parseExpression, type ParsedExpression } from './parse
 import { instantOfCompatible, instantsOf, isValidTimezone, wallClockOf } from './zone.ts';
 
 export { ExpressionError, parseExpression, isValidTimezone };
+export { localIso } from './zone.ts';
 export type { ParsedExpression, CronFields, LocalDateTime, RateUnit } from './parse.ts';
 
 export interface NextFireTimesOptions {

@@ -83,3 +83,21 @@ export function instantOfCompatible(wall: number, tz: string): number {
   if (found.length > 0) return found[0]!;
   return wall - offsetAt(wall - 86_400_000, tz);
 }
+
+/** Wall-clock form of an instant in a zone: `2026-11-23T09:00:00+09:00`. */
+export function localIso(t: Date, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'longOffset',
+  }).formatToParts(t);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}${offset}`;
+}

@@ -17,7 +17,7 @@ import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FireInput, ScheduleDefinition, TaskDefinition } from '#shared/config/definition';
 import { ENV } from '#shared/config/definition';
-import { TABLE, TABLE_KEY_ATTRIBUTES } from '#shared/config/table';
+import { TABLE, tableInput } from '#shared/config/table';
 import { setClock } from '#shared/time';
 import { CountingMetrics, logger, type EngineLogger } from '#shared/logger';
 import type { Notifier } from '#shared/notify/slack';
@@ -138,45 +138,9 @@ export class MemoryNotifier implements Notifier {
 
 /* ------------------------------------------------------------------ the engine on the local stack */
 
-/**
- * Creates the Batchron table from the shared key names. The active index is KEYS_ONLY and
- * run listings read GSI1 summaries, so the engine is exercised with the narrowest
- * projections it supports (serverless.yml may project more).
- */
+/** Creates the Batchron table with the projections serverless.yml declares (or `all`). */
 export async function createEngineTable(client: DynamoDBClient, name: string, projections: 'narrow' | 'all' = 'narrow'): Promise<void> {
-  const all = { ProjectionType: 'ALL' as const };
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: TABLE_KEY_ATTRIBUTES.map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
-      KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: TABLE.byScheduleIndex,
-          KeySchema: [
-            { AttributeName: TABLE.byScheduleIndexPartitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.byScheduleIndexSortKey, KeyType: 'RANGE' },
-          ],
-          Projection:
-            projections === 'all'
-              ? all
-              : { ProjectionType: 'INCLUDE', NonKeyAttributes: ['runId', 'schedule', 'scheduledTime', 'trigger', 'status', 'statusReason', 'createdAt', 'endedAt'] },
-        },
-        {
-          IndexName: TABLE.activeIndex,
-          KeySchema: [
-            { AttributeName: TABLE.activeIndexPartitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.activeIndexSortKey, KeyType: 'RANGE' },
-          ],
-          Projection: projections === 'all' ? all : { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    }),
-  );
+  await client.send(new CreateTableCommand(tableInput(name, projections)));
 }
 
 export interface EngineStack extends EngineDeployment {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, FireInputSchema } from '#shared/config/definition';
-import { TABLE } from '#shared/config/table';
+import { RUN_SUMMARY_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { SCHEDULER_INPUT_LIMIT } from '#shared/config/validate';
 import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
@@ -165,6 +165,17 @@ describe('osls package', () => {
         ],
       }),
     ]);
+  });
+
+  it('projects into the indexes exactly what the engine reads from them, as the tests build the table', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0]!;
+    const projections = (table.Properties.GlobalSecondaryIndexes as { IndexName: string; Projection: unknown }[]).map((i) => [i.IndexName, i.Projection]);
+    const tested = tableInput('t').GlobalSecondaryIndexes!.map((i) => [i.IndexName, i.Projection]);
+    expect(projections).toEqual(tested);
+    expect(Object.fromEntries(projections)).toEqual({
+      [TABLE.byScheduleIndex]: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...RUN_SUMMARY_ATTRIBUTES] },
+      [TABLE.activeIndex]: { ProjectionType: 'KEYS_ONLY' },
+    });
   });
 
   it('declares a Fargate job definition per jobDefinitions entry, logging to the job log group', () => {

@@ -237,8 +237,9 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       const job = this.byId.get(id)!;
       // STARTING without a process yet: nothing to signal, the attempt simply never ran.
       if (job.detail.status === 'STARTING' && !this.processes.has(id)) {
+        const instanceId = this.instanceId(job.ceName ?? 'unknown');
         job.ceName = undefined;
-        this.finish(job, 'FAILED', REASONS.stackStopped(graceMs));
+        this.finish(job, 'FAILED', REASONS.stackStopped(instanceId, graceMs));
       }
     }
     await Promise.all(waits);
@@ -655,7 +656,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     } else if (ending?.kind === 'lost') {
       attempt.statusReason = jobReason = ending.reason;
     } else if (ending?.kind === 'stop') {
-      attempt.statusReason = jobReason = REASONS.stackStopped(ending.graceMs);
+      attempt.statusReason = jobReason = REASONS.stackStopped(this.instanceId(job.ceName ?? 'unknown'), ending.graceMs);
       retryable = false;
     } else if (result.startError) {
       attempt.container.reason = REASONS.cannotStart(result.startError);

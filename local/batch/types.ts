@@ -30,8 +30,13 @@ export const REASONS = {
   dependencyFailed: 'Dependent Job failed',
   /** AWS's text when the instance under a job goes away (Spot reclaim, scale-in, hardware). */
   hostTerminated: (instanceId: string) => `Host EC2 (instance ${instanceId}) terminated.`,
-  stackStopped: (graceMs: number) =>
-    `Local stack stopped: the job's process was sent SIGTERM, then SIGKILL after ${graceMs} ms.`,
+  /**
+   * A stop of the local stack ends its jobs as a lost host would, so it says what AWS says
+   * then (and a retry policy that treats `Host EC2*` as infrastructure retries them), plus
+   * what really happened.
+   */
+  stackStopped: (instanceId: string, graceMs: number) =>
+    `Host EC2 (instance ${instanceId}) terminated. (The local stack stopped: the job's process was sent SIGTERM, then SIGKILL after ${graceMs} ms.)`,
   cannotStart: (detail: string) => `CannotStartContainerError: ${detail}`,
   taskFailedToStart: 'Task failed to start',
   arrayChildFailed: 'Array Child Job failed',

@@ -52,7 +52,7 @@ describe('restart', () => {
     // Assess
     expect(keptDone.status).toBe('SUCCEEDED');
     expect(keptRunning.status).toBe('FAILED');
-    expect(keptRunning.statusReason).toMatch(/^Local stack stopped/);
+    expect(keptRunning.statusReason).toMatch(/^Host EC2 \(instance i-[0-9a-z]+\) terminated\. \(The local stack stopped: .*SIGKILL after \d+ ms\.\)$/);
     expect(keptRunning.attempts).toHaveLength(1);
     expect(freshJob.status).toBe('SUCCEEDED');
     expect(fresh.jobId).not.toBe(done.jobId);

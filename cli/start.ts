@@ -52,7 +52,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -63,6 +63,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('#shared/expressions/index'),
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
+      import('#shared/engine/naming'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -78,7 +79,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= opts.verbose ? 'false' : 'true';
 
-  const view = new LiveView(store, ddb.DynamoDBClient, lib.DynamoDBDocumentClient);
+  const view = new LiveView(store, ddb.DynamoDBClient, lib.DynamoDBDocumentClient, naming.runIdFor);
   step('starting the local AWS stack (DynamoDB Local takes a few seconds)');
   let stack: LocalStack;
   try {
@@ -196,8 +197,12 @@ class LiveView {
     private readonly store: Pick<typeof import('#shared/store/index'), 'getRun' | 'listActiveRunIds'>,
     private readonly DynamoDBClient: typeof import('@aws-sdk/client-dynamodb').DynamoDBClient,
     private readonly DocumentClient: typeof import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient,
+    private readonly runIdFor: typeof import('#shared/engine/naming').runIdFor,
   ) {}
 
+  /** Runs of recent fires not yet seen, with the polls left to find them (the fire Lambda may not have written yet). */
+  private readonly fired = new Map<string, number>();
+  private early: FireReport[] = [];
   private timer: NodeJS.Timeout | undefined;
   private seen = new Map<string, string>();
   private deps: StoreDeps | undefined;
@@ -205,18 +210,30 @@ class LiveView {
   private polling = false;
 
   fire(f: FireReport): void {
-    if (!this.group || f.group !== this.group) return;
+    // Rate schedules fire as the deploy creates them, before the view knows its group.
+    if (!this.group) {
+      this.early.push(f);
+      return;
+    }
+    if (f.group !== this.group) return;
     if (f.name.startsWith('_')) {
       if (!f.ok) line(pc.red(`sweep fire failed: ${f.error ?? ''}`));
       return;
     }
     if (!f.ok) line(pc.red(`✖ fire     ${f.name} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${f.error ?? ''}`));
-    else if (f.targetArn.endsWith('-retry')) line(`${pc.magenta('↻ retry')}    ${f.name} is due`);
-    else line(`${pc.cyan('▶ fire')}     ${pc.bold(f.name)} @ ${hms(f.scheduledTime)}`);
+    // A retry schedule's fire shows as the task's next attempt; its name says nothing to a person.
+    else if (f.targetArn.endsWith('-retry')) return;
+    else {
+      line(`${pc.cyan('▶ fire')}     ${pc.bold(f.name)} @ ${hms(f.scheduledTime)}`);
+      // A fire the overlap policy skips (or a paused schedule) makes a run that is finished
+      // at birth and never enters the active index: look it up by its deterministic id.
+      this.fired.set(this.runIdFor({ schedule: f.name, scheduledTime: f.scheduledTime.toISOString() }), 10);
+    }
   }
 
   attach(stack: LocalStack, d: LocalDeployment, verbose: boolean): void {
     this.group = d.scheduleGroup;
+    for (const f of this.early.splice(0)) this.fire(f);
     const client = new this.DynamoDBClient({
       endpoint: stack.url,
       region: stack.region,
@@ -244,11 +261,16 @@ class LiveView {
     if (this.polling || !this.deps) return;
     this.polling = true;
     try {
-      const ids = new Set(await this.store.listActiveRunIds(this.deps));
+      const ids = new Set([...(await this.store.listActiveRunIds(this.deps)), ...this.fired.keys()]);
       // Runs that left the active index since the last poll are read once more for their end.
       for (const id of this.seen.keys()) if (!ids.has(id.split('|')[0]!)) ids.add(id.split('|')[0]!);
       for (const id of ids) {
         const run = await this.store.getRun(this.deps, id, false);
+        const left = this.fired.get(id);
+        if (left !== undefined) {
+          if (run || left <= 1) this.fired.delete(id);
+          else this.fired.set(id, left - 1);
+        }
         if (run) this.report(run);
       }
     } catch (error) {

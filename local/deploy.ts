@@ -271,22 +271,9 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       jobDefinitions.push(await registerIfChanged(batch, input));
     }
 
-    // Scheduler: group, then schedules (declared ones and the sweep)
-    let scheduleGroup = deployment;
-    for (const [, resource] of byType('AWS::Scheduler::ScheduleGroup')) {
-      scheduleGroup = String((cfn.evaluate(resource.Properties) as { Name: string }).Name);
-      try {
-        await scheduler.send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
-      } catch (error) {
-        if (!(error instanceof ConflictException)) throw error;
-      }
-    }
-    const schedules: LocalDeployment['schedules'] = [];
-    for (const [, resource] of byType('AWS::Scheduler::Schedule')) {
-      schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
-    }
-
-    // Lambda: every function from its TypeScript handler, then its EventBridge rules.
+    // Lambda: every function from its TypeScript handler, then its EventBridge rules. Before
+    // the schedules, as CloudFormation orders them: a schedule that fires at creation (rate)
+    // must find its target.
     const registered: LocalDeployment['functions'] = [];
     const rules: LocalDeployment['rules'] = [];
     const routes: LocalRoute[] = [];
@@ -323,6 +310,21 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
           routes.push({ ...parseRoute(event.httpApi), functionName: name, function: key, functionArn: arn });
         }
       }
+    }
+
+    // Scheduler: group, then schedules (declared ones and the sweep)
+    let scheduleGroup = deployment;
+    for (const [, resource] of byType('AWS::Scheduler::ScheduleGroup')) {
+      scheduleGroup = String((cfn.evaluate(resource.Properties) as { Name: string }).Name);
+      try {
+        await scheduler.send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
+      } catch (error) {
+        if (!(error instanceof ConflictException)) throw error;
+      }
+    }
+    const schedules: LocalDeployment['schedules'] = [];
+    for (const [, resource] of byType('AWS::Scheduler::Schedule')) {
+      schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
     }
 
     return {

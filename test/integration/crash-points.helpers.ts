@@ -214,6 +214,31 @@ export class CrashHarness {
     };
   }
 
+  /** Drops the captured job events not yet delivered (events the bus lost); returns how many. */
+  dropEvents(): number {
+    const n = this.captured.length - this.delivered;
+    this.delivered = this.captured.length;
+    return n;
+  }
+
+  /**
+   * Invokes the real sweep function asynchronously (as its rate schedule does), registered
+   * with `timeoutMs`; its invocations are keyed `sweep` for `schedule`, so a fault can target them.
+   */
+  invokeSweep(handler: LocalHandler, schedule: string, timeoutMs: number): void {
+    const name = `${this.engine.deployment}-sweep`;
+    this.engine.stack.lambda.register(
+      name,
+      (event: any, context: Context) => {
+        this.keyOf.set(context.awsRequestId, { schedule, invocation: 'sweep' });
+        this.attempts.set(context.awsRequestId, (this.attempts.get(context.awsRequestId) ?? 0) + 1);
+        return handler(event, context);
+      },
+      { timeoutMs },
+    );
+    this.engine.stack.lambda.accept(name, { source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {} });
+  }
+
   /** Delivers captured job events not yet delivered, one at a time; false when there were none. */
   async deliverEvents(): Promise<boolean> {
     let any = false;
@@ -529,6 +554,396 @@ export function defineCrashSuite(title: string, names: string[]): void {
       // Act
       const out = await runCase(h, scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
+      assertRecovered(scenario, step, out);
+    });
+  });
+}
+
+/* ------------------------------------------------------------------ overlap and sweep scenarios (additive) */
+
+/**
+ * A two-run overlap scenario: run A (scheduled at 00:00) is fired first; its job ends in
+ * Batch but its events are held back by the harness, so A is still active when run B
+ * (01:00) fires. `faulted` names which of the two invocations the fault targets: B's `fire`
+ * (the waiter held, or the run that cancels A), or A's job event that ends it (promoting B).
+ */
+export interface OverlapScenario {
+  name: string;
+  summary: string;
+  build(schedule: string): ScheduleDefinition;
+  /** The invocation faulted: `fire` of B, or a job event of A. */
+  invocation: string;
+  faulted: 'fire-b' | 'event-a';
+  steps: (Step & { /** A's end status when the fault follows this step, if not the scenario's. */ a?: RunStatus })[];
+  expect: {
+    a: { status: RunStatus; attempts: Record<string, AttemptStatus[]> };
+    b: { status: RunStatus; attempts: Record<string, AttemptStatus[]> };
+    slack: number;
+  };
+}
+
+export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
+  'queue-one-fire': {
+    name: 'queue-one-fire',
+    summary: 'queue-one, one task: `fire` of run B while run A is active (B is held QUEUED)',
+    build: (name) => definition(name, [task('main')], { overlap: 'queue-one' }),
+    invocation: 'fire',
+    faulted: 'fire-b',
+    steps: [
+      { label: 'read-schedule-state', what: 'read the schedule state: A active, no waiter' },
+      { label: 'put-definition', what: 'write B\'s definition item' },
+      { label: 'create-run', what: 'create B QUEUED + held and SET queued = B (one transaction); nothing to submit' },
+    ],
+    expect: {
+      a: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      b: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      slack: 0,
+    },
+  },
+  'queue-one-promote': {
+    name: 'queue-one-promote',
+    summary: 'queue-one, one task, B held behind A: the SUCCEEDED event that ends A and promotes B',
+    build: (name) => definition(name, [task('main')], { overlap: 'queue-one' }),
+    invocation: 'job-events:SUCCEEDED:main',
+    faulted: 'event-a',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read A' },
+      { label: 'save-run', what: 'apply SUCCEEDED: A SUCCEEDED and settled' },
+      { label: 'release-overlap', what: 'release A\'s overlap slot, record the outcome' },
+      { label: 'read-schedule-state', what: 'read the state after the release: B is the waiter, nothing active' },
+      { label: 'promote-queued', what: 'promoteQueued: B from queued to active (one conditional update)' },
+      { label: 'load-run', what: 'read B to release it' },
+      { label: 'save-run', what: 'release B (not held, task READY with this invocation\'s lease)' },
+      { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
+      { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
+      { label: 'load-run', what: 'read A to finalize it' },
+      { label: 'save-run', what: 'finalize A: out of the active index, TTL' },
+    ],
+    expect: {
+      a: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      b: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      slack: 0,
+    },
+  },
+  'cancel-previous': {
+    name: 'cancel-previous',
+    summary: 'cancel-previous, one task: `fire` of run B while run A is active (A cancelled, its job terminated, B submitted)',
+    build: (name) => definition(name, [task('main')], { overlap: 'cancel-previous' }),
+    invocation: 'fire',
+    faulted: 'fire-b',
+    steps: [
+      // Faulted before A's cancel is written, B's fire is retried a minute later; A's held
+      // events are delivered first, so A's job (which had ended) wins: A SUCCEEDED, the cancel is a no-op.
+      { label: 'read-schedule-state', what: 'read the schedule state: A active (its version)', a: 'SUCCEEDED' },
+      { label: 'put-definition', what: 'write B\'s definition item', a: 'SUCCEEDED' },
+      { label: 'create-run', what: 'create B with supersedes = [A], SET active = {B} on the version read (one transaction)', a: 'SUCCEEDED' },
+      { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)', a: 'SUCCEEDED' },
+      { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read', a: 'SUCCEEDED' },
+      { label: 'load-run', what: 'cancelRunById: read A', a: 'SUCCEEDED' },
+      { label: 'save-run', what: 'A CANCELLED (task CANCELLED with its live job id)' },
+      { label: 'terminate-job', what: 'TerminateJob for A\'s job' },
+      { label: 'release-overlap', what: 'finalize A: release (A no longer active), record the outcome' },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+      { label: 'load-run', what: 'read A to finalize it' },
+      { label: 'save-run', what: 'finalize A: out of the active index, TTL' },
+    ],
+    expect: {
+      a: { status: 'CANCELLED', attempts: { main: ['SUCCEEDED'] } },
+      b: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      slack: 0,
+    },
+  },
+};
+
+/** (step × fault kind) of an overlap scenario, as rows for `it.each`. */
+export function overlapCases(...names: string[]): [string, number, string, FaultKind][] {
+  return names.flatMap((name) =>
+    OVERLAP_SCENARIOS[name]!.steps.flatMap((step, i) => FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind])),
+  );
+}
+
+/** What an overlap case ended with. */
+export interface OverlapOutcome {
+  a: RunItem | undefined;
+  b: RunItem | undefined;
+  fired: boolean;
+  jobNames: string[];
+  jobIds: string[];
+  slack: number;
+  pendingRetries: number;
+  /** Step lists of the faulted invocation's key, from the moment the fault was armed. */
+  traces: string[][];
+  /** Batch status of A's job(s) at the end. */
+  aJobStatuses: string[];
+}
+
+const SCHEDULED_B = '2025-03-01T01:00:00Z';
+
+/** Runs an overlap scenario under `schedule` with `fault` (or none) and lets every repair happen. */
+export async function runOverlapCase(
+  h: CrashHarness,
+  scenario: OverlapScenario,
+  schedule: string,
+  fault: { step: number; kind: FaultKind } | undefined,
+): Promise<OverlapOutcome> {
+  const { engine } = h;
+  const def = scenario.build(schedule);
+  const runA = `${schedule}.20250301T000000Z`;
+  const runB = `${schedule}.20250301T010000Z`;
+  const armed = fault && {
+    schedule,
+    invocation: scenario.invocation,
+    label: scenario.steps[fault.step - 1]?.label ?? '(baseline)',
+    step: fault.step,
+    kind: fault.kind,
+  };
+  let from = h.traces.length;
+  const arm = () => {
+    from = h.traces.length;
+    h.arm(armed);
+  };
+  try {
+    // A starts; its job ends in Batch, its events are captured and held back.
+    engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
+    await h.quiet();
+    if (scenario.faulted === 'fire-b') arm();
+    engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED_B));
+    await h.quiet();
+    if (scenario.faulted === 'event-a') arm();
+    await h.settle(runA);
+    await h.settle(runB);
+    const a = await h.settle(runA);
+    const b = await engine.run(runB);
+    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
+    const aJobs = jobs.filter((j) => j.jobName!.includes('-20250301T000000Z-'));
+    return {
+      a,
+      b,
+      fired: h.fired,
+      jobNames: jobs.map((j) => j.jobName!),
+      jobIds: jobs.map((j) => j.jobId!),
+      slack: engine.slack.messages.filter((m) => m.text.includes(runA) || m.text.includes(runB)).length,
+      pendingRetries: engine.stack.lambda.pendingRetries(),
+      traces: h.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === scenario.invocation).map((t) => t.steps),
+      aJobStatuses: aJobs.map((j) => j.status!),
+    };
+  } finally {
+    h.arm(undefined);
+  }
+}
+
+/** Both runs in their expected end state, finalized, one Batch job per attempt, nothing lost. */
+export function assertOverlapRecovered(scenario: OverlapScenario, step: number | undefined, out: OverlapOutcome): void {
+  if (step !== undefined) expect(out.fired, 'the fault was injected').toBe(true);
+  const recorded: string[] = [];
+  for (const [which, run] of [['A', out.a], ['B', out.b]] as const) {
+    const want = which === 'A' ? scenario.expect.a : scenario.expect.b;
+    const status = which === 'A' && step !== undefined ? (scenario.steps[step - 1]!.a ?? want.status) : want.status;
+    expect(run, `run ${which} exists`).toBeDefined();
+    expect(run!.status, `run ${which} status`).toBe(status);
+    expect(run!.finalized, `run ${which} is finalized`).toBe(true);
+    expect(run!.held ?? false, `run ${which} is not held`).toBe(false);
+    const attempts = Object.fromEntries(Object.values(run!.tasks).map((t) => [t.name, t.attempts.map((a) => a.status)]));
+    expect(attempts, `run ${which} attempts`).toEqual(want.attempts);
+    recorded.push(...Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId!)));
+  }
+  expect(out.jobNames.length, `jobs: ${out.jobNames.join(', ')}`).toBe(recorded.length);
+  expect(new Set(out.jobNames).size).toBe(out.jobNames.length);
+  expect([...out.jobIds].sort()).toEqual([...recorded].sort());
+  const slack = step !== undefined ? (scenario.steps[step - 1]!.slack ?? scenario.expect.slack) : scenario.expect.slack;
+  expect(out.slack, 'Slack messages').toBe(slack);
+  expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
+}
+
+/** The suite of an overlap crash-point file: a baseline per scenario, then every (step × fault kind). */
+export function defineOverlapSuite(title: string, names: string[]): void {
+  let h: CrashHarness;
+
+  beforeAll(async () => {
+    h = await startCrashHarness(500);
+  });
+
+  afterAll(async () => {
+    h?.dispose();
+    await h?.engine.stop();
+  });
+
+  describe(title, () => {
+    it.each(names)('makes the steps the table lists for %s, and without a fault ends both runs as expected', async (name) => {
+      // Prepare
+      const scenario = OVERLAP_SCENARIOS[name]!;
+      // Act
+      const out = await runOverlapCase(h, scenario, `${name}-baseline`, undefined);
+      // Assess
+      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
+      assertOverlapRecovered(scenario, undefined, out);
+    });
+
+    it.each(overlapCases(...names))('%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = OVERLAP_SCENARIOS[name]!;
+      // Act
+      const out = await runOverlapCase(h, scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      assertOverlapRecovered(scenario, step, out);
+    });
+  });
+}
+
+/**
+ * A sweep scenario: a run whose job events were all dropped by the bus, so only the sweeper
+ * can move it on; the sweep invocation itself is faulted at one of its steps, then the next
+ * rate fire (a second sweep) must complete the repair.
+ */
+export interface SweepScenario extends CrashScenario {
+  /** What the second sweep must have achieved (before any further event or sweep). */
+  repaired(run: RunItem): boolean;
+  /** The first step faulted (default 1): earlier steps are the same calls as another scenario's, covered there. */
+  faultFrom?: number;
+  /** Steps not faulted (the middle active-index shards: the same query as the first and the last). */
+  skipSteps?: number[];
+}
+
+const QUERY_SHARDS: Step[] = Array.from({ length: 16 }, (_, i) => ({ label: 'query-index', what: `list active runs: shard ${i} of the active index` }));
+
+export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
+  'sweep-end': {
+    name: 'sweep-end',
+    summary: 'one task, overlap skip, its RUNNING and SUCCEEDED events dropped: the sweep that ends the run',
+    build: (name) => definition(name, [task('main')], { overlap: 'skip' }),
+    invocation: 'sweep',
+    // Shards 1-14 make the same query as shards 0 and 15 (faulted), before any run is read;
+    // faulting each would add 42 identical cases to a file kept under ~45 s.
+    skipSteps: Array.from({ length: 14 }, (_, i) => i + 2),
+    steps: [
+      ...QUERY_SHARDS,
+      { label: 'load-run', what: 'read the active run' },
+      { label: 'describe-jobs', what: 'DescribeJobs of its live job: SUCCEEDED, unlike the run\'s SUBMITTED' },
+      { label: 'load-run', what: 'applyJobFacts: read the run' },
+      { label: 'save-run', what: 'apply SUCCEEDED (RUNNING skipped): run SUCCEEDED and settled' },
+      { label: 'release-overlap', what: 'finalize: release the overlap slot, record the outcome' },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+      { label: 'load-run', what: 'read the run to finalize it' },
+      { label: 'save-run', what: 'finalize: out of the active index, TTL' },
+      { label: 'load-run', what: 'per-run pass: read the run again (finalized: nothing left)' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+    repaired: (run) => run.status === 'SUCCEEDED' && run.finalized === true,
+  },
+  'sweep-successor': {
+    name: 'sweep-successor',
+    summary: 'a → b, a\'s RUNNING and SUCCEEDED events dropped: the sweep that applies a\'s end and submits b',
+    build: (name) => definition(name, [task('a'), task('b', 'exit 0', { dependsOn: ['a'] })]),
+    invocation: 'sweep',
+    steps: [
+      ...QUERY_SHARDS,
+      { label: 'load-run', what: 'read the active run' },
+      { label: 'describe-jobs', what: 'DescribeJobs of a\'s job: SUCCEEDED, unlike the run\'s SUBMITTED' },
+      { label: 'load-run', what: 'applyJobFacts: read the run' },
+      { label: 'save-run', what: 'apply SUCCEEDED to a; b READY with the sweep\'s lease (one write)' },
+      { label: 'submit-job', what: 'SubmitJob for b (the lease holder, no lookup)' },
+      { label: 'save-run', what: 'record b\'s job id, over the state this invocation wrote: no read' },
+      { label: 'load-run', what: 'per-run pass: read the run again (overdue retries?)' },
+      { label: 'load-run', what: 'read the run (held?)' },
+      { label: 'load-run', what: 'read the run to drive it (nothing owed)' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { a: ['SUCCEEDED'], b: ['SUCCEEDED'] }, slack: 0 },
+    // Steps 1-16 (the active-index queries) are the calls sweep-end faults, before any run is read.
+    faultFrom: 17,
+    repaired: (run) => run.tasks.a!.status === 'SUCCEEDED' && run.tasks.b!.attempts.length === 1 && !!run.tasks.b!.attempts[0]!.jobId,
+  },
+};
+
+/** (step × fault kind) of the sweep scenarios, as rows for `it.each`. */
+export function sweepCases(...names: string[]): [string, number, string, FaultKind][] {
+  return names.flatMap((name) =>
+    SWEEP_SCENARIOS[name]!.steps.flatMap((step, i) =>
+      i + 1 < (SWEEP_SCENARIOS[name]!.faultFrom ?? 1) || SWEEP_SCENARIOS[name]!.skipSteps?.includes(i + 1) ? [] : FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind]),
+    ),
+  );
+}
+
+/** Runs a sweep scenario: the run with its events dropped, the (faulted) sweep, a second sweep, then every repair. */
+export async function runSweepCase(
+  h: CrashHarness,
+  sweepHandler: LocalHandler,
+  scenario: SweepScenario,
+  schedule: string,
+  fault: { step: number; kind: FaultKind } | undefined,
+): Promise<CaseOutcome & { traces: string[][]; afterSecondSweep: RunItem | undefined }> {
+  const { engine } = h;
+  const def = scenario.build(schedule);
+  const runId = `${schedule}.20250301T000000Z`;
+  h.arm(undefined);
+  try {
+    engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
+    await h.quiet();
+    expect(h.dropEvents(), 'job events dropped').toBeGreaterThan(0);
+    const from = h.traces.length;
+    h.arm(fault && { schedule, invocation: 'sweep', label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
+    h.invokeSweep(sweepHandler, schedule, fault?.kind === 'timeout' ? h.timeoutMs : 300_000);
+    await h.quiet();
+    // Past the faulted sweep's Lambda retries (if it counted an error) and any lease it held.
+    engine.stack.clock.advance(121_000);
+    await h.quiet();
+    const fired = h.fired;
+    const traces = h.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === 'sweep').map((t) => t.steps);
+    h.arm(undefined);
+    // The next rate fire.
+    h.invokeSweep(sweepHandler, schedule, 300_000);
+    await h.quiet();
+    const afterSecondSweep = await engine.run(runId);
+    const run = await h.settle(runId);
+    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
+    return {
+      run,
+      fired,
+      jobNames: jobs.map((j) => j.jobName!),
+      jobIds: jobs.map((j) => j.jobId!),
+      slack: engine.slack.messages.filter((m) => m.text.includes(runId)).length,
+      pendingRetries: engine.stack.lambda.pendingRetries(),
+      traces,
+      afterSecondSweep,
+    };
+  } finally {
+    h.arm(undefined);
+  }
+}
+
+/** The suite of a sweep crash-point file: a baseline per scenario, then every (step × fault kind). */
+export function defineSweepSuite(title: string, names: string[]): void {
+  let h: CrashHarness;
+  let sweepHandler: LocalHandler;
+
+  beforeAll(async () => {
+    h = await startCrashHarness(500);
+    sweepHandler = (await import('#functions/sweep')).handler;
+  });
+
+  afterAll(async () => {
+    h?.dispose();
+    await h?.engine.stop();
+  });
+
+  describe(title, () => {
+    it.each(names)('makes the steps the table lists for %s, and without a fault the sweep repairs the run', async (name) => {
+      // Prepare
+      const scenario = SWEEP_SCENARIOS[name]!;
+      // Act
+      const out = await runSweepCase(h, sweepHandler, scenario, `${name}-baseline`, undefined);
+      // Assess
+      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
+      expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the sweeps').toBe(true);
+      assertRecovered(scenario, undefined, out);
+    });
+
+    it.each(sweepCases(...names))('%s: after step %i (%s), a %s: the next sweep completes the repair, one job per attempt', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = SWEEP_SCENARIOS[name]!;
+      // Act
+      const out = await runSweepCase(h, sweepHandler, scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
       assertRecovered(scenario, step, out);
     });
   });

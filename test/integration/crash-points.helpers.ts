@@ -447,12 +447,49 @@ export const SCENARIOS: Record<string, CrashScenario> = {
 
 export const FAULT_KINDS: FaultKind[] = ['crash', 'exception', 'timeout'];
 
+/** (step × fault kind) rows for `it.each`, from a table of scenarios, for the steps `faulted` keeps. */
+function stepCases(
+  table: Record<string, { steps: { label: string }[] }>,
+  names: string[],
+  faulted: (name: string, step: number) => boolean = () => true,
+): [string, number, string, FaultKind][] {
+  return names.flatMap((name) =>
+    table[name]!.steps.flatMap((step, i) =>
+      faulted(name, i + 1) ? FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind]) : [],
+    ),
+  );
+}
+
 /** (step × fault kind) for the scenarios named, as rows for `it.each`. */
 export function crashCases(...names: string[]): [string, number, string, FaultKind][] {
-  return names.flatMap((name) => {
-    const s = SCENARIOS[name]!;
-    return s.steps.flatMap((step, i) => FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind]));
+  return stepCases(SCENARIOS, names);
+}
+
+/** One harness per suite file: started before its tests, stopped after them. */
+function useHarness(): () => CrashHarness {
+  let h: CrashHarness | undefined;
+  beforeAll(async () => {
+    h = await startCrashHarness(500);
   });
+  afterAll(async () => {
+    h?.dispose();
+    await h?.engine.stop();
+  });
+  return () => h!;
+}
+
+/** The Slack messages a case owes: the step's own count when the fault follows it, else the scenario's. */
+function slackDue(scenario: { steps: { slack?: number }[]; expect: { slack: number } }, step: number | undefined): number {
+  return step !== undefined ? (scenario.steps[step - 1]!.slack ?? scenario.expect.slack) : scenario.expect.slack;
+}
+
+/** Exactly one Batch job per recorded attempt (each the one recorded), the Slack messages due, no retry left waiting. */
+function assertOneJobPerAttempt(out: { jobNames: string[]; jobIds: string[]; slack: number; pendingRetries: number }, recorded: (string | undefined)[], slack: number): void {
+  expect(out.jobNames.length, `jobs: ${out.jobNames.join(', ')}`).toBe(recorded.length);
+  expect(new Set(out.jobNames).size).toBe(out.jobNames.length);
+  expect([...out.jobIds].sort()).toEqual([...recorded].sort());
+  expect(out.slack, 'Slack messages').toBe(slack);
+  expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
 }
 
 /** What a case ended with, for assertions. */
@@ -511,13 +548,7 @@ export function assertRecovered(scenario: CrashScenario, step: number | undefine
   const attempts = Object.fromEntries(Object.values(run!.tasks).map((t) => [t.name, t.attempts.map((a) => a.status)]));
   expect(attempts).toEqual(scenario.expect.attempts);
   // Exactly one Batch job per task attempt, each the one the run recorded.
-  const recorded = Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId));
-  expect(out.jobNames.length, `jobs: ${out.jobNames.join(', ')}`).toBe(recorded.length);
-  expect(new Set(out.jobNames).size).toBe(out.jobNames.length);
-  expect([...out.jobIds].sort()).toEqual([...recorded].sort());
-  const slack = step !== undefined ? (scenario.steps[step - 1]!.slack ?? scenario.expect.slack) : scenario.expect.slack;
-  expect(out.slack, 'Slack messages').toBe(slack);
-  expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
+  assertOneJobPerAttempt(out, Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId)), slackDue(scenario, step));
 }
 
 /**
@@ -525,25 +556,16 @@ export function assertRecovered(scenario: CrashScenario, step: number | undefine
  * the steps the table lists, and the run ends as expected), then every (step × fault kind).
  */
 export function defineCrashSuite(title: string, names: string[]): void {
-  let h: CrashHarness;
-
-  beforeAll(async () => {
-    h = await startCrashHarness(500);
-  });
-
-  afterAll(async () => {
-    h?.dispose();
-    await h?.engine.stop();
-  });
+  const harness = useHarness();
 
   describe(title, () => {
     it.each(names)('makes the steps the table lists for %s, and without a fault ends the run as expected', async (name) => {
       // Prepare
       const scenario = SCENARIOS[name]!;
       // Act
-      const out = await runCase(h, scenario, `${name}-baseline`, undefined);
+      const out = await runCase(harness(), scenario, `${name}-baseline`, undefined);
       // Assess
-      const traces = h.traces.filter((t) => t.schedule === `${name}-baseline` && t.invocation === scenario.invocation);
+      const traces = harness().traces.filter((t) => t.schedule === `${name}-baseline` && t.invocation === scenario.invocation);
       expect(traces.map((t) => t.steps)).toEqual([scenario.steps.map((s) => s.label)]);
       assertRecovered(scenario, undefined, out);
     });
@@ -552,7 +574,7 @@ export function defineCrashSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SCENARIOS[name]!;
       // Act
-      const out = await runCase(h, scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runCase(harness(), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       assertRecovered(scenario, step, out);
     });
@@ -657,9 +679,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
 
 /** (step × fault kind) of an overlap scenario, as rows for `it.each`. */
 export function overlapCases(...names: string[]): [string, number, string, FaultKind][] {
-  return names.flatMap((name) =>
-    OVERLAP_SCENARIOS[name]!.steps.flatMap((step, i) => FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind])),
-  );
+  return stepCases(OVERLAP_SCENARIOS, names);
 }
 
 /** What an overlap case ended with. */
@@ -747,33 +767,19 @@ export function assertOverlapRecovered(scenario: OverlapScenario, step: number |
     expect(attempts, `run ${which} attempts`).toEqual(want.attempts);
     recorded.push(...Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId!)));
   }
-  expect(out.jobNames.length, `jobs: ${out.jobNames.join(', ')}`).toBe(recorded.length);
-  expect(new Set(out.jobNames).size).toBe(out.jobNames.length);
-  expect([...out.jobIds].sort()).toEqual([...recorded].sort());
-  const slack = step !== undefined ? (scenario.steps[step - 1]!.slack ?? scenario.expect.slack) : scenario.expect.slack;
-  expect(out.slack, 'Slack messages').toBe(slack);
-  expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
+  assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
 }
 
 /** The suite of an overlap crash-point file: a baseline per scenario, then every (step × fault kind). */
 export function defineOverlapSuite(title: string, names: string[]): void {
-  let h: CrashHarness;
-
-  beforeAll(async () => {
-    h = await startCrashHarness(500);
-  });
-
-  afterAll(async () => {
-    h?.dispose();
-    await h?.engine.stop();
-  });
+  const harness = useHarness();
 
   describe(title, () => {
     it.each(names)('makes the steps the table lists for %s, and without a fault ends both runs as expected', async (name) => {
       // Prepare
       const scenario = OVERLAP_SCENARIOS[name]!;
       // Act
-      const out = await runOverlapCase(h, scenario, `${name}-baseline`, undefined);
+      const out = await runOverlapCase(harness(), scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
       assertOverlapRecovered(scenario, undefined, out);
@@ -783,7 +789,7 @@ export function defineOverlapSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = OVERLAP_SCENARIOS[name]!;
       // Act
-      const out = await runOverlapCase(h, scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runOverlapCase(harness(), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       assertOverlapRecovered(scenario, step, out);
     });
@@ -854,13 +860,12 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
   },
 };
 
-/** (step × fault kind) of the sweep scenarios, as rows for `it.each`. */
+/** (step × fault kind) of the sweep scenarios, as rows for `it.each`: from `faultFrom`, less `skipSteps`. */
 export function sweepCases(...names: string[]): [string, number, string, FaultKind][] {
-  return names.flatMap((name) =>
-    SWEEP_SCENARIOS[name]!.steps.flatMap((step, i) =>
-      i + 1 < (SWEEP_SCENARIOS[name]!.faultFrom ?? 1) || SWEEP_SCENARIOS[name]!.skipSteps?.includes(i + 1) ? [] : FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind]),
-    ),
-  );
+  return stepCases(SWEEP_SCENARIOS, names, (name, step) => {
+    const s = SWEEP_SCENARIOS[name]!;
+    return step >= (s.faultFrom ?? 1) && !s.skipSteps?.includes(step);
+  });
 }
 
 /** Runs a sweep scenario: the run with its events dropped, the (faulted) sweep, a second sweep, then every repair. */
@@ -912,17 +917,11 @@ export async function runSweepCase(
 
 /** The suite of a sweep crash-point file: a baseline per scenario, then every (step × fault kind). */
 export function defineSweepSuite(title: string, names: string[]): void {
-  let h: CrashHarness;
+  const harness = useHarness();
   let sweepHandler: LocalHandler;
 
   beforeAll(async () => {
-    h = await startCrashHarness(500);
     sweepHandler = (await import('#functions/sweep')).handler;
-  });
-
-  afterAll(async () => {
-    h?.dispose();
-    await h?.engine.stop();
   });
 
   describe(title, () => {
@@ -930,7 +929,7 @@ export function defineSweepSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SWEEP_SCENARIOS[name]!;
       // Act
-      const out = await runSweepCase(h, sweepHandler, scenario, `${name}-baseline`, undefined);
+      const out = await runSweepCase(harness(), sweepHandler, scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
       expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the sweeps').toBe(true);
@@ -941,7 +940,7 @@ export function defineSweepSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SWEEP_SCENARIOS[name]!;
       // Act
-      const out = await runSweepCase(h, sweepHandler, scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runSweepCase(harness(), sweepHandler, scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
       assertRecovered(scenario, step, out);

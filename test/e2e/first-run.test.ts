@@ -147,7 +147,8 @@ describe('a first run of npm start', () => {
       90_000,
       current,
     );
-    expect(current.output()).toMatch(/SUCCEEDED\s+run every-minute\./);
+    // The live view polls once a second, so its line may follow the API's answer by a moment.
+    await until(() => /SUCCEEDED\s+run every-minute\./.test(current!.output()), 'the live view to show the run SUCCEEDED', 10_000, current);
   }, 180_000);
 
   it('triggers a run from the CLI, waits for it and reads its logs', async () => {

@@ -407,9 +407,11 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
   return problems;
 }
 
-/** Paths of every own `__proto__` key in a parsed YAML/JSON value. */
+/**
+ * Paths of every own `__proto__` key among the maps of a parsed YAML/JSON value. Names only
+ * live in maps; an array where a map belongs is a type error the schema reports.
+ */
 function reservedKeyPaths(value: unknown, path: string): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => reservedKeyPaths(v, `${path}${path ? '.' : ''}${i}`));
   if (!isRecord(value)) return [];
   return Object.keys(value).flatMap((key) => {
     const at = `${path}${path ? '.' : ''}${key}`;

@@ -573,19 +573,28 @@ describe('parseConfig bugs found by fuzzing', () => {
     expect(result.accepted ? [] : result.problems).toEqual(['schedules.s.retry.backoff.maxSeconds: must be at least initialSeconds (600) (got 60)']);
   });
 
+  it('answers a list given as the whole block with its type, not with a path inside the list', () => {
+    // Prepare: found by the arbitrary-JSON property; the __proto__ guard once walked into lists.
+    const raw = JSON.parse('[{"__proto__":0}]') as unknown;
+    // Act
+    const result = verdict(raw);
+    // Assess
+    expect(result.accepted ? [] : result.problems).toEqual(['custom.batchron: must be a mapping (got a list)']);
+  });
+
   it('rejects a schedule named __proto__ instead of dropping it silently', () => {
     // Prepare: YAML and JSON.parse both make "__proto__" an own key; the name breaks NameSchema.
     const raw = JSON.parse('{"jobDefinitions":{"hello":{"image":"a","command":["x"]}},"schedules":{"__proto__":{"expression":"rate(1 hour)","job":{"definition":"hello"}}}}') as unknown;
-    // Act (today it is accepted with no schedules at all)
+    // Act (it was once accepted with no schedules at all)
     const result = verdict(raw);
     // Assess
     expect(result.accepted ? [] : result.problems).toEqual([expect.stringMatching(/^schedules\.__proto__: /)]);
   });
 
   it('reports an empty defaults.queue as a ConfigError, not a ZodError from normalization', () => {
-    // Prepare: the schema allows '' here, and normalization then builds a task with jobQueue ''.
+    // Prepare: the schema once allowed '' here, and normalization then built a task with jobQueue ''.
     const raw = { ...base(), defaults: { queue: '' } };
-    // Act (today a ZodError escapes here)
+    // Act (a ZodError once escaped here)
     const result = verdict(raw);
     // Assess
     expect(result.accepted ? [] : result.problems).toEqual([expect.stringMatching(/^defaults\.queue: /)]);

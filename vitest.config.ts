@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // One DynamoDB Local JVM for the whole run (see the file); test files get its URL through inject('dynamodbUrl').
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Property tests use one seed per run (FC_SEED overrides it): reproducible, and CI checks what we checked.
+    setupFiles: ['test/helpers/fast-check-seed.ts'],
     // The summary reporter prints the plain `Tests: N passed, N failed` line CI reads.
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },

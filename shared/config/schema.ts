@@ -29,6 +29,19 @@ const numberBetween = (min: number, max: number) =>
 export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
 export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
 
+/**
+ * Batch status reasons (globs, `*` at the end) that mean the host, not the code, failed:
+ * retried by default whatever the exit code.
+ */
+export const HOST_FAILURE_REASONS = [
+  'Host EC2*',
+  'Task failed to start*',
+  'CannotPullContainerError*',
+  'ResourceInitializationError*',
+  'Timeout waiting for network interface*',
+  'DockerTimeoutError*',
+] as const;
+
 export const BackoffSchema = z
   .object({
     /** Delay before the first retry. */
@@ -59,14 +72,7 @@ export const RetryPolicySchema = z
          * Batch status reasons (glob, `*` at the end) that mean the host, not the code,
          * failed; these are retried whatever the exit code.
          */
-        statusReasons: z.array(z.string().min(1)).default([
-          'Host EC2*',
-          'Task failed to start*',
-          'CannotPullContainerError*',
-          'ResourceInitializationError*',
-          'Timeout waiting for network interface*',
-          'DockerTimeoutError*',
-        ]),
+        statusReasons: z.array(z.string().min(1)).default([...HOST_FAILURE_REASONS]),
         /** Whether an attempt that hit its timeout is retried. */
         timeouts: z.boolean().default(false),
       })

@@ -25,6 +25,7 @@ import { ConfigError } from '../errors.ts';
 import { ExpressionError, isValidTimezone, parseExpression } from '../expressions/index.ts';
 import {
   BatchronConfigSchema,
+  HOST_FAILURE_REASONS,
   JobDefinitionSchema,
   ScheduleSchema,
   type BatchronConfig,
@@ -79,14 +80,7 @@ export const BUILT_IN_RETRY: RetryPolicyDefinition = {
   backoff: { initialSeconds: 30, multiplier: 2, maxSeconds: 900, jitter: 'full' },
   retryOn: {
     exitCodes: 'any',
-    statusReasons: [
-      'Host EC2*',
-      'Task failed to start*',
-      'CannotPullContainerError*',
-      'ResourceInitializationError*',
-      'Timeout waiting for network interface*',
-      'DockerTimeoutError*',
-    ],
+    statusReasons: [...HOST_FAILURE_REASONS],
     timeouts: false,
   },
 };

@@ -28,18 +28,10 @@ import { getRun } from '#shared/store/runs';
 import type { RunItem } from '#shared/store/schema';
 import type { LocalStack } from '#local/stack';
 import type { TestStack } from '#test/helpers/stack';
+import { eventually } from '#test/helpers/eventually';
 import type { awsClients } from '#test/helpers/aws';
 
-/** Polls (real time) until `check` resolves truthy; fails after `timeoutMs` naming `what`. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { eventually };
 
 /* ------------------------------------------------------------------ definitions */
 

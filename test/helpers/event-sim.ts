@@ -73,6 +73,26 @@ export function mulberry(seed: number): () => number {
 }
 
 /** Where and how `execute` runs. */
+/**
+ * The chaos run's choices, from one source seeded by the scenario: the next item is any in
+ * the pool, and a delivered item is delivered again (at most twice more) with the
+ * scenario's duplicate rate. `random` is the same source, for other choices a test adds.
+ */
+export function chaosPolicy(s: Scenario): { random: () => number; pick: (pool: Item[]) => number; duplicate: (item: Item) => boolean } {
+  const random = mulberry(s.seed);
+  const dupes = new Map<string, number>();
+  return {
+    random,
+    pick: (pool) => Math.floor(random() * pool.length),
+    duplicate: (item) => {
+      const n = dupes.get(item.key) ?? 0;
+      if (n >= 2 || random() >= s.duplicateRate) return false;
+      dupes.set(item.key, n + 1);
+      return true;
+    },
+  };
+}
+
 export interface ExecuteOptions {
   doc: DynamoDBDocumentClient;
   table: string;

@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createEngineTable } from '#test/helpers/engine';
-import { execute, mulberry, orderedPick, project, scenario } from '#test/helpers/event-sim';
+import { chaosPolicy, execute, orderedPick, project, scenario } from '#test/helpers/event-sim';
 
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
@@ -49,20 +49,14 @@ describe('event chaos repaired by the sweeper', () => {
         const id = ++counter;
         const table = `chaos-${process.pid}-${id}`;
         await createEngineTable(client, table);
-        const random = mulberry(s.seed);
-        const dupes = new Map<string, number>();
+        const { random, pick, duplicate } = chaosPolicy(s);
         try {
           // Act
           const lossy = await execute(
             `chaos${id}`,
             s,
-            (pool) => Math.floor(random() * pool.length),
-            (item) => {
-              const n = dupes.get(item.key) ?? 0;
-              if (n >= 2 || random() >= s.duplicateRate) return false;
-              dupes.set(item.key, n + 1);
-              return true;
-            },
+            pick,
+            duplicate,
             { doc, table, drop: () => random() < dropRate, sweepNow: () => random() < sweepRate, definition: NO_STUCK },
           );
           const ordered = await execute(`ordered${id}`, s, orderedPick(lossy.order), () => false, { doc, table: orderedTable, definition: NO_STUCK });

@@ -16,7 +16,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createEngineTable } from '#test/helpers/engine';
-import { execute, mulberry, orderedPick, project, scenario } from '#test/helpers/event-sim';
+import { chaosPolicy, execute, orderedPick, project, scenario } from '#test/helpers/event-sim';
 
 const table = `engine-prop-${process.pid}`;
 let client: DynamoDBClient;
@@ -38,20 +38,8 @@ describe('event order independence', () => {
       fc.asyncProperty(scenario, async (s) => {
         const id = ++counter;
         // Act: chaos first (random picks, duplicates), then the ordered replay of its decisions.
-        const random = mulberry(s.seed);
-        const dupes = new Map<string, number>();
-        const chaos = await execute(
-          `chaos${id}`,
-          s,
-          (pool) => Math.floor(random() * pool.length),
-          (item) => {
-            const n = dupes.get(item.key) ?? 0;
-            if (n >= 2 || random() >= s.duplicateRate) return false;
-            dupes.set(item.key, n + 1);
-            return true;
-          },
-          { doc, table },
-        );
+        const { pick, duplicate } = chaosPolicy(s);
+        const chaos = await execute(`chaos${id}`, s, pick, duplicate, { doc, table });
         // RUNNING before anything decisive; decisive items in the chaos run's order.
         const ordered = await execute(`ordered${id}`, s, orderedPick(chaos.order), () => false, { doc, table });
         // Assess

@@ -52,6 +52,13 @@ export const AttemptSchema = z.object({
   /** The invocation that may submit this attempt, until `leaseUntil` (epoch ms). */
   leaseOwner: z.string().optional(),
   leaseUntil: z.number().optional(),
+  /**
+   * A submission slot (epoch ms) reserved from the deployment's SubmitJob pacer and handed
+   * over to a later invocation (a deferral) because it lay beyond this one's time budget.
+   */
+  slotAt: z.number().optional(),
+  /** How many times the submission was deferred to a one-time schedule (names each deferral). */
+  deferrals: z.number().int().optional(),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 

@@ -50,6 +50,7 @@ const PLAUSIBLE_ENV: Record<keyof typeof ENV, string | undefined> = {
   schedulerRoleArn: 'arn:aws:iam::123456789012:role/batchron-dev-BatchronSchedulerRole-1A2B3C4D5E6F',
   defaultQueue: 'batchron-dev',
   retentionDays: '30',
+  submitRate: '50',
   slackWebhookParameter: '/batchron/dev/slack-webhook',
   slackWebhookUrl: undefined,
   jobLogGroup: '/aws/batch/batchron-dev',

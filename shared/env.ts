@@ -16,6 +16,8 @@ export interface EngineEnv {
   schedulerRoleArn: string;
   defaultQueue: string | undefined;
   retentionDays: number;
+  /** SubmitJob calls per second the whole deployment keeps to (the pacer's rate). */
+  submitRate: number;
   slackWebhookParameter: string | undefined;
   slackWebhookUrl: string | undefined;
   jobLogGroup: string;
@@ -44,6 +46,14 @@ function positiveInt(source: Source, name: string, fallback: number): number {
   return value;
 }
 
+function positiveNumber(source: Source, name: string, fallback: number): number {
+  const raw = optional(source, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new EnvironmentError(name, `must be a number above 0, got "${raw}"`);
+  return value;
+}
+
 /** Parses the engine environment from `source`; throws EnvironmentError naming the variable. */
 export function readEnv(source: Source = process.env): EngineEnv {
   return {
@@ -54,6 +64,7 @@ export function readEnv(source: Source = process.env): EngineEnv {
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: optional(source, ENV.defaultQueue),
     retentionDays: positiveInt(source, ENV.retentionDays, 30),
+    submitRate: positiveNumber(source, ENV.submitRate, 50),
     slackWebhookParameter: optional(source, ENV.slackWebhookParameter),
     slackWebhookUrl: optional(source, ENV.slackWebhookUrl),
     jobLogGroup: optional(source, ENV.jobLogGroup) ?? '/aws/batch/job',

@@ -41,6 +41,8 @@ export type EngineMetric =
   | 'JobsAdopted'
   | 'Retries'
   | 'ThrottlesAbsorbed'
+  | 'PacedWaits'
+  | 'SubmissionsDeferred'
   | 'VersionConflicts'
   | 'NotificationsSent'
   | 'NotificationsFailed'

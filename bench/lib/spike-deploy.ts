@@ -29,7 +29,7 @@ import type { LocalStack } from '#local/stack';
 /** serverless.yml's values the benchmark mirrors (kept here so the benchmark needs no `osls print`). */
 export const SERVERLESS_YML = {
   memorySizeMb: 512,
-  timeouts: { fire: 60, 'job-events': 60, retry: 60, sweep: 300 },
+  timeouts: { fire: 60, 'job-events': 60, retry: 90, sweep: 300 },
   sweepExpression: 'rate(5 minutes)',
 } as const;
 

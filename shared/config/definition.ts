@@ -87,7 +87,8 @@ export type FireInput = z.infer<typeof FireInputSchema>;
 export const RetryInputSchema = z.object({
   runId: z.string().min(1),
   task: z.string().min(1),
-  attempt: z.number().int().min(2),
+  // 1 as well: a deferred submission (a SubmitJob slot handed to a one-time schedule) can be any attempt's.
+  attempt: z.number().int().min(1),
 });
 export type RetryInput = z.infer<typeof RetryInputSchema>;
 
@@ -104,6 +105,7 @@ export const ENV = {
   schedulerRoleArn: 'BATCHRON_SCHEDULER_ROLE_ARN',
   defaultQueue: 'BATCHRON_DEFAULT_QUEUE',
   retentionDays: 'BATCHRON_RETENTION_DAYS',
+  submitRate: 'BATCHRON_SUBMIT_RATE',
   slackWebhookParameter: 'BATCHRON_SLACK_WEBHOOK_PARAMETER',
   slackWebhookUrl: 'SLACK_WEBHOOK_URL',
   jobLogGroup: 'BATCHRON_JOB_LOG_GROUP',

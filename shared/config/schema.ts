@@ -212,6 +212,12 @@ export const BatchronConfigSchema = z
   .object({
     /** Days a finished run is kept before DynamoDB's TTL removes it. */
     retentionDays: intBetween(1, 3650).default(30),
+    /**
+     * SubmitJob calls per second the deployment paces itself to. AWS Batch's SubmitJob quota
+     * is 50 per second per account and Region, shared by everything in the account: lower
+     * this when something else submits jobs too.
+     */
+    submitRate: z.number().positive('must be more than 0').max(1000, 'must be at most 1000').default(50),
     /** Name of the SSM SecureString parameter holding the Slack webhook URL. */
     slackWebhookParameter: z.string().optional(),
     sweep: z

@@ -21,14 +21,18 @@ export interface EngineDeps {
   batch: BatchPort;
   retries: RetrySchedulerPort;
   notifier: Notifier;
-  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes'>;
+  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate'>;
   /** Epoch ms; every decision reads time here. */
   now: () => number;
   /** Identity of this invocation (Lambda request id): the owner of the leases it takes. */
   owner: string;
   log: EngineLogger;
   metrics: EngineMetrics;
-  /** How long a submission lease lasts (default 60 s: longer than the throttle budget). */
+  /**
+   * How long a submission lease lasts (default 60 s). A Lambda invocation leases for the
+   * time it has left (see `lambdaDeps`): it cannot act after its timeout, so a longer lease
+   * only delays repair and a shorter one would let a second submitter in while it may still submit.
+   */
   leaseMs?: number;
   /**
    * At most how long one invocation keeps backing off a throttled SubmitJob before handing
@@ -50,6 +54,14 @@ export interface EngineDeps {
 /** Defaults for the optional settings. */
 export const DEFAULTS = {
   leaseMs: 60_000,
+  /** Longest lease a Lambda invocation takes, however long its timeout (the sweeper's is 5 min). */
+  maxLeaseMs: 120_000,
+  /**
+   * A deferred submission (a SubmitJob slot beyond the invocation's budget, handed to a
+   * one-time schedule) is left to that schedule until this long before its slot; from then
+   * on any invocation that drives the run may take it (the schedule fired early, or was lost).
+   */
+  deferralLeadMs: 60_000,
   /** Kept free at the end of the lease and of the invocation: recording the submission, then returning. */
   throttleReserveMs: 10_000,
   /** Ceiling of one throttle backoff (full jitter below it): short enough that the last few contenders of a burst are not left waiting. */
@@ -71,7 +83,8 @@ export function contextOf(deps: EngineDeps): TransitionContext {
 
 /** The production wiring for one Lambda invocation: `defaultDeps` bounded by the invocation's remaining time. */
 export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getRemainingTimeInMillis(): number }): EngineDeps {
-  return { ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
+  const leaseMs = Math.max(DEFAULTS.leaseMs, Math.min(DEFAULTS.maxLeaseMs, context.getRemainingTimeInMillis()));
+  return { leaseMs, ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
 let ssm: SSMClient | undefined;

@@ -8,13 +8,16 @@
  */
 import { ThrottledError, VersionConflictError } from '../errors.ts';
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
+import { reserveSubmitSlot } from '../store/pacer.ts';
 import { getRun, saveRun } from '../store/runs.ts';
 import { getScheduleState, promoteQueued, releaseRun } from '../store/schedules.ts';
 import type { Notification, RunItem, StuckState } from '../store/schema.ts';
 import { throttleDelayMs } from './backoff.ts';
 import { contextOf, DEFAULTS, type EngineDeps } from './deps.ts';
+import { deferralScheduleName } from './naming.ts';
 import {
   cancelRun,
+  deferSubmission,
   jobsToTerminate,
   markFinalized,
   readyTasks,
@@ -92,13 +95,21 @@ export async function driveById(runId: string, deps: EngineDeps): Promise<RunIte
 
 /* ---------------------------------------------------------------- submission */
 
+/** True while a deferred attempt is left to its one-time schedule (see `deferSubmission`). */
+function awaitingDeferral(record: { slotAt?: number }, now: number): boolean {
+  return record.slotAt !== undefined && record.slotAt - DEFAULTS.deferralLeadMs > now;
+}
+
 async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Promise<RunItem> {
   const fresh = new Set(claims.map((c) => `${c.task}#${c.attempt}`));
   const now = deps.now();
   const defs = taskDefinitions(run.definition);
-  const work = readyTasks(run).filter(({ record }) => record.leaseOwner === deps.owner || (record.leaseUntil ?? 0) <= now);
+  const work = readyTasks(run).filter(
+    ({ record }) => (record.leaseOwner === deps.owner || (record.leaseUntil ?? 0) <= now) && !awaitingDeferral(record, now),
+  );
   if (work.length === 0) return run;
   const results: { task: string; attempt: number; jobId: string }[] = [];
+  const deferred: { task: string; attempt: number; slotAt: number }[] = [];
   const failures: unknown[] = [];
   await Promise.all(
     work.map(async ({ task, record }) => {
@@ -126,8 +137,14 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
             return;
           }
         }
-        const leaseUntil = taken?.run?.tasks[task.name]?.attempts.at(-1)?.leaseUntil ?? record.leaseUntil ?? deps.now() + (deps.leaseMs ?? DEFAULTS.leaseMs);
-        const jobId = await submitWithBackoff(deps, submitJobInput(run, def, record, deps.env.deployment), leaseUntil, log);
+        const leased = taken?.run?.tasks[task.name]?.attempts.at(-1) ?? record;
+        const leaseUntil = leased.leaseUntil ?? deps.now() + (deps.leaseMs ?? DEFAULTS.leaseMs);
+        const outcome = await submitPaced(deps, submitJobInput(run, def, record, deps.env.deployment), leaseUntil, leased.slotAt, log);
+        if ('deferTo' in outcome) {
+          deferred.push({ task: task.name, attempt: record.attempt, slotAt: outcome.deferTo });
+          return;
+        }
+        const jobId = outcome.jobId;
         deps.metrics.count('JobsSubmitted');
         deps.log.info('job submitted', { ...log, jobId });
         results.push({ task: task.name, attempt: record.attempt, jobId });
@@ -150,12 +167,57 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
       // recorded these jobs, so the first try writes over it without reading it again.
     }, undefined, claims.length ? run : undefined);
     current = recorded.run ?? run;
-  } else {
+  } else if (!deferred.length) {
     current = (await getRun(deps.store, run.runId)) ?? run;
   }
+  if (deferred.length) current = await defer(current, deferred, deps, claims.length > 0 && !results.length);
   // Throw after recording what did succeed, so Lambda's retry re-drives only the rest.
   if (failures.length) throw failures[0];
   return current;
+}
+
+/**
+ * Hands reserved slots beyond this invocation's budget to one-time schedules at those slots
+ * (through the retry function, which drives the run). The schedules exist before the state
+ * that says so, as a retry's do; a schedule left behind by a failed write only finds the
+ * attempt still leased and does nothing.
+ */
+async function defer(run: RunItem, deferred: { task: string; attempt: number; slotAt: number }[], deps: EngineDeps, ownWrite: boolean): Promise<RunItem> {
+  const m = await mutateRun(
+    deps,
+    run.runId,
+    (r, ctx) => {
+      let t: Transition = { run: r, claims: [], retries: [] };
+      for (const d of deferred) t = { ...deferSubmission(t.run, d.task, d.attempt, d.slotAt, ctx), claims: [], retries: [] };
+      return t;
+    },
+    async (t) => {
+      for (const d of deferred) {
+        const record = t.run.tasks[d.task]?.attempts[d.attempt - 1];
+        if (record?.slotAt !== d.slotAt || record.deferrals === undefined) continue;
+        const input = { runId: run.runId, task: d.task, attempt: d.attempt };
+        await deps.retries.scheduleRetry({
+          name: deferralScheduleName(deps.env.deployment, run.runId, d.task, d.attempt, record.deferrals),
+          at: d.slotAt,
+          input,
+          description: `Batchron deferred submission: ${run.runId} ${d.task} attempt ${d.attempt}`,
+        });
+      }
+    },
+    // Only this invocation can have written since its own claim: write over it without a read.
+    ownWrite ? run : undefined,
+  );
+  for (const d of deferred) {
+    deps.metrics.count('SubmissionsDeferred');
+    deps.log.info('SubmitJob slot beyond this invocation; handed to a one-time schedule', {
+      schedule: run.schedule,
+      runId: run.runId,
+      task: d.task,
+      attempt: d.attempt,
+      slotAt: new Date(d.slotAt).toISOString(),
+    });
+  }
+  return m.run ?? run;
 }
 
 function isThrottle(error: unknown): boolean {
@@ -179,20 +241,40 @@ export function throttleDeadline(deps: EngineDeps, leaseUntil: number): number {
 }
 
 /**
- * SubmitJob with full-jitter backoff on throttling (250 ms base, 2 s cap) until the throttle
- * deadline; then a ThrottledError hands the rest to Lambda's async retry (and, last, to the
- * sweeper). The short cap keeps every waiting invocation trying about once a second, so the
- * quota stays saturated until the last job of a burst, and the long deadline lets one
- * invocation ride out a whole top-of-the-hour burst instead of waiting a minute for Lambda's retry.
+ * SubmitJob at a paced slot: the deployment's pacer (shared/store/pacer.ts) gives every
+ * submission its own slot at `submitRate` per second, so a top-of-the-hour burst reaches
+ * Batch already spread, at the quota and not above it. The invocation waits for its slot
+ * when the slot falls within its budget (the throttle deadline), and otherwise hands it to a
+ * one-time schedule at the slot (`deferTo`), so no invocation waits longer than it may and
+ * no run depends on Lambda's two retries. A deferred attempt comes back with its slot
+ * (`reserved`) and submits without reserving another.
+ *
+ * A throttle answer anyway (another system using the account's quota, clock skew) takes
+ * full-jitter backoff (250 ms base, 2 s cap) until the same deadline; then a ThrottledError
+ * hands the rest to Lambda's async retry (and, last, to the sweeper).
  */
-async function submitWithBackoff(deps: EngineDeps, input: ReturnType<typeof submitJobInput>, leaseUntil: number, log: Record<string, unknown>): Promise<string> {
+async function submitPaced(
+  deps: EngineDeps,
+  input: ReturnType<typeof submitJobInput>,
+  leaseUntil: number,
+  reserved: number | undefined,
+  log: Record<string, unknown>,
+): Promise<{ jobId: string } | { deferTo: number }> {
   const deadline = throttleDeadline(deps, leaseUntil);
   // Time passes on deps.now() or, with a frozen test clock and an instant sleep, in the waits.
   const started = deps.now();
+  const slot = reserved ?? (await reserveSubmitSlot(deps.store, deps.env.submitRate, started));
+  // A slot already due is used at once, whatever the budget: deferring it could only be later.
+  if (slot > started && slot > deadline) return { deferTo: slot };
   let waited = 0;
+  if (slot > started) {
+    deps.metrics.count('PacedWaits');
+    await sleep(deps, slot - started);
+    waited = slot - started;
+  }
   for (let i = 0; ; i++) {
     try {
-      return (await deps.batch.submitJob(input)).jobId;
+      return { jobId: (await deps.batch.submitJob(input)).jobId };
     } catch (error) {
       if (!isThrottle(error)) throw error;
       deps.metrics.count('ThrottlesAbsorbed');

@@ -35,6 +35,15 @@ export function jobName(deployment: string, runId: string, task: string, attempt
 }
 
 /**
+ * Name of the one-time schedule that submits a deferred attempt at its reserved slot; the
+ * deferral's number keeps a re-deferral of the same attempt from colliding with the first.
+ */
+export function deferralScheduleName(deployment: string, runId: string, task: string, attempt: number, deferral: number): string {
+  const readable = `${deployment}-${task}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 30);
+  return `${readable}-${hash(JSON.stringify([deployment, runId, task, attempt, 'defer', deferral]), 20)}-${attempt}d${deferral}`;
+}
+
+/**
  * Name of the one-time schedule that starts attempt `attempt` of a task (≤ 64 chars,
  * [0-9A-Za-z_.-]). Creating it twice answers ConflictException, which means "already scheduled".
  */

@@ -92,6 +92,8 @@ export interface RetrySchedule {
   /** Epoch ms. */
   at: number;
   input: RetryInput;
+  /** What the schedule is for (its Description); a retry's by default. */
+  description?: string;
 }
 
 /** Creates one-time retry schedules; `exists` when one of that name is already there. */
@@ -120,7 +122,7 @@ export function sdkRetryScheduler(client: SchedulerClient, target: RetryTarget):
             FlexibleTimeWindow: { Mode: 'OFF' },
             ActionAfterCompletion: 'DELETE',
             Target: { Arn: target.targetArn, RoleArn: target.roleArn, Input: JSON.stringify(schedule.input) },
-            Description: `Batchron retry: ${schedule.input.runId} ${schedule.input.task} attempt ${schedule.input.attempt}`,
+            Description: schedule.description ?? `Batchron retry: ${schedule.input.runId} ${schedule.input.task} attempt ${schedule.input.attempt}`,
           }),
         );
         return 'created';

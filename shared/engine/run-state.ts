@@ -239,6 +239,26 @@ export function takeOverLease(run: RunItem, taskName: string, ctx: TransitionCon
   return finish(run, next, ctx, [], []);
 }
 
+/**
+ * Hands an attempt's reserved SubmitJob slot over to a one-time schedule (a deferral): the
+ * slot lies beyond what this invocation may wait. The lease is released (expires now), the
+ * slot and the deferral count are kept on the attempt; whoever drives the run from
+ * `slotAt − deferralLeadMs` on (the deferral's schedule, a duplicate, the sweeper) takes the
+ * lease and submits at the slot without reserving another. Only the lease holder may defer.
+ */
+export function deferSubmission(run: RunItem, taskName: string, attempt: number, slotAt: number, ctx: TransitionContext): Transition {
+  const next = structuredClone(run);
+  const task = next.tasks[taskName];
+  const record = task?.attempts[attempt - 1];
+  if (!task || task.status !== 'READY' || !record || record !== task.attempts.at(-1) || record.jobId !== undefined) return { run, claims: [], retries: [] };
+  if (record.leaseOwner !== ctx.owner) return { run, claims: [], retries: [] };
+  record.slotAt = slotAt;
+  record.deferrals = (record.deferrals ?? 0) + 1;
+  delete record.leaseOwner;
+  record.leaseUntil = ctx.now;
+  return finish(run, next, ctx, [], []);
+}
+
 /** Records the job id a submission (or a lookup) produced for an attempt. */
 export function recordSubmission(run: RunItem, taskName: string, attempt: number, jobId: string, ctx: TransitionContext): Transition {
   const next = structuredClone(run);
@@ -250,6 +270,7 @@ export function recordSubmission(run: RunItem, taskName: string, attempt: number
   record.submittedAt = iso(ctx.now);
   delete record.leaseOwner;
   delete record.leaseUntil;
+  delete record.slotAt;
   if (task.status === 'READY' && attempt === task.attempts.length) task.status = 'SUBMITTED';
   const claims: Claim[] = [];
   settle(next, ctx, claims);

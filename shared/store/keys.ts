@@ -6,6 +6,7 @@
  * | run             | `RUN#<runId>`       | `RUN`   | `SCHED#<schedule>`   | `<scheduledTime>#<runId>` | `ACTIVE#<0..15>` until finalized |
  * | run definition  | `RUN#<runId>`       | `DEF`   | –                    | –                         | –  (written once) |
  * | schedule state  | `SCHED#<schedule>`  | `STATE` | –                    | –                         | –                     |
+ * | SubmitJob pacer | `PACER`             | `SubmitJob` | –                | –                         | –  (one per deployment) |
  *
  * The active index is sharded: at the top of the hour thousands of runs are created in the
  * same second, and one partition key would be a hot key for the index's writes.
@@ -18,6 +19,7 @@ export const ACTIVE_SHARDS = 16;
 export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' });
 export const runDefinitionKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'DEF' as const });
 export const scheduleStateKey = (schedule: string) => ({ pk: `SCHED#${schedule}`, sk: 'STATE' });
+export const pacerKey = { pk: 'PACER', sk: 'SubmitJob' } as const;
 export const runsByScheduleKey = (schedule: string) => `SCHED#${schedule}`;
 export const runsByScheduleSort = (scheduledTime: string, runId: string) =>
   `${new Date(scheduledTime).toISOString()}#${runId}`;

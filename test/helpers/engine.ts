@@ -286,6 +286,7 @@ export async function deployEngine(
           jobLogGroup: '/aws/batch/job',
           region: 'us-east-1',
           stuckMinutes: { queued: 30, submitted: 120, running: 720 },
+          submitRate: 50,
         },
         now: () => stack.clock.now(),
         owner,

@@ -114,6 +114,8 @@ export interface Execution {
   sweeps: number;
 }
 
+let simEpoch = Date.parse('2025-06-01T00:00:00Z');
+
 /**
  * Executes one run. `pick` chooses the next pool item; `duplicate` says whether a delivered
  * item stays in the pool to be delivered again. With `drop`, lost items are repaired only
@@ -138,7 +140,9 @@ export async function execute(
     seen.add(key);
     order.push(key);
   };
-  let clock = Date.parse('2025-06-01T00:00:00Z');
+  // Every execution starts on a later day: time never runs backwards for the deployment's
+  // shared items (the SubmitJob pacer), as it never does on AWS.
+  let clock = (simEpoch += 86_400_000);
   const scheduled = new Set<string>();
   const batch: BatchPort = {
     async submitJob(input) {
@@ -204,8 +208,13 @@ export async function execute(
     batch,
     retries,
     notifier,
-    env: { deployment: 'prop', defaultQueue: 'q', retentionDays: 1, jobLogGroup: '/aws/batch/job', region: 'us-east-1', stuckMinutes: { queued: 30, submitted: 120, running: 720 } },
+    // The pacer at 1,000/s: a simulated run's submissions share one frozen instant, and pacing is not what this checks.
+    env: { deployment: 'prop', defaultQueue: 'q', retentionDays: 1, jobLogGroup: '/aws/batch/job', region: 'us-east-1', stuckMinutes: { queued: 30, submitted: 120, running: 720 }, submitRate: 1000 },
     now: () => clock,
+    // Waits (a paced slot, a conflict backoff) pass on the simulated clock, instantly.
+    sleep: async (ms) => {
+      clock += ms;
+    },
     owner: 'sim',
     log: new MemoryLog(),
     metrics: new CountingMetrics(),

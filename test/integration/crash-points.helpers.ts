@@ -71,6 +71,7 @@ function labelOf(command: { constructor: { name: string }; input: Record<string,
       if (input.Item?.sk === 'DEF') return 'put-definition';
       return String(input.ConditionExpression ?? '').includes('attribute_not_exists') ? 'create-run' : 'save-run';
     case 'UpdateCommand': {
+      if (input.Key?.pk === 'PACER') return 'reserve-submit-slot';
       const expr = String(input.UpdateExpression ?? '');
       if (expr.includes('#lastRunId')) return 'release-overlap';
       if (expr.startsWith('REMOVE #queued ADD #active')) return 'promote-queued';
@@ -327,6 +328,7 @@ const FIRE_STEPS: Step[] = [
   { label: 'read-schedule-state', what: 'read the schedule state (pause flag, overlap set)' },
   { label: 'put-definition', what: 'write the run definition item' },
   { label: 'create-run', what: 'create run + overlap state (one transaction); the attempt is created READY with this invocation\'s lease' },
+  { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
   { label: 'submit-job', what: 'SubmitJob (the lease holder, no lookup)' },
   { label: 'save-run', what: 'record the job id (task SUBMITTED), over the state this invocation wrote: no read' },
 ];
@@ -349,6 +351,7 @@ export const SCENARIOS: Record<string, CrashScenario> = {
     steps: [
       { label: 'load-run', what: 'read the run' },
       { label: 'save-run', what: 'claim attempt 2: task READY, attempt SUBMITTING with this invocation\'s lease' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
       { label: 'submit-job', what: 'SubmitJob for attempt 2' },
       { label: 'save-run', what: 'record the job id of attempt 2, over the state this invocation wrote: no read' },
     ],
@@ -373,6 +376,7 @@ export const SCENARIOS: Record<string, CrashScenario> = {
     steps: [
       { label: 'load-run', what: 'parse the event, read the run' },
       { label: 'save-run', what: 'apply SUCCEEDED to a; b READY with this invocation\'s lease (one write)' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
       { label: 'submit-job', what: 'SubmitJob for the successor b' },
       { label: 'save-run', what: 'record b\'s job id, over the state this invocation wrote: no read' },
     ],
@@ -636,6 +640,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
       { label: 'promote-queued', what: 'promoteQueued: B from queued to active (one conditional update)' },
       { label: 'load-run', what: 'read B to release it' },
       { label: 'save-run', what: 'release B (not held, task READY with this invocation\'s lease)' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
       { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'read A to finalize it' },
@@ -659,6 +664,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
       { label: 'read-schedule-state', what: 'read the schedule state: A active (its version)', a: 'SUCCEEDED' },
       { label: 'put-definition', what: 'write B\'s definition item', a: 'SUCCEEDED' },
       { label: 'create-run', what: 'create B with supersedes = [A], SET active = {B} on the version read (one transaction)', a: 'SUCCEEDED' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)', a: 'SUCCEEDED' },
       { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)', a: 'SUCCEEDED' },
       { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read', a: 'SUCCEEDED' },
       { label: 'load-run', what: 'cancelRunById: read A', a: 'SUCCEEDED' },
@@ -847,6 +853,7 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
       { label: 'describe-jobs', what: 'DescribeJobs of a\'s job: SUCCEEDED, unlike the run\'s SUBMITTED' },
       { label: 'load-run', what: 'applyJobFacts: read the run' },
       { label: 'save-run', what: 'apply SUCCEEDED to a; b READY with the sweep\'s lease (one write)' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
       { label: 'submit-job', what: 'SubmitJob for b (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record b\'s job id, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'per-run pass: read the run again (overdue retries?)' },

@@ -185,6 +185,11 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
       config({ x: { expression: 'rate(1 hour)', flexibleWindowMinutes: 2000, job } }),
       'schedules.x.flexibleWindowMinutes: must be between 1 and 1440 (got 2000)',
     ],
+    [
+      'a SubmitJob rate of zero',
+      { ...config({ x: { expression: 'rate(1 hour)', job } }), submitRate: 0 },
+      'submitRate: must be more than 0 (got 0)',
+    ],
   ];
 
   it.each(cases)('rejects %s', (_, raw, message) => {

@@ -8,7 +8,7 @@
  *
  *   npm run bench:spike [-- --schedules 2000 | --full] [--tps 50] [--dup 0.1] [--reorder 0.1]
  *                       [--seed 1] [--timeout 600] [--sweep 'rate(5 minutes)'] [--projections all|narrow]
- *                       [--concurrency 100] [--via-endpoint]
+ *                       [--concurrency 100] [--via-endpoint] [--submit-rate T]
  *
  * It prints a progress line every 2 s, then the figures, the cost per million runs
  * (bench/cost-model.ts) and, last, one JSON line. Exit status 1 when a job was submitted twice
@@ -74,6 +74,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'via-endpoint': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '100' },
+    'submit-rate': { type: 'string' },
   },
 });
 const N = Number(values.schedules ?? (values.full ? 10_000 : 2_000));
@@ -81,6 +82,7 @@ const T = Number(values.tps);
 const dup = Number(values.dup);
 const reorder = Number(values.reorder);
 const timeoutMs = Number(values.timeout) * 1000;
+const submitRate = Number(values['submit-rate'] ?? T);
 if (!Number.isInteger(N) || N < 1 || !(T > 0) || !(dup >= 0 && dup <= 1) || !(reorder >= 0 && reorder <= 1)) {
   console.error('usage: npm run bench:spike -- [--schedules N | --full] [--tps T] [--dup 0..1] [--reorder 0..1]');
   process.exit(2);
@@ -117,11 +119,13 @@ const stack = await startLocalStack({
 
 let exitCode = 0;
 try {
-  say(`hour spike: ${N} schedules, SubmitJob throttled to ${T}/s, events duplicated ${dup * 100}% and reordered ${reorder * 100}%, sweep ${values.sweep}`);
+  say(`hour spike: ${N} schedules, SubmitJob throttled to ${T}/s, paced to ${submitRate}/s, events duplicated ${dup * 100}% and reordered ${reorder * 100}%, sweep ${values.sweep}`);
   const deploy = await deploySpike(stack, {
     projections: values.projections === 'narrow' ? 'narrow' : 'all',
     sweepExpression: values.sweep,
     concurrency: Number(values.concurrency),
+    // The deployment paces itself to the quota it was given (custom.batchron.submitRate = T).
+    submitRate: submitRate,
     // The functions reach DynamoDB Local directly unless --via-endpoint: the stack's proxy hop
     // costs CPU on the same 2 cores and models nothing AWS has.
     ...(values['via-endpoint'] ? {} : { dynamodbEndpoint: ddb.url }),
@@ -236,6 +240,7 @@ try {
     .filter((s): s is string => s !== undefined)
     .map((s) => Date.parse(s) - due)
     .sort((a, b) => a - b);
+  const deferred = runIds.filter((id) => (runs.get(id)?.tasks.main?.attempts[0]?.deferrals ?? 0) > 0).length;
   const stats = stack.lambda.stats();
   const byFunction = Object.fromEntries(Object.entries(stats).map(([name, s]) => [fnName(name), s]));
   const invocations = Object.values(stats).reduce((a, s) => a + s.invocations, 0);
@@ -257,6 +262,7 @@ try {
   say(`Lambda retries / discarded   ${Object.values(stats).reduce((a, s) => a + s.retries, 0)} / ${discarded.length}`);
   say(`avg Lambda duration          ${Math.round(totalMs / Math.max(1, totalN))} ms ${JSON.stringify(Object.fromEntries([...durations].map(([k, d]) => [k, Math.round(d.ms / d.n)])))}`);
   say(`DynamoDB per run             ${perRun(capacity.wcu)} WCU (${perRun(capacity.writes)} writes, ${perRun(capacity.failedConditionalWrites)} failed conditional), ${perRun(capacity.rcu)} RCU (${perRun(capacity.reads)} reads)`);
+  say(`deferred submissions         ${deferred} runs had their SubmitJob slot handed to a one-time schedule (slot beyond the fire invocation's budget)`);
   say(`throttling retries absorbed  ${throttled} TooManyRequestsException answers to SubmitJob (${(throttled / Math.max(1, jobs.length)).toFixed(1)} per job)`);
   say(`event faults                 ${counters['event:duplicated'] ?? 0} duplicated, ${counters['event:reordered'] ?? 0} reordered`);
   if (warnings.length) say(`stack warnings               ${warnings.length} (first: ${warnings[0]})`);
@@ -300,6 +306,8 @@ try {
       writeUnitsPerRun: perRun(capacity.wcu),
       readUnitsPerRun: perRun(capacity.rcu),
       throttlesAbsorbed: throttled,
+      submitRate,
+      submissionsDeferred: deferred,
       eventsDuplicated: counters['event:duplicated'] ?? 0,
       eventsReordered: counters['event:reordered'] ?? 0,
       costPerMillionRunsUsd: cost.batchron.total,

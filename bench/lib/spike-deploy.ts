@@ -61,6 +61,8 @@ export interface SpikeDeployOptions {
    * machine can really overlap keeps the rest in Lambda's own queue, where AWS would have run them.
    */
   concurrency?: number;
+  /** The deployment's SubmitJob pacing (custom.batchron.submitRate), per second. */
+  submitRate?: number;
   /** The functions' DynamoDB endpoint, when it should not be the stack's endpoint (e.g. DynamoDB Local directly, skipping the proxy hop). */
   dynamodbEndpoint?: string;
 }
@@ -124,6 +126,7 @@ export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = 
     [ENV.schedulerRoleArn]: roleArn,
     [ENV.defaultQueue]: queue,
     [ENV.retentionDays]: '30',
+    [ENV.submitRate]: String(opts.submitRate ?? 50),
     // Thousands of throttling warnings would drown the progress line; errors still show.
     POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',

@@ -6,7 +6,7 @@
  * idempotent, so any invocation (a duplicate delivery, a Lambda retry, the sweeper) may run
  * it again on the same state.
  */
-import { ThrottledError, VersionConflictError } from '../errors.ts';
+import { VersionConflictError } from '../errors.ts';
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
 import { reserveSubmitSlot } from '../store/pacer.ts';
 import { getRun, saveRun } from '../store/runs.ts';
@@ -249,9 +249,10 @@ export function throttleDeadline(deps: EngineDeps, leaseUntil: number): number {
  * no run depends on Lambda's two retries. A deferred attempt comes back with its slot
  * (`reserved`) and submits without reserving another.
  *
- * A throttle answer anyway (another system using the account's quota, clock skew) takes
- * full-jitter backoff (250 ms base, 2 s cap) until the same deadline; then a ThrottledError
- * hands the rest to Lambda's async retry (and, last, to the sweeper).
+ * A throttle answer anyway (a call delayed into a full second, another system using the
+ * account's quota) takes a new slot, never sooner than a full-jitter backoff (250 ms base,
+ * 2 s cap), until the same deadline; past it, that slot is deferred like any other. Lambda's
+ * async retries (and, last, the sweeper) remain for crashes and timeouts.
  */
 async function submitPaced(
   deps: EngineDeps,
@@ -278,13 +279,18 @@ async function submitPaced(
     } catch (error) {
       if (!isThrottle(error)) throw error;
       deps.metrics.count('ThrottlesAbsorbed');
-      const wait = throttleDelayMs(i, 250, DEFAULTS.throttleCapMs, deps.random ?? Math.random);
-      if (Math.max(deps.now(), started + waited) + wait > deadline) {
-        deps.log.warn('SubmitJob still throttled after the in-invocation budget; handing over to the retry', { ...log, tries: i + 1 });
-        throw new ThrottledError(`SubmitJob throttled ${i + 1} times`, { cause: error });
+      // Refused at its slot (a call delayed into a second already full, or another system
+      // using the account's quota): to the back of the pacer's queue, so it does not take
+      // the next caller's slot, and never sooner than a jittered backoff.
+      const at = Math.max(deps.now(), started + waited);
+      const backoff = throttleDelayMs(i, 250, DEFAULTS.throttleCapMs, deps.random ?? Math.random);
+      const next = Math.max(await reserveSubmitSlot(deps.store, deps.env.submitRate, at), at + backoff);
+      if (next > deadline) {
+        deps.log.warn('SubmitJob still throttled at the end of the invocation budget; its next slot goes to a one-time schedule', { ...log, tries: i + 1 });
+        return { deferTo: next };
       }
-      await sleep(deps, wait);
-      waited += wait;
+      await sleep(deps, next - at);
+      waited += next - at;
     }
   }
 }

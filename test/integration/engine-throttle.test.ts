@@ -1,16 +1,16 @@
 /**
- * SubmitJob throttling at the top of the hour: one invocation backs off (full jitter, 2 s cap)
+ * SubmitJob refused anyway (throttled although paced: another system using the account's
+ * quota): one invocation takes a new slot, never sooner than a full-jitter backoff (2 s cap),
  * until its lease or its own run time nears its end, not for a fixed 20 s, so a burst longer
- * than that is ridden out in one invocation; when the deadline comes it hands over without
- * submitting, and the sweeper (after Lambda's own retries) submits the job exactly once.
+ * than that is ridden out in one invocation; when the deadline comes it hands its next slot
+ * to a one-time schedule without submitting, and the job is submitted exactly once.
  * Time is a fake clock advanced by the backoff sleeps, so a minute of throttling takes none.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, type EngineDeps } from '#shared/engine/deps';
-import { sdkBatch, type BatchPort } from '#shared/engine/ports';
+import { sdkBatch, type BatchPort, type RetrySchedule } from '#shared/engine/ports';
 import { startRun } from '#shared/engine/start';
 import { sweep } from '#shared/engine/sweep';
-import { ThrottledError } from '#shared/errors';
 import { CountingMetrics } from '#shared/logger';
 import { definition, fire, task, startEngineStack, type EngineStack } from '#test/helpers/engine';
 
@@ -24,9 +24,12 @@ afterAll(async () => {
   await engine?.stop();
 });
 
+/** Where the last world's clock got to: a new world starts after it, as time never runs back for the shared pacer. */
+let latest = 0;
+
 /** A fake clock that moves only when the engine sleeps, and Batch throttling SubmitJob until `until()`. */
 function throttledWorld(throttledForMs: number) {
-  const start = engine.ts.stack.clock.now();
+  const start = Math.max(engine.ts.stack.clock.now(), latest + 1_000);
   let now = start;
   const sleeps: number[] = [];
   const real = sdkBatch(engine.ts.clients.batch);
@@ -45,11 +48,12 @@ function throttledWorld(throttledForMs: number) {
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;
+      latest = now;
     },
     remainingMs: () => timeoutMs - (now - start),
     random: () => 0.999,
   });
-  return { deps, sleeps, elapsed: () => now - start, advance: (ms: number) => (now += ms) };
+  return { deps, sleeps, start, elapsed: () => now - start, advance: (ms: number) => (latest = now += ms) };
 }
 
 describe('SubmitJob throttling', () => {
@@ -69,23 +73,29 @@ describe('SubmitJob throttling', () => {
     expect((deps.metrics as CountingMetrics).get('ThrottlesAbsorbed')).toBeGreaterThan(10);
   });
 
-  it('hands over before its invocation times out, and the sweeper submits the job exactly once', async () => {
+  it('hands its next slot to a one-time schedule before its invocation times out, and the job is submitted exactly once', async () => {
     // Prepare: throttled for longer than any invocation lives; the fire has 30 s to run.
     const world = throttledWorld(10 * 60_000);
     const def = definition('throttle-handover', [task('main', 'exit 0')]);
-    // Act: the fire gives up without submitting...
-    const failed = await startRun(fire(def, '2025-05-01T00:00:00Z'), world.deps('fire-invocation', 30_000)).catch((e: unknown) => e);
+    const scheduled: RetrySchedule[] = [];
+    const deps = { ...world.deps('fire-invocation', 30_000), retries: { scheduleRetry: async (s: RetrySchedule) => (scheduled.push(s), 'created' as const) } };
+    // Act: the fire gives up without submitting, handing its next slot over...
+    const started = await startRun(fire(def, '2025-05-01T00:00:00Z'), deps);
     const handedOverAt = world.elapsed();
     const waiting = await engine.run('throttle-handover.20250501T000000Z');
-    // ...Lambda's retries run out, the throttling ends, the sweeper comes.
+    // ...the throttling ends; whoever drives the run next (here the sweeper, as if that schedule were lost) submits.
     world.advance(10 * 60_000);
     await sweep(world.deps('sweeper', 300_000));
     // Assess
-    expect(failed).toBeInstanceOf(ThrottledError);
+    expect(started.status).toBe('QUEUED');
     expect(handedOverAt).toBeLessThanOrEqual(30_000 - DEFAULTS.throttleReserveMs);
     expect(handedOverAt).toBeGreaterThan(30_000 - DEFAULTS.throttleReserveMs - DEFAULTS.throttleCapMs);
     expect(waiting?.tasks.main!.status).toBe('READY');
     expect(waiting?.tasks.main!.attempts[0]!.jobId).toBeUndefined();
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]!.input).toEqual({ runId: 'throttle-handover.20250501T000000Z', task: 'main', attempt: 1 });
+    expect(scheduled[0]!.at).toBe(waiting?.tasks.main!.attempts[0]!.slotAt);
+    expect(scheduled[0]!.at).toBeGreaterThan(world.start + 30_000 - DEFAULTS.throttleReserveMs);
     const run = await engine.run('throttle-handover.20250501T000000Z');
     expect(run?.tasks.main!.attempts).toHaveLength(1);
     expect(run?.tasks.main!.attempts[0]!.jobId).toBeDefined();

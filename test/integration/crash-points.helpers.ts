@@ -15,22 +15,39 @@
  * them and delivers each once, in order, as an async invoke (so Lambda's async retries
  * apply). That keeps every invocation's step sequence deterministic, so "after step i of
  * the SUCCEEDED event of task a" names one exact moment.
+ *
+ * Several faults can be armed at once (two faults in one run); `nth` then says which
+ * invocation of a key a fault targets (Lambda's retry of a faulted invocation is the 2nd).
+ * A job can be "parked" (its task runs until the case releases it), so a run can stay
+ * RUNNING for as long as a case needs (a stuck alert, a cancel while the job runs).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListJobsCommand, type JobStatus } from '@aws-sdk/client-batch';
+import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { setDepsHook, type EngineDeps } from '#shared/engine/deps';
+import { DEFAULTS, setDepsHook, type EngineDeps } from '#shared/engine/deps';
+import { retryScheduleName, runIdFor } from '#shared/engine/naming';
+import { schedulerTargetInput } from '#shared/config/validate';
 import { sweep } from '#shared/engine/sweep';
 import { TAGS } from '#shared/engine/submit';
 import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
 import type { ScheduleDefinition } from '#shared/config/definition';
 import type { EventBridgeEvent } from '#local/contracts';
+import type { HttpApi } from '#local/http-api';
 import type { LocalHandler } from '#local/lambda';
 import { definition, fire, retry, task, type EngineStack } from '#test/helpers/engine';
 
 export type FaultKind = 'crash' | 'exception' | 'timeout';
 
-/** One injected fault: after step `step` (1-based) of the first invocation whose key is `invocation`. */
+/**
+ * One injected fault: after step `step` (1-based) of the first invocation whose key is
+ * `invocation` to reach that step, or of the `nth` invocation with that key since the fault
+ * was armed (1: the first delivery, 2: Lambda's retry of it, ...).
+ */
 export interface Fault {
   schedule: string;
   invocation: string;
@@ -38,6 +55,7 @@ export interface Fault {
   /** The label the step must have (guards the table against code changes). */
   label: string;
   kind: FaultKind;
+  nth?: number;
 }
 
 /** Thrown by the harness when a simulated process dies. */
@@ -102,22 +120,27 @@ export class CrashHarness {
   private readonly attempts = new Map<string, number>();
   private readonly liveness = new Map<string, { state: 'alive' | 'dead' | 'frozen' }>();
   private readonly unsubscribe: () => void;
-  private fault: (Fault & { fired: boolean }) | undefined;
+  private faults: (Fault & { fired: boolean })[] = [];
+  /** Index in `traces` where the armed faults start counting invocations (`nth`). */
+  private armedAt = 0;
   private readonly captured: EventBridgeEvent[] = [];
   private delivered = 0;
   private readonly restore: () => void;
-  private readonly realHandlers: Record<'fire' | 'jobEvents' | 'retry', LocalHandler>;
-  private readonly names: Record<'fire' | 'jobEvents' | 'retry', string>;
+  private readonly realHandlers: Partial<Record<HarnessFn, LocalHandler>>;
+  private readonly names: Record<HarnessFn, string>;
+  /** Schedules whose jobs may stay RUNNING while the harness waits for quiet (parked until released). */
+  private readonly parked = new Set<string>();
+  private api: HttpApi | undefined;
 
   constructor(
     readonly engine: EngineStack,
     handlers: Record<'fire' | 'jobEvents' | 'retry', LocalHandler>,
     readonly timeoutMs: number,
   ) {
-    this.realHandlers = handlers;
+    this.realHandlers = { ...handlers };
     const d = engine.deployment;
-    this.names = { fire: `${d}-fire`, jobEvents: `${d}-job-events`, retry: `${d}-retry` };
-    for (const fn of ['fire', 'jobEvents', 'retry'] as const) this.register(fn, 60_000);
+    this.names = { fire: `${d}-fire`, jobEvents: `${d}-job-events`, retry: `${d}-retry`, api: `${d}-api` };
+    for (const fn of ['fire', 'jobEvents', 'retry'] as const) this.register(fn, DEFAULT_TIMEOUT_MS[fn]);
     // Events go to a capture function; the harness delivers them one at a time.
     const capture = engine.stack.lambda.register(`${d}-capture`, async (event: EventBridgeEvent) => {
       this.captured.push(event);
@@ -135,27 +158,72 @@ export class CrashHarness {
     });
   }
 
-  dispose(): void {
+  /** Stops what the harness added to the stack (the HTTP API, parked jobs' folder) and removes the hook. */
+  async dispose(): Promise<void> {
     this.unsubscribe();
     this.restore();
+    await this.api?.close();
+    rmSync(PARK_DIR, { recursive: true, force: true });
   }
 
-  /** Sets the fault of the next case (undefined: none); the functions get their timeouts. */
-  arm(fault: Fault | undefined): void {
-    this.fault = fault && { ...fault, fired: false };
-    for (const fn of ['fire', 'jobEvents', 'retry'] as const) {
-      const target = fault?.kind === 'timeout' && keyFunction(fault.invocation) === fn;
-      this.register(fn, target ? this.timeoutMs : 60_000);
+  /** Sets the fault(s) of the next case (undefined: none); the functions get their timeouts. */
+  arm(fault: Fault | Fault[] | undefined): void {
+    this.faults = (fault === undefined ? [] : Array.isArray(fault) ? fault : [fault]).map((f) => ({ ...f, fired: false }));
+    this.armedAt = this.traces.length;
+    for (const fn of Object.keys(this.realHandlers) as HarnessFn[]) {
+      const target = this.faults.some((f) => f.kind === 'timeout' && keyFunction(f.invocation) === fn);
+      this.register(fn, target ? this.timeoutMs : DEFAULT_TIMEOUT_MS[fn]);
     }
   }
 
-  /** Whether the armed fault was injected. */
+  /** Whether every armed fault was injected. */
   get fired(): boolean {
-    return this.fault?.fired ?? false;
+    return this.faults.length > 0 && this.faults.every((f) => f.fired);
   }
 
-  private register(fn: 'fire' | 'jobEvents' | 'retry', timeoutMs: number): void {
-    const real = this.realHandlers[fn];
+  /**
+   * Registers `functions/api.ts` in the local Lambda runtime behind the local HTTP API (as
+   * api.test.ts serves it); its invocations are keyed `api:start` (POST a run) and
+   * `api:cancel` for the schedule of the run. Returns a client that calls it over HTTP.
+   */
+  async startApi(): Promise<ApiClient> {
+    if (!this.api) {
+      this.realHandlers.api = (await import('#functions/api')).handler;
+      this.register('api', DEFAULT_TIMEOUT_MS.api);
+      const { startHttpApi } = await import('#local/http-api');
+      this.api = await startHttpApi({
+        port: 0,
+        token: 'crash-points',
+        lambda: this.engine.stack.lambda,
+        now: () => this.engine.stack.clock.now(),
+        routes: [{ method: 'ANY', path: '/{proxy+}', functionName: this.names.api }],
+      });
+    }
+    const { url, token } = this.api;
+    return async (method, path, body, headers = {}) => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    };
+  }
+
+  /** Lets the jobs of `schedule` stay RUNNING while the harness waits for quiet (their task is `parkedScript`). */
+  park(schedule: string): void {
+    this.parked.add(schedule);
+  }
+
+  /** Lets the parked jobs of `schedule` end (exit 0), and waits for quiet with them again. */
+  unpark(schedule: string): void {
+    writeFileSync(join(PARK_DIR, schedule), '');
+    this.parked.delete(schedule);
+  }
+
+  private register(fn: HarnessFn, timeoutMs: number): void {
+    const real = this.realHandlers[fn]!;
     this.engine.stack.lambda.register(
       this.names[fn],
       (event: any, context: Context) => {
@@ -170,6 +238,7 @@ export class CrashHarness {
   private wrap(deps: EngineDeps): EngineDeps {
     const { schedule, invocation } = this.keyOf.get(deps.owner) ?? { schedule: '', invocation: 'unknown' };
     const trace: Trace = { schedule, invocation, owner: deps.owner, steps: [] };
+    const nth = this.traces.slice(this.armedAt).filter((t) => t.schedule === schedule && t.invocation === invocation).length + 1;
     this.traces.push(trace);
     const live = { state: 'alive' as 'alive' | 'dead' | 'frozen' };
     this.liveness.set(`${deps.owner}#${this.attempts.get(deps.owner) ?? 1}`, live);
@@ -184,8 +253,10 @@ export class CrashHarness {
       // A sibling branch of the same invocation (Promise.all) may have died or frozen meanwhile.
       if (halted(label)) return new Promise<T>(() => undefined);
       trace.steps.push(label);
-      const f = this.fault;
-      if (f && !f.fired && f.schedule === schedule && f.invocation === invocation && f.step === trace.steps.length) {
+      const f = this.faults.find(
+        (f) => !f.fired && f.schedule === schedule && f.invocation === invocation && f.step === trace.steps.length && (f.nth === undefined || f.nth === nth),
+      );
+      if (f) {
         if (label !== f.label) throw new Error(`crash-point table out of date: step ${f.step} of ${invocation} is ${label}, not ${f.label}`);
         f.fired = true;
         if (f.kind === 'crash') {
@@ -252,17 +323,31 @@ export class CrashHarness {
     return any;
   }
 
-  /** Waits until Batch has no job in flight and the bus and Lambda are quiet (Lambda retries on the Clock excepted). */
+  /**
+   * Waits until Batch has no job in flight (parked jobs RUNNING excepted) and the bus and
+   * Lambda are quiet (Lambda retries on the Clock excepted).
+   */
   async quiet(): Promise<void> {
     const { stack } = this.engine;
     for (;;) {
       await stack.idle();
-      if (stack.batch.idle()) {
+      if (await this.batchQuiet()) {
         await stack.idle();
-        if (stack.batch.idle()) return;
+        if (await this.batchQuiet()) return;
       }
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  private async batchQuiet(): Promise<boolean> {
+    if (this.engine.stack.batch.idle()) return true;
+    if (this.parked.size === 0) return false;
+    const batch = this.engine.ts.clients.batch;
+    const lists = await Promise.all(
+      NOT_OVER.map((jobStatus) => batch.send(new ListJobsCommand({ jobQueue: 'engine-queue', jobStatus, maxResults: 100 }))),
+    );
+    const prefixes = [...this.parked].map((s) => `${this.engine.deployment}-${s}-`);
+    return lists.flatMap((l) => l.jobSummaryList ?? []).every((j) => j.status === 'RUNNING' && prefixes.some((p) => j.jobName!.startsWith(p)));
   }
 
   /**
@@ -290,13 +375,42 @@ export class CrashHarness {
   }
 }
 
-function keyFunction(invocation: string): 'fire' | 'jobEvents' | 'retry' {
+/** The functions the harness registers (the sweep is registered per invocation, see `invokeSweep`). */
+type HarnessFn = 'fire' | 'jobEvents' | 'retry' | 'api';
+
+const DEFAULT_TIMEOUT_MS: Record<HarnessFn, number> = { fire: 60_000, jobEvents: 60_000, retry: 60_000, api: 30_000 };
+
+/** Batch statuses of a job not over yet. */
+const NOT_OVER: JobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
+
+/** Where parked jobs look for their release file (one per schedule). */
+const PARK_DIR = mkdtempSync(join(tmpdir(), 'batchron-crash-park-'));
+
+/** A task script that runs until the harness `unpark`s its schedule, then exits 0. */
+export function parkedScript(schedule: string): string {
+  return `while [ ! -e '${join(PARK_DIR, schedule)}' ]; do sleep 0.1; done`;
+}
+
+/** A call to the HTTP API: status and parsed JSON body. */
+export type ApiClient = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
+
+function keyFunction(invocation: string): HarnessFn | 'sweep' {
   if (invocation.startsWith('job-events')) return 'jobEvents';
+  if (invocation.startsWith('api:')) return 'api';
+  if (invocation === 'sweep') return 'sweep';
   return invocation.startsWith('retry') ? 'retry' : 'fire';
 }
 
-function invocationKey(fn: 'fire' | 'jobEvents' | 'retry', event: any): { schedule: string; invocation: string } {
+function invocationKey(fn: HarnessFn, event: any): { schedule: string; invocation: string } {
   if (fn === 'fire') return { schedule: String(event?.schedule), invocation: 'fire' };
+  if (fn === 'api') {
+    const path = String(event?.rawPath ?? '');
+    const start = /^\/schedules\/([^/]+)\/runs$/.exec(path);
+    if (start) return { schedule: decodeURIComponent(start[1]!), invocation: 'api:start' };
+    const cancel = /^\/runs\/([^/]+)\/cancel$/.exec(path);
+    if (cancel) return { schedule: decodeURIComponent(cancel[1]!).split('.')[0]!, invocation: 'api:cancel' };
+    return { schedule: '', invocation: `api:${event?.requestContext?.http?.method} ${path}` };
+  }
   if (fn === 'retry') return { schedule: String(event?.runId).split('.')[0]!, invocation: `retry:${event?.task}#${event?.attempt}` };
   const tags = event?.detail?.tags ?? {};
   return { schedule: String(tags[TAGS.schedule]), invocation: `job-events:${event?.detail?.status}:${tags[TAGS.task]}` };
@@ -319,7 +433,13 @@ export interface CrashScenario {
   build(schedule: string): ScheduleDefinition;
   invocation: string;
   steps: Step[];
-  expect: { status: RunStatus; attempts: Record<string, AttemptStatus[]>; slack: number };
+  expect: {
+    status: RunStatus;
+    attempts: Record<string, AttemptStatus[]>;
+    slack: number;
+    /** The end of the schedule's earlier run (A, 00:00), when the case has one and the run above is B (01:00). */
+    before?: { status: RunStatus; attempts: Record<string, AttemptStatus[]> };
+  };
 }
 
 const FAILS_FIRST = '[ "$BATCHRON_ATTEMPT" -ge 2 ] || exit 3';
@@ -476,7 +596,7 @@ function useHarness(): () => CrashHarness {
     h = await startCrashHarness(500);
   });
   afterAll(async () => {
-    h?.dispose();
+    await h?.dispose();
     await h?.engine.stop();
   });
   return () => h!;
@@ -499,6 +619,8 @@ function assertOneJobPerAttempt(out: { jobNames: string[]; jobIds: string[]; sla
 /** What a case ended with, for assertions. */
 export interface CaseOutcome {
   run: RunItem | undefined;
+  /** The schedule's earlier run, when the scenario has one (`expect.before`). */
+  before?: RunItem | undefined;
   fired: boolean;
   jobNames: string[];
   jobIds: string[];
@@ -508,12 +630,21 @@ export interface CaseOutcome {
 
 const SCHEDULED = '2025-03-01T00:00:00Z';
 
-/** Runs `scenario` under schedule `schedule` with `fault` (or none) and lets every repair happen. */
-export async function runCase(h: CrashHarness, scenario: CrashScenario, schedule: string, fault: Omit<Fault, 'schedule' | 'invocation' | 'label'> & { label?: string } | undefined): Promise<CaseOutcome> {
+/** Runs `scenario` under schedule `schedule` with `fault` (or none, or several) and lets every repair happen. */
+export async function runCase(
+  h: CrashHarness,
+  scenario: CrashScenario,
+  schedule: string,
+  fault: (Omit<Fault, 'schedule' | 'invocation' | 'label'> & { label?: string }) | Fault[] | undefined,
+): Promise<CaseOutcome> {
   const { engine } = h;
   const def = scenario.build(schedule);
   const runId = `${schedule}.20250301T000000Z`;
-  h.arm(fault && { schedule, invocation: scenario.invocation, label: fault.label ?? scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
+  h.arm(
+    Array.isArray(fault)
+      ? fault
+      : fault && { schedule, invocation: scenario.invocation, label: fault.label ?? scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind },
+  );
   try {
     engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
     const run = await h.settle(runId);
@@ -551,8 +682,17 @@ export function assertRecovered(scenario: CrashScenario, step: number | undefine
   expect(run!.finalized, 'the run is finalized').toBe(true);
   const attempts = Object.fromEntries(Object.values(run!.tasks).map((t) => [t.name, t.attempts.map((a) => a.status)]));
   expect(attempts).toEqual(scenario.expect.attempts);
+  const recorded = Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId));
+  if (scenario.expect.before) {
+    const before = out.before;
+    expect(before, 'the earlier run exists').toBeDefined();
+    expect(before!.status, 'the earlier run\'s status').toBe(scenario.expect.before.status);
+    expect(before!.finalized, 'the earlier run is finalized').toBe(true);
+    expect(Object.fromEntries(Object.values(before!.tasks).map((t) => [t.name, t.attempts.map((a) => a.status)]))).toEqual(scenario.expect.before.attempts);
+    recorded.push(...Object.values(before!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId)));
+  }
   // Exactly one Batch job per task attempt, each the one the run recorded.
-  assertOneJobPerAttempt(out, Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId)), slackDue(scenario, step));
+  assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
 }
 
 /**
@@ -590,22 +730,35 @@ export function defineCrashSuite(title: string, names: string[]): void {
 /**
  * A two-run overlap scenario: run A (scheduled at 00:00) is fired first; its job ends in
  * Batch but its events are held back by the harness, so A is still active when run B
- * (01:00) fires. `faulted` names which of the two invocations the fault targets: B's `fire`
- * (the waiter held, or the run that cancels A), or A's job event that ends it (promoting B).
+ * (01:00) fires. `faulted` names which invocation the fault targets: B's `fire` (the waiter
+ * held, or the run that cancels A), A's job event that ends it (promoting B), a third fire
+ * C (02:00) while A is active and B queued, or B's job event that ends it.
+ * `a` changes how A stands when B fires: `running` (its job still running: parked), or
+ * `settled` (A ran to its end first, so B follows it rather than overlaps it).
  */
 export interface OverlapScenario {
   name: string;
   summary: string;
   build(schedule: string): ScheduleDefinition;
-  /** The invocation faulted: `fire` of B, or a job event of A. */
+  /** The invocation faulted. */
   invocation: string;
-  faulted: 'fire-b' | 'event-a';
+  faulted: 'fire-b' | 'event-a' | 'fire-c' | 'event-b';
+  a?: 'held' | 'running' | 'settled';
   steps: (Step & { /** A's end status when the fault follows this step, if not the scenario's. */ a?: RunStatus })[];
   expect: {
     a: { status: RunStatus; attempts: Record<string, AttemptStatus[]> };
     b: { status: RunStatus; attempts: Record<string, AttemptStatus[]> };
+    /** The third fire's run, when the scenario has one. */
+    c?: { status: RunStatus; attempts: Record<string, AttemptStatus[]> };
+    /** How A's job(s) end in Batch (status, and the reason Batch gives), when it matters. */
+    aJobs?: (runB: string) => { status: string; reason: string }[];
     slack: number;
   };
+}
+
+/** A task script for run A only (scheduled at 00:00); the other runs of the schedule run `otherwise`. */
+function forRunA(script: string, otherwise = 'exit 0'): string {
+  return `case "$BATCHRON_SCHEDULED_TIME" in *T00:00:00*) ${script};; *) ${otherwise};; esac`;
 }
 
 export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
@@ -681,6 +834,80 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
       slack: 0,
     },
   },
+  'queue-one-second-waiter': {
+    name: 'queue-one-second-waiter',
+    summary: 'queue-one, one task: `fire` of run C while A is active and B already queued (C is skipped)',
+    build: (name) => definition(name, [task('main')], { overlap: 'queue-one' }),
+    invocation: 'fire',
+    faulted: 'fire-c',
+    steps: [
+      { label: 'read-schedule-state', what: 'read the schedule state: A active, B queued' },
+      { label: 'put-definition', what: 'write C\'s definition item' },
+      { label: 'create-run', what: 'create C SKIPPED (B is already queued), finalized at creation: a plain conditional put, no state change' },
+    ],
+    expect: {
+      a: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      b: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      c: { status: 'SKIPPED', attempts: { main: [] } },
+      slack: 0,
+    },
+  },
+  'cancel-previous-running': {
+    name: 'cancel-previous-running',
+    summary: 'cancel-previous, one task: `fire` of run B while A\'s job is still RUNNING (A cancelled, its job terminated, B submitted)',
+    build: (name) => definition(name, [task('main', forRunA(parkedScript(name)))], { overlap: 'cancel-previous' }),
+    invocation: 'fire',
+    faulted: 'fire-b',
+    a: 'running',
+    steps: [
+      { label: 'read-schedule-state', what: 'read the schedule state: A active (its version)' },
+      { label: 'put-definition', what: 'write B\'s definition item' },
+      { label: 'create-run', what: 'create B with supersedes = [A], SET active = {B} on the version read (one transaction)' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
+      { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
+      { label: 'load-run', what: 'cancelRunById: read A' },
+      { label: 'save-run', what: 'A CANCELLED and settled (its task CANCELLED with its live job id)' },
+      { label: 'terminate-job', what: 'TerminateJob for A\'s running job' },
+      { label: 'release-overlap', what: 'finalize A: release (A no longer active), record the outcome' },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+      { label: 'load-run', what: 'read A to finalize it' },
+      { label: 'save-run', what: 'finalize A: out of the active index, TTL' },
+    ],
+    expect: {
+      a: { status: 'CANCELLED', attempts: { main: ['FAILED'] } },
+      b: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      aJobs: (runB) => [{ status: 'FAILED', reason: `Batchron: cancelled by ${runB} (overlap: cancel-previous)` }],
+      slack: 0,
+    },
+  },
+  recovery: {
+    name: 'recovery',
+    summary: 'one task, overlap allow, notify.onRecovery: run A failed (Slack), then B succeeds: the SUCCEEDED event of B that sends "recovered"',
+    build: (name) => definition(name, [task('main', forRunA('exit 5'))]),
+    invocation: 'job-events:SUCCEEDED:main',
+    faulted: 'event-b',
+    a: 'settled',
+    steps: [
+      { label: 'load-run', what: 'parse the event, read B' },
+      { label: 'read-schedule-state', what: 'may the end be written finalized inline? (no: the last outcome is FAILED)' },
+      { label: 'save-run', what: 'apply SUCCEEDED: B SUCCEEDED and settled' },
+      { label: 'read-schedule-state', what: 'finalize: does the overlap slot need a release? (the last outcome differs)' },
+      { label: 'release-overlap', what: 'record the outcome SUCCEEDED; the previous one was FAILED: "recovered" is due' },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+      { label: 'load-run', what: 'read B to claim the recovery message' },
+      { label: 'save-run', what: 'claim it (notify.recovery SENDING until now + 60 s)' },
+      { label: 'notify-slack', what: 'post "recovered" to Slack', slack: 3 },
+      { label: 'load-run', what: 'read B to record the message', slack: 3 },
+      { label: 'save-run', what: 'record it SENT and finalize B: out of the active index, TTL (one write)' },
+    ],
+    expect: {
+      a: { status: 'FAILED', attempts: { main: ['FAILED'] } },
+      b: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } },
+      // A's failure message and B's "recovered".
+      slack: 2,
+    },
+  },
 };
 
 /** (step × fault kind) of an overlap scenario, as rows for `it.each`. */
@@ -692,6 +919,7 @@ export function overlapCases(...names: string[]): [string, number, string, Fault
 export interface OverlapOutcome {
   a: RunItem | undefined;
   b: RunItem | undefined;
+  c: RunItem | undefined;
   fired: boolean;
   jobNames: string[];
   jobIds: string[];
@@ -699,11 +927,12 @@ export interface OverlapOutcome {
   pendingRetries: number;
   /** Step lists of the faulted invocation's key, from the moment the fault was armed. */
   traces: string[][];
-  /** Batch status of A's job(s) at the end. */
-  aJobStatuses: string[];
+  /** Batch status and status reason of A's job(s) at the end. */
+  aJobs: { status: string; reason: string }[];
 }
 
 const SCHEDULED_B = '2025-03-01T01:00:00Z';
+const SCHEDULED_C = '2025-03-01T02:00:00Z';
 
 /** Runs an overlap scenario under `schedule` with `fault` (or none) and lets every repair happen. */
 export async function runOverlapCase(
@@ -716,6 +945,7 @@ export async function runOverlapCase(
   const def = scenario.build(schedule);
   const runA = `${schedule}.20250301T000000Z`;
   const runB = `${schedule}.20250301T010000Z`;
+  const runC = scenario.expect.c ? `${schedule}.20250301T020000Z` : undefined;
   const armed = fault && {
     schedule,
     invocation: scenario.invocation,
@@ -728,42 +958,59 @@ export async function runOverlapCase(
     from = h.traces.length;
     h.arm(armed);
   };
+  if (scenario.a === 'running') h.park(schedule);
   try {
-    // A starts; its job ends in Batch, its events are captured and held back.
+    // A starts; by default its job ends in Batch and its events are captured and held back.
     engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
     await h.quiet();
+    // A's job still running: its RUNNING event is applied, so A is RUNNING when B fires.
+    if (scenario.a === 'running') await h.deliverEvents();
+    if (scenario.a === 'settled') await h.settle(runA);
     if (scenario.faulted === 'fire-b') arm();
     engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED_B));
     await h.quiet();
-    if (scenario.faulted === 'event-a') arm();
+    if (scenario.faulted === 'fire-c') arm();
+    if (runC) {
+      engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED_C));
+      await h.quiet();
+      // Past C's Lambda retries while A is still active and B still queued (A's events held).
+      engine.stack.clock.advance(121_000);
+      await h.quiet();
+    }
+    if (scenario.faulted === 'event-a' || scenario.faulted === 'event-b') arm();
     await h.settle(runA);
     await h.settle(runB);
+    if (runC) await h.settle(runC);
     const a = await h.settle(runA);
     const b = await engine.run(runB);
+    const c = runC ? await engine.run(runC) : undefined;
     const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
     const aJobs = jobs.filter((j) => j.jobName!.includes('-20250301T000000Z-'));
+    const runs = [runA, runB, ...(runC ? [runC] : [])];
     return {
       a,
       b,
+      c,
       fired: h.fired,
       jobNames: jobs.map((j) => j.jobName!),
       jobIds: jobs.map((j) => j.jobId!),
-      slack: engine.slack.messages.filter((m) => m.text.includes(runA) || m.text.includes(runB)).length,
+      slack: engine.slack.messages.filter((m) => runs.some((id) => m.text.includes(id))).length,
       pendingRetries: engine.stack.lambda.pendingRetries(),
       traces: h.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === scenario.invocation).map((t) => t.steps),
-      aJobStatuses: aJobs.map((j) => j.status!),
+      aJobs: aJobs.map((j) => ({ status: j.status!, reason: j.statusReason ?? '' })),
     };
   } finally {
     h.arm(undefined);
+    if (scenario.a === 'running') h.unpark(schedule);
   }
 }
 
-/** Both runs in their expected end state, finalized, one Batch job per attempt, nothing lost. */
+/** Every run in its expected end state, finalized, not held, one Batch job per attempt, nothing lost. */
 export function assertOverlapRecovered(scenario: OverlapScenario, step: number | undefined, out: OverlapOutcome): void {
   if (step !== undefined) expect(out.fired, 'the fault was injected').toBe(true);
   const recorded: string[] = [];
-  for (const [which, run] of [['A', out.a], ['B', out.b]] as const) {
-    const want = which === 'A' ? scenario.expect.a : scenario.expect.b;
+  const runs = [['A', out.a, scenario.expect.a], ['B', out.b, scenario.expect.b], ...(scenario.expect.c ? [['C', out.c, scenario.expect.c] as const] : [])] as const;
+  for (const [which, run, want] of runs) {
     const status = which === 'A' && step !== undefined ? (scenario.steps[step - 1]!.a ?? want.status) : want.status;
     expect(run, `run ${which} exists`).toBeDefined();
     expect(run!.status, `run ${which} status`).toBe(status);
@@ -773,6 +1020,7 @@ export function assertOverlapRecovered(scenario: OverlapScenario, step: number |
     expect(attempts, `run ${which} attempts`).toEqual(want.attempts);
     recorded.push(...Object.values(run!.tasks).flatMap((t) => t.attempts.map((a) => a.jobId!)));
   }
+  if (scenario.expect.aJobs) expect(out.aJobs, 'how A\'s job ended in Batch').toEqual(scenario.expect.aJobs(out.b!.runId));
   assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
 }
 
@@ -808,13 +1056,31 @@ export function defineOverlapSuite(title: string, names: string[]): void {
  * rate fire (a second sweep) must complete the repair.
  */
 export interface SweepScenario extends CrashScenario {
+  /** How the run is brought to a state only the sweeper repairs (default: its job events dropped). */
+  setup?: SweepSetup;
   /** What the second sweep must have achieved (before any further event or sweep). */
   repaired(run: RunItem): boolean;
   /** The first step faulted (default 1): earlier steps are the same calls as another scenario's, covered there. */
   faultFrom?: number;
-  /** Steps not faulted (the middle active-index shards: the same query as the first and the last). */
+  /** Steps not faulted: calls that leave the same state as a step faulted already (the middle active-index shards, reads before the first write). */
   skipSteps?: number[];
 }
+
+/**
+ * What a sweep case does before the faulted sweep:
+ *   events-dropped   the run's job events are all dropped by the bus;
+ *   retry-lost       the task failed its first attempt and its one-time retry schedule is
+ *                    gone; the clock is 5 minutes (the grace) past its retryAt;
+ *   waiter-stranded  queue-one: B is held behind A; A's SUCCEEDED event died right after
+ *                    promoting B, and its Lambda retry finalized A without seeing a waiter,
+ *                    so B is active but still held (the run under test is B);
+ *   stuck-running    the run's job is still running (parked) more than its
+ *                    `stuckAfterMinutes.running`; it is released after the second sweep.
+ */
+type SweepSetup = 'events-dropped' | 'retry-lost' | 'waiter-stranded' | 'stuck-running';
+
+/** One-minute stuck limit for RUNNING (the others as the default). */
+const STUCK_AFTER_ONE_MINUTE: ScheduleDefinition['notify'] = { onFailure: true, onRecovery: true, stuckAfterMinutes: { queued: 30, submitted: 120, running: 1 } };
 
 const QUERY_SHARDS: Step[] = Array.from({ length: 16 }, (_, i) => ({ label: 'query-index', what: `list active runs: shard ${i} of the active index` }));
 
@@ -865,6 +1131,83 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
     faultFrom: 17,
     repaired: (run) => run.tasks.a!.status === 'SUCCEEDED' && run.tasks.b!.attempts.length === 1 && !!run.tasks.b!.attempts[0]!.jobId,
   },
+  'sweep-retry': {
+    name: 'sweep-retry',
+    summary: 'one task failing its 1st attempt, 2 attempts, 60 s backoff, its retry schedule lost: the sweep that starts the overdue retry itself',
+    build: (name) => definition(name, [task('main', FAILS_FIRST, { retry: retry(2, 60) })]),
+    invocation: 'sweep',
+    setup: 'retry-lost',
+    // Steps 1-16 (the active-index queries) are the calls sweep-end faults, before any run is
+    // read. Steps 18-19 are reads before the sweep's first write, like step 17: a fault after
+    // any of them leaves the same state (nothing written), so only the first is faulted.
+    faultFrom: 17,
+    skipSteps: [18, 19],
+    steps: [
+      ...QUERY_SHARDS,
+      { label: 'load-run', what: 'read the active run (no live job: nothing to describe)' },
+      { label: 'load-run', what: 'per-run pass: read the run again: main RETRY_WAIT, 5 min past retryAt' },
+      { label: 'load-run', what: '`resumeRetry`: read the run' },
+      { label: 'save-run', what: 'claim attempt 2: task READY, attempt SUBMITTING with the sweep\'s lease' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      { label: 'submit-job', what: 'SubmitJob for attempt 2 (the lease holder, no lookup)' },
+      { label: 'save-run', what: 'record the job id of attempt 2, over the state this invocation wrote: no read' },
+      { label: 'load-run', what: 'read the run (held?)' },
+      { label: 'load-run', what: 'read the run to drive it (nothing owed)' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['FAILED', 'SUCCEEDED'] }, slack: 0 },
+    repaired: (run) => run.tasks.main!.attempts.length === 2 && !!run.tasks.main!.attempts[1]!.jobId,
+  },
+  'sweep-held': {
+    name: 'sweep-held',
+    summary: 'queue-one, B held behind A; A\'s end died right after promoting B and its retry finalized A: the sweep that releases B',
+    build: (name) => definition(name, [task('main')], { overlap: 'queue-one' }),
+    invocation: 'sweep',
+    setup: 'waiter-stranded',
+    // Steps 18-22 are reads before the first write, like step 17 (see sweep-retry).
+    faultFrom: 17,
+    skipSteps: [18, 19, 20, 21, 22],
+    steps: [
+      ...QUERY_SHARDS,
+      { label: 'load-run', what: 'read the active run B (A is finalized: out of the index)' },
+      { label: 'load-run', what: 'per-run pass: read B again (overdue retries?)' },
+      { label: 'load-run', what: 'read B: held' },
+      { label: 'read-schedule-state', what: 'is it B\'s turn? B is in the active set' },
+      { label: 'read-schedule-state', what: '`startQueued`: the promotion is already done (its conditional update fails, no step); B active: start it' },
+      { label: 'load-run', what: 'read B to release it' },
+      { label: 'save-run', what: 'release B (not held; task READY with the sweep\'s lease)' },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
+      { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
+      { label: 'load-run', what: 'read B to drive it (nothing owed)' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0, before: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] } } },
+    repaired: (run) => !run.held && !!run.tasks.main!.attempts[0]?.jobId,
+  },
+  'sweep-stuck': {
+    name: 'sweep-stuck',
+    summary: 'one task still RUNNING past its 1-minute stuck limit: the sweep that sends the stuck alert',
+    build: (name) => definition(name, [task('main', parkedScript(name))], { notify: STUCK_AFTER_ONE_MINUTE }),
+    invocation: 'sweep',
+    setup: 'stuck-running',
+    // Steps 19-22 are reads before the first write, like step 17 (see sweep-retry).
+    faultFrom: 17,
+    skipSteps: [19, 20, 21, 22],
+    steps: [
+      ...QUERY_SHARDS,
+      { label: 'load-run', what: 'read the active run' },
+      { label: 'describe-jobs', what: 'DescribeJobs of its live job: RUNNING, as recorded (nothing to apply)' },
+      { label: 'load-run', what: 'per-run pass: read the run again (overdue retries?)' },
+      { label: 'load-run', what: 'read the run (held?)' },
+      { label: 'load-run', what: 'read the run to drive it (nothing owed); RUNNING for more than 1 minute: stuck' },
+      { label: 'load-run', what: 'read the run to claim the stuck alert' },
+      { label: 'save-run', what: 'claim it (notify.stuck.RUNNING SENDING until now + 60 s)' },
+      { label: 'notify-slack', what: 'post the stuck alert to Slack', slack: 2 },
+      { label: 'load-run', what: 'read the run to record the alert', slack: 2 },
+      { label: 'save-run', what: 'record it SENT' },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 1 },
+    repaired: (run) => run.notify.stuck?.RUNNING?.status === 'SENT',
+  },
 };
 
 /** (step × fault kind) of the sweep scenarios, as rows for `it.each`: from `faultFrom`, less `skipSteps`. */
@@ -875,7 +1218,53 @@ export function sweepCases(...names: string[]): [string, number, string, FaultKi
   });
 }
 
-/** Runs a sweep scenario: the run with its events dropped, the (faulted) sweep, a second sweep, then every repair. */
+/** Brings the case's run to the state `setup` names (see SweepSetup); returns the run the sweep must repair. */
+async function prepareSweep(h: CrashHarness, scenario: SweepScenario, def: ScheduleDefinition, schedule: string): Promise<string> {
+  const { engine } = h;
+  const runA = `${schedule}.20250301T000000Z`;
+  engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
+  await h.quiet();
+  switch (scenario.setup ?? 'events-dropped') {
+    case 'events-dropped':
+      expect(h.dropEvents(), 'job events dropped').toBeGreaterThan(0);
+      return runA;
+    case 'retry-lost': {
+      await h.deliverEvents();
+      const main = (await engine.run(runA))!.tasks.main!;
+      expect(main.status, 'the task waits for its retry').toBe('RETRY_WAIT');
+      await engine.ts.clients.scheduler.send(
+        new DeleteScheduleCommand({ Name: retryScheduleName(engine.deployment, runA, 'main', 2), GroupName: engine.deployment }),
+      );
+      engine.stack.clock.advance(Date.parse(main.retryAt!) + DEFAULTS.retryGraceMs + 1_000 - engine.stack.clock.now());
+      await h.quiet();
+      return runA;
+    }
+    case 'waiter-stranded': {
+      const runB = `${schedule}.20250301T010000Z`;
+      engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED_B));
+      await h.quiet();
+      const promote = OVERLAP_SCENARIOS['queue-one-promote']!.steps.findIndex((s) => s.label === 'promote-queued') + 1;
+      h.arm({ schedule, invocation: 'job-events:SUCCEEDED:main', step: promote, label: 'promote-queued', kind: 'crash' });
+      await h.deliverEvents();
+      // Its Lambda retry finalizes A; B was promoted already, so nothing starts it.
+      engine.stack.clock.advance(121_000);
+      await h.quiet();
+      expect(h.fired, 'A\'s end died after promoting B').toBe(true);
+      h.arm(undefined);
+      expect((await engine.run(runA))?.finalized, 'A is finalized').toBe(true);
+      expect((await engine.run(runB))?.held, 'B is still held').toBe(true);
+      return runB;
+    }
+    case 'stuck-running':
+      await h.deliverEvents();
+      expect((await engine.run(runA))?.status, 'the run is RUNNING').toBe('RUNNING');
+      engine.stack.clock.advance(121_000);
+      await h.quiet();
+      return runA;
+  }
+}
+
+/** Runs a sweep scenario: the run brought to its state (`setup`), the (faulted) sweep, a second sweep, then every repair. */
 export async function runSweepCase(
   h: CrashHarness,
   sweepHandler: LocalHandler,
@@ -885,17 +1274,16 @@ export async function runSweepCase(
 ): Promise<CaseOutcome & { traces: string[][]; afterSecondSweep: RunItem | undefined }> {
   const { engine } = h;
   const def = scenario.build(schedule);
-  const runId = `${schedule}.20250301T000000Z`;
+  const runA = `${schedule}.20250301T000000Z`;
   h.arm(undefined);
+  if (scenario.setup === 'stuck-running') h.park(schedule);
   try {
-    engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
-    await h.quiet();
-    expect(h.dropEvents(), 'job events dropped').toBeGreaterThan(0);
+    const runId = await prepareSweep(h, scenario, def, schedule);
     const from = h.traces.length;
     h.arm(fault && { schedule, invocation: 'sweep', label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
     h.invokeSweep(sweepHandler, schedule, fault?.kind === 'timeout' ? h.timeoutMs : 300_000);
     await h.quiet();
-    // Past the faulted sweep's Lambda retries (if it counted an error) and any lease it held.
+    // Past the faulted sweep's Lambda retries (if it counted an error) and any lease or claim it held.
     engine.stack.clock.advance(121_000);
     await h.quiet();
     const fired = h.fired;
@@ -905,20 +1293,24 @@ export async function runSweepCase(
     h.invokeSweep(sweepHandler, schedule, 300_000);
     await h.quiet();
     const afterSecondSweep = await engine.run(runId);
+    if (scenario.setup === 'stuck-running') h.unpark(schedule);
     const run = await h.settle(runId);
+    const before = runId === runA ? undefined : await h.settle(runA);
     const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
     return {
       run,
+      before,
       fired,
       jobNames: jobs.map((j) => j.jobName!),
       jobIds: jobs.map((j) => j.jobId!),
-      slack: engine.slack.messages.filter((m) => m.text.includes(runId)).length,
+      slack: engine.slack.messages.filter((m) => m.text.includes(runId) || m.text.includes(runA)).length,
       pendingRetries: engine.stack.lambda.pendingRetries(),
       traces,
       afterSecondSweep,
     };
   } finally {
     h.arm(undefined);
+    if (scenario.setup === 'stuck-running') h.unpark(schedule);
   }
 }
 
@@ -951,6 +1343,337 @@ export function defineSweepSuite(title: string, names: string[]): void {
       // Assess
       expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
       assertRecovered(scenario, step, out);
+    });
+  });
+}
+
+/* ------------------------------------------------------------------ the API's engine paths */
+
+/**
+ * An API scenario: `functions/api.ts` behind the local HTTP API, a request that starts or
+ * cancels a run faulted after one of the engine steps it makes. The client sees a 5xx and
+ * does what a client of an idempotent API does: it sends the same request again (the same
+ * Idempotency-Key for a start). Then the normal repairs run, as for the other scenarios.
+ */
+export interface ApiScenario extends CrashScenario {
+  invocation: 'api:start' | 'api:cancel';
+  steps: (Step & { /** What the client's repeated request answers when the fault follows this step. */ again: number })[];
+  /** What the request answers without a fault. */
+  answer: number;
+  /** How the run's job(s) end in Batch, when it matters (a cancel terminates it). */
+  jobs?: { status: string; reason: string }[];
+}
+
+const API_KEY = 'crash-points-key';
+
+export const API_SCENARIOS: Record<string, ApiScenario> = {
+  'api-start': {
+    name: 'api-start',
+    summary: 'one task, overlap allow: POST /schedules/{name}/runs with an Idempotency-Key (startRun), retried by the client after a 5xx',
+    build: (name) => definition(name, [task('main')]),
+    invocation: 'api:start',
+    answer: 201,
+    steps: [
+      { label: 'read-schedule-state', what: 'read the schedule state (pause flag, overlap set)', again: 201 },
+      { label: 'put-definition', what: 'write the run definition item', again: 201 },
+      { label: 'create-run', what: 'create the run (id from the key); the attempt READY with this request\'s lease', again: 200 },
+      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)', again: 200 },
+      { label: 'submit-job', what: 'SubmitJob (the lease holder, no lookup)', again: 200 },
+      { label: 'save-run', what: 'record the job id, over the state this request wrote: no read', again: 200 },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+  },
+  'api-cancel': {
+    name: 'api-cancel',
+    summary: 'one task, its job RUNNING: POST /runs/{id}/cancel (cancelRunById), retried by the client after a 5xx',
+    build: (name) => definition(name, [task('main', parkedScript(name))]),
+    invocation: 'api:cancel',
+    answer: 200,
+    steps: [
+      { label: 'load-run', what: 'read the run', again: 200 },
+      { label: 'save-run', what: 'run CANCELLED and settled (its task CANCELLED with its live job id)', again: 409 },
+      { label: 'terminate-job', what: 'TerminateJob for the running job', again: 409 },
+      { label: 'read-schedule-state', what: 'finalize: does the overlap slot need a release?', again: 409 },
+      { label: 'release-overlap', what: 'release overlap, record the outcome', again: 409 },
+      { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)', again: 409 },
+      { label: 'load-run', what: 'read the run to finalize it', again: 409 },
+      { label: 'save-run', what: 'finalize: out of the active index, TTL', again: 409 },
+    ],
+    expect: { status: 'CANCELLED', attempts: { main: ['FAILED'] }, slack: 0 },
+    jobs: [{ status: 'FAILED', reason: 'Batchron: Cancelled through the API' }],
+  },
+};
+
+/** What an API case ended with. */
+export interface ApiOutcome extends CaseOutcome {
+  /** The first request's answer, and the repeated one's when the first was a 5xx. */
+  first: { status: number; body: any };
+  again?: { status: number; body: any };
+  /** Runs the schedule has, as GET /runs lists them. */
+  listed: string[];
+  traces: string[][];
+  jobs: { status: string; reason: string }[];
+}
+
+/** Runs an API scenario under `schedule` with `fault` (or none): the request, the client's repeat after a 5xx, every repair. */
+export async function runApiCase(
+  h: CrashHarness,
+  call: ApiClient,
+  scenario: ApiScenario,
+  schedule: string,
+  fault: { step: number; kind: FaultKind } | undefined,
+): Promise<ApiOutcome> {
+  const { engine } = h;
+  const def = scenario.build(schedule);
+  h.arm(undefined);
+  const cancel = scenario.invocation === 'api:cancel';
+  if (cancel) h.park(schedule);
+  try {
+    let request: () => Promise<{ status: number; body: any }>;
+    if (cancel) {
+      // A scheduled run whose job is running.
+      const runId = `${schedule}.20250301T000000Z`;
+      engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
+      await h.quiet();
+      await h.deliverEvents();
+      expect((await engine.run(runId))?.status, 'the run is RUNNING').toBe('RUNNING');
+      request = () => call('POST', `/runs/${encodeURIComponent(runId)}/cancel`);
+    } else {
+      // The schedule as the registry holds it (disabled: only the API starts its runs here).
+      await engine.ts.clients.scheduler.send(
+        new CreateScheduleCommand({
+          Name: schedule,
+          GroupName: engine.deployment,
+          ScheduleExpression: def.expression,
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          State: 'DISABLED',
+          Target: { Arn: engine.arns.fire, RoleArn: 'arn:aws:iam::000000000000:role/batchron-scheduler', Input: schedulerTargetInput(def) },
+        }),
+      );
+      request = () => call('POST', `/schedules/${schedule}/runs`, {}, { 'idempotency-key': API_KEY });
+    }
+    const from = h.traces.length;
+    h.arm(fault && { schedule, invocation: scenario.invocation, label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
+    const first = await request();
+    const again = first.status >= 500 ? await request() : undefined;
+    const fired = h.fired;
+    const traces = h.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === scenario.invocation).map((t) => t.steps);
+    h.arm(undefined);
+    const runId = cancel ? `${schedule}.20250301T000000Z` : runIdFor({ schedule, scheduledTime: '' }, API_KEY);
+    const run = await h.settle(runId);
+    const listed = (await call('GET', `/runs?schedule=${schedule}`)).body.runs.map((r: { runId: string }) => r.runId);
+    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-`);
+    return {
+      run,
+      first,
+      again,
+      listed,
+      fired,
+      traces,
+      jobNames: jobs.map((j) => j.jobName!),
+      jobIds: jobs.map((j) => j.jobId!),
+      jobs: jobs.map((j) => ({ status: j.status!, reason: j.statusReason ?? '' })),
+      slack: engine.slack.messages.filter((m) => m.text.includes(runId)).length,
+      pendingRetries: engine.stack.lambda.pendingRetries(),
+    };
+  } finally {
+    h.arm(undefined);
+    if (cancel) h.unpark(schedule);
+  }
+}
+
+/** What the client saw, and the run in its end state with one job per attempt and nothing lost. */
+export function assertApiRecovered(scenario: ApiScenario, step: number | undefined, out: ApiOutcome): void {
+  if (step === undefined) {
+    expect(out.first.status, JSON.stringify(out.first.body)).toBe(scenario.answer);
+  } else {
+    expect(out.first.status, 'the faulted request answers a 5xx').toBe(500);
+    expect(out.again?.status, `the repeated request: ${JSON.stringify(out.again?.body)}`).toBe(scenario.steps[step - 1]!.again);
+  }
+  const last = out.again ?? out.first;
+  if (last.status === 409) expect(last.body.error.message).toContain('already finished (CANCELLED');
+  else expect(last.body.runId).toBe(out.run?.runId);
+  // The repeated request made no second run.
+  expect(out.listed, 'runs of the schedule').toEqual([out.run?.runId]);
+  if (scenario.jobs) expect(out.jobs, 'how the job ended in Batch').toEqual(scenario.jobs);
+  assertRecovered(scenario, step, out);
+}
+
+/** The suite of an API crash-point file: a baseline per scenario, then every (step × fault kind). */
+export function defineApiSuite(title: string, names: string[]): void {
+  const harness = useHarness();
+  let call: ApiClient;
+
+  beforeAll(async () => {
+    call = await harness().startApi();
+  });
+
+  describe(title, () => {
+    it.each(names)('makes the steps the table lists for %s, and without a fault answers and ends the run as expected', async (name) => {
+      // Prepare
+      const scenario = API_SCENARIOS[name]!;
+      // Act
+      const out = await runApiCase(harness(), call, scenario, `${name}-baseline`, undefined);
+      // Assess
+      expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
+      assertApiRecovered(scenario, undefined, out);
+    });
+
+    it.each(stepCases(API_SCENARIOS, names))('%s: after step %i (%s), a %s: the client repeats the request; one run, one job per attempt, nothing lost', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = API_SCENARIOS[name]!;
+      // Act
+      const out = await runApiCase(harness(), call, scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      assertApiRecovered(scenario, step, out);
+    });
+  });
+}
+
+/* ------------------------------------------------------------------ two faults in one run */
+
+/**
+ * Two faults in one run: a fixed first fault (a crash at the most telling step of one
+ * invocation), then a second fault after each step of a second invocation, the one that
+ * must repair or continue what the first left. `second.nth` picks which invocation of its
+ * key (2: Lambda's retry of the first faulted invocation). The run shape and its end are
+ * those of a scenario of SCENARIOS (`base`).
+ */
+export interface TwoFaultScenario {
+  name: string;
+  summary: string;
+  base: string;
+  first: Omit<Fault, 'schedule'> & { nth: number };
+  /** `faultTo`: the last step faulted; after it the state is one a single-fault case of `base` reaches too. */
+  second: { invocation: string; nth: number; steps: Step[]; faultTo?: number };
+  /** Slack messages due when the second fault follows no Slack post, if not the base scenario's. */
+  slack?: number;
+}
+
+/** The step number of the first `label` in a scenario of SCENARIOS (so a first fault follows its table). */
+function stepOf(scenario: string, label: string): number {
+  return SCENARIOS[scenario]!.steps.findIndex((s) => s.label === label) + 1;
+}
+
+export const TWO_FAULT_SCENARIOS: Record<string, TwoFaultScenario> = {
+  'fire-then-end': {
+    name: 'fire-then-end',
+    summary: '`fire` dies right after SubmitJob (the job id never recorded), then the SUCCEEDED event that ends the run is faulted',
+    base: 'end-skip',
+    first: { invocation: 'fire', step: stepOf('fire', 'submit-job'), label: 'submit-job', kind: 'crash', nth: 1 },
+    second: {
+      invocation: 'job-events:SUCCEEDED:main',
+      nth: 1,
+      steps: [
+        { label: 'load-run', what: 'parse the event, read the run (the job adopted from the RUNNING event\'s tags)' },
+        { label: 'save-run', what: 'apply SUCCEEDED: run SUCCEEDED and settled' },
+        { label: 'release-overlap', what: 'release the overlap slot, record the outcome' },
+        { label: 'read-schedule-state', what: 'read the state after the release (queue-one waiter?)' },
+        { label: 'load-run', what: 'read the run to finalize it' },
+        { label: 'save-run', what: 'finalize: out of the active index, TTL' },
+      ],
+    },
+  },
+  'successor-twice': {
+    name: 'successor-twice',
+    summary: 'a → b: the SUCCEEDED event of a dies right after making b READY under its lease, then Lambda\'s retry of it (same request id, so the same lease) is faulted',
+    base: 'successor',
+    first: { invocation: 'job-events:SUCCEEDED:a', step: stepOf('successor', 'save-run'), label: 'save-run', kind: 'crash', nth: 1 },
+    second: {
+      invocation: 'job-events:SUCCEEDED:a',
+      nth: 2,
+      steps: [
+        { label: 'load-run', what: 'parse the event, read the run: a already SUCCEEDED (nothing to apply), b READY under this request id\'s lease' },
+        { label: 'load-run', what: 'not a fresh claim: take over the lease; read the run' },
+        { label: 'save-run', what: 'renew b\'s lease' },
+        { label: 'find-job', what: 'ListJobs by b\'s job name: none' },
+        { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+        { label: 'submit-job', what: 'SubmitJob for b' },
+        { label: 'load-run', what: 'read the run to record b\'s job id' },
+        { label: 'save-run', what: 'record b\'s job id' },
+      ],
+    },
+  },
+  'failure-twice': {
+    name: 'failure-twice',
+    summary: 'one task failing for good, overlap skip: the FAILED event dies right after posting to Slack, then Lambda\'s retry of it (which posts again) is faulted',
+    base: 'failure',
+    first: { invocation: 'job-events:FAILED:main', step: stepOf('failure', 'notify-slack'), label: 'notify-slack', kind: 'crash', nth: 1 },
+    second: {
+      invocation: 'job-events:FAILED:main',
+      nth: 2,
+      steps: [
+        { label: 'load-run', what: 'parse the event, read the run: FAILED already applied, the message SENDING (claim expired)' },
+        { label: 'load-run', what: 'read the run to claim the message' },
+        { label: 'save-run', what: 'claim it again (SENDING until now + 60 s)' },
+        { label: 'notify-slack', what: 'post to Slack (the 2nd message)', slack: 3 },
+        { label: 'load-run', what: 'read the run to record the message', slack: 3 },
+        { label: 'save-run', what: 'record the message SENT' },
+        { label: 'release-overlap', what: 'release the overlap slot, record the outcome' },
+        { label: 'read-schedule-state', what: 'read the state after the release' },
+        { label: 'load-run', what: 'finalize: read the run (nothing left to claim)' },
+        { label: 'load-run', what: 'read the run to finalize it' },
+        { label: 'save-run', what: 'finalize: out of the active index, TTL' },
+      ],
+      // Once SENT is recorded (step 6) the run is where `failure` is after its step 7; the
+      // release and finalization that follow are faulted there.
+      faultTo: 6,
+    },
+    // The first crash came between posting and recording: the message goes out twice.
+    slack: 2,
+  },
+};
+
+/** A two-fault scenario seen as the single-fault scenario of its second invocation (for runCase and assertRecovered). */
+function secondFaultScenario(s: TwoFaultScenario): CrashScenario {
+  const base = SCENARIOS[s.base]!;
+  return { ...base, invocation: s.second.invocation, steps: s.second.steps, expect: { ...base.expect, slack: s.slack ?? base.expect.slack } };
+}
+
+/** Runs a two-fault scenario: its first fault, and the second after step `second.step` (none: the baseline). */
+export async function runTwoFaultCase(
+  h: CrashHarness,
+  scenario: TwoFaultScenario,
+  schedule: string,
+  second: { step: number; kind: FaultKind } | undefined,
+): Promise<CaseOutcome & { traces: string[][] }> {
+  const base = SCENARIOS[scenario.base]!;
+  const faults: Fault[] = [{ ...scenario.first, schedule }];
+  if (second) {
+    const { invocation, nth, steps } = scenario.second;
+    faults.push({ schedule, invocation, nth, step: second.step, label: steps[second.step - 1]!.label, kind: second.kind });
+  }
+  const from = h.traces.length;
+  const out = await runCase(h, base, schedule, faults);
+  const traces = h.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === scenario.second.invocation).map((t) => t.steps);
+  return { ...out, traces };
+}
+
+/** The suite of the two-fault file: a baseline per scenario (its first fault only), then the second fault at every step × fault kind. */
+export function defineTwoFaultSuite(title: string, names: string[]): void {
+  const harness = useHarness();
+  const table = Object.fromEntries(names.map((n) => [n, { steps: TWO_FAULT_SCENARIOS[n]!.second.steps }]));
+  const faulted = (name: string, step: number) => step <= (TWO_FAULT_SCENARIOS[name]!.second.faultTo ?? Infinity);
+
+  describe(title, () => {
+    it.each(names)('with only its first fault, %s makes the steps the table lists in the second invocation, and ends the run as expected', async (name) => {
+      // Prepare
+      const scenario = TWO_FAULT_SCENARIOS[name]!;
+      // Act
+      const out = await runTwoFaultCase(harness(), scenario, `${name}-baseline`, undefined);
+      // Assess
+      expect(out.fired, 'the first fault was injected').toBe(true);
+      expect(out.traces[scenario.second.nth - 1]).toEqual(scenario.second.steps.map((s) => s.label));
+      assertRecovered(secondFaultScenario(scenario), undefined, out);
+    });
+
+    it.each(stepCases(table, names, faulted))('%s: after step %i (%s) of the second invocation, a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = TWO_FAULT_SCENARIOS[name]!;
+      // Act
+      const out = await runTwoFaultCase(harness(), scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      assertRecovered(secondFaultScenario(scenario), step, out);
     });
   });
 }

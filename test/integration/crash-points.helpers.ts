@@ -163,7 +163,7 @@ export class CrashHarness {
     this.unsubscribe();
     this.restore();
     await this.api?.close();
-    rmSync(PARK_DIR, { recursive: true, force: true });
+    if (parkDir) rmSync(parkDir, { recursive: true, force: true });
   }
 
   /** Sets the fault(s) of the next case (undefined: none); the functions get their timeouts. */
@@ -218,7 +218,7 @@ export class CrashHarness {
 
   /** Lets the parked jobs of `schedule` end (exit 0), and waits for quiet with them again. */
   unpark(schedule: string): void {
-    writeFileSync(join(PARK_DIR, schedule), '');
+    writeFileSync(parkFile(schedule), '');
     this.parked.delete(schedule);
   }
 
@@ -383,12 +383,17 @@ const DEFAULT_TIMEOUT_MS: Record<HarnessFn, number> = { fire: 60_000, jobEvents:
 /** Batch statuses of a job not over yet. */
 const NOT_OVER: JobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
 
-/** Where parked jobs look for their release file (one per schedule). */
-const PARK_DIR = mkdtempSync(join(tmpdir(), 'batchron-crash-park-'));
+/** Where parked jobs look for their release file (one per schedule); made on first use. */
+let parkDir: string | undefined;
+
+function parkFile(schedule: string): string {
+  parkDir ??= mkdtempSync(join(tmpdir(), 'batchron-crash-park-'));
+  return join(parkDir, schedule);
+}
 
 /** A task script that runs until the harness `unpark`s its schedule, then exits 0. */
 export function parkedScript(schedule: string): string {
-  return `while [ ! -e '${join(PARK_DIR, schedule)}' ]; do sleep 0.1; done`;
+  return `while [ ! -e '${parkFile(schedule)}' ]; do sleep 0.1; done`;
 }
 
 /** A call to the HTTP API: status and parsed JSON body. */

@@ -458,7 +458,9 @@ async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
 async function needsRelease(run: RunItem, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', deps: EngineDeps): Promise<boolean> {
   if (run.definition.overlap !== 'allow') return true;
   const state = await getScheduleState(deps.store, run.schedule);
-  return state.lastOutcome !== outcome || state.queued === run.runId || state.active?.has(run.runId) === true;
+  // lastRunId: a release already recorded this run's outcome, and its driver died before the
+  // "recovered" message was claimed; releasing again (idempotent) reports the outcome before it.
+  return state.lastOutcome !== outcome || state.lastRunId === run.runId || state.queued === run.runId || state.active?.has(run.runId) === true;
 }
 
 /**

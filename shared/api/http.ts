@@ -11,7 +11,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BatchronError, UnauthorizedError, ValidationError } from '../errors.ts';
 
 /** The event a route handler receives: the v2 event plus its validated parts. */

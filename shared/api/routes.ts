@@ -3,7 +3,7 @@
  * the domain call. functions/api.ts turns the table into middy routes; docs/api.md and
  * serverless.yml's `httpApi` events list the same routes (a test checks they agree).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NameSchema } from '../config/schema.ts';
 import { RunStatusSchema } from '../store/schema.ts';
 import { backfill } from './backfill.ts';
@@ -192,7 +192,7 @@ export const apiRoutes: ApiRoute[] = [
       query: z
         .object({
           schedule: z.string().min(1).max(64).optional(),
-          status: RunStatusSchema.optional(),
+          status: z.optional(RunStatusSchema),
           limit: queryInt(1, LIST_LIMIT.max).optional(),
           cursor: z.string().optional(),
         })

@@ -10,7 +10,7 @@ import { GetLogEventsCommand, ResourceNotFoundException as LogsNotFound } from '
 import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ScheduleDefinition } from '../config/definition.ts';
 import { TABLE } from '../config/table.ts';
 import { fireInput } from '../config/validate.ts';

@@ -22,7 +22,7 @@ import {
   type UpdateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { ScheduleSchema } from '../config/schema.ts';
 import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';

@@ -5,9 +5,12 @@
  * is allowed in the message. Types are inferred from the schemas; nothing is cast.
  *
  * This file holds the shapes; cross-field rules (valid expression, time zone, DAG with no
- * cycle, known task names, known job definitions) live in ./validate.ts.
+ * cycle, known task names, known job definitions) live in ./validate.ts. The overlap
+ * policy and the parameter shape are written once, in ./definition.ts (zod/mini, for the
+ * Lambda bundles), and embedded here as they are: the two APIs share zod's core.
  */
-import { z } from 'zod';
+import * as z from 'zod';
+import { OverlapPolicySchema, ParameterSchema } from './definition.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameMessage = 'use 1-64 letters, digits, "-", "_" or "." (starting with a letter or digit)';
@@ -25,9 +28,6 @@ const intBetween = (min: number, max: number) =>
 /** A number in [min, max]. */
 const numberBetween = (min: number, max: number) =>
   z.number().min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
-
-export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
-export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
 
 /**
  * Batch status reasons (globs, `*` at the end) that mean the host, not the code, failed:
@@ -135,16 +135,6 @@ export const TaskSchema = z
   .strict();
 export type Task = z.infer<typeof TaskSchema>;
 
-export const ParameterSchema = z
-  .object({
-    description: z.string().optional(),
-    default: z.string().optional(),
-    required: z.boolean().default(false),
-    /** A regular expression the value must match in full. */
-    pattern: z.string().optional(),
-  })
-  .strict();
-
 export const NotifySchema = z
   .object({
     /** Send a Slack message when a run fails for good. */
@@ -179,7 +169,7 @@ export const ScheduleSchema = z
     /** Let Scheduler fire up to this many minutes late to spread load (1-1440); absent = exact. */
     flexibleWindowMinutes: intBetween(1, 1440).optional(),
     /** Absent = `defaults.overlap`, then `allow`. */
-    overlap: OverlapPolicySchema.optional(),
+    overlap: z.optional(OverlapPolicySchema),
     parameters: z.record(z.string(), ParameterSchema).optional(),
     /** A single task; shorthand for `tasks: { main: ... }`. */
     job: TaskSchema.optional(),
@@ -239,7 +229,7 @@ export const BatchronConfigSchema = z
         queue: z.string().min(1).optional(),
         timezone: z.string().optional(),
         retry: RetryOverrideSchema.optional(),
-        overlap: OverlapPolicySchema.optional(),
+        overlap: z.optional(OverlapPolicySchema),
       })
       .strict()
       .optional(),

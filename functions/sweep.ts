@@ -1,8 +1,8 @@
 /** Every few minutes: reconcile active runs with Batch, repair what was lost, alert on stuck runs. */
-import { z } from 'zod';
 import { getEnv } from '#shared/env';
 import { lambdaDeps, sweep } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
+import * as z from '#shared/zod';
 
 const env = getEnv();
 

@@ -13,7 +13,7 @@
  *
  * The same powers are on the in-process `LocalStack` object (local/stack.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from './clock.ts';
 import type { AwsRequest, AwsResponse } from './contracts.ts';
 import type { ControlHandler } from './endpoint.ts';

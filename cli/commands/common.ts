@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiAuthConfigError, ApiClient, ApiError, ApiUnreachableError, resolveTarget } from '#cli/api-client';
 
 /** Exit codes; documented in docs/cli.md. */

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   action,
   clientFor,

@@ -11,7 +11,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { BatchronError, UnauthorizedError, ValidationError } from '../errors.ts';
 
 /** The event a route handler receives: the v2 event plus its validated parts. */
@@ -37,10 +37,10 @@ export function jsonResponse(result: ApiResult): APIGatewayProxyStructuredResult
 
 /** The schemas of one route's inputs; each part defaults to "anything". */
 export interface RequestSchemas<P, Q, B, H> {
-  path?: z.ZodType<P>;
-  query?: z.ZodType<Q>;
-  body?: z.ZodType<B>;
-  headers?: z.ZodType<H>;
+  path?: z.core.$ZodType<P>;
+  query?: z.core.$ZodType<Q>;
+  body?: z.core.$ZodType<B>;
+  headers?: z.core.$ZodType<H>;
 }
 
 /** One problem with a request: where (`body.from`) and what. */
@@ -99,7 +99,7 @@ const plainWords: z.core.$ZodErrorMap = (iss) => {
 };
 
 /** Formats a zod error as issues under `prefix` (`body`, `query`, `path`, `header`). */
-export function issuesOf(error: z.ZodError, prefix: string): Issue[] {
+export function issuesOf(error: z.core.$ZodError, prefix: string): Issue[] {
   return error.issues.map((i) => {
     const path = [prefix, ...i.path.map(String)].join('.');
     return { path, message: i.message };
@@ -107,8 +107,8 @@ export function issuesOf(error: z.ZodError, prefix: string): Issue[] {
 }
 
 /** Parses `value` with `schema` in plain words; throws ValidationError naming every field. */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
-  const r = schema.safeParse(value, { error: plainWords });
+export function parseOrThrow<T>(schema: z.core.$ZodType<T>, value: unknown, prefix: string): T {
+  const r = z.safeParse(schema, value, { error: plainWords });
   if (r.success) return r.data;
   throw validationError(issuesOf(r.error, prefix));
 }
@@ -143,9 +143,9 @@ export function validateRequest<P, Q, B, H>(schemas: RequestSchemas<P, Q, B, H>)
     before: (request) => {
       const event = request.event;
       const issues: Issue[] = [];
-      const part = <T>(schema: z.ZodType<T> | undefined, value: unknown, prefix: string): T => {
+      const part = <T>(schema: z.core.$ZodType<T> | undefined, value: unknown, prefix: string): T => {
         if (!schema) return value as T; // this route declares no schema for the part: passed through untyped
-        const r = schema.safeParse(value, { error: plainWords });
+        const r = z.safeParse(schema, value, { error: plainWords });
         if (r.success) return r.data;
         issues.push(...issuesOf(r.error, prefix));
         return undefined as T;

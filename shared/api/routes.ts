@@ -3,7 +3,7 @@
  * the domain call. functions/api.ts turns the table into middy routes; docs/api.md and
  * serverless.yml's `httpApi` events list the same routes (a test checks they agree).
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { NameSchema } from '../config/schema.ts';
 import { RunStatusSchema } from '../store/schema.ts';
 import { backfill } from './backfill.ts';
@@ -44,49 +44,51 @@ function route<P, Q, B, H>(r: ApiRoute<P, Q, B, H>): ApiRoute<P, Q, B, H> {
 }
 
 // Not strict: behind a catch-all `/{proxy+}` route the router's parameters sit beside API Gateway's `proxy`.
-const ScheduleName = z.object({ name: z.string().min(1).max(64) });
-const RunId = z.object({ id: z.string().min(1).max(256) });
-const NoQuery = z.object({}).strict();
+const ScheduleName = z.object({ name: z.string().check(z.minLength(1), z.maxLength(64)) });
+const RunId = z.object({ id: z.string().check(z.minLength(1), z.maxLength(256)) });
+const NoQuery = z.strictObject({});
 
 /** A whole number in a query string (`?limit=20`), refused with the range when it is not. */
-const queryInt = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
-    .transform(Number)
-    .pipe(z.number().min(min, { error: `must be between ${min} and ${max}` }).max(max, { error: `must be between ${min} and ${max}` }));
+const queryInt = (min: number, max: number) => {
+  const digits = z.string().check(z.regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` }));
+  const inRange = z.number().check(z.minimum(min, { error: `must be between ${min} and ${max}` }), z.maximum(max, { error: `must be between ${min} and ${max}` }));
+  return z.pipe(z.pipe(digits, z.transform(Number)), inRange);
+};
 
-const TriggerBody = z
-  .object({
+const TriggerBody = z.optional(
+  z.strictObject({
     /** Values are strings, as Batch parameters and environment variables are. */
-    parameters: z.record(z.string(), z.string()).optional(),
-  })
-  .strict()
-  .optional();
+    parameters: z.optional(z.record(z.string(), z.string())),
+  }),
+);
 
 const IdempotencyHeaders = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(IDEMPOTENCY_KEY_MAX, { error: `must be at most ${IDEMPOTENCY_KEY_MAX} characters` })
-    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
-    .optional(),
+  'idempotency-key': z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(IDEMPOTENCY_KEY_MAX, { error: `must be at most ${IDEMPOTENCY_KEY_MAX} characters` }),
+        z.regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' }),
+      ),
+  ),
 });
 
 // The plain-words map of shared/api/http.ts says what a date-time must look like.
 const Instant = z.iso.datetime({ offset: true });
 
-const BackfillBody = z.object({ from: Instant, to: Instant }).strict();
+const BackfillBody = z.strictObject({ from: Instant, to: Instant });
 
 const SelectorBody = z
-  .object({
-    prefix: z.string().max(64).optional(),
-    tag: z.object({ key: z.string().min(1), value: z.string() }).strict().optional(),
+  .strictObject({
+    prefix: z.optional(z.string().check(z.maxLength(64))),
+    tag: z.optional(z.strictObject({ key: z.string().check(z.minLength(1)), value: z.string() })),
   })
-  .strict()
-  .refine((b) => b.prefix !== undefined || b.tag !== undefined, {
-    error: 'needs "prefix" or "tag" (use "prefix": "" to select every schedule)',
-  });
+  .check(
+    z.refine((b) => b.prefix !== undefined || b.tag !== undefined, {
+      error: 'needs "prefix" or "tag" (use "prefix": "" to select every schedule)',
+    }),
+  );
 
 const CreateScheduleBody = z.looseObject({ name: NameSchema });
 const ScheduleBody = z.record(z.string(), z.unknown());
@@ -189,14 +191,12 @@ export const apiRoutes: ApiRoute[] = [
     path: '/runs',
     summary: 'List runs, newest first: ?schedule=&status=&limit=&cursor=',
     schemas: {
-      query: z
-        .object({
-          schedule: z.string().min(1).max(64).optional(),
-          status: RunStatusSchema.optional(),
-          limit: queryInt(1, LIST_LIMIT.max).optional(),
-          cursor: z.string().optional(),
-        })
-        .strict(),
+      query: z.strictObject({
+        schedule: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+        status: z.optional(RunStatusSchema),
+        limit: z.optional(queryInt(1, LIST_LIMIT.max)),
+        cursor: z.optional(z.string()),
+      }),
     },
     run: async ({ query }, deps) => ({ status: 200, body: await listRuns(deps, query) }),
   }),
@@ -220,14 +220,12 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Read a task attempt's log: ?task=&attempt=&nextToken=&limit=",
     schemas: {
       path: RunId,
-      query: z
-        .object({
-          task: z.string().min(1).optional(),
-          attempt: queryInt(1, 10).optional(),
-          nextToken: z.string().min(1).optional(),
-          limit: queryInt(1, 10_000).optional(),
-        })
-        .strict(),
+      query: z.strictObject({
+        task: z.optional(z.string().check(z.minLength(1))),
+        attempt: z.optional(queryInt(1, 10)),
+        nextToken: z.optional(z.string().check(z.minLength(1))),
+        limit: z.optional(queryInt(1, 10_000)),
+      }),
     },
     run: async ({ path, query }, deps) => ({ status: 200, body: await readRunLogs(deps, { runId: path.id, ...query }) }),
   }),

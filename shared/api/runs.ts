@@ -10,7 +10,7 @@ import { GetLogEventsCommand, ResourceNotFoundException as LogsNotFound } from '
 import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import type { ScheduleDefinition } from '../config/definition.ts';
 import { TABLE } from '../config/table.ts';
 import { fireInput } from '../config/validate.ts';
@@ -214,7 +214,7 @@ export async function cancelRun(deps: ApiDeps, runId: string): Promise<RunView> 
 /** Page size bounds of GET /runs. */
 export const LIST_LIMIT = { default: 20, max: 100 } as const;
 
-const CursorSchema = z.object({ b: z.string().min(1) });
+const CursorSchema = z.object({ b: z.string().check(z.minLength(1)) });
 
 function encodeCursor(before: string): string {
   return Buffer.from(JSON.stringify({ b: before }), 'utf8').toString('base64url');

@@ -22,7 +22,7 @@ import {
   type UpdateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { ScheduleSchema } from '../config/schema.ts';
 import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
@@ -38,7 +38,7 @@ import { validationError, type Issue } from './http.ts';
 const RegistryInputSchema = z.object({
   schedule: z.string(),
   definition: ScheduleDefinitionSchema,
-  origin: z.literal('api').optional(),
+  origin: z.optional(z.literal('api')),
 });
 
 /** One schedule as the registry knows it. */

@@ -7,60 +7,79 @@
  * EventBridge Scheduler is the registry of schedules, declared and dynamic alike, and
  * `fire` needs no lookup. Each run keeps the copy it started with, so editing a schedule
  * never changes a run half-way.
+ *
+ * Written with zod/mini (../zod.ts): these schemas are in every engine function's bundle.
+ * The config side (./schema.ts, classic zod) embeds the two shapes a user writes as is,
+ * the overlap policy and a parameter, from here.
  */
-import { z } from 'zod';
-import { OverlapPolicySchema, ParameterSchema } from './schema.ts';
+import * as z from '../zod.ts';
+
+export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
+export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
+
+/** A run parameter as declared in serverless.yml (./schema.ts) and as kept in the definition. */
+export const ParameterSchema = z.strictObject({
+  description: z.optional(z.string()),
+  default: z.optional(z.string()),
+  required: z._default(z.boolean(), false),
+  /** A regular expression the value must match in full. */
+  pattern: z.optional(z.string()),
+});
+
+const int = () => z.number().check(z.int());
 
 export const RetryPolicyDefinitionSchema = z.object({
-  attempts: z.number().int().min(1).max(10),
+  attempts: int().check(z.minimum(1), z.maximum(10)),
   backoff: z.object({
-    initialSeconds: z.number().min(0),
-    multiplier: z.number().min(1),
-    maxSeconds: z.number().min(0),
+    initialSeconds: z.number().check(z.minimum(0)),
+    multiplier: z.number().check(z.minimum(1)),
+    maxSeconds: z.number().check(z.minimum(0)),
     jitter: z.enum(['full', 'equal', 'none']),
   }),
   retryOn: z.object({
-    exitCodes: z.union([z.literal('any'), z.array(z.number().int())]),
+    exitCodes: z.union([z.literal('any'), z.array(int())]),
     statusReasons: z.array(z.string()),
     timeouts: z.boolean(),
   }),
 });
 export type RetryPolicyDefinition = z.infer<typeof RetryPolicyDefinitionSchema>;
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+
 export const TaskDefinitionSchema = z.object({
-  name: z.string().min(1),
+  name: nonEmpty(),
   /** Batch job definition name (no revision: the latest ACTIVE one is used). */
-  jobDefinition: z.string().min(1),
+  jobDefinition: nonEmpty(),
   /** Batch job queue name or ARN. */
-  jobQueue: z.string().min(1),
-  command: z.array(z.string()).optional(),
-  environment: z.record(z.string(), z.string()).optional(),
-  parameters: z.record(z.string(), z.string()).optional(),
-  vcpus: z.number().positive().optional(),
-  memory: z.number().int().positive().optional(),
-  timeoutSeconds: z.number().int().min(60).optional(),
+  jobQueue: nonEmpty(),
+  command: z.optional(z.array(z.string())),
+  environment: z.optional(z.record(z.string(), z.string())),
+  parameters: z.optional(z.record(z.string(), z.string())),
+  vcpus: z.optional(z.number().check(z.positive())),
+  memory: z.optional(int().check(z.positive())),
+  timeoutSeconds: z.optional(int().check(z.minimum(60))),
   dependsOn: z.array(z.string()),
   retry: RetryPolicyDefinitionSchema,
 });
 export type TaskDefinition = z.infer<typeof TaskDefinitionSchema>;
 
 export const ScheduleDefinitionSchema = z.object({
-  name: z.string().min(1),
-  expression: z.string().min(1),
-  timezone: z.string().min(1),
+  name: nonEmpty(),
+  expression: nonEmpty(),
+  timezone: nonEmpty(),
   overlap: OverlapPolicySchema,
   parameters: z.record(z.string(), ParameterSchema),
   /** In a topological order: every task after the tasks it depends on. */
-  tasks: z.array(TaskDefinitionSchema).min(1),
+  tasks: z.array(TaskDefinitionSchema).check(z.minLength(1)),
   /** Run only when the run fails; no dependencies among them. */
   onFailure: z.array(TaskDefinitionSchema),
   notify: z.object({
     onFailure: z.boolean(),
     onRecovery: z.boolean(),
     stuckAfterMinutes: z.object({
-      queued: z.number().positive(),
-      submitted: z.number().positive(),
-      running: z.number().positive(),
+      queued: z.number().check(z.positive()),
+      submitted: z.number().check(z.positive()),
+      running: z.number().check(z.positive()),
     }),
   }),
   tags: z.record(z.string(), z.string()),
@@ -73,22 +92,22 @@ export type ScheduleDefinition = z.infer<typeof ScheduleDefinitionSchema>;
  * an ad hoc or backfill run reaches the same code with `trigger` and `parameters` set.
  */
 export const FireInputSchema = z.object({
-  schedule: z.string().min(1),
+  schedule: nonEmpty(),
   scheduledTime: z.iso.datetime({ offset: true }),
   definition: ScheduleDefinitionSchema,
-  trigger: z.enum(['schedule', 'api', 'backfill']).default('schedule'),
-  parameters: z.record(z.string(), z.string()).default({}),
+  trigger: z._default(z.enum(['schedule', 'api', 'backfill']), 'schedule'),
+  parameters: z._default(z.record(z.string(), z.string()), {}),
   /** Execution id Scheduler substitutes for `<aws.scheduler.execution-id>`; for logs only. */
-  executionId: z.string().optional(),
+  executionId: z.optional(z.string()),
 });
 export type FireInput = z.infer<typeof FireInputSchema>;
 
 /** What the one-time retry schedule sends to the `retry` function. */
 export const RetryInputSchema = z.object({
-  runId: z.string().min(1),
-  task: z.string().min(1),
+  runId: nonEmpty(),
+  task: nonEmpty(),
   // 1 as well: a deferred submission (a SubmitJob slot handed to a one-time schedule) can be any attempt's.
-  attempt: z.number().int().min(1),
+  attempt: int().check(z.minimum(1)),
 });
 export type RetryInput = z.infer<typeof RetryInputSchema>;
 

@@ -20,7 +20,7 @@
  * - `name:revision` or an ARN ending in `:revision` is refused, since a deploy deregisters
  *   old revisions and the pinned one would stop working.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { ConfigError } from '../errors.ts';
 import { ExpressionError, isValidTimezone, parseExpression } from '../expressions/index.ts';
 import {

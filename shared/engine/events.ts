@@ -4,7 +4,7 @@
  * so duplicates and out-of-order deliveries change nothing; the write is a compare-and-set
  * on the run's version, re-applied on conflict.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { RetryableError } from '../errors.ts';
 import type { RunItem } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
@@ -16,39 +16,39 @@ import { attemptStatusOf } from './status.ts';
 import { jobRef } from './submit.ts';
 
 const ContainerSchema = z.object({
-  exitCode: z.number().int().optional(),
-  reason: z.string().optional(),
-  logStreamName: z.string().optional(),
+  exitCode: z.optional(z.number().check(z.int())),
+  reason: z.optional(z.string()),
+  logStreamName: z.optional(z.string()),
 });
 
 /** The EventBridge "Batch Job State Change" event, as much of it as the engine reads. */
 export const BatchJobStateChangeSchema = z.object({
-  version: z.string().optional(),
-  id: z.string().optional(),
+  version: z.optional(z.string()),
+  id: z.optional(z.string()),
   'detail-type': z.literal('Batch Job State Change'),
   source: z.literal('aws.batch'),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.object({
-    jobId: z.string().min(1),
-    jobName: z.string().min(1),
-    jobQueue: z.string().optional(),
+    jobId: z.string().check(z.minLength(1)),
+    jobName: z.string().check(z.minLength(1)),
+    jobQueue: z.optional(z.string()),
     status: z.enum(['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']),
-    statusReason: z.string().optional(),
-    createdAt: z.number().optional(),
-    startedAt: z.number().optional(),
-    stoppedAt: z.number().optional(),
-    container: ContainerSchema.optional(),
-    attempts: z
-      .array(
+    statusReason: z.optional(z.string()),
+    createdAt: z.optional(z.number()),
+    startedAt: z.optional(z.number()),
+    stoppedAt: z.optional(z.number()),
+    container: z.optional(ContainerSchema),
+    attempts: z.optional(
+      z.array(
         z.object({
-          container: ContainerSchema.optional(),
-          startedAt: z.number().optional(),
-          stoppedAt: z.number().optional(),
-          statusReason: z.string().optional(),
+          container: z.optional(ContainerSchema),
+          startedAt: z.optional(z.number()),
+          stoppedAt: z.optional(z.number()),
+          statusReason: z.optional(z.string()),
         }),
-      )
-      .optional(),
-    tags: z.record(z.string(), z.string()).optional(),
+      ),
+    ),
+    tags: z.optional(z.record(z.string(), z.string())),
   }),
 });
 export type BatchJobStateChange = z.infer<typeof BatchJobStateChangeSchema>;

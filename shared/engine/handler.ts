@@ -7,7 +7,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from '../zod.ts';
 import { isRetryable, ValidationError } from '../errors.ts';
 import { logger, metrics } from '../logger.ts';
 
@@ -22,7 +22,7 @@ export interface Rejected {
  * Wraps `fn` as a middy handler that parses its event with `schema` first. Invalid input is
  * logged and answered with `{ ok: false }` (not thrown: it can never succeed).
  */
-export function engineHandler<S extends z.ZodType, R>(
+export function engineHandler<S extends z.core.$ZodType, R>(
   name: string,
   schema: S,
   fn: (input: z.infer<S>, context: Context) => Promise<R>,
@@ -32,7 +32,7 @@ export function engineHandler<S extends z.ZodType, R>(
       name: 'zod-input',
       before: (request) => {
         logger.addContext(request.context);
-        const parsed = schema.safeParse(request.event);
+        const parsed = z.safeParse(schema, request.event);
         if (!parsed.success) {
           const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
           throw new ValidationError(`${name}: invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);

@@ -2,7 +2,7 @@
  * Opaque pagination cursors: base64url of DynamoDB's LastEvaluatedKey. Callers hand them
  * back unchanged; a tampered cursor is a ValidationError, not a 500.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { ValidationError } from '../errors.ts';
 
 const KeySchema = z.record(z.string(), z.union([z.string(), z.number()]));

@@ -9,7 +9,7 @@
  * one run finish at once (resolved by re-read and retry) and the 400 KB item limit, which
  * bounds a run to a few hundred task attempts; see docs/engine.md.
  */
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { ScheduleDefinitionSchema } from '../config/definition.ts';
 
 /** Run status as users see it. */
@@ -38,27 +38,27 @@ export const AttemptStatusSchema = z.enum(['SUBMITTING', 'SUBMITTED', 'RUNNING',
 export type AttemptStatus = z.infer<typeof AttemptStatusSchema>;
 
 export const AttemptSchema = z.object({
-  attempt: z.number().int().min(1),
+  attempt: z.number().check(z.int(), z.minimum(1)),
   jobName: z.string(),
-  jobId: z.string().optional(),
+  jobId: z.optional(z.string()),
   status: AttemptStatusSchema,
-  exitCode: z.number().int().optional(),
-  statusReason: z.string().optional(),
-  logStreamName: z.string().optional(),
+  exitCode: z.optional(z.number().check(z.int())),
+  statusReason: z.optional(z.string()),
+  logStreamName: z.optional(z.string()),
   /** ISO times. */
-  submittedAt: z.string().optional(),
-  startedAt: z.string().optional(),
-  stoppedAt: z.string().optional(),
+  submittedAt: z.optional(z.string()),
+  startedAt: z.optional(z.string()),
+  stoppedAt: z.optional(z.string()),
   /** The invocation that may submit this attempt, until `leaseUntil` (epoch ms). */
-  leaseOwner: z.string().optional(),
-  leaseUntil: z.number().optional(),
+  leaseOwner: z.optional(z.string()),
+  leaseUntil: z.optional(z.number()),
   /**
    * A submission slot (epoch ms) reserved from the deployment's SubmitJob pacer and handed
    * over to a later invocation (a deferral) because it lay beyond this one's time budget.
    */
-  slotAt: z.number().optional(),
+  slotAt: z.optional(z.number()),
   /** How many times the submission was deferred to a one-time schedule (names each deferral). */
-  deferrals: z.number().int().optional(),
+  deferrals: z.optional(z.number().check(z.int())),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 
@@ -68,9 +68,9 @@ export const TaskStateSchema = z.object({
   phase: z.enum(['main', 'onFailure']),
   status: TaskStatusSchema,
   /** Why the task is CANCELLED or FAILED, in words. */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   /** When the next attempt is due (ISO), while RETRY_WAIT. */
-  retryAt: z.string().optional(),
+  retryAt: z.optional(z.string()),
   attempts: z.array(AttemptSchema),
 });
 export type TaskState = z.infer<typeof TaskStateSchema>;
@@ -78,9 +78,9 @@ export type TaskState = z.infer<typeof TaskStateSchema>;
 /** A notification the engine owes: PENDING until claimed, SENDING while claimed (until `until`), SENT. */
 export const NotificationSchema = z.object({
   status: z.enum(['PENDING', 'SENDING', 'SENT']),
-  until: z.number().optional(),
-  tries: z.number().int().default(0),
-  lastError: z.string().optional(),
+  until: z.optional(z.number()),
+  tries: z._default(z.number().check(z.int()), 0),
+  lastError: z.optional(z.string()),
 });
 export type Notification = z.infer<typeof NotificationSchema>;
 
@@ -92,9 +92,9 @@ export const RunItemSchema = z.object({
   sk: z.string(),
   gsi1pk: z.string(),
   gsi1sk: z.string(),
-  activePk: z.string().optional(),
-  activeSk: z.string().optional(),
-  expiresAt: z.number().int().optional(),
+  activePk: z.optional(z.string()),
+  activeSk: z.optional(z.string()),
+  expiresAt: z.optional(z.number().check(z.int())),
   kind: z.literal('run'),
   runId: z.string(),
   schedule: z.string(),
@@ -104,29 +104,30 @@ export const RunItemSchema = z.object({
   /** The definition this run started with; editing the schedule never changes a run half-way. */
   definition: ScheduleDefinitionSchema,
   status: RunStatusSchema,
-  statusReason: z.string().optional(),
+  statusReason: z.optional(z.string()),
   /** Set while a queue-one run waits for the active one to end. */
-  held: z.boolean().optional(),
+  held: z.optional(z.boolean()),
   /** Runs this one cancels (cancel-previous); re-driven until they are terminal. */
-  supersedes: z.array(z.string()).optional(),
+  supersedes: z.optional(z.array(z.string())),
   tasks: z.record(z.string(), TaskStateSchema),
   createdAt: z.string(),
   updatedAt: z.string(),
-  endedAt: z.string().optional(),
+  endedAt: z.optional(z.string()),
   /** When the run entered each non-terminal status, for stuck alerts. */
-  since: z.partialRecord(StuckStateSchema, z.string()).default({}),
-  notify: z
-    .object({
-      failure: NotificationSchema.optional(),
-      recovery: NotificationSchema.optional(),
-      stuck: z.partialRecord(StuckStateSchema, NotificationSchema).optional(),
-    })
-    .default({}),
+  since: z._default(z.partialRecord(StuckStateSchema, z.string()), {}),
+  notify: z._default(
+    z.object({
+      failure: z.optional(NotificationSchema),
+      recovery: z.optional(NotificationSchema),
+      stuck: z.optional(z.partialRecord(StuckStateSchema, NotificationSchema)),
+    }),
+    {},
+  ),
   /** Terminal and no job of it still running: only the finishing steps remain. */
   settled: z.boolean(),
   /** The finishing steps are done: overlap released, notifications sent, out of the active index. */
   finalized: z.boolean(),
-  version: z.number().int().min(0),
+  version: z.number().check(z.int(), z.minimum(0)),
 });
 export type RunItem = z.infer<typeof RunItemSchema>;
 
@@ -136,7 +137,7 @@ export type RunItem = z.infer<typeof RunItemSchema>;
  * then rewrites a ~1 KB item instead of one that carries the whole definition (write units
  * are billed per KB written, for the table and again for each index).
  */
-export const RunStateItemSchema = RunItemSchema.omit({ definition: true });
+export const RunStateItemSchema = z.omit(RunItemSchema, { definition: true });
 export type RunStateItem = z.infer<typeof RunStateItemSchema>;
 
 /** The immutable definition snapshot of a run. */
@@ -146,7 +147,7 @@ export const RunDefinitionItemSchema = z.object({
   kind: z.literal('run-definition'),
   runId: z.string(),
   definition: ScheduleDefinitionSchema,
-  expiresAt: z.number().int().optional(),
+  expiresAt: z.optional(z.number().check(z.int())),
 });
 export type RunDefinitionItem = z.infer<typeof RunDefinitionItemSchema>;
 
@@ -157,9 +158,9 @@ export const RunSummarySchema = z.object({
   scheduledTime: z.string(),
   trigger: z.enum(['schedule', 'api', 'backfill']),
   status: RunStatusSchema,
-  statusReason: z.string().optional(),
+  statusReason: z.optional(z.string()),
   createdAt: z.string(),
-  endedAt: z.string().optional(),
+  endedAt: z.optional(z.string()),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
@@ -173,13 +174,13 @@ export const ScheduleStateSchema = z.object({
   sk: z.string(),
   kind: z.literal('schedule-state'),
   schedule: z.string(),
-  paused: z.boolean().default(false),
-  active: z.set(z.string()).optional(),
-  queued: z.string().optional(),
-  lastRunId: z.string().optional(),
-  lastScheduledTime: z.string().optional(),
-  lastOutcome: z.enum(['SUCCEEDED', 'FAILED', 'CANCELLED']).optional(),
-  prevOutcome: z.enum(['SUCCEEDED', 'FAILED', 'CANCELLED']).optional(),
-  version: z.number().int().min(0).default(0),
+  paused: z._default(z.boolean(), false),
+  active: z.optional(z.set(z.string())),
+  queued: z.optional(z.string()),
+  lastRunId: z.optional(z.string()),
+  lastScheduledTime: z.optional(z.string()),
+  lastOutcome: z.optional(z.enum(['SUCCEEDED', 'FAILED', 'CANCELLED'])),
+  prevOutcome: z.optional(z.enum(['SUCCEEDED', 'FAILED', 'CANCELLED'])),
+  version: z._default(z.number().check(z.int(), z.minimum(0)), 0),
 });
 export type ScheduleState = z.infer<typeof ScheduleStateSchema>;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OverlapPolicy } from '#shared/config/schema';
+import type { OverlapPolicy } from '#shared/config/definition';
 import { definition, fire, startEngineStack, task, type EngineStack } from '#test/helpers/engine';
 
 let engine: EngineStack;

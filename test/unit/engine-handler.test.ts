@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { engineHandler } from '#shared/engine/handler';
 import { NonRetryableError, RetryableError, ThrottledError, VersionConflictError, isRetryable } from '#shared/errors';
 

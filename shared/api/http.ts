@@ -106,13 +106,6 @@ export function issuesOf(error: z.core.$ZodError, prefix: string): Issue[] {
   });
 }
 
-/** Parses `value` with `schema` in plain words; throws ValidationError naming every field. */
-export function parseOrThrow<T>(schema: z.core.$ZodType<T>, value: unknown, prefix: string): T {
-  const r = z.safeParse(schema, value, { error: plainWords });
-  if (r.success) return r.data;
-  throw validationError(issuesOf(r.error, prefix));
-}
-
 /** A ValidationError whose message lists the issues, so a client that shows only the message still says which field. */
 export function validationError(issues: Issue[]): ValidationError {
   const message = issues.map((i) => `${i.path} ${i.message}`).join('; ');

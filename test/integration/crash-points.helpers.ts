@@ -449,11 +449,14 @@ export interface CrashScenario {
 
 const FAILS_FIRST = '[ "$BATCHRON_ATTEMPT" -ge 2 ] || exit 3';
 
+/** The pacer's step before every SubmitJob: idle in these scenarios, so one conditional write. */
+const RESERVE_SLOT: Step = { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' };
+
 const FIRE_STEPS: Step[] = [
   { label: 'read-schedule-state', what: 'read the schedule state (pause flag, overlap set)' },
   { label: 'put-definition', what: 'write the run definition item' },
   { label: 'create-run', what: 'create run + overlap state (one transaction); the attempt is created READY with this invocation\'s lease' },
-  { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+  RESERVE_SLOT,
   { label: 'submit-job', what: 'SubmitJob (the lease holder, no lookup)' },
   { label: 'save-run', what: 'record the job id (task SUBMITTED), over the state this invocation wrote: no read' },
 ];
@@ -476,7 +479,7 @@ export const SCENARIOS: Record<string, CrashScenario> = {
     steps: [
       { label: 'load-run', what: 'read the run' },
       { label: 'save-run', what: 'claim attempt 2: task READY, attempt SUBMITTING with this invocation\'s lease' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for attempt 2' },
       { label: 'save-run', what: 'record the job id of attempt 2, over the state this invocation wrote: no read' },
     ],
@@ -501,7 +504,7 @@ export const SCENARIOS: Record<string, CrashScenario> = {
     steps: [
       { label: 'load-run', what: 'parse the event, read the run' },
       { label: 'save-run', what: 'apply SUCCEEDED to a; b READY with this invocation\'s lease (one write)' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for the successor b' },
       { label: 'save-run', what: 'record b\'s job id, over the state this invocation wrote: no read' },
     ],
@@ -798,7 +801,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
       { label: 'promote-queued', what: 'promoteQueued: B from queued to active (one conditional update)' },
       { label: 'load-run', what: 'read B to release it' },
       { label: 'save-run', what: 'release B (not held, task READY with this invocation\'s lease)' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'read A to finalize it' },
@@ -822,7 +825,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
       { label: 'read-schedule-state', what: 'read the schedule state: A active (its version)', a: 'SUCCEEDED' },
       { label: 'put-definition', what: 'write B\'s definition item', a: 'SUCCEEDED' },
       { label: 'create-run', what: 'create B with supersedes = [A], SET active = {B} on the version read (one transaction)', a: 'SUCCEEDED' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)', a: 'SUCCEEDED' },
+      { ...RESERVE_SLOT, a: 'SUCCEEDED' },
       { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)', a: 'SUCCEEDED' },
       { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read', a: 'SUCCEEDED' },
       { label: 'load-run', what: 'cancelRunById: read A', a: 'SUCCEEDED' },
@@ -868,7 +871,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
       { label: 'read-schedule-state', what: 'read the schedule state: A active (its version)' },
       { label: 'put-definition', what: 'write B\'s definition item' },
       { label: 'create-run', what: 'create B with supersedes = [A], SET active = {B} on the version read (one transaction)' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'cancelRunById: read A' },
@@ -1124,7 +1127,7 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
       { label: 'describe-jobs', what: 'DescribeJobs of a\'s job: SUCCEEDED, unlike the run\'s SUBMITTED' },
       { label: 'load-run', what: 'applyJobFacts: read the run' },
       { label: 'save-run', what: 'apply SUCCEEDED to a; b READY with the sweep\'s lease (one write)' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for b (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record b\'s job id, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'per-run pass: read the run again (overdue retries?)' },
@@ -1153,7 +1156,7 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
       { label: 'load-run', what: 'per-run pass: read the run again: main RETRY_WAIT, 5 min past retryAt' },
       { label: 'load-run', what: '`resumeRetry`: read the run' },
       { label: 'save-run', what: 'claim attempt 2: task READY, attempt SUBMITTING with the sweep\'s lease' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for attempt 2 (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record the job id of attempt 2, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'read the run (held?)' },
@@ -1180,7 +1183,7 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
       { label: 'read-schedule-state', what: '`startQueued`: the promotion is already done (its conditional update fails, no step); B active: start it' },
       { label: 'load-run', what: 'read B to release it' },
       { label: 'save-run', what: 'release B (not held; task READY with the sweep\'s lease)' },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+      RESERVE_SLOT,
       { label: 'submit-job', what: 'SubmitJob for B (the lease holder, no lookup)' },
       { label: 'save-run', what: 'record B\'s job id, over the state this invocation wrote: no read' },
       { label: 'load-run', what: 'read B to drive it (nothing owed)' },
@@ -1382,7 +1385,7 @@ export const API_SCENARIOS: Record<string, ApiScenario> = {
       { label: 'read-schedule-state', what: 'read the schedule state (pause flag, overlap set)', again: 201 },
       { label: 'put-definition', what: 'write the run definition item', again: 201 },
       { label: 'create-run', what: 'create the run (id from the key); the attempt READY with this request\'s lease', again: 200 },
-      { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)', again: 200 },
+      { ...RESERVE_SLOT, again: 200 },
       { label: 'submit-job', what: 'SubmitJob (the lease holder, no lookup)', again: 200 },
       { label: 'save-run', what: 'record the job id, over the state this request wrote: no read', again: 200 },
     ],
@@ -1592,7 +1595,7 @@ export const TWO_FAULT_SCENARIOS: Record<string, TwoFaultScenario> = {
         { label: 'load-run', what: 'not a fresh claim: take over the lease; read the run' },
         { label: 'save-run', what: 'renew b\'s lease' },
         { label: 'find-job', what: 'ListJobs by b\'s job name: none' },
-        { label: 'reserve-submit-slot', what: 'reserve a SubmitJob slot from the pacer (idle: one conditional write, the slot is now)' },
+        RESERVE_SLOT,
         { label: 'submit-job', what: 'SubmitJob for b' },
         { label: 'load-run', what: 'read the run to record b\'s job id' },
         { label: 'save-run', what: 'record b\'s job id' },

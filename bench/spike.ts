@@ -8,7 +8,12 @@
  *
  *   npm run bench:spike [-- --schedules 2000 | --full] [--tps 50] [--dup 0.1] [--reorder 0.1]
  *                       [--seed 1] [--timeout 600] [--sweep 'rate(5 minutes)'] [--projections all|narrow]
- *                       [--concurrency 100] [--via-endpoint] [--submit-rate T]
+ *                       [--concurrency 100] [--via-endpoint] [--submit-rate T] [--first-run]
+ *
+ * Each schedule has run once before (an hour earlier, SUCCEEDED: its state records that
+ * outcome, as an hourly schedule's does at the top of any hour but its first), so a run that
+ * succeeds again is finalized in the write that ends it. `--first-run` measures schedules that
+ * never ran: each first success also records the schedule's first outcome (3 more requests).
  *
  * It prints a progress line every 2 s, then the figures, the cost per million runs
  * (bench/cost-model.ts) and, last, one JSON line. Exit status 1 when a job was submitted twice
@@ -53,6 +58,7 @@ import { dynamodb as functionsDynamodb } from '#shared/clients/dynamodb';
 import { TAGS } from '#shared/engine/submit';
 import { runIdFor } from '#shared/engine/naming';
 import { getRun } from '#shared/store/runs';
+import { releaseRun } from '#shared/store/schedules';
 import type { RunItem } from '#shared/store/schema';
 import { costReport } from './cost-model.ts';
 import { countCapacity } from './lib/spike-capacity.ts';
@@ -75,6 +81,7 @@ const { values } = parseArgs({
     'via-endpoint': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '100' },
     'submit-rate': { type: 'string' },
+    'first-run': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.schedules ?? (values.full ? 10_000 : 2_000));
@@ -165,6 +172,15 @@ try {
       say(`creating schedules: ${done}/${N} (${seconds(Date.now() - createStarted)} s)`);
     }
   });
+  if (!values['first-run']) {
+    // The previous hour's run of each schedule, recorded the way the engine records it.
+    const previous = new Date(due - 3_600_000).toISOString();
+    const seedStore = { doc: deploy.clients.doc, table: deploy.table };
+    await forEachLimited(names, Number(values['create-concurrency']), (schedule) =>
+      releaseRun(seedStore, { schedule, runId: `${schedule}.previous`, scheduledTime: previous, outcome: 'SUCCEEDED' }).then(() => undefined),
+    );
+    say(`each schedule's previous run (${previous}) recorded as SUCCEEDED`);
+  }
   say(`all ${N} schedules are ${expression} UTC (due ${at.toISOString()}); jumping the clock to 3 s before`);
 
   stack.faults.throttle('batch', 'SubmitJob', T);
@@ -261,7 +277,8 @@ try {
   say(`Lambda invocations per run   ${perRun(invocations)} ${JSON.stringify(Object.fromEntries(Object.entries(byFunction).map(([k, s]) => [k, s.invocations])))}`);
   say(`Lambda retries / discarded   ${Object.values(stats).reduce((a, s) => a + s.retries, 0)} / ${discarded.length}`);
   say(`avg Lambda duration          ${Math.round(totalMs / Math.max(1, totalN))} ms ${JSON.stringify(Object.fromEntries([...durations].map(([k, d]) => [k, Math.round(d.ms / d.n)])))}`);
-  say(`DynamoDB per run             ${perRun(capacity.wcu)} WCU (${perRun(capacity.writes)} writes, ${perRun(capacity.failedConditionalWrites)} failed conditional), ${perRun(capacity.rcu)} RCU (${perRun(capacity.reads)} reads)`);
+  const byOperation = Object.fromEntries(Object.entries(capacity.byOperation).map(([op, n]) => [op, perRun(n)]));
+  say(`DynamoDB per run             ${perRun(capacity.wcu)} WCU (${perRun(capacity.writes)} writes, ${perRun(capacity.failedConditionalWrites)} failed conditional), ${perRun(capacity.rcu)} RCU (${perRun(capacity.reads)} reads); requests by operation ${JSON.stringify(byOperation)}`);
   say(`deferred submissions         ${deferred} runs had their SubmitJob slot handed to a one-time schedule (slot beyond the fire invocation's budget)`);
   say(`throttling retries absorbed  ${throttled} TooManyRequestsException answers to SubmitJob (${(throttled / Math.max(1, jobs.length)).toFixed(1)} per job)`);
   say(`event faults                 ${counters['event:duplicated'] ?? 0} duplicated, ${counters['event:reordered'] ?? 0} reordered`);
@@ -305,6 +322,7 @@ try {
       avgDurationMs: Math.round(usage.avgDurationMs),
       writeUnitsPerRun: perRun(capacity.wcu),
       readUnitsPerRun: perRun(capacity.rcu),
+      dynamodbRequestsPerRunByOperation: byOperation,
       throttlesAbsorbed: throttled,
       submitRate,
       submissionsDeferred: deferred,

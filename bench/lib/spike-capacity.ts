@@ -16,6 +16,8 @@ export interface CapacityCounter {
   writes: number;
   reads: number;
   failedConditionalWrites: number;
+  /** Requests by operation (`PutItem`, `Query`, …), failed ones included. */
+  byOperation: Record<string, number>;
 }
 
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
@@ -25,7 +27,7 @@ type Capacity = { CapacityUnits?: number; WriteCapacityUnits?: number; ReadCapac
 
 /** Adds the counting middleware to `client` (once per name) and returns its counter. */
 export function countCapacity(client: DynamoDBClient, name = 'batchronBenchCapacity'): CapacityCounter {
-  const counter: CapacityCounter = { wcu: 0, rcu: 0, writes: 0, reads: 0, failedConditionalWrites: 0 };
+  const counter: CapacityCounter = { wcu: 0, rcu: 0, writes: 0, reads: 0, failedConditionalWrites: 0, byOperation: {} };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? '';
@@ -34,6 +36,8 @@ export function countCapacity(client: DynamoDBClient, name = 'batchronBenchCapac
       (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
       if (write) counter.writes += 1;
       else counter.reads += 1;
+      const operation = command.replace(/Command$/, '');
+      counter.byOperation[operation] = (counter.byOperation[operation] ?? 0) + 1;
       try {
         const out = await next(args);
         const consumed = (out.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
@@ -64,4 +68,5 @@ export function resetCapacity(counter: CapacityCounter): void {
   counter.writes = 0;
   counter.reads = 0;
   counter.failedConditionalWrites = 0;
+  counter.byOperation = {};
 }

@@ -101,7 +101,8 @@ async function launch(port: number, dbPath: string | undefined, startTimeoutMs: 
   // The package's own factory knows the jar's path and flags; only the spawn is ours (the watchdog).
   const { createSpawn } = require(join(dirname(main), 'factories', 'spawn.js')) as { createSpawn: CreateSpawn };
   const watchdogSpawn = ((command: string, args: readonly string[], options: SpawnOptions) =>
-    nodeSpawn('/bin/sh', ['-c', WATCHDOG, 'sh', command, ...args], {
+    // -disableTelemetry: an offline tool sends nothing home (and spends no thread trying to).
+    nodeSpawn('/bin/sh', ['-c', WATCHDOG, 'sh', command, ...args, '-disableTelemetry'], {
       ...options,
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

@@ -6,6 +6,7 @@ import { ENV, FireInputSchema } from '#shared/config/definition';
 import { RUN_SUMMARY_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { SCHEDULER_INPUT_LIMIT } from '#shared/config/validate';
+import { SERVERLESS_YML } from '../../bench/lib/spike-deploy.ts';
 import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
 
 /** serverless.yml as written (variables unresolved): the schedules a user declared. */
@@ -205,6 +206,17 @@ describe('osls package', () => {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x' });
     }
     for (const [, group] of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it("gives the spike benchmark's mirror of serverless.yml the template's timeouts, memory and sweep rate", () => {
+    // The benchmark deploys without `osls print`, so its copy of these values must not drift.
+    const byId = Object.fromEntries(ofType('AWS::Lambda::Function'));
+    const ids = { fire: 'FireLambdaFunction', 'job-events': 'JobDasheventsLambdaFunction', retry: 'RetryLambdaFunction', sweep: 'SweepLambdaFunction' } as const;
+    for (const [fn, id] of Object.entries(ids)) {
+      expect(byId[id]!.Properties, fn).toMatchObject({ Timeout: SERVERLESS_YML.timeouts[fn as keyof typeof ids], MemorySize: SERVERLESS_YML.memorySizeMb });
+    }
+    const sweep = ofType('AWS::Scheduler::Schedule').find(([, r]) => r.Properties.Name === SWEEP_SCHEDULE_NAME)![1].Properties;
+    expect(sweep.ScheduleExpression).toBe(SERVERLESS_YML.sweepExpression);
   });
 
   it('protects every HTTP API route with IAM', () => {

@@ -1,4 +1,4 @@
-/** A retry's one-time Scheduler schedule fired → start the task's next attempt. */
+/** A one-time Scheduler schedule fired → start the task's next attempt (a retry), or submit a deferred one at its reserved slot. */
 import { RetryInputSchema } from '#shared/config/definition';
 import { getEnv } from '#shared/env';
 import { lambdaDeps, resumeRetry } from '#shared/engine/index';

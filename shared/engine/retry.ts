@@ -1,6 +1,8 @@
 /**
- * A retry's one-time schedule fired: start the next attempt. Idempotent: if the attempt is
- * already started (a duplicate fire, or the sweeper got there first) the run is only driven.
+ * A one-time schedule fired: a retry's (start the next attempt) or a deferred submission's
+ * (the attempt exists, READY with its reserved slot: driving the run submits it). Idempotent:
+ * if the attempt is already started (a duplicate fire, or the sweeper got there first) the
+ * run is only driven.
  */
 import type { RetryInput } from '../config/definition.ts';
 import { RetryableError } from '../errors.ts';
@@ -24,7 +26,7 @@ export async function resumeRetry(input: RetryInput, deps: EngineDeps): Promise<
       // The failure that scheduled this retry is not visible yet: try again shortly.
       throw new RetryableError(`retry of ${input.task} attempt ${input.attempt} arrived before its failure was recorded`);
     }
-    deps.log.info('retry already started or no longer wanted', { ...log, schedule: m.run.schedule, taskStatus: task?.status });
+    deps.log.info('attempt already started (a deferred submission, a duplicate) or no longer wanted; driving the run', { ...log, schedule: m.run.schedule, taskStatus: task?.status });
     return drive(m.run, deps);
   }
   deps.log.info('retry started', { ...log, schedule: m.run.schedule });

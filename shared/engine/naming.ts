@@ -39,8 +39,7 @@ export function jobName(deployment: string, runId: string, task: string, attempt
  * deferral's number keeps a re-deferral of the same attempt from colliding with the first.
  */
 export function deferralScheduleName(deployment: string, runId: string, task: string, attempt: number, deferral: number): string {
-  const readable = `${deployment}-${task}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 30);
-  return `${readable}-${hash(JSON.stringify([deployment, runId, task, attempt, 'defer', deferral]), 20)}-${attempt}d${deferral}`;
+  return oneTimeScheduleName(deployment, task, [deployment, runId, task, attempt, 'defer', deferral], 20, `${attempt}d${deferral}`);
 }
 
 /**
@@ -48,6 +47,11 @@ export function deferralScheduleName(deployment: string, runId: string, task: st
  * [0-9A-Za-z_.-]). Creating it twice answers ConflictException, which means "already scheduled".
  */
 export function retryScheduleName(deployment: string, runId: string, task: string, attempt: number): string {
+  return oneTimeScheduleName(deployment, task, [deployment, runId, task, attempt], 24, String(attempt));
+}
+
+/** `<deployment>-<task>` made safe and cut to 30 chars, a hash of `key`, then `suffix`: within Scheduler's 64. */
+function oneTimeScheduleName(deployment: string, task: string, key: unknown[], hashLength: number, suffix: string): string {
   const readable = `${deployment}-${task}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 30);
-  return `${readable}-${hash(JSON.stringify([deployment, runId, task, attempt]), 24)}-${attempt}`;
+  return `${readable}-${hash(JSON.stringify(key), hashLength)}-${suffix}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { jobName, retryScheduleName, runIdFor } from '#shared/engine/naming';
+import { deferralScheduleName, jobName, retryScheduleName, runIdFor } from '#shared/engine/naming';
 
 describe('deterministic names', () => {
   it('names a scheduled run by schedule and UTC scheduled time, whatever offset the time was given in', () => {
@@ -41,6 +41,17 @@ describe('deterministic names', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), fc.integer({ min: 2, max: 10 }), (run, task, attempt) => {
         expect(retryScheduleName('batchron-prod', run, task, attempt)).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
+      }),
+    );
+  });
+
+  it('makes deferral schedule names Scheduler accepts, a new one for each deferral of an attempt', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 999 }), (run, task, attempt, n) => {
+        const name = deferralScheduleName('batchron-prod', run, task, attempt, n);
+        expect(name).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
+        expect(deferralScheduleName('batchron-prod', run, task, attempt, n + 1)).not.toBe(name);
+        expect(name).not.toBe(retryScheduleName('batchron-prod', run, task, attempt));
       }),
     );
   });

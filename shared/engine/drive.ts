@@ -9,9 +9,9 @@
 import { VersionConflictError } from '../errors.ts';
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
 import { reserveSubmitSlot } from '../store/pacer.ts';
-import { getRun, saveRun } from '../store/runs.ts';
+import { getRun, RunVersionConflictError, saveRun } from '../store/runs.ts';
 import { getScheduleState, promoteQueued, releaseRun } from '../store/schedules.ts';
-import type { Notification, RunItem, StuckState } from '../store/schema.ts';
+import type { Notification, RunItem, ScheduleState, StuckState } from '../store/schema.ts';
 import { throttleDelayMs } from './backoff.ts';
 import { contextOf, DEFAULTS, type EngineDeps } from './deps.ts';
 import { deferralScheduleName } from './naming.ts';
@@ -44,9 +44,11 @@ export interface Mutation {
 
 /**
  * Read-modify-write of one run under optimistic concurrency: reads (strongly consistent),
- * applies `fn`, writes over the version read; on a version conflict reads again and
- * re-applies (several tasks of one run finishing at once). `beforeSave` runs effects that
- * must exist before the state that implies them is visible (the retry schedule).
+ * applies `fn`, writes over the version read. On a first version conflict (two events of one
+ * run at once: a job's RUNNING and SUCCEEDED, two tasks finishing) it re-applies `fn` at once
+ * to the run the failed write returned, without reading; on later ones it backs off with
+ * jitter and reads again. `beforeSave` runs effects that must exist before the state that
+ * implies them is visible (the retry schedule).
  */
 export async function mutateRun(
   deps: EngineDeps,
@@ -55,10 +57,12 @@ export async function mutateRun(
   beforeSave?: (t: Transition) => Promise<void>,
   known?: RunItem,
 ): Promise<Mutation> {
+  // `known`: the run as this invocation itself just wrote it. Writing over its version saves
+  // the read; if anyone wrote since, the version condition fails and returns the newer run.
+  let next = known;
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    // `known`: the run as this invocation itself just wrote it. Writing over its version
-    // saves the read; if anyone wrote since, the version condition fails and we read.
-    const run = i === 0 && known ? known : await getRun(deps.store, runId);
+    const run = next ?? (await getRun(deps.store, runId));
+    next = undefined;
     if (!run) return { run: undefined, changed: false, transition: undefined };
     const t = fn(run, contextOf(deps));
     if (t.run === run) return { run, changed: false, transition: t };
@@ -69,6 +73,10 @@ export async function mutateRun(
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       deps.metrics.count('VersionConflicts');
+      if (i === 0 && error instanceof RunVersionConflictError && error.current) {
+        next = error.current;
+        continue;
+      }
       await sleep(deps, throttleDelayMs(i, 10, 500, deps.random ?? Math.random));
     }
   }
@@ -450,14 +458,22 @@ async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
   return done;
 }
 
+/** Reads a schedule's state; finalizeInline's callers may hand one that reads at most once. */
+export type ScheduleStateReader = (schedule: string) => Promise<ScheduleState>;
+
 /**
  * False when releasing would change nothing: an `allow` run (never in the overlap set)
  * whose outcome equals the schedule's last one. A read (0.5-1 RCU) instead of a write on
  * the common path: a schedule that keeps succeeding.
  */
-async function needsRelease(run: RunItem, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', deps: EngineDeps): Promise<boolean> {
+async function needsRelease(
+  run: RunItem,
+  outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED',
+  deps: EngineDeps,
+  readState: ScheduleStateReader = (schedule) => getScheduleState(deps.store, schedule),
+): Promise<boolean> {
   if (run.definition.overlap !== 'allow') return true;
-  const state = await getScheduleState(deps.store, run.schedule);
+  const state = await readState(run.schedule);
   // lastRunId: a release already recorded this run's outcome, and its driver died before the
   // "recovered" message was claimed; releasing again (idempotent) reports the outcome before it.
   return state.lastOutcome !== outcome || state.lastRunId === run.runId || state.queued === run.runId || state.active?.has(run.runId) === true;
@@ -467,11 +483,14 @@ async function needsRelease(run: RunItem, outcome: 'SUCCEEDED' | 'FAILED' | 'CAN
  * Marks `run` finalized in the same write that settles it, when finalizing would do nothing
  * else: a SUCCEEDED `allow` run, nothing owed, no job to stop, and a schedule whose last
  * outcome already is SUCCEEDED. Saves one full run write on the most common path.
+ * `readState`: a caller that re-applies after a version conflict passes a reader that keeps
+ * its first read; the read is a moment old either way, and the conflict (another event of
+ * this run) did not touch the schedule.
  */
-export async function finalizeInline(run: RunItem, deps: EngineDeps, ctx: TransitionContext): Promise<RunItem> {
+export async function finalizeInline(run: RunItem, deps: EngineDeps, ctx: TransitionContext, readState?: ScheduleStateReader): Promise<RunItem> {
   if (!run.settled || run.finalized || run.status !== 'SUCCEEDED' || run.definition.overlap !== 'allow') return run;
   if (run.notify.failure || run.notify.recovery || run.supersedes?.length || jobsToTerminate(run).length) return run;
-  if (await needsRelease(run, 'SUCCEEDED', deps)) return run;
+  if (await needsRelease(run, 'SUCCEEDED', deps, readState)) return run;
   return markFinalized(run, ctx);
 }
 

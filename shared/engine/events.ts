@@ -6,7 +6,8 @@
  */
 import * as z from '../zod.ts';
 import { RetryableError } from '../errors.ts';
-import type { RunItem } from '../store/schema.ts';
+import { getScheduleState } from '../store/schedules.ts';
+import type { RunItem, ScheduleState } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { drive, finalizeInline, mutateRun } from './drive.ts';
 import { retryScheduleName } from './naming.ts';
@@ -96,6 +97,9 @@ export async function applyJobFacts(facts: JobFacts, deps: EngineDeps): Promise<
   const status = attemptStatusOf(facts.status);
   if (!status) return ignored(deps, `status ${facts.status} is not one the engine tracks`, log);
   const where = { ...log, runId: ref.runId, task: ref.task, attempt: ref.attempt };
+  // One read of the schedule's state however often a version conflict re-applies the event.
+  let state: Promise<ScheduleState> | undefined;
+  const readState = (schedule: string) => (state ??= getScheduleState(deps.store, schedule));
   const m = await mutateRun(
     deps,
     ref.runId,
@@ -117,7 +121,7 @@ export async function applyJobFacts(facts: JobFacts, deps: EngineDeps): Promise<
       ),
     async (t) => {
       // Writes the common end (a success that owes nothing) as finalized at once.
-      t.run = await finalizeInline(t.run, deps, contextOf(deps));
+      t.run = await finalizeInline(t.run, deps, contextOf(deps), readState);
       for (const retry of t.retries) {
         const name = retryScheduleName(deps.env.deployment, ref.runId, retry.task, retry.attempt);
         try {

@@ -153,6 +153,8 @@ export function applyAttemptUpdate(run: RunItem, update: AttemptUpdate, ctx: Tra
     record.jobId = update.jobId;
     delete record.leaseOwner;
     delete record.leaseUntil;
+    // A deferred attempt's slot is spent once its job exists (the event can beat recordSubmission).
+    delete record.slotAt;
     record.submittedAt ??= iso(ctx.now);
     if (record.status === 'SUBMITTING') record.status = 'SUBMITTED';
   }

@@ -5,6 +5,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from '../config/table.ts';
 import { CorruptItemError, VersionConflictError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -157,8 +158,25 @@ export async function createRunWithState(
 }
 
 /**
+ * A run write that lost to another writer. `current` is the run as it stands, returned by
+ * DynamoDB with the failed condition (ReturnValuesOnConditionCheckFailure, no extra cost), so
+ * the writer can re-apply its change without reading again; undefined when the item is gone.
+ */
+export class RunVersionConflictError extends VersionConflictError {
+  constructor(
+    message: string,
+    readonly current: RunItem | undefined,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'RunVersionConflictError';
+  }
+}
+
+/**
  * Writes `run` over the version it was read at (`run.version`), storing `version + 1`.
- * Throws VersionConflictError when someone else wrote in between; returns the stored item.
+ * Throws RunVersionConflictError (with the stored run) when someone else wrote in between;
+ * returns the stored item.
  */
 export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
   const next: RunItem = { ...run, version: run.version + 1 };
@@ -170,12 +188,15 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
         ConditionExpression: '#v = :v',
         ExpressionAttributeNames: { '#v': 'version' },
         ExpressionAttributeValues: { ':v': run.version },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return next;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
-      throw new VersionConflictError(`run ${run.runId} changed since version ${run.version}`, { cause: error });
+      // The definition item never changes, so the one already in hand completes the run.
+      const current = error.Item ? parseRun({ ...unmarshall(error.Item), definition: run.definition }) : undefined;
+      throw new RunVersionConflictError(`run ${run.runId} changed since version ${run.version}`, current, { cause: error });
     }
     throw error;
   }

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { newRun, type TransitionContext } from '#shared/engine/run-state';
 import { CorruptItemError, ValidationError } from '#shared/errors';
-import { getRun, listActiveRunIds, listRunsBySchedule, putNewRun, saveRun, type StoreDeps } from '#shared/store/runs';
+import { getRun, listActiveRunIds, listRunsBySchedule, putNewRun, RunVersionConflictError, saveRun, type StoreDeps } from '#shared/store/runs';
 import { getScheduleState, setPaused } from '#shared/store/schedules';
 import { VersionConflictError } from '#shared/errors';
 import { createEngineTable, definition, fire, task } from '#test/helpers/engine';
@@ -54,6 +54,19 @@ describe('run store', () => {
     expect(saved.version).toBe(1);
     await expect(saveRun(store, { ...run, statusReason: 'stale writer' })).rejects.toBeInstanceOf(VersionConflictError);
     expect((await getRun(store, 'once.1'))?.statusReason).toBe('first writer');
+  });
+
+  it('hands a writer that lost a version race the run as it stands, so it need not read again', async () => {
+    // Prepare
+    const run = newRun(fire(definition('raced', [task('main')]), '2025-05-01T00:00:00Z'), { runId: 'raced.1', mode: 'start' }, ctx).run;
+    await putNewRun(store, run);
+    await saveRun(store, { ...run, statusReason: 'winner' });
+    // Act
+    const lost = await saveRun(store, { ...run, statusReason: 'loser' }).catch((error: unknown) => error);
+    // Assess
+    expect(lost).toBeInstanceOf(RunVersionConflictError);
+    expect((lost as RunVersionConflictError).current).toEqual(await getRun(store, 'raced.1'));
+    expect((lost as RunVersionConflictError).current?.statusReason).toBe('winner');
   });
 
   it('finds unfinished runs through the sharded active index only', async () => {

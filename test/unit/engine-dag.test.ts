@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyAttemptUpdate, newRun, recordSubmission, type TransitionContext } from '#shared/engine/run-state';
+import { applyAttemptUpdate, deferSubmission, newRun, recordSubmission, type TransitionContext } from '#shared/engine/run-state';
 import type { RunItem } from '#shared/store/schema';
 import { definition, fire, retry, task } from '#test/helpers/engine';
 
@@ -90,5 +90,19 @@ describe('DAG release', () => {
     expect(t.retries).toEqual([{ task: 'main', attempt: 2, at: ctx.now + 10_000 }]);
     expect(run.status).toBe('RUNNING');
     expect(run.notify.failure).toBeUndefined();
+  });
+});
+
+describe('a deferred submission', () => {
+  it('spends its slot when a job event proves the job exists before the submitter recorded it', () => {
+    // Prepare: the attempt was deferred to a slot; its job was then submitted, and its event comes first.
+    const { run } = newRun(fire(definition('deferred', [task('main')]), '2025-01-15T02:00:00Z'), { runId: 'deferred.1', mode: 'start' }, ctx);
+    const deferred = deferSubmission(run, 'main', 1, ctx.now + 30_000, ctx).run;
+    // Act
+    const after = applyAttemptUpdate(deferred, { task: 'main', attempt: 1, jobId: 'job-main-1', status: 'RUNNING' }, ctx).run;
+    // Assess: the attempt is the job's, with no slot left for a later driver to wait for.
+    expect(deferred.tasks.main!.attempts[0]!.slotAt).toBe(ctx.now + 30_000);
+    expect(after.tasks.main!.attempts[0]).toMatchObject({ jobId: 'job-main-1', status: 'RUNNING', deferrals: 1 });
+    expect(after.tasks.main!.attempts[0]!.slotAt).toBeUndefined();
   });
 });

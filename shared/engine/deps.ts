@@ -4,7 +4,7 @@
  * with a fast-forwarded clock. `defaultDeps` wires the real clients for a Lambda handler.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { batch } from '../clients/batch.ts';
+import { batch, batchSubmit } from '../clients/batch.ts';
 import { documentClient } from '../clients/dynamodb.ts';
 import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
@@ -108,7 +108,7 @@ export function setDepsHook(hook: ((deps: EngineDeps) => EngineDeps) | undefined
 export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
   const deps: EngineDeps = {
     store: { doc: documentClient, table: env.table },
-    batch: sdkBatch(batch),
+    batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     // One notifier per cold start: it caches the webhook URL read from SSM.
     notifier:

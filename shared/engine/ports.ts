@@ -39,11 +39,14 @@ export interface BatchPort {
   terminateJob(jobId: string, reason: string): Promise<void>;
 }
 
-/** Batch through the AWS SDK. */
-export function sdkBatch(client: BatchClient): BatchPort {
+/**
+ * Batch through the AWS SDK. `submitClient` sends SubmitJob: in the functions, one without the
+ * SDK's retries (see shared/clients/batch.ts); the other calls are safe to retry.
+ */
+export function sdkBatch(client: BatchClient, submitClient: BatchClient = client): BatchPort {
   return {
     async submitJob(input) {
-      const out = await client.send(new SubmitJobCommand(input));
+      const out = await submitClient.send(new SubmitJobCommand(input));
       if (!out.jobId) throw new Error('SubmitJob returned no jobId');
       return { jobId: out.jobId };
     },

@@ -101,4 +101,26 @@ describe('SubmitJob throttling', () => {
     expect(run?.tasks.main!.attempts[0]!.jobId).toBeDefined();
     expect(await engine.jobs(`${engine.deployment}-throttle-handover-`)).toHaveLength(1);
   });
+
+  it('leaves a refused SubmitJob to the engine: the functions\' client sends it once, where the SDK would have retried it blind', async () => {
+    // Prepare: the functions' clients, built after deployEngine pointed the environment at this stack; Batch takes 1 SubmitJob a second.
+    const { batch, batchSubmit } = await import('#shared/clients/batch');
+    const port = sdkBatch(batch, batchSubmit);
+    const input = { jobName: `${engine.deployment}-sdk-retry`, jobQueue: 'engine-queue', jobDefinition: 'engine-sh' };
+    const refusedCalls = () => engine.ts.stack.faults.counters.get('throttled:batch:SubmitJob') ?? 0;
+    engine.ts.stack.faults.throttle('batch', 'SubmitJob', 1);
+    try {
+      // Act: submit until Batch refuses one (the first call of a second is accepted).
+      let refusal: { error: { name?: string }; calls: number } | undefined;
+      for (let i = 0; i < 5 && !refusal; i++) {
+        const before = refusedCalls();
+        await port.submitJob(input).catch((error: { name?: string }) => (refusal = { error, calls: refusedCalls() - before }));
+      }
+      // Assess: the refusal reached the engine after exactly one call to Batch.
+      expect(refusal?.error.name).toBe('TooManyRequestsException');
+      expect(refusal?.calls).toBe(1);
+    } finally {
+      engine.ts.stack.faults.throttle('batch', 'SubmitJob', undefined);
+    }
+  });
 });

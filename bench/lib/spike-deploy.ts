@@ -50,7 +50,7 @@ export interface SpikeDeployment {
 
 export interface SpikeDeployOptions {
   deployment?: string;
-  /** `all` mirrors serverless.yml today; `narrow` is what the engine needs (see docs/engine.md, Cost). */
+  /** `narrow` (the default) is serverless.yml's (see docs/engine.md, Cost); `all` projects everything, to compare. */
   projections?: 'all' | 'narrow';
   sweepExpression?: string;
   /**
@@ -82,7 +82,7 @@ export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = 
     doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
   };
 
-  await dynamodb.send(new CreateTableCommand(tableInput(table, opts.projections ?? 'all')));
+  await dynamodb.send(new CreateTableCommand(tableInput(table, opts.projections ?? 'narrow')));
   await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true } }));
   await clients.batch.send(
     new CreateComputeEnvironmentCommand({

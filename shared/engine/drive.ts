@@ -424,8 +424,14 @@ function allSent(run: RunItem, slots: Slot[]): boolean {
 /* ---------------------------------------------------------------- finalization */
 
 async function writeFinalized(run: RunItem, deps: EngineDeps): Promise<RunItem> {
-  const m = await mutateRun(deps, run.runId, (r, ctx) =>
-    r.finalized || !r.settled ? { run: r, claims: [], retries: [] } : { run: markFinalized(r, ctx), claims: [], retries: [] },
+  const m = await mutateRun(
+    deps,
+    run.runId,
+    (r, ctx) => (r.finalized || !r.settled ? { run: r, claims: [], retries: [] } : { run: markFinalized(r, ctx), claims: [], retries: [] }),
+    undefined,
+    // Written over the run in hand (settled, so only bookkeeping can have changed since): a
+    // newer version fails the condition and comes back with it, so no read is needed first.
+    run,
   );
   return m.run ?? run;
 }

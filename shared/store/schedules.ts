@@ -79,8 +79,7 @@ export async function releaseRun(
       }),
     );
     const state = ScheduleStateSchema.parse(normalizeNone(out.Attributes ?? {}));
-    await dropQueued(deps, input.schedule, input.runId, state);
-    return { state: await getScheduleState(deps, input.schedule), previousOutcome: state.prevOutcome };
+    return { state: await dropQueued(deps, input.schedule, input.runId, state), previousOutcome: state.prevOutcome };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
@@ -96,13 +95,17 @@ export async function releaseRun(
     }),
   );
   const state = ScheduleStateSchema.parse(normalizeNone(out.Attributes ?? {}));
-  await dropQueued(deps, input.schedule, input.runId, state);
   const previousOutcome = state.lastRunId === input.runId ? state.prevOutcome : undefined;
-  return { state: await getScheduleState(deps, input.schedule), previousOutcome };
+  return { state: await dropQueued(deps, input.schedule, input.runId, state), previousOutcome };
 }
 
-async function dropQueued(deps: StoreDeps, schedule: string, runId: string, state: ScheduleState): Promise<void> {
-  if (state.queued !== runId) return;
+/**
+ * Clears `queued` if it names `runId` (a waiter that finished without being promoted) and
+ * returns the state after: `state` itself (the update's own ALL_NEW, no read) when there was
+ * nothing to clear, else the state read again.
+ */
+async function dropQueued(deps: StoreDeps, schedule: string, runId: string, state: ScheduleState): Promise<ScheduleState> {
+  if (state.queued !== runId) return state;
   try {
     await deps.doc.send(
       new UpdateCommand({
@@ -117,6 +120,7 @@ async function dropQueued(deps: StoreDeps, schedule: string, runId: string, stat
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+  return getScheduleState(deps, schedule);
 }
 
 /**

@@ -7,13 +7,15 @@
  * the spike is spread before it reaches Batch instead of being thrown back as
  * TooManyRequestsException.
  *
- * Two forms, tried in this order (so the steps an invocation makes depend only on the
- * pacer's state, never on the invocation's history):
+ * Two forms, each a conditional write that fails when the other one applies:
  * - idle (tat absent or before now): `SET tat = now + interval` if still idle → slot = now;
  * - busy: `ADD tat interval` if tat is at or after now → slot = the new tat − interval.
  * An idle pacer (the normal case: a run now and then) costs one write per submission; a busy
- * one (a spike) two, the first a failed conditional write. One item takes up to 1,000
- * writes/s, far above Batch's SubmitJob quota of 50/s.
+ * one (a spike) two, the first a failed conditional write, unless this container already knows
+ * it is busy: a `tat` it was answered is a time before which the pacer cannot be idle (`tat`
+ * only grows until it has passed), so until then the busy form goes first and a spike costs
+ * one write per submission. That knowledge only orders the two forms; the slot always comes
+ * from the item. One item takes up to 1,000 writes/s, far above Batch's SubmitJob quota of 50/s.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -28,22 +30,28 @@ const NAMES = { '#tat': 'tat', '#kind': 'kind' };
  */
 export async function reserveSubmitSlot(deps: StoreDeps, rate: number, now: number): Promise<number> {
   const interval = 1000 / rate;
+  // Busy for certain until the last `tat` this container was answered for this table.
+  let busyFirst = now < (busyUntil.get(deps.table) ?? 0);
   for (let i = 0; i < 5; i++) {
-    try {
-      await deps.doc.send(
-        new UpdateCommand({
-          TableName: deps.table,
-          Key: pacerKey,
-          UpdateExpression: 'SET #tat = :next, #kind = :kind',
-          ConditionExpression: 'attribute_not_exists(#tat) OR #tat < :now',
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ':next': now + interval, ':now': now, ':kind': 'pacer' },
-        }),
-      );
-      return now;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!busyFirst) {
+      try {
+        await deps.doc.send(
+          new UpdateCommand({
+            TableName: deps.table,
+            Key: pacerKey,
+            UpdateExpression: 'SET #tat = :next, #kind = :kind',
+            ConditionExpression: 'attribute_not_exists(#tat) OR #tat < :now',
+            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeValues: { ':next': now + interval, ':now': now, ':kind': 'pacer' },
+          }),
+        );
+        remember(deps.table, now + interval);
+        return now;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
+    busyFirst = false;
     try {
       const out = await deps.doc.send(
         new UpdateCommand({
@@ -56,8 +64,10 @@ export async function reserveSubmitSlot(deps: StoreDeps, rate: number, now: numb
           ReturnValues: 'UPDATED_NEW',
         }),
       );
+      const tat = Number(out.Attributes?.tat);
+      remember(deps.table, tat);
       // Rounded up: a slot never falls into the second before the one it was spaced into.
-      return Math.ceil(Number(out.Attributes?.tat) - interval);
+      return Math.ceil(tat - interval);
     } catch (error) {
       // Went idle between the two writes (the last slot passed): the first form applies again.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -65,4 +75,11 @@ export async function reserveSubmitSlot(deps: StoreDeps, rate: number, now: numb
   }
   // Flipping five times in a row means the pacer sits exactly on `now`: the slot is now.
   return now;
+}
+
+/** Per table, the latest `tat` this container was answered: the pacer is busy until then. */
+const busyUntil = new Map<string, number>();
+
+function remember(table: string, tat: number): void {
+  if (tat > (busyUntil.get(table) ?? 0)) busyUntil.set(table, tat);
 }

@@ -54,6 +54,33 @@ describe('the SubmitJob pacer', () => {
     expect(afterIdle).toBe(later);
   });
 
+  it('costs one write per reservation in a burst once the container knows the pacer is busy', async () => {
+    // Prepare: a pacer of its own; count the writes it gets.
+    const table = `${engine.table}-pacer-writes`;
+    await engine.ts.clients.dynamodb.send(new CreateTableCommand(tableInput(table)));
+    const store = { doc: engine.ts.clients.doc, table };
+    const writes: string[] = [];
+    const counting = 'enginePacingWrites';
+    store.doc.middlewareStack.add(
+      (next, context) => (args) => {
+        if ((args.input as { TableName?: string }).TableName === table) writes.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: counting },
+    );
+    const now = engine.ts.stack.clock.now() + 7_200_000;
+    try {
+      // Act: 10 reservations one after another at the same instant.
+      const slots: number[] = [];
+      for (let i = 0; i < 10; i++) slots.push(await reserveSubmitSlot(store, 50, now));
+      // Assess: distinct slots 20 ms apart; the first made the pacer busy, each later one is a single ADD.
+      expect(slots).toEqual(Array.from({ length: 10 }, (_, k) => now + k * 20));
+      expect(writes).toEqual(Array.from({ length: 10 }, () => 'UpdateItemCommand'));
+    } finally {
+      store.doc.middlewareStack.remove(counting);
+    }
+  });
+
   it('spreads a burst of fires over N/rate seconds, with no SubmitJob over the quota', async () => {
     // Prepare: Batch answers SubmitJob over 10 per second with TooManyRequestsException.
     const rate = 10;

@@ -57,8 +57,9 @@ export async function mutateRun(
   beforeSave?: (t: Transition) => Promise<void>,
   known?: RunItem,
 ): Promise<Mutation> {
-  // `known`: the run as this invocation itself just wrote it. Writing over its version saves
-  // the read; if anyone wrote since, the version condition fails and returns the newer run.
+  // `known`: a run in hand, typically as this invocation itself just wrote it. Writing over
+  // its version saves the read; if anyone wrote since, the version condition fails and
+  // returns the newer run.
   let next = known;
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
     const run = next ?? (await getRun(deps.store, runId));

@@ -24,3 +24,25 @@ export function awsClients(endpoint: string) {
     doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
   };
 }
+
+/**
+ * Records the name of every command `client` sends (`PutItemCommand`, …) for which `keep`
+ * holds, until `stop()`; a test asserts what a call cost in requests.
+ */
+export function recordCommands(
+  client: DynamoDBDocumentClient,
+  keep: (input: Record<string, unknown>) => boolean = () => true,
+): { commands: string[]; stop(): void } {
+  const commands: string[] = [];
+  const name = `recordCommands${++recorders}`;
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (keep(args.input as Record<string, unknown>)) commands.push(context.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { commands, stop: () => void client.middlewareStack.remove(name) };
+}
+
+let recorders = 0;

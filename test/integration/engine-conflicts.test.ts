@@ -9,6 +9,7 @@ import { contextOf } from '#shared/engine/deps';
 import { mutateRun } from '#shared/engine/drive';
 import { newRun } from '#shared/engine/run-state';
 import { putNewRun, saveRun } from '#shared/store/runs';
+import { recordCommands } from '#test/helpers/aws';
 import { definition, fire, task, startEngineStack, type EngineStack } from '#test/helpers/engine';
 
 let engine: EngineStack;
@@ -29,14 +30,7 @@ describe('version conflicts', () => {
     const stale = newRun(fire(definition('raced', [task('main')]), '2025-05-01T00:00:00Z'), { runId: 'raced.20250501T000000Z', mode: 'start' }, ctx).run;
     await putNewRun(deps.store, stale);
     await saveRun(deps.store, { ...stale, statusReason: 'the other writer was here' });
-    const commands: string[] = [];
-    deps.store.doc.middlewareStack.add(
-      (next, context) => (args) => {
-        commands.push(context.commandName ?? '');
-        return next(args);
-      },
-      { step: 'initialize', name: 'engineConflictsCount' },
-    );
+    const recorded = recordCommands(deps.store.doc);
     // Act: write over the stale version.
     let applied = 0;
     const m = await mutateRun(
@@ -48,11 +42,11 @@ describe('version conflicts', () => {
       },
       undefined,
       stale,
-    ).finally(() => deps.store.doc.middlewareStack.remove('engineConflictsCount'));
+    ).finally(() => recorded.stop());
     // Assess
     expect(m.changed).toBe(true);
     expect(applied).toBe(2);
-    expect(commands).toEqual(['PutItemCommand', 'PutItemCommand']);
+    expect(recorded.commands).toEqual(['PutItemCommand', 'PutItemCommand']);
     const stored = await engine.run(stale.runId);
     expect(stored?.statusReason).toBe('the other writer was here');
     expect(stored?.supersedes).toEqual(['an.older.run']);

@@ -13,6 +13,7 @@ import type { EngineDeps } from '#shared/engine/deps';
 import { startRun } from '#shared/engine/start';
 import { reserveSubmitSlot } from '#shared/store/pacer';
 import { definition, fire, task, startEngineStack, type EngineStack } from '#test/helpers/engine';
+import { recordCommands } from '#test/helpers/aws';
 import { eventually } from '#test/helpers/eventually';
 
 let engine: EngineStack;
@@ -59,15 +60,7 @@ describe('the SubmitJob pacer', () => {
     const table = `${engine.table}-pacer-writes`;
     await engine.ts.clients.dynamodb.send(new CreateTableCommand(tableInput(table)));
     const store = { doc: engine.ts.clients.doc, table };
-    const writes: string[] = [];
-    const counting = 'enginePacingWrites';
-    store.doc.middlewareStack.add(
-      (next, context) => (args) => {
-        if ((args.input as { TableName?: string }).TableName === table) writes.push(context.commandName ?? '');
-        return next(args);
-      },
-      { step: 'initialize', name: counting },
-    );
+    const writes = recordCommands(store.doc, (input) => input.TableName === table);
     const now = engine.ts.stack.clock.now() + 7_200_000;
     try {
       // Act: 10 reservations one after another at the same instant.
@@ -75,9 +68,9 @@ describe('the SubmitJob pacer', () => {
       for (let i = 0; i < 10; i++) slots.push(await reserveSubmitSlot(store, 50, now));
       // Assess: distinct slots 20 ms apart; the first made the pacer busy, each later one is a single ADD.
       expect(slots).toEqual(Array.from({ length: 10 }, (_, k) => now + k * 20));
-      expect(writes).toEqual(Array.from({ length: 10 }, () => 'UpdateItemCommand'));
+      expect(writes.commands).toEqual(Array.from({ length: 10 }, () => 'UpdateItemCommand'));
     } finally {
-      store.doc.middlewareStack.remove(counting);
+      writes.stop();
     }
   });
 

@@ -163,10 +163,21 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
 
   const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
   const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
-  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string };
+  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string; subnets?: string; securityGroupIds?: string };
+  const jobLogGroup = typeof service.custom?.jobLogGroup === 'string' ? service.custom.jobLogGroup : undefined;
   const resources: Record<string, CfnResource> = {
     ...(service.resources?.Resources ?? {}),
-    ...buildResources(config, templateContext({ deployment, defaultQueue, ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}) })),
+    ...buildResources(
+      config,
+      templateContext({
+        deployment,
+        defaultQueue,
+        ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}),
+        ...(network.subnets ? { subnets: network.subnets } : {}),
+        ...(network.securityGroupIds ? { securityGroupIds: network.securityGroupIds } : {}),
+        ...(jobLogGroup ? { jobLogGroup } : {}),
+      }),
+    ),
   };
 
   const functions = Object.entries(service.functions ?? {}).map(([key, fn]) => ({

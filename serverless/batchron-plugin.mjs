@@ -69,7 +69,9 @@ export default class BatchronPlugin {
         deployment,
         defaultQueue,
         assignPublicIp: custom.network?.assignPublicIp,
-        functionRoleLogicalId: this.serverless.getProvider('aws').naming.getRoleLogicalId(),
+        jobLogGroup: custom.jobLogGroup,
+        subnets: custom.network?.subnets,
+        securityGroupIds: custom.network?.securityGroupIds,
       }),
     );
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;

@@ -243,7 +243,16 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
                 computeEnvironmentName: name,
                 type: props.Type ?? 'MANAGED',
                 state: props.State ?? 'ENABLED',
-                computeResources: { type: cr.Type ?? 'FARGATE', maxvCpus, subnets: cr.Subnets ?? [], securityGroupIds: cr.SecurityGroupIds ?? [] },
+                computeResources: dropUndefined({
+                  type: cr.Type ?? 'FARGATE',
+                  maxvCpus,
+                  minvCpus: cr.MinvCpus,
+                  allocationStrategy: cr.AllocationStrategy,
+                  instanceTypes: cr.InstanceTypes,
+                  instanceRole: cr.InstanceRole,
+                  subnets: cr.Subnets ?? [],
+                  securityGroupIds: cr.SecurityGroupIds ?? [],
+                }),
               }),
             )
           ).computeEnvironmentArn,
@@ -251,7 +260,8 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
           (await batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: name, state: props.State ?? 'ENABLED', computeResources: { maxvCpus } })))
             .computeEnvironmentArn,
       );
-      computeEnvironment = { name, arn: arn ?? cfn.arnOf(id), maxvCpus };
+      // The first is serverless.yml's (Fargate); the platforms' generated ones follow it.
+      if (!computeEnvironment.name) computeEnvironment = { name, arn: arn ?? cfn.arnOf(id), maxvCpus };
     }
 
     let jobQueue = { name: '', arn: '' };
@@ -273,7 +283,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
           (await batch.send(new UpdateJobQueueCommand({ jobQueue: name, priority: Number(props.Priority ?? 1), state: props.State ?? 'ENABLED', computeEnvironmentOrder: order })))
             .jobQueueArn,
       );
-      jobQueue = { name, arn: arn ?? cfn.arnOf(id) };
+      if (!jobQueue.name) jobQueue = { name, arn: arn ?? cfn.arnOf(id) };
     }
 
     const jobDefinitions: LocalDeployment['jobDefinitions'] = [];
@@ -413,7 +423,12 @@ export function jobDefinitionInput(props: Record<string, unknown>): RegisterJobD
       image: container.Image,
       command: container.Command,
       environment: (container.Environment as { Name: string; Value: string }[] | undefined)?.map((e) => ({ name: e.Name, value: e.Value })),
-      resourceRequirements: (container.ResourceRequirements as { Type: 'VCPU' | 'MEMORY'; Value: string }[] | undefined)?.map((r) => ({ type: r.Type, value: String(r.Value) })),
+      secrets: (container.Secrets as { Name: string; ValueFrom: string }[] | undefined)?.map((e) => ({ name: e.Name, valueFrom: e.ValueFrom })),
+      runtimePlatform: container.RuntimePlatform
+        ? { operatingSystemFamily: container.RuntimePlatform.OperatingSystemFamily, cpuArchitecture: container.RuntimePlatform.CpuArchitecture }
+        : undefined,
+      ephemeralStorage: container.EphemeralStorage ? { sizeInGiB: Number(container.EphemeralStorage.SizeInGiB) } : undefined,
+      resourceRequirements: (container.ResourceRequirements as { Type: 'VCPU' | 'MEMORY' | 'GPU'; Value: string }[] | undefined)?.map((r) => ({ type: r.Type, value: String(r.Value) })),
       executionRoleArn: container.ExecutionRoleArn,
       jobRoleArn: container.JobRoleArn,
       fargatePlatformConfiguration: container.FargatePlatformConfiguration ? { platformVersion: container.FargatePlatformConfiguration.PlatformVersion } : undefined,
@@ -608,6 +623,8 @@ class Intrinsics {
         return `arn:aws:batch:${region}:${account}:job-queue/${String(this.evaluate(p.JobQueueName ?? id))}`;
       case 'AWS::Scheduler::ScheduleGroup':
         return `arn:aws:scheduler:${region}:${account}:schedule-group/${String(this.ref(id))}`;
+      case 'AWS::IAM::InstanceProfile':
+        return `arn:aws:iam::${account}:instance-profile/${this.stackName}-${id}`;
       default:
         throw new Error(`local deploy: Fn::GetAtt ${id}.Arn (${r.Type}) is not supported`);
     }

@@ -7,7 +7,8 @@
  *                                            ├─ lambda     Invoke API ──▶ LocalLambda
  *                                            ├─ events     PutEvents/PutRule ──▶ LocalEventBus
  *                                            ├─ logs       GetLogEvents ──▶ job log files
- *                                            ├─ ssm        Parameter Store (the Slack webhook)
+ *                                            ├─ ssm        Parameter Store (the Slack webhook, job secrets)
+ *                                            ├─ secretsmanager  job secrets (Create/Put/GetSecretValue)
  *                                            └─ /_batchron/ control API (clock, faults, kill)
  *
  * Everything time-driven waits on one Clock and every fault comes from one Faults object,
@@ -25,6 +26,8 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { LocalSecretsManager } from './secretsmanager.ts';
+import { localSecretResolver } from './secrets.ts';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
@@ -103,6 +106,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
+  // Parameter Store (the Slack webhook's SecureString, job secrets) and Secrets Manager, read exactly as on AWS.
+  const ssm = new LocalSsm({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  const secretsManager = new LocalSecretsManager({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
   const lambda = new LocalLambda({
     clock,
     faults,
@@ -119,6 +125,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     account,
     projectDir: opts.projectDir ?? process.cwd(),
     jobEnv,
+    resolveSecrets: localSecretResolver(ssm, secretsManager),
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(opts.transitionDelayMs !== undefined ? { transitionDelayMs: opts.transitionDelayMs } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
@@ -143,9 +150,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const killJob = (jobId: string, reason?: string) => batch.killJob(jobId, reason);
   // Job output is served as CloudWatch Logs, so code that reads a job's log stream works unchanged.
   const logs = new LocalLogs(batchLogDirectory(batch.logDirectory));
-  // Parameter Store for the Slack webhook's SecureString, read exactly as on AWS.
-  const ssm = new LocalSsm({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
-  const services: LocalService[] = [batch, scheduler, lambda, bus, logs, ssm, ...(dynamodb ? [dynamodb] : [])];
+  const services: LocalService[] = [batch, scheduler, lambda, bus, logs, ssm, secretsManager, ...(dynamodb ? [dynamodb] : [])];
   // The JVM takes seconds to start; the endpoint listens meanwhile. Both are awaited to
   // the end even when one fails, so a failure never leaves the other one running.
   const [dynamoResult, endpointResult] = await Promise.allSettled([
@@ -228,6 +233,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await step(() => bus.stop());
       await step(() => lambda.stop());
       await step(() => ssm.flush());
+      await step(() => secretsManager.flush());
       await step(() => dynamodb?.stop());
       await step(() => endpoint.close());
       if (ownClock) clock.dispose();

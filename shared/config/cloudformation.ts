@@ -127,7 +127,7 @@ export function buildResources(config: BatchronConfig, ctx: CloudFormationContex
   };
 
   for (const [key, spec] of Object.entries(config.jobDefinitions)) {
-    resources[logicalId('BatchronJobDefinition', key, usedIds)] = jobDefinitionResource(key, spec, ctx);
+    resources[logicalId('BatchronJobDefinition', key, usedIds)] = jobDefinitionResource(key, spec, ctx, Object.keys(config.jobDefinitions));
   }
 
   Object.assign(resources, computeResources(config, ctx));
@@ -135,7 +135,7 @@ export function buildResources(config: BatchronConfig, ctx: CloudFormationContex
   const iamCtx = { ...ctx, schedulerRoleLogicalId: FIXED.schedulerRole, tableLogicalId: FIXED.table };
   for (const fn of FUNCTIONS) resources[functionRoleLogicalId(fn)] = functionRole(fn, config, iamCtx);
   for (const [key, spec] of Object.entries(config.jobDefinitions)) {
-    if (spec.role !== undefined && typeof spec.role !== 'string') resources[jobRoleLogicalId(key)] = jobRole(key, spec.role.statements, ctx);
+    if (spec.role !== undefined && typeof spec.role !== 'string') resources[jobRoleLogicalId(key, Object.keys(config.jobDefinitions))] = jobRole(key, spec.role.statements, ctx);
   }
   const secrets = jobSecretStatements(config.jobDefinitions);
   if (secrets.length > 0) {
@@ -151,10 +151,15 @@ export function buildResources(config: BatchronConfig, ctx: CloudFormationContex
   return resources;
 }
 
-/** Logical ID of the role a job definition declares with `role.statements`. */
-export function jobRoleLogicalId(key: string): string {
-  // Keys that differ only in punctuation (`a-b`, `a_b`) get a hash so their IDs differ.
-  return `BatchronJobRole${pascal(key)}${/^[A-Za-z0-9]+$/.test(key) ? '' : createHash('sha256').update(key).digest('hex').slice(0, 6)}`;
+/**
+ * Logical ID of the role a job definition declares with `role.statements`
+ * (`nightly-etl` -> `BatchronJobRoleNightlyEtl`); keys that differ only in punctuation
+ * (`a-b`, `a_b`; `keys` are all of them) get a hash so their IDs differ.
+ */
+export function jobRoleLogicalId(key: string, keys: readonly string[] = [key]): string {
+  const id = `BatchronJobRole${pascal(key)}`;
+  const clash = keys.some((k) => k !== key && pascal(k) === pascal(key));
+  return clash ? `${id}${createHash('sha256').update(key).digest('hex').slice(0, 6)}` : id;
 }
 
 /** The platforms the job definitions use, besides Fargate (whose resources serverless.yml declares). */
@@ -282,7 +287,7 @@ export function scheduleResource(name: string, spec: ScheduleSpec, config: Batch
 }
 
 /** The `AWS::Batch::JobDefinition` of one `jobDefinitions` entry, on its platform. */
-export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx: CloudFormationContext): CfnResource {
+export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx: CloudFormationContext, keys: readonly string[] = [key]): CfnResource {
   const environment = Object.entries(spec.environment ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([Name, Value]) => ({ Name, Value }));
@@ -291,7 +296,7 @@ export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx:
     .map(([Name, source]) => ({ Name, ValueFrom: secretValueFrom(source) }));
   const fargate = isFargate(spec.platform);
   const jobRoleArn =
-    spec.role === undefined ? ctx.jobRoleArn : typeof spec.role === 'string' ? spec.role : { 'Fn::GetAtt': [jobRoleLogicalId(key), 'Arn'] };
+    spec.role === undefined ? ctx.jobRoleArn : typeof spec.role === 'string' ? spec.role : { 'Fn::GetAtt': [jobRoleLogicalId(key, keys), 'Arn'] };
   return {
     Type: 'AWS::Batch::JobDefinition',
     Properties: dropUndefined({

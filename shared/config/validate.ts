@@ -670,6 +670,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
       return `${where}: unknown field "${key}" (${hint}${allowed ? `allowed: ${allowed.join(', ')}` : 'remove it'})`;
     });
   }
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // A value of the right kind for exactly one of the shapes (a mapping where the other
+    // shape is a string): report what is wrong inside that shape, at its own path.
+    const near = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (near.length === 1 && near[0]!.length > 0) {
+      return near[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, raw));
+    }
+  }
   if (issue.code === 'invalid_key') {
     const inner = issue.issues[0]?.message ?? 'invalid name';
     return [`${where}: invalid name "${String(issue.path[issue.path.length - 1])}" (${inner})`];

@@ -186,3 +186,50 @@ export function functionRoleId(template: Template, functionLogicalId: string): s
   const role = template.Resources[functionLogicalId]!.Properties.Role as { 'Fn::GetAtt': [string, string] };
   return role['Fn::GetAtt'][0];
 }
+
+const IMAGE = '${param:jobImage}';
+
+/**
+ * An edit of `custom.batchron` that uses every job-definition field and platform, and
+ * external queues and job definitions by name and ARN (defaults.queue included): the
+ * package test and CI's cfn-lint step package the project with it.
+ */
+export const EVERY_FIELD = (batchron: Record<string, any>): void => {
+  // Tasks that name no queue submit to an existing queue of another team.
+  batchron.defaults = { ...batchron.defaults, queue: 'shared-queue' };
+  batchron.compute = { ec2Spot: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], allocationStrategy: 'SPOT_CAPACITY_OPTIMIZED', maxvCpus: 32 } };
+  Object.assign(batchron.jobDefinitions, {
+    'gpu-train': { image: IMAGE, command: ['python', 'train.py'], platform: 'ec2-spot', gpus: 1, vcpus: 4, memory: 16384 },
+    'ec2-batch': { image: IMAGE, command: ['sh', 'jobs/hello.sh'], platform: 'ec2', vcpus: 2, memory: 4096 },
+    'spot-report': { image: IMAGE, command: ['sh', 'jobs/report.sh'], platform: 'fargate-spot' },
+    arm: { image: IMAGE, command: ['sh', 'jobs/hello.sh'], architecture: 'arm64', ephemeralStorageGiB: 50 },
+    'with-secrets': {
+      image: IMAGE,
+      command: ['sh', 'jobs/hello.sh'],
+      secrets: { DB_PASSWORD: { ssm: '/batchron/dev/db-password' }, API_TOKEN: { secretsManager: 'batchron/dev/api', key: 'token' } },
+    },
+    'with-role': {
+      image: IMAGE,
+      command: ['sh', 'jobs/hello.sh'],
+      role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports-bucket/*' }] },
+    },
+    'existing-role': { image: IMAGE, command: ['sh', 'jobs/hello.sh'], role: `arn:aws:iam::${TEST_ACCOUNT}:role/existing-job-role` },
+  });
+  Object.assign(batchron.schedules, {
+    train: { expression: 'rate(1 day)', job: { definition: 'gpu-train' } },
+    external: {
+      expression: 'rate(1 day)',
+      tasks: {
+        a: { definition: 'shared-etl' },
+        b: {
+          definition: `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/other-team`,
+          queue: `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/other-queue`,
+          dependsOn: ['a'],
+        },
+        c: { definition: 'spot-report', queue: 'big-queue', dependsOn: ['a'] },
+      },
+    },
+    secrets: { expression: 'rate(1 day)', job: { definition: 'with-secrets' } },
+  });
+};
+

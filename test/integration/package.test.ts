@@ -7,7 +7,7 @@ import { RUN_SUMMARY_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table'
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { SCHEDULER_INPUT_LIMIT } from '#shared/config/validate';
 import { SERVERLESS_YML } from '../../bench/lib/spike-deploy.ts';
-import { allows, copyProject, functionRoleId, osls, PROJECT_DIR, readTemplate, resolveCfn, roleStatements, TEST_ACCOUNT, TEST_REGION, withBatchron, type Template } from './package.helpers.ts';
+import { allows, copyProject, functionRoleId, osls, PROJECT_DIR, readTemplate, resolveCfn, roleStatements, TEST_ACCOUNT, TEST_REGION, withBatchron, EVERY_FIELD, type Template } from './package.helpers.ts';
 
 /** serverless.yml as written (variables unresolved): the schedules a user declared. */
 const declared = parseYaml(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
@@ -19,49 +19,9 @@ const schedules = declared.custom.batchron.schedules;
 const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
 
 let template: Template;
-/** The project's serverless.yml plus job definitions with every new field and external references (EXTENDED). */
+/** The project's serverless.yml plus job definitions with every field and external references (EVERY_FIELD). */
 let extended: Template;
 let invalid: { code: number; stdout: string; stderr: string };
-
-const IMAGE = '${param:jobImage}';
-const EXTENDED = (batchron: Record<string, any>) => {
-  // Tasks that name no queue submit to an existing queue of another team.
-  batchron.defaults = { ...batchron.defaults, queue: 'shared-queue' };
-  batchron.compute = { ec2Spot: { instanceTypes: ['g5.xlarge', 'g4dn.xlarge'], allocationStrategy: 'SPOT_CAPACITY_OPTIMIZED', maxvCpus: 32 } };
-  Object.assign(batchron.jobDefinitions, {
-    'gpu-train': { image: IMAGE, command: ['python', 'train.py'], platform: 'ec2-spot', gpus: 1, vcpus: 4, memory: 16384 },
-    'ec2-batch': { image: IMAGE, command: ['sh', 'jobs/hello.sh'], platform: 'ec2', vcpus: 2, memory: 4096 },
-    'spot-report': { image: IMAGE, command: ['sh', 'jobs/report.sh'], platform: 'fargate-spot' },
-    arm: { image: IMAGE, command: ['sh', 'jobs/hello.sh'], architecture: 'arm64', ephemeralStorageGiB: 50 },
-    'with-secrets': {
-      image: IMAGE,
-      command: ['sh', 'jobs/hello.sh'],
-      secrets: { DB_PASSWORD: { ssm: '/batchron/dev/db-password' }, API_TOKEN: { secretsManager: 'batchron/dev/api', key: 'token' } },
-    },
-    'with-role': {
-      image: IMAGE,
-      command: ['sh', 'jobs/hello.sh'],
-      role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports-bucket/*' }] },
-    },
-    'existing-role': { image: IMAGE, command: ['sh', 'jobs/hello.sh'], role: `arn:aws:iam::${TEST_ACCOUNT}:role/existing-job-role` },
-  });
-  Object.assign(batchron.schedules, {
-    train: { expression: 'rate(1 day)', job: { definition: 'gpu-train' } },
-    external: {
-      expression: 'rate(1 day)',
-      tasks: {
-        a: { definition: 'shared-etl' },
-        b: {
-          definition: `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/other-team`,
-          queue: `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/other-queue`,
-          dependsOn: ['a'],
-        },
-        c: { definition: 'spot-report', queue: 'big-queue', dependsOn: ['a'] },
-      },
-    },
-    secrets: { expression: 'rate(1 day)', job: { definition: 'with-secrets' } },
-  });
-};
 
 /** The functions and their logical IDs; every one of them may submit jobs (they all drive runs). */
 const FUNCTION_IDS = { fire: 'FireLambdaFunction', 'job-events': 'JobDasheventsLambdaFunction', retry: 'RetryLambdaFunction', sweep: 'SweepLambdaFunction', api: 'ApiLambdaFunction' };
@@ -84,7 +44,7 @@ const cleanups: (() => void)[] = [];
 beforeAll(async () => {
   // Prepare: one valid copy and one with a broken schedule, packaged side by side.
   const valid = copyProject();
-  const more = copyProject({ serverlessYml: withBatchron(EXTENDED) });
+  const more = copyProject({ serverlessYml: withBatchron(EVERY_FIELD) });
   const broken = copyProject({
     serverlessYml: (yml) =>
       yml.replace('expression: cron(0 2 * * ? *)', 'expression: cron(0 2 * * *)').replace('timezone: Asia/Tokyo', 'timezone: Asia/Tokio'),

@@ -53,6 +53,8 @@ import {
   optionalNumber,
   optionalString,
   optionalStringList,
+  optionalTags,
+  checkTagCount,
   optionalStringMap,
   page,
   requireString,
@@ -333,7 +335,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     const timeout = checkTimeout(body.timeout) ?? def.timeout;
     const retryStrategy = checkRetryStrategy(body.retryStrategy) ?? def.retryStrategy;
     const parameters = { ...def.parameters, ...optionalStringMap(body, 'parameters') };
-    const tags = optionalStringMap(body, 'tags') ?? {};
+    const tags = optionalTags(body, 'tags') ?? {};
     const propagateTags = typeof body.propagateTags === 'boolean' ? body.propagateTags : (def.propagateTags ?? false);
 
     const now = this.now();
@@ -477,10 +479,10 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   }
 
   private tagResource(body: Body): Record<string, never> {
-    const tags = optionalStringMap(body, 'tags');
+    const tags = optionalTags(body, 'tags');
     if (!tags) throw clientError('tags is required.');
     const holder = this.tagHolder(requireString(body, 'resourceArn'));
-    holder.tags = { ...holder.tags, ...tags };
+    holder.tags = checkTagCount({ ...holder.tags, ...tags }, 'tags');
     this.changed();
     return {};
   }
@@ -710,7 +712,8 @@ export class LocalBatch implements LocalService, BatchSubmitter {
 
   private cancel(jobId: string, reason: string): void {
     const job = this.byId.get(jobId);
-    if (!job) throw clientError(`Job '${jobId}' does not exist.`);
+    // Batch answers 200 with an empty body for a job id it does not know (CancelJob and TerminateJob alike).
+    if (!job) return;
     if (job.children) {
       // Batch cancels an array job by cancelling its children; the parent follows them.
       for (const id of job.children) this.cancel(id, reason);
@@ -730,7 +733,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
 
   private terminate(jobId: string, reason: string): void {
     const job = this.byId.get(jobId);
-    if (!job) throw clientError(`Job '${jobId}' does not exist.`);
+    if (!job) return;
     if (job.children) {
       for (const id of job.children) this.terminate(id, reason);
       return;

@@ -27,7 +27,7 @@ import {
   type LambdaInvoker,
   type LocalService,
 } from './contracts.ts';
-import { compilePattern, EventPatternError, type EventMatcher } from './event-pattern.ts';
+import { compilePattern, EventPatternError, parseEventJson, type EventMatcher } from './event-pattern.ts';
 import type { Faults } from './faults.ts';
 import { jsonBody } from './endpoint.ts';
 
@@ -152,9 +152,13 @@ export class LocalEventBus implements EventSink, LocalService {
     return () => this.listeners.delete(cb);
   }
 
-  /** Matches the event against every enabled rule and delivers it to their targets. */
-  publish(event: EventBridgeEvent): void {
-    const matched = [...this.rulesByName.values()].filter((r) => r.enabled && r.matcher(event));
+  /**
+   * Matches the event against every enabled rule and delivers it to their targets.
+   * @param detailText the detail's JSON as sent (PutEvents), so matching sees its numbers digit for digit
+   */
+  publish(event: EventBridgeEvent, detailText?: string): void {
+    const view = detailText === undefined ? event : { ...event, detail: parseEventJson(detailText) };
+    const matched = [...this.rulesByName.values()].filter((r) => r.enabled && r.matcher(view));
     this.emit({ kind: 'published', event, rules: matched.map((r) => r.name) });
     for (const rule of matched) {
       for (const target of rule.targets) this.route({ event, rule, target });
@@ -391,7 +395,7 @@ export class LocalEventBus implements EventSink, LocalService {
         const matcher = this.withPattern(() => compilePattern(requireString(body, 'EventPattern')));
         let event: unknown;
         try {
-          event = JSON.parse(requireString(body, 'Event'));
+          event = parseEventJson(requireString(body, 'Event'));
         } catch (error) {
           if (error instanceof AwsError) throw error;
           throw new AwsError('InvalidEventPatternException', 'Event is not valid JSON.', 400);
@@ -411,30 +415,27 @@ export class LocalEventBus implements EventSink, LocalService {
     const results: Record<string, unknown>[] = [];
     let failed = 0;
     for (const e of entries) {
-      let detail: unknown;
-      try {
-        detail = JSON.parse(String(e.Detail ?? ''));
-      } catch {
-        detail = undefined;
-      }
-      if (typeof e.Source !== 'string' || typeof e.DetailType !== 'string' || !isPlainObject(detail)) {
+      const refusal = entryRefusal(e);
+      if (refusal) {
         failed += 1;
-        results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and a JSON object Detail are required.' });
+        results.push(refusal);
         continue;
       }
+      const detailText = e.Detail as string;
+      const detail = JSON.parse(detailText) as Record<string, unknown>;
       const id = randomUUID();
       const time = typeof e.Time === 'number' ? new Date(e.Time * 1000) : typeof e.Time === 'string' ? new Date(e.Time) : new Date(this.opts.clock.now());
       this.publish({
         version: '0',
         id,
-        'detail-type': e.DetailType,
-        source: e.Source,
+        'detail-type': e.DetailType as string,
+        source: e.Source as string,
         account: this.account,
         time: eventTime(time),
         region: this.region,
         resources: Array.isArray(e.Resources) ? e.Resources.map(String) : [],
         detail,
-      });
+      }, detailText);
       results.push({ EventId: id });
     }
     return { FailedEntryCount: failed, Entries: results };
@@ -454,6 +455,27 @@ export class LocalEventBus implements EventSink, LocalService {
       throw error;
     }
   }
+}
+
+/**
+ * Why PutEvents refuses one entry, in AWS's words (PutEventsResultEntry: `InvalidArgument`
+ * for a missing member, `MalformedDetail` for a Detail that is not a JSON object); undefined
+ * when the entry is accepted.
+ */
+export function entryRefusal(e: Record<string, unknown>): { ErrorCode: string; ErrorMessage: string } | undefined {
+  for (const member of ['Source', 'DetailType', 'Detail'] as const) {
+    if (typeof e[member] !== 'string' || e[member] === '') {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${member} is not valid. Reason: ${member} is a required argument.` };
+    }
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(e.Detail as string);
+  } catch {
+    detail = undefined;
+  }
+  if (!isPlainObject(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  return undefined;
 }
 
 /** EventBridge's `time`: ISO 8601 to the second, as AWS writes it. */

@@ -14,6 +14,24 @@ import {
   type ComputeResource,
 } from '@aws-sdk/client-batch';
 import { CreateScheduleCommand, GetScheduleCommand, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import {
+  CreateEventBusCommand,
+  DeleteEventBusCommand,
+  DescribeEventBusCommand,
+  DescribeRuleCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
+  EventBridgeClient,
+  ListEventBusesCommand,
+  ListRuleNamesByTargetCommand,
+  ListRulesCommand,
+  ListTagsForResourceCommand,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  TagResourceCommand as TagEventsResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-eventbridge';
 import { startTestStack, type TestStack } from '#test/helpers/stack';
 
 let t: TestStack;
@@ -140,5 +158,132 @@ describe('Scheduler answers as AWS does', () => {
 
     // Assess
     expect(got.ScheduleExpression).toBe(`at(${at})`);
+  });
+});
+
+describe('EventBridge answers as AWS does', () => {
+  const events = () =>
+    new EventBridgeClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const fn = 'arn:aws:lambda:us-east-1:000000000000:function:nowhere';
+
+  it('refuses PutEvents entries with the error codes and messages AWS gives', async () => {
+    // Act
+    const out = await events().send(
+      new PutEventsCommand({
+        Entries: [
+          { DetailType: 'x', Detail: '{}' },
+          { Source: 'app', Detail: '{}' },
+          { Source: 'app', DetailType: 'x' },
+          { Source: 'app', DetailType: 'x', Detail: '[1,2]' },
+          { Source: 'app', DetailType: 'x', Detail: 'not json' },
+          { Source: 'app', DetailType: 'x', Detail: '{"ok":true}' },
+        ],
+      }),
+    );
+
+    // Assess
+    expect(out.FailedEntryCount).toBe(5);
+    expect(out.Entries!.slice(0, 5)).toEqual([
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' },
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' },
+      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ]);
+    expect(out.Entries![5]!.EventId).toEqual(expect.any(String));
+  });
+
+  it('refuses a scheduled rule with a message that points at EventBridge Scheduler, and one on a custom bus as AWS does', async () => {
+    // Prepare
+    await events().send(new CreateEventBusCommand({ Name: 'sched-bus' }));
+
+    // Act
+    const onDefault = await events().send(new PutRuleCommand({ Name: 'every-5', ScheduleExpression: 'rate(5 minutes)' })).catch((e: unknown) => e);
+    const onCustom = await events().send(new PutRuleCommand({ Name: 'every-5', ScheduleExpression: 'rate(5 minutes)', EventBusName: 'sched-bus' })).catch((e: unknown) => e);
+
+    // Assess
+    expect(onDefault).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('create the schedule with EventBridge Scheduler (CreateSchedule)') });
+    expect(onCustom).toMatchObject({ name: 'ValidationException', message: 'ScheduleExpression is supported only on the default event bus.' });
+  });
+
+  it('refuses a target that is not an ARN, and a sixth target', async () => {
+    // Prepare
+    await events().send(new PutRuleCommand({ Name: 'targets', EventPattern: '{"source":["app"]}' }));
+
+    // Act
+    const notArn = await events().send(new PutTargetsCommand({ Rule: 'targets', Targets: [{ Id: 'a', Arn: 'my-function' }] })).catch((e: unknown) => e);
+    const sixth = await events()
+      .send(new PutTargetsCommand({ Rule: 'targets', Targets: Array.from({ length: 6 }, (_, i) => ({ Id: `t${i}`, Arn: `${fn}${i}` })) }))
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(notArn).toMatchObject({ name: 'ValidationException', message: 'Parameter my-function is not valid. Reason: Provided Arn is not in correct format.' });
+    expect(sixth).toMatchObject({ name: 'LimitExceededException' });
+  });
+
+  it('describes, disables, enables and finds rules by target, and tags rules and buses', async () => {
+    // Prepare
+    const { RuleArn } = await events().send(new PutRuleCommand({ Name: 'described', EventPattern: '{"source":["app"]}', Description: 'for a test' }));
+    await events().send(new PutTargetsCommand({ Rule: 'described', Targets: [{ Id: 'fn', Arn: fn }] }));
+
+    // Act
+    await events().send(new DisableRuleCommand({ Name: 'described' }));
+    const disabled = await events().send(new DescribeRuleCommand({ Name: 'described' }));
+    await events().send(new EnableRuleCommand({ Name: 'described' }));
+    const enabled = await events().send(new DescribeRuleCommand({ Name: 'described' }));
+    const byTarget = await events().send(new ListRuleNamesByTargetCommand({ TargetArn: fn }));
+    await events().send(new TagEventsResourceCommand({ ResourceARN: RuleArn!, Tags: [{ Key: 'team', Value: 'data' }] }));
+    await events().send(new UntagResourceCommand({ ResourceARN: RuleArn!, TagKeys: ['nothing'] }));
+    const tags = await events().send(new ListTagsForResourceCommand({ ResourceARN: RuleArn! }));
+    const missing = await events().send(new DescribeRuleCommand({ Name: 'nope' })).catch((e: unknown) => e);
+
+    // Assess
+    expect(disabled).toMatchObject({ Name: 'described', Arn: RuleArn, State: 'DISABLED', EventBusName: 'default', Description: 'for a test', EventPattern: '{"source":["app"]}' });
+    expect(enabled.State).toBe('ENABLED');
+    expect(byTarget.RuleNames).toEqual(['described']);
+    expect(tags.Tags).toEqual([{ Key: 'team', Value: 'data' }]);
+    expect(missing).toMatchObject({ name: 'ResourceNotFoundException', message: 'Rule nope does not exist on EventBus default.' });
+  });
+
+  it('keeps custom buses apart: a rule on one sees only the events put on it', async () => {
+    // Prepare
+    const created = await events().send(new CreateEventBusCommand({ Name: 'orders', Tags: [{ Key: 'team', Value: 'shop' }] }));
+    const { RuleArn } = await events().send(new PutRuleCommand({ Name: 'on-orders', EventBusName: 'orders', EventPattern: '{"source":["shop"]}' }));
+    const seen: string[] = [];
+    const off = t.stack.bus.onEvent((a) => {
+      if (a.kind === 'published' && a.rules.includes('on-orders')) seen.push((a.event.detail as { n: string }).n);
+    });
+
+    // Act
+    await events().send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'shop', DetailType: 'x', Detail: '{"n":"default bus"}' },
+          { Source: 'shop', DetailType: 'x', Detail: '{"n":"orders by name"}', EventBusName: 'orders' },
+          { Source: 'shop', DetailType: 'x', Detail: '{"n":"orders by arn"}', EventBusName: created.EventBusArn },
+        ],
+      }),
+    );
+    off();
+    const unknown = await events().send(new PutEventsCommand({ Entries: [{ Source: 'shop', DetailType: 'x', Detail: '{}', EventBusName: 'nope' }] }));
+    const buses = await events().send(new ListEventBusesCommand({}));
+    const described = await events().send(new DescribeEventBusCommand({ Name: 'orders' }));
+    const busTags = await events().send(new ListTagsForResourceCommand({ ResourceARN: created.EventBusArn! }));
+    const rules = await events().send(new ListRulesCommand({ EventBusName: 'orders' }));
+    const deleteDefault = await events().send(new DeleteEventBusCommand({ Name: 'default' })).catch((e: unknown) => e);
+    await events().send(new DeleteEventBusCommand({ Name: 'orders' }));
+    const afterDelete = await events().send(new DescribeRuleCommand({ Name: 'on-orders', EventBusName: 'orders' })).catch((e: unknown) => e);
+
+    // Assess
+    expect(created.EventBusArn).toBe('arn:aws:events:us-east-1:000000000000:event-bus/orders');
+    expect(RuleArn).toBe('arn:aws:events:us-east-1:000000000000:rule/orders/on-orders');
+    expect(seen).toEqual(['orders by name', 'orders by arn']);
+    expect(unknown.Entries).toEqual([{ ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'Event bus nope does not exist.' }]);
+    expect(buses.EventBuses!.map((b) => b.Name)).toEqual(expect.arrayContaining(['default', 'orders']));
+    expect(described).toMatchObject({ Name: 'orders', Arn: created.EventBusArn });
+    expect(busTags.Tags).toEqual([{ Key: 'team', Value: 'shop' }]);
+    expect(rules.Rules!.map((r) => r.Name)).toEqual(['on-orders']);
+    expect(deleteDefault).toMatchObject({ name: 'ValidationException', message: 'Cannot delete event bus default.' });
+    expect(afterDelete).toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });

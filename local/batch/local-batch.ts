@@ -116,15 +116,18 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   private snapshotCostMs = 0;
   private stopped = false;
   private eventSeq = 0;
+  /** The region new ARNs carry: the one that signed the request being answered (SigV4 scope). */
+  private readonly arnContext: { region: string; account: string };
 
   constructor(private readonly opts: LocalBatchOptions) {
+    this.arnContext = { region: opts.region, account: opts.account };
     this.delay = opts.transitionDelayMs ?? 20;
     this.grace = opts.killGraceMs ?? 5000;
     this.snapshot = new JsonSnapshot(opts.dataDir, 'batch', () => this.state);
     this.logDir = opts.dataDir ? join(opts.dataDir, 'logs', 'batch') : mkdtempSync(join(tmpdir(), 'batchron-batch-logs-'));
     this.resources = new BatchResources(
       () => this.state,
-      { region: opts.region, account: opts.account },
+      this.arnContext,
       () => this.changed(),
       () => opts.clock.now(),
     );
@@ -174,7 +177,13 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   async handle(req: AwsRequest): Promise<AwsResponse> {
     const { operation, body } = route(req);
     this.opts.faults.check('batch', operation);
-    return { status: 200, body: this.operate(operation, body) };
+    // operate() is synchronous, so the signing region holds for exactly this request.
+    this.arnContext.region = req.region || this.opts.region;
+    try {
+      return { status: 200, body: this.operate(operation, body) };
+    } finally {
+      this.arnContext.region = this.opts.region;
+    }
   }
 
   /** SubmitJob in process, for Scheduler's universal `aws-sdk:batch:submitJob` target. */
@@ -583,7 +592,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     const defName = job.detail.jobDefinition.split('/').pop()!.replace(/:\d+$/, '');
     const logStreamName = `${defName}/default/${taskId}`;
     const cluster = `AWSBatch-${job.ceName}-${ce?.uuid ?? 'local'}`;
-    const ecs = `arn:aws:ecs:${this.opts.region}:${this.opts.account}`;
+    const ecs = `arn:aws:ecs:${job.detail.jobArn.split(':')[3] || this.opts.region}:${this.opts.account}`;
     const c = job.detail.container;
     c.logStreamName = logStreamName;
     c.taskArn = `${ecs}:task/${cluster}/${taskId}`;
@@ -795,7 +804,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       account: this.opts.account,
       // EventBridge times carry whole seconds only.
       time: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.opts.region,
+      region: job.detail.jobArn.split(':')[3] || this.opts.region,
       resources: [job.detail.jobArn],
       detail: this.view(job),
     };

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BatchClient,
   CreateComputeEnvironmentCommand,
   CreateJobQueueCommand,
   CreateSchedulingPolicyCommand,
@@ -32,7 +33,7 @@ import {
   TagResourceCommand as TagEventsResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-eventbridge';
-import { startTestStack, type TestStack } from '#test/helpers/stack';
+import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
 
 let t: TestStack;
 beforeAll(async () => {
@@ -121,6 +122,31 @@ describe('Batch answers as AWS does', () => {
     for (const refused of [create, list, queue]) {
       expect(refused).toMatchObject({ name: 'ClientException', message: expect.stringMatching(/^Fair-share scheduling policies are not emulated/) });
     }
+  });
+});
+
+describe('Batch ARNs carry the region that signed the request', () => {
+  it('names a queue, a definition, a job and its events in eu-west-1 when the client signs for eu-west-1', async () => {
+    // Prepare
+    const eu = new BatchClient({ endpoint: t.stack.url, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const regions: string[] = [];
+    const off = t.stack.bus.onEvent((a) => {
+      if (a.kind === 'published' && a.event.resources[0]?.includes(':eu-west-1:')) regions.push(a.event.region);
+    });
+
+    // Act
+    const queue = await eu.send(new CreateJobQueueCommand({ jobQueueName: 'eu-q', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'fargate' }] }));
+    const def = await eu.send(new RegisterJobDefinitionCommand({ jobDefinitionName: 'eu-def', type: 'container', containerProperties: { image: 'x', command: ['true'] } }));
+    const job = await eu.send(new SubmitJobCommand({ jobName: 'eu-job', jobQueue: 'eu-q', jobDefinition: 'eu-def' }));
+    await eventually(() => regions.length > 0, 'a state-change event of the job');
+    off();
+
+    // Assess
+    expect(queue.jobQueueArn).toBe('arn:aws:batch:eu-west-1:000000000000:job-queue/eu-q');
+    expect(def.jobDefinitionArn).toBe('arn:aws:batch:eu-west-1:000000000000:job-definition/eu-def:1');
+    expect(job.jobArn).toBe(`arn:aws:batch:eu-west-1:000000000000:job/${job.jobId}`);
+    expect(new Set(regions)).toEqual(new Set(['eu-west-1']));
+    eu.destroy();
   });
 });
 

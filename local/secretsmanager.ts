@@ -4,8 +4,8 @@
  * secret (`aws secretsmanager create-secret ...` against the stack), GetSecretValue for
  * code that reads one, DescribeSecret and DeleteSecret (immediate, no recovery window).
  * The local Batch resolves job definitions' `secrets` from here and from the local SSM
- * (`resolveSecret`). Values are kept in plain text under `<dataDir>/state/secretsmanager.json`
- * (0600 where the stack's data folder is private): this is a developer's machine, not a vault.
+ * (local/secrets.ts). Values are kept in plain text under `<dataDir>/state/secretsmanager.json`:
+ * this is a developer's machine, not a vault.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { AwsError, type AwsRequest, type AwsResponse, type LocalService } from './contracts.ts';

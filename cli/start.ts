@@ -31,6 +31,7 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  allowedHosts?: string;
 }
 
 /** Registers `start`. */
@@ -43,6 +44,11 @@ export function startCommand(): Command {
     .addOption(new Option('--project-dir <dir>', 'the folder with serverless.yml').default('.'))
     .addOption(new Option('-s, --stage <stage>', 'the serverless.yml stage to deploy').default('dev'))
     .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .addOption(
+      new Option('--allowed-hosts <names>', 'comma-separated host names requests may be addressed to besides localhost/127.0.0.1/[::1] (.example.test: it and its subdomains)').env(
+        'BATCHRON_ALLOWED_HOSTS',
+      ),
+    )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
@@ -52,7 +58,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -64,6 +70,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
+      import('#local/guard'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -74,6 +81,13 @@ async function runStart(opts: StartOptions): Promise<number> {
   };
   const projectDir = resolve(opts.projectDir);
   const dataDir = resolve(projectDir, opts.dataDir);
+  let allowedHosts: string[];
+  try {
+    allowedHosts = guard.parseAllowedHosts(opts.allowedHosts);
+  } catch (error) {
+    console.error(pc.red(`batchron start: ${error instanceof Error ? error.message : String(error)}`));
+    return 2;
+  }
   // The functions run in this process and log JSON for CloudWatch; the live view below tells
   // the story for people, so only their warnings and errors come through unless --verbose.
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
@@ -85,6 +99,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   try {
     stack = await startLocalStack({
       port: opts.port,
+      allowedHosts,
       dataDir,
       projectDir,
       killGraceMs: opts.grace,
@@ -106,6 +121,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       routes: deployment.routes,
       lambda: stack.lambda,
       dataDir,
+      allowedHosts,
       port: opts.apiPort,
       now: () => stack.clock.now(),
       onError: (error, routeKey) => line(pc.red(`api ${routeKey} failed: ${error instanceof Error ? error.message : String(error)}`)),

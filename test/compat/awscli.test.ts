@@ -4,7 +4,7 @@
  * Scheduler round trip with the universal Batch target.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +134,9 @@ describe('the AWS CLI against batchron local', () => {
 
   it('fires an at() schedule with the universal Batch target, which submits its job and deletes itself', async () => {
     // Prepare: a one-time schedule an hour ahead on the stack's clock.
-    const health = (await (await fetch(`${endpoint}/_batchron/clock`)).json()) as { epochMs: number };
+    // The control API takes the token `batchron local` keeps in its data folder.
+    const authorization = `Bearer ${readFileSync(join(dataDir, 'stack', 'api-token'), 'utf8').trim()}`;
+    const health = (await (await fetch(`${endpoint}/_batchron/clock`, { headers: { authorization } })).json()) as { epochMs: number };
     const due = new Date(Math.ceil((health.epochMs + 3_600_000) / 1000) * 1000);
     await aws(
       'scheduler', 'create-schedule',
@@ -154,7 +156,7 @@ describe('the AWS CLI against batchron local', () => {
     // Act: jump the stack's clock past the due time.
     const jumped = await fetch(`${endpoint}/_batchron/clock`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ set: new Date(due.getTime() + 1_000).toISOString() }),
     });
 

@@ -18,7 +18,7 @@
  * may still be writing) and not DynamoDB first.
  */
 import { spawn as nodeSpawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
@@ -34,6 +34,8 @@ export interface DynamoDBLocalProcess {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** The secret every request must carry in `x-batchron-dynamodb-token`, when it was started with one. */
+  readonly token: string | undefined;
   /** Stops the JVM (SIGTERM, then SIGKILL after `graceMs`); resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -45,7 +47,16 @@ export interface SpawnDynamoDBOptions {
   port?: number;
   /** How long to wait for the first answer (default 60 s: a cold JVM on a busy CI machine is slow). */
   startTimeoutMs?: number;
+  /**
+   * A secret every request must carry in `x-batchron-dynamodb-token` (the stack's own
+   * instance has one, so only the stack's proxy reaches it); without it, any client of this
+   * machine that addresses it as 127.0.0.1/localhost and is not a web page may.
+   */
+  token?: string;
 }
+
+/** Header the stack's proxy adds so its own DynamoDB Local answers it and nobody else. */
+export const DYNAMODB_TOKEN_HEADER = 'x-batchron-dynamodb-token';
 
 const require = createRequire(import.meta.url);
 
@@ -93,7 +104,7 @@ export async function spawnDynamoDBLocal(opts: SpawnDynamoDBOptions = {}): Promi
   for (let tryNo = 0; tryNo < 3; tryNo++) {
     const port = opts.port || (await freePort());
     try {
-      return await launch(port, dbPath, opts.startTimeoutMs ?? 60_000);
+      return await launch(port, dbPath, opts.startTimeoutMs ?? 60_000, opts.token);
     } catch (error) {
       lastError = error;
       if (opts.port) break;
@@ -142,7 +153,7 @@ export function compileLauncher(jar: string): string {
   return dir;
 }
 
-async function launch(port: number, dbPath: string | undefined, startTimeoutMs: number): Promise<DynamoDBLocalProcess> {
+async function launch(port: number, dbPath: string | undefined, startTimeoutMs: number, token: string | undefined): Promise<DynamoDBLocalProcess> {
   const home = dynamoDBLocalHome();
   const jar = join(home, 'DynamoDBLocal.jar');
   const classes = compileLauncher(jar);
@@ -161,6 +172,8 @@ async function launch(port: number, dbPath: string | undefined, startTimeoutMs: 
   ];
   const child: ChildProcess = nodeSpawn('/bin/sh', ['-c', WATCHDOG, 'sh', 'java', ...javaArgs], {
     cwd: home,
+    // Through the environment, not the command line: other users can read a command line.
+    env: { ...process.env, BATCHRON_DYNAMODB_TOKEN: token ?? '' },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   } satisfies SpawnOptions);
@@ -189,7 +202,7 @@ async function launch(port: number, dbPath: string | undefined, startTimeoutMs: 
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + startTimeoutMs;
-  while (!(await answers(url))) {
+  while (!(await answers(url, token))) {
     if (exited || Date.now() > deadline) {
       killGroup('SIGKILL');
       process.off('exit', onExit);
@@ -204,6 +217,7 @@ async function launch(port: number, dbPath: string | undefined, startTimeoutMs: 
     url,
     port,
     pid,
+    token,
     async stop(graceMs = 5_000) {
       process.off('exit', onExit);
       if (exited) return;
@@ -218,13 +232,17 @@ async function launch(port: number, dbPath: string | undefined, startTimeoutMs: 
 }
 
 /** True once something answers HTTP at `url` (any status: DynamoDB Local rejects a bare request, but it answers). */
-function answers(url: string): Promise<boolean> {
+function answers(url: string, token?: string): Promise<boolean> {
   return new Promise((res) => {
     const req = httpRequest(
       `${url}/`,
       {
         method: 'POST',
-        headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0' },
+        headers: {
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+          'content-type': 'application/x-amz-json-1.0',
+          ...(token ? { [DYNAMODB_TOKEN_HEADER]: token } : {}),
+        },
         timeout: 2_000,
       },
       (r) => {
@@ -258,7 +276,7 @@ export interface LocalDynamoDBOptions {
    * in memory without a dataDir); `{ endpoint }` uses one that is already running (the
    * test suite's shared instance) and leaves it running on stop.
    */
-  mode: 'spawn' | { endpoint: string };
+  mode: 'spawn' | { endpoint: string; token?: string };
   dataDir?: string;
   startTimeoutMs?: number;
 }
@@ -271,6 +289,7 @@ export class LocalDynamoDB implements LocalService {
   readonly signingName = 'dynamodb';
   private proc: DynamoDBLocalProcess | undefined;
   private target: URL | undefined;
+  private token: string | undefined;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly counts = new Map<string, number>();
 
@@ -285,14 +304,18 @@ export class LocalDynamoDB implements LocalService {
   /** Spawns (or connects to) DynamoDB Local and waits until it answers. */
   async start(): Promise<void> {
     if (this.opts.mode === 'spawn') {
+      // A fresh secret per start: only this proxy can talk to the JVM it spawns.
+      this.token = randomBytes(32).toString('base64url');
       this.proc = await spawnDynamoDBLocal({
         ...(this.opts.dataDir ? { dbPath: join(this.opts.dataDir, 'dynamodb') } : {}),
         ...(this.opts.startTimeoutMs ? { startTimeoutMs: this.opts.startTimeoutMs } : {}),
+        token: this.token,
       });
       this.target = new URL(this.proc.url);
     } else {
       this.target = new URL(this.opts.mode.endpoint);
-      if (!(await answers(this.target.origin))) {
+      this.token = this.opts.mode.token;
+      if (!(await answers(this.target.origin, this.opts.mode.token))) {
         throw new DynamoDBLocalError(`No DynamoDB Local answers at ${this.target.origin}.`);
       }
     }
@@ -323,6 +346,7 @@ export class LocalDynamoDB implements LocalService {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers['content-length'] = String(req.body.length);
+    if (this.token) headers[DYNAMODB_TOKEN_HEADER] = this.token;
     const search = req.query.toString();
     return new Promise<AwsResponse>((res, rej) => {
       const out = httpRequest(

@@ -50,7 +50,7 @@ export interface LocalStackOptions {
   /** A clock to share (tests); a fresh wall clock by default. */
   clock?: Clock;
   /** Default `'spawn'`; `{ endpoint }` uses a running DynamoDB Local; `false` serves no DynamoDB. */
-  dynamodb?: { endpoint: string } | 'spawn' | false;
+  dynamodb?: { endpoint: string; token?: string } | 'spawn' | false;
   /** Lambda async retry delays in clock ms (default [60_000, 120_000], as on AWS). */
   lambdaRetryDelaysMs?: number[];
   /** Extra environment for job processes, on top of the stack's own AWS_* variables. */

@@ -17,6 +17,7 @@ import {
   AWS_BODY_LIMITS,
   BodyTooLargeError,
   checkRequest,
+  discardUnreadBody,
   jsonDepthExceeds,
   MAX_JSON_DEPTH,
   readBodyCapped,
@@ -83,7 +84,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = checkRequest(req.headers, opts.allowedHosts);
-    if (refusal) return write(res, errorResponse(new AwsError('AccessDeniedException', refusal.message, refusal.status)), true);
+    if (refusal) return write(res, errorResponse(new AwsError('AccessDeniedException', refusal.message, refusal.status)), req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { service, region } = signingNameOf(req.headers);
     const isControl = url.pathname.startsWith('/_batchron/');
@@ -94,7 +95,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
       if (!(error instanceof BodyTooLargeError)) throw error;
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? (service === 'lambda' ? 'InvokeFunction' : service);
       const message = `Request must be smaller than ${error.limit} bytes for the ${operation || 'requested'} operation.`;
-      return write(res, errorResponse(new AwsError('RequestEntityTooLargeException', message, 413)), true);
+      return write(res, errorResponse(new AwsError('RequestEntityTooLargeException', message, 413)), req);
     }
     if (jsonDepthExceeds(body)) {
       const code = service === 'lambda' ? 'InvalidRequestContentException' : 'SerializationException';
@@ -166,10 +167,9 @@ export function errorResponse(error: unknown): AwsResponse {
   };
 }
 
-/** Writes a response; `close` ends the connection after it (a refused request's body is never read). */
-function write(res: ServerResponse, r: AwsResponse, close = false): void {
+/** Writes a response; `unread` is a request answered before its body was read, whose rest is discarded. */
+function write(res: ServerResponse, r: AwsResponse, unread?: IncomingMessage): void {
   const headers: Record<string, string> = { 'x-amzn-RequestId': randomUUID(), ...r.headers };
-  if (close) headers.connection = 'close';
   let payload: Buffer | string | undefined;
   if (r.body === undefined || r.body === null) payload = undefined;
   else if (Buffer.isBuffer(r.body) || typeof r.body === 'string') payload = r.body;
@@ -181,6 +181,7 @@ function write(res: ServerResponse, r: AwsResponse, close = false): void {
   else headers['content-length'] = '0';
   res.writeHead(r.status, headers);
   res.end(payload);
+  if (unread) discardUnreadBody(unread);
 }
 
 function emptyRequest(): AwsRequest {

@@ -218,6 +218,25 @@ export function readBodyCapped(req: IncomingMessage, limit: number): Promise<Buf
   });
 }
 
+/** How much of an unread body is discarded after an early answer before the connection is closed instead. */
+export const DISCARD_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * After an early answer (refused, unauthenticated, too large) the rest of the body is
+ * discarded unread, as Node does for any response sent before its request ended, so the
+ * client reads the answer instead of a reset; past DISCARD_LIMIT bytes the connection is
+ * closed. Nothing is buffered either way, and requestTimeout bounds a slow sender.
+ */
+export function discardUnreadBody(req: IncomingMessage): void {
+  if (req.complete) return;
+  let seen = 0;
+  req.on('data', (c: Buffer) => {
+    seen += c.length;
+    if (seen > DISCARD_LIMIT) req.socket.destroy();
+  });
+  req.resume();
+}
+
 /** Deepest JSON nesting the local stack accepts: AWS documents 1,000 levels for PutEvents; no API of the product comes close. */
 export const MAX_JSON_DEPTH = 1_000;
 

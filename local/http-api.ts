@@ -26,6 +26,7 @@ import {
   bearerMatches,
   BodyTooLargeError,
   checkRequest,
+  discardUnreadBody,
   HTTP_API_BODY_LIMIT,
   jsonDepthExceeds,
   loadOrCreateApiToken,
@@ -423,19 +424,19 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Host/Origin, then the token, then the body: nothing unauthenticated is ever buffered.
     const refusal = checkRequest(req.headers, opts.allowedHosts);
-    if (refusal) return send(res, gatewayError(403, refusal.code, refusal.message), true);
+    if (refusal) return send(res, gatewayError(403, refusal.code, refusal.message), req);
     if (!bearerMatches(req.headers.authorization, token)) {
       const message = req.headers.authorization
         ? `The bearer token is not the one this local API issued; use the token in ${TOKEN_FILE_HINT}.`
         : `Missing Authorization header; send "Authorization: Bearer <token>" with the token in ${TOKEN_FILE_HINT}.`;
-      return send(res, gatewayError(401, 'Unauthorized', message), true);
+      return send(res, gatewayError(401, 'Unauthorized', message), req);
     }
     let body: Buffer;
     try {
       body = await readBodyCapped(req, HTTP_API_BODY_LIMIT);
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
-      return send(res, gatewayError(413, 'PayloadTooLarge', 'Request body is larger than 10 MB.'), true);
+      return send(res, gatewayError(413, 'PayloadTooLarge', 'Request body is larger than 10 MB.'), req);
     }
     if (jsonDepthExceeds(body)) {
       return send(res, gatewayError(400, 'BadRequest', `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`));
@@ -515,11 +516,11 @@ function gatewayError(status: number, code: string, message: string): GatewayRes
   };
 }
 
-/** Writes a response; `close` ends the connection after it (a refused request's body is never read). */
-function send(res: ServerResponse, r: GatewayResponse, close = false): void {
+/** Writes a response; `unread` is a request answered before its body was read, whose rest is discarded. */
+function send(res: ServerResponse, r: GatewayResponse, unread?: IncomingMessage): void {
   const headers: Record<string, string | string[]> = { ...r.headers, 'content-length': String(r.body.length) };
-  if (close) headers.connection = 'close';
   if (r.cookies.length > 0) headers['set-cookie'] = r.cookies;
   res.writeHead(r.status, headers);
   res.end(r.body);
+  if (unread) discardUnreadBody(unread);
 }

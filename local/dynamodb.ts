@@ -366,7 +366,10 @@ export class LocalDynamoDB implements LocalService {
           upstream.on('end', () => res({ status: upstream.statusCode ?? 502, headers: flatHeaders(upstream.headers), body: Buffer.concat(chunks) }));
         },
       );
-      out.on('error', (error) => rej(new AwsError('ServiceUnavailableException', `DynamoDB Local did not answer: ${error.message}`, 503)));
+      // The cause without DynamoDB Local's address: its port is the stack's own business.
+      out.on('error', (error: NodeJS.ErrnoException) =>
+        rej(new AwsError('ServiceUnavailableException', `DynamoDB Local did not answer (${error.code ?? 'connection failed'}).`, 503)),
+      );
       out.end(req.body);
     });
   }

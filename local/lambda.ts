@@ -321,7 +321,8 @@ export class LocalLambda implements LambdaInvoker, LocalService {
       return {
         status: 200,
         headers: { 'x-amz-executed-version': '$LATEST', 'x-amz-function-error': 'Unhandled', 'content-type': 'application/json' },
-        body: { errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace },
+        // The trace as AWS shows it, but with paths relative to the project: an error body names no absolute path.
+        body: { errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace.map((l) => l.split(`${process.cwd()}/`).join('./')) },
       };
     }
   }

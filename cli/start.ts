@@ -169,7 +169,8 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
-  if (api.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
+  // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
+  if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';

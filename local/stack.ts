@@ -91,6 +91,8 @@ export interface LocalStack {
   readonly dataDir: string | undefined;
   /** The bearer token of the control API (`/_batchron/`). */
   readonly token: string;
+  /** True when this start generated the token into `<dataDir>/api-token` (the banner prints it then). */
+  readonly tokenCreated: boolean;
   /** The variables a shell, a job or an SDK needs to use this stack. */
   env(): Record<string, string>;
   /** Kills a running job as a lost host would; false when it is not running. */
@@ -117,7 +119,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const log = opts.log ?? ((line: string) => console.warn(line));
   // Before anything writes there: the folder holds the webhook, the token and every run.
   if (opts.dataDir) securePrivateDir(opts.dataDir);
-  const token = opts.token ?? (opts.dataDir ? loadOrCreateApiToken(opts.dataDir).token : randomBytes(32).toString('base64url'));
+  const stored = opts.token === undefined && opts.dataDir ? loadOrCreateApiToken(opts.dataDir) : undefined;
+  const token = opts.token ?? stored?.token ?? randomBytes(32).toString('base64url');
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
@@ -274,6 +277,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     missedFires,
     dataDir: opts.dataDir,
     token,
+    tokenCreated: stored?.created ?? false,
     env,
     killJob,
     idle,

@@ -11,20 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AwsError, DEFAULT_REGION, type AwsRequest, type AwsResponse, type LocalService } from './contracts.ts';
-import {
-  applyLimits,
-  assertLoopbackBind,
-  AWS_BODY_LIMITS,
-  BodyTooLargeError,
-  checkRequest,
-  discardUnreadBody,
-  jsonDepthExceeds,
-  MAX_JSON_DEPTH,
-  readBodyCapped,
-  SERVER_OPTIONS,
-  SMALL_BODY_LIMIT,
-  type ServerLimits,
-} from './guard.ts';
+import { applyLimits, assertLoopbackBind, discardUnreadBody, guardAwsRequest, SERVER_OPTIONS, type ServerLimits } from './guard.ts';
 
 export type ControlHandler = (req: AwsRequest) => Promise<AwsResponse>;
 
@@ -83,24 +70,11 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   applyLimits(server, opts.limits);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refusal = checkRequest(req.headers, opts.allowedHosts);
-    if (refusal) return write(res, errorResponse(new AwsError('AccessDeniedException', refusal.message, refusal.status)), req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { service, region } = signingNameOf(req.headers);
     const isControl = url.pathname.startsWith('/_batchron/');
-    let body: Buffer;
-    try {
-      body = await readBodyCapped(req, isControl ? SMALL_BODY_LIMIT : (AWS_BODY_LIMITS[service ?? ''] ?? SMALL_BODY_LIMIT));
-    } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? (service === 'lambda' ? 'InvokeFunction' : service);
-      const message = `Request must be smaller than ${error.limit} bytes for the ${operation || 'requested'} operation.`;
-      return write(res, errorResponse(new AwsError('RequestEntityTooLargeException', message, 413)), req);
-    }
-    if (jsonDepthExceeds(body)) {
-      const code = service === 'lambda' ? 'InvalidRequestContentException' : 'SerializationException';
-      return write(res, errorResponse(new AwsError(code, `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`, 400)));
-    }
+    const body = await guardAwsRequest(req, { service: isControl ? 'control' : service, allowedHosts: opts.allowedHosts });
+    if (body instanceof AwsError) return write(res, errorResponse(body), req);
     const request: AwsRequest = {
       service: service ?? '',
       region,

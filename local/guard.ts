@@ -23,6 +23,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { AwsError } from './contracts.ts';
 
 /** Names a user may add with `--allowed-hosts` / `BATCHRON_ALLOWED_HOSTS`: a host name, or `.example.test` for it and its subdomains. */
 const AllowedHostSchema = z
@@ -346,3 +347,31 @@ export const AWS_BODY_LIMITS: Readonly<Record<string, number>> = {
 export const SMALL_BODY_LIMIT = 64 * KiB;
 /** API Gateway HTTP API's payload limit (10 MB). */
 export const HTTP_API_BODY_LIMIT = 10 * MiB;
+
+/**
+ * The AWS endpoint's whole guard, before a service sees the request: Host/Origin (403),
+ * then the body under the service's cap (413, AWS's RequestEntityTooLargeException), then
+ * its JSON depth (400). Resolves with the body, or with the AwsError to answer.
+ * @param service the signing name, or `control` for `/_batchron/`
+ */
+export async function guardAwsRequest(
+  req: IncomingMessage,
+  opts: { service: string | undefined; allowedHosts?: readonly string[] | undefined },
+): Promise<Buffer | AwsError> {
+  const refusal = checkRequest(req.headers, opts.allowedHosts);
+  if (refusal) return new AwsError('AccessDeniedException', refusal.message, refusal.status);
+  const service = opts.service ?? '';
+  let body: Buffer;
+  try {
+    body = await readBodyCapped(req, AWS_BODY_LIMITS[service] ?? SMALL_BODY_LIMIT);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? (service === 'lambda' ? 'InvokeFunction' : service);
+    return new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${error.limit} bytes for the ${operation || 'requested'} operation.`, 413);
+  }
+  if (jsonDepthExceeds(body)) {
+    const code = service === 'lambda' ? 'InvalidRequestContentException' : 'SerializationException';
+    return new AwsError(code, `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`, 400);
+  }
+  return body;
+}

@@ -19,7 +19,8 @@
  */
 import { spawn as nodeSpawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -132,9 +133,14 @@ const LAUNCHER_CACHE = fileURLToPath(new URL('../node_modules/.cache/batchron/',
  */
 export function compileLauncher(jar: string): string {
   const key = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(jar).digest('hex').slice(0, 16);
-  const dir = join(LAUNCHER_CACHE, `dynamodb-launcher-${key}`);
+  let dir = join(LAUNCHER_CACHE, `dynamodb-launcher-${key}`);
   if (existsSync(join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
-  mkdirSync(LAUNCHER_CACHE, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(LAUNCHER_CACHE, { recursive: true, mode: 0o700 });
+  } catch {
+    // A read-only install: compile into a fresh private folder instead (mkdtemp is 0700 and unguessable).
+    dir = join(mkdtempSync(join(tmpdir(), 'batchron-dynamodb-launcher-')), 'classes');
+  }
   const tmp = `${dir}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   const out = spawnSync('javac', ['-proc:none', '-cp', jar, '-d', tmp, LAUNCHER_SOURCE], { encoding: 'utf8' });

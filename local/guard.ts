@@ -308,14 +308,22 @@ export function bearerMatches(header: string | undefined, token: string): boolea
  */
 export function securePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tighten = (path: string, mode: number) => {
+    try {
+      chmodSync(path, mode);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'an error';
+      throw new GuardConfigError(`cannot make ${path} private (${code}): the data folder holds the API token and the Slack webhook; fix its owner or remove it`);
+    }
+  };
   const walk = (path: string) => {
     const stat = lstatSync(path);
     if (stat.isSymbolicLink()) return;
     if (stat.isDirectory()) {
-      if ((stat.mode & 0o777) !== 0o700) chmodSync(path, 0o700);
+      if ((stat.mode & 0o777) !== 0o700) tighten(path, 0o700);
       for (const name of readdirSync(path)) walk(join(path, name));
     } else if ((stat.mode & 0o777) !== 0o600) {
-      chmodSync(path, 0o600);
+      tighten(path, 0o600);
     }
   };
   walk(dir);

@@ -29,7 +29,7 @@ beforeAll(async () => {
     token: 'the-token-of-the-limits-test',
     lambda: t.stack.lambda,
     routes: [{ method: 'ANY', path: '/{proxy+}', functionName: 'limits-fn' }],
-    limits: { ...limits, maxConnections: 3 },
+    limits,
   });
 });
 
@@ -175,22 +175,25 @@ describe('slow and many clients', () => {
   });
 
   it('closes connections past the cap at once, and listeners default to bounded timeouts', async () => {
-    // Prepare: fill the HTTP API's three connections.
-    const held = await Promise.all([openSocket(api.port), openSocket(api.port), openSocket(api.port)]);
+    // Prepare: an HTTP API with the default timeouts and room for three connections, all taken.
+    const capped = await startHttpApi({ port: 0, token: 'the-token-of-the-limits-test', lambda: t.stack.lambda, routes: [], limits: { maxConnections: 3 } });
+    const held = await Promise.all([openSocket(capped.port), openSocket(capped.port), openSocket(capped.port)]);
     sockets.push(...held);
     await new Promise((r) => setTimeout(r, 100));
 
     // Act
-    const extra = await openSocket(api.port);
+    const extra = await openSocket(capped.port);
     sockets.push(extra);
     const closedAfter = await closedWithin(extra, 800);
+    const stillOpen = held.filter((s) => !s.destroyed).length;
     const defaults = await startHttpApi({ port: 0, token: 'the-token-of-the-limits-test', lambda: t.stack.lambda, routes: [] });
     const { headersTimeout, requestTimeout, maxConnections } = defaults.server;
     await defaults.close();
+    await capped.close();
 
     // Assess
     expect(closedAfter).toBeLessThan(800);
-    expect(held.every((s) => !s.destroyed)).toBe(true);
+    expect(stillOpen).toBe(3);
     // The defaults: headers within 10 s, a whole request within 60 s, at most 1,024 connections.
     expect({ headersTimeout, requestTimeout, maxConnections }).toEqual({ headersTimeout: 10_000, requestTimeout: 60_000, maxConnections: 1024 });
   });

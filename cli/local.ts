@@ -63,6 +63,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      command: 'batchron local',
       port: opts.port,
       host: opts.host,
       allowedHosts,

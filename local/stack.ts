@@ -31,6 +31,7 @@ import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
 import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
 import { randomBytes } from 'node:crypto';
+import { lockDataDir, type DataDirLock } from './lock.ts';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
@@ -43,8 +44,10 @@ export interface LocalStackOptions {
   limits?: Partial<ServerLimits>;
   /** The control API's bearer token; default the one in `<dataDir>/api-token` (created if absent), or a random one without a dataDir. */
   token?: string;
-  /** Where state, logs and DynamoDB data live (e.g. `.batchron/`); everything in memory when undefined. */
+  /** Where state, logs and DynamoDB data live (e.g. `.batchron/`); everything in memory when undefined. Locked for this stack while it runs. */
   dataDir?: string;
+  /** How the data folder's lock names this stack to a second start that it refuses (e.g. `batchron start`). */
+  command?: string;
   /** Working directory of job processes; default the current directory. */
   projectDir?: string;
   /** A clock to share (tests); a fresh wall clock by default. */
@@ -113,10 +116,32 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const account = opts.account ?? LOCAL_ACCOUNT;
   const host = opts.host ?? '127.0.0.1';
   assertLoopbackBind(host);
+  const log = opts.log ?? ((line: string) => console.warn(line));
+  // Before anything reads or writes the folder: a second stack on it would corrupt both.
+  const lock = opts.dataDir ? lockDataDir(opts.dataDir, { command: opts.command ?? 'batchron' }) : undefined;
+  if (lock?.tookOverFrom) log(`local stack: took over the lock of ${opts.dataDir} from pid ${lock.tookOverFrom.pid}, which no longer runs`);
   const ownClock = !opts.clock;
   const clock = opts.clock ?? new Clock();
+  try {
+    return await startOn(opts, { region, account, host, clock, ownClock, log, lock });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+interface StartContext {
+  region: string;
+  account: string;
+  host: string;
+  clock: Clock;
+  ownClock: boolean;
+  log: (line: string) => void;
+  lock: DataDirLock | undefined;
+}
+
+async function startOn(opts: LocalStackOptions, { region, account, host, clock, ownClock, log, lock }: StartContext): Promise<LocalStack> {
   const faults = new Faults(() => clock.now(), opts.seed ?? 1);
-  const log = opts.log ?? ((line: string) => console.warn(line));
   // Before anything writes there: the folder holds the webhook, the token and every run.
   if (opts.dataDir) securePrivateDir(opts.dataDir);
   const stored = opts.token === undefined && opts.dataDir ? loadOrCreateApiToken(opts.dataDir) : undefined;
@@ -256,6 +281,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await step(() => dynamodb?.stop());
       await step(() => endpoint.close());
       if (ownClock) clock.dispose();
+      lock?.release();
       if (errors.length > 0) throw new AggregateError(errors, `the local stack stopped with ${errors.length} error(s): ${errors.map(describe).join('; ')}`);
     })();
     return stopping;

@@ -60,7 +60,7 @@ describe('the data folder', () => {
       new CreateComputeEnvironmentCommand({
         computeEnvironmentName: 'modes-ce',
         type: 'MANAGED',
-        computeResources: { type: 'EC2', maxvCpus: 1, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
+        computeResources: { type: 'EC2', minvCpus: 0, maxvCpus: 1, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
       }),
     );
     await batch.send(new CreateJobQueueCommand({ jobQueueName: 'modes-q', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'modes-ce' }] }));

@@ -34,7 +34,7 @@ beforeAll(async () => {
     new CreateComputeEnvironmentCommand({
       computeEnvironmentName: 'sec-ce',
       type: 'MANAGED',
-      computeResources: { type: 'EC2', maxvCpus: 2, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
+      computeResources: { type: 'EC2', minvCpus: 0, maxvCpus: 2, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
     }),
   );
   await batch.send(new CreateJobQueueCommand({ jobQueueName: QUEUE, priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'sec-ce' }] }));

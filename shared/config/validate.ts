@@ -446,7 +446,8 @@ const FARGATE_MEMORY: Record<string, number[]> = {
 
 function fargateProblem(vcpus: number, memory: number): string | undefined {
   const allowed = FARGATE_MEMORY[String(vcpus)];
-  if (!allowed) return `Fargate takes vcpus ${Object.keys(FARGATE_MEMORY).join(', ')} (got ${vcpus})`;
+  // Integer-like keys come first in an object's key order: sort them by value for the message.
+  if (!allowed) return `Fargate takes vcpus ${Object.keys(FARGATE_MEMORY).sort((a, b) => Number(a) - Number(b)).join(', ')} (got ${vcpus})`;
   if (allowed.includes(memory)) return undefined;
   const list = allowed.length > 6 ? `${allowed[0]}-${allowed[allowed.length - 1]} in steps of ${allowed[1]! - allowed[0]!}` : allowed.join(', ');
   return `Fargate with ${vcpus} vCPU takes ${list} MiB of memory (got ${memory})`;

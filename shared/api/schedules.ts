@@ -32,7 +32,7 @@ import { localIso, nextFireTimes } from '../expressions/index.ts';
 import { getScheduleState, setPaused } from '../store/schedules.ts';
 import type { ScheduleState } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
-import { batchReferenceProblems, taskCommands } from './batch-refs.ts';
+import { batchReferenceProblems, taskCommands, type DefinitionCache } from './batch-refs.ts';
 import { validationError, type Issue } from './http.ts';
 
 /** The target input as the registry reads it; only what a Batchron schedule must carry. */
@@ -217,7 +217,7 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
   const limit = pLimit(8);
   const now = deps.now();
   // One DescribeJobDefinitions per job definition the listing names, not per task.
-  const definitions = new Map();
+  const definitions: DefinitionCache = new Map();
   const schedules = await Promise.all(
     entries.map((e) =>
       limit(async () => scheduleView(e, await getScheduleState(deps.store, e.name), now, await taskCommands(deps.batch, e.definition.tasks, definitions))),

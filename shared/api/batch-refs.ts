@@ -8,6 +8,7 @@
  * definition's command (GET /schedules shows it).
  */
 import {
+  ClientException,
   DescribeJobDefinitionsCommand,
   DescribeJobQueuesCommand,
   type BatchClient,
@@ -64,8 +65,11 @@ export async function batchReferenceProblems(
   const perTask = await Promise.all(
     tasks.map(async (task): Promise<FieldProblem[]> => {
       const at = paths[task.name] ?? `tasks.${task.name}`;
-      if (!definitions.has(task.jobDefinition)) definitions.set(task.jobDefinition, limit(() => describeJobDefinition(batch, task.jobDefinition)));
-      if (!queues.has(task.jobQueue)) queues.set(task.jobQueue, limit(() => jobQueueExists(batch, task.jobQueue)));
+      // Batch answers ClientException to a reference it cannot parse: that is "does not exist" too, never a 500.
+      if (!definitions.has(task.jobDefinition)) {
+        definitions.set(task.jobDefinition, limit(() => describeJobDefinition(batch, task.jobDefinition).catch(unlessClientError(undefined))));
+      }
+      if (!queues.has(task.jobQueue)) queues.set(task.jobQueue, limit(() => jobQueueExists(batch, task.jobQueue).catch(unlessClientError(false))));
       const [def, queueOk] = await Promise.all([definitions.get(task.jobDefinition)!, queues.get(task.jobQueue)!]);
       const problems: FieldProblem[] = [];
       if (!def) {
@@ -79,6 +83,13 @@ export async function batchReferenceProblems(
     }),
   );
   return perTask.flat();
+}
+
+function unlessClientError<T>(value: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof ClientException) return value;
+    throw error;
+  };
 }
 
 /** The vcpus/memory a task asks for, against the platform of its job definition. */

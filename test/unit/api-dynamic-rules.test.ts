@@ -10,6 +10,10 @@ import { EnvironmentError, ValidationError } from '#shared/errors';
 import { resolveParameters } from '#shared/api/runs';
 import type { ScheduleDefinition } from '#shared/config/definition';
 import { loadEvent } from '#test/helpers/events';
+import { BatchClient, ClientException, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { batchReferenceProblems } from '#shared/api/batch-refs';
+import { resourceProblem } from '#shared/config/validate';
 
 const spec = (raw: unknown) => ScheduleSchema.parse(raw);
 
@@ -94,5 +98,28 @@ describe('resolveParameters (run parameters against their patterns)', () => {
     expect(issuesOf(() => resolveParameters(def('(?!x)\\d+'), { x: '1' }))).toEqual([
       { path: 'body.parameters.x', message: expect.stringContaining('cannot be checked') },
     ]);
+  });
+});
+
+describe('batchReferenceProblems (answers Batch gives that the local stack does not)', () => {
+  const definition = (task: Partial<ScheduleDefinition['tasks'][number]>): ScheduleDefinition => {
+    const base = loadEvent<ScheduleDefinition>('engine', 'definition-single');
+    return { ...base, tasks: [{ ...base.tasks[0]!, ...task }] };
+  };
+
+  it('reports a queue Batch refuses to parse as missing, not as a failure of the API', async () => {
+    const batch = mockClient(BatchClient);
+    batch.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [{ jobDefinitionName: 'engine-ok', jobDefinitionArn: 'arn:aws:batch:us-east-1:1:job-definition/engine-ok:1', revision: 1, type: 'container', platformCapabilities: ['FARGATE'] }] });
+    batch.on(DescribeJobQueuesCommand).rejects(new ClientException({ message: 'jobQueue is not a valid ARN', $metadata: {} }));
+    const problems = await batchReferenceProblems(new BatchClient({ region: 'us-east-1' }), definition({ jobQueue: 'arn:bogus' }), { main: 'job' });
+    expect(problems).toEqual([{ where: 'job.queue', message: 'job queue "arn:bogus" does not exist in AWS Batch' }]);
+    batch.restore();
+  });
+
+  it('holds an EC2 job definition to whole vCPUs and a Fargate one to its pairs (resourceProblem)', () => {
+    expect(resourceProblem('EC2', 0.5, 2048)).toBe('EC2 jobs take a whole number of vCPUs, at least 1 (got 0.5)');
+    expect(resourceProblem('EC2', 4, 2048)).toBeUndefined();
+    expect(resourceProblem('FARGATE', 0.3, 512)).toBe('Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)');
+    expect(resourceProblem('FARGATE', 0.5, 1024)).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
  * that succeeded before: the pattern held the API (and the whole stack) for ~30 s, the
  * override was accepted and run, the retry schedule's name was claimed.
  */
-import { DescribeJobDefinitionsCommand } from '@aws-sdk/client-batch';
+import { DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deferralScheduleName, retryScheduleName, runIdFor } from '#shared/engine/naming';
 import { startApiStack, type ApiStack } from '#test/helpers/api-stack';
@@ -142,9 +142,11 @@ describe('dynamic schedules are checked against Batch (issue 10)', () => {
   it('accepts a job definition by ARN (no revision) and a queue by ARN when they exist', async () => {
     const out = await s.t.clients.batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'batchron-dev-hello', status: 'ACTIVE' }));
     const arn = out.jobDefinitions![0]!.jobDefinitionArn!.replace(/:\d+$/, '');
-    const res = await s.call('POST', '/schedules', { name: 'dyn-arn', expression, job: { definition: arn, vcpus: 0.5, memory: 1024 } });
+    const queues = await s.t.clients.batch.send(new DescribeJobQueuesCommand({}));
+    const queue = queues.jobQueues![0]!.jobQueueArn!;
+    const res = await s.call('POST', '/schedules', { name: 'dyn-arn', expression, job: { definition: arn, queue, vcpus: 0.5, memory: 1024 } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.tasks[0]).toMatchObject({ jobDefinition: arn, command: ['sh', 'jobs/hello.sh'] });
+    expect(res.body.tasks[0]).toMatchObject({ jobDefinition: arn, jobQueue: queue, command: ['sh', 'jobs/hello.sh'] });
     await s.call('DELETE', '/schedules/dyn-arn');
   });
 });

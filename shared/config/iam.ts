@@ -36,7 +36,14 @@ export type FunctionKey = (typeof FUNCTIONS)[number];
  * Actions that support no resource-level permissions: "*" is their only valid Resource
  * (Service Authorization Reference: AWS Batch, EventBridge Scheduler, Amazon ECR).
  */
-export const STAR_ONLY_ACTIONS = ['batch:DescribeJobs', 'batch:ListJobs', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken'] as const;
+export const STAR_ONLY_ACTIONS = [
+  'batch:DescribeJobs',
+  'batch:ListJobs',
+  'batch:DescribeJobDefinitions',
+  'batch:DescribeJobQueues',
+  'scheduler:ListSchedules',
+  'ecr:GetAuthorizationToken',
+] as const;
 
 /** Named groups of permissions, each one thing the code does. */
 type Grant =
@@ -45,6 +52,7 @@ type Grant =
   | 'manageJobs'
   | 'findJobs'
   | 'describeJobs'
+  | 'checkBatchRefs'
   | 'retrySchedules'
   | 'manageSchedules'
   | 'listSchedules'
@@ -57,8 +65,9 @@ type Grant =
  * submits (with tags), finds an earlier submission by job name (ListJobs), terminates the
  * jobs of a cancelled run, defers a submission or schedules a retry through a one-time
  * schedule (CreateSchedule + PassRole of the Scheduler role), and notifies Slack. The `api`
- * drives runs too (ad hoc runs, cancel) and also manages dynamic schedules, describes jobs
- * and reads their logs; `sweep` describes the jobs of runs whose events never came.
+ * drives runs too (ad hoc runs, cancel) and also manages dynamic schedules (checking that
+ * the job definitions and queues they name exist), describes jobs and reads their logs;
+ * `sweep` describes the jobs of runs whose events never came.
  */
 export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
   fire: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
@@ -71,6 +80,7 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
     'manageJobs',
     'findJobs',
     'describeJobs',
+    'checkBatchRefs',
     'retrySchedules',
     'manageSchedules',
     'listSchedules',
@@ -167,6 +177,9 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
       return [{ Sid: 'FindJobs', Effect: 'Allow', Action: 'batch:ListJobs', Resource: '*' }];
     case 'describeJobs':
       return [{ Sid: 'DescribeJobs', Effect: 'Allow', Action: 'batch:DescribeJobs', Resource: '*' }];
+    case 'checkBatchRefs':
+      // A dynamic schedule's job definitions and queues must exist (shared/api/batch-refs.ts).
+      return [{ Sid: 'CheckBatchRefs', Effect: 'Allow', Action: ['batch:DescribeJobDefinitions', 'batch:DescribeJobQueues'], Resource: '*' }];
     case 'retrySchedules':
       return [{ Sid: 'RetrySchedules', Effect: 'Allow', Action: 'scheduler:CreateSchedule', Resource: scheduleArn }];
     case 'manageSchedules':

@@ -56,7 +56,9 @@ beforeAll(async () => {
   template = readTemplate(valid.dir);
   extended = readTemplate(more.dir);
   invalid = bad;
-});
+  // Packaging bundles every function with esbuild (three copies here, in parallel): on the
+  // shared 2-core machine under a full run it can take longer than the default hook timeout.
+}, 300_000);
 
 afterAll(() => {
   for (const remove of cleanups) remove();

@@ -16,7 +16,9 @@ beforeAll(async () => {
   const out = await osls(copy.dir, ['package']);
   if (out.code !== 0) throw new Error(`osls package failed:\n${out.stdout}\n${out.stderr}`);
   template = readTemplate(copy.dir);
-});
+  // Packaging bundles every function with esbuild; under a full run on the shared 2-core
+  // machine it can take longer than the default hook timeout.
+}, 300_000);
 
 afterAll(() => remove());
 

@@ -26,7 +26,8 @@ import {
 import { jsonBody } from '#local/endpoint';
 import type { Faults } from '#local/faults';
 import { JsonSnapshot } from '#local/persist';
-import { nextFireTimes, parseExpression } from '#shared/expressions/index';
+import { parseExpression } from '#shared/expressions/index';
+import { nextFires, type SeriesSpec } from '#shared/expressions/series';
 import { NAME_PATTERN, optionalString, requireString, validateSchedule, validationError, type ScheduleSpec, type TargetSpec } from './validate.ts';
 
 /** What `onFire` reports for every delivery attempt. */
@@ -354,20 +355,11 @@ export class LocalScheduler implements LocalService {
 
   // ── Firing ─────────────────────────────────────────────────────────────────
 
-  /** The schedule's fire times from where it stands (after its last fire and notBefore). */
+  /** The schedule's fire times from where it stands (after its last fire and notBefore): its series (shared/expressions/series.ts). */
   private fireTimes(s: ScheduleRecord, count: number): Date[] {
     const from = Math.max(s.lastFire ?? -Infinity, s.notBefore - 1);
-    const parsed = parseExpression(s.ScheduleExpression);
-    if (parsed.kind === 'at' && s.lastFire !== undefined) return [];
-    return nextFireTimes(parsed, {
-      timezone: s.ScheduleExpressionTimezone,
-      from: new Date(from),
-      count,
-      // A rate schedule without a StartDate starts when it is created, as on AWS.
-      startDate:
-        s.StartDate !== undefined ? new Date(s.StartDate) : parsed.kind === 'rate' ? new Date(s.CreationDate) : undefined,
-      endDate: s.EndDate === undefined ? undefined : new Date(s.EndDate),
-    });
+    if (parseExpression(s.ScheduleExpression).kind === 'at' && s.lastFire !== undefined) return [];
+    return nextFires(seriesOf(s), new Date(from), count);
   }
 
   private arm(s: ScheduleRecord): void {
@@ -527,6 +519,18 @@ class PermanentError extends Error {
     super(message);
     this.name = 'PermanentError';
   }
+}
+
+/** The series of a stored schedule, as GetSchedule would describe it. */
+function seriesOf(s: ScheduleRecord): SeriesSpec {
+  return {
+    expression: s.ScheduleExpression,
+    ...(s.ScheduleExpressionTimezone ? { timezone: s.ScheduleExpressionTimezone } : {}),
+    ...(s.StartDate !== undefined ? { startDate: new Date(s.StartDate) } : {}),
+    ...(s.EndDate !== undefined ? { endDate: new Date(s.EndDate) } : {}),
+    createdAt: new Date(s.CreationDate),
+    modifiedAt: new Date(s.LastModificationDate),
+  };
 }
 
 function key(group: string, name: string): string {

@@ -59,7 +59,7 @@ export interface EngineOps {
    * Starts a run as `fire` would (same ids, same overlap policy). `idempotencyKey` set: the
    * run id derives from it (ad hoc runs); absent: from schedule + scheduled time.
    */
-  startRun(input: FireInput, options: { idempotencyKey?: string }): Promise<StartedRun>;
+  startRun(input: FireInput, options: { idempotencyKey?: string; overlap?: 'ignore' }): Promise<StartedRun>;
   /** Cancels a run that is not finished: terminates its jobs, marks it CANCELLED. */
   cancelRun(runId: string, reason: string): Promise<RunItem>;
 }

@@ -77,7 +77,12 @@ const IdempotencyHeaders = z.looseObject({
 // The plain-words map of shared/api/http.ts says what a date-time must look like.
 const Instant = z.iso.datetime({ offset: true });
 
-const BackfillBody = z.strictObject({ from: Instant, to: Instant });
+const BackfillBody = z.strictObject({
+  from: Instant,
+  to: Instant,
+  /** How many backfilled runs may be active at once (1: one after another). */
+  parallel: z.optional(z.number().check(z.int({ error: 'must be a whole number between 1 and 50' }), z.minimum(1, { error: 'must be between 1 and 50' }), z.maximum(50, { error: 'must be between 1 and 50' }))),
+});
 
 const SelectorBody = z
   .strictObject({
@@ -179,10 +184,15 @@ export const apiRoutes: ApiRoute[] = [
   route({
     method: 'POST',
     path: '/schedules/{name}/backfill',
-    summary: 'Start one run per scheduled time in [from, to) (at most 500)',
+    summary: "Run the schedule's series in [from, to) (at most 500), `parallel` at a time; repeat until `done`",
     schemas: { path: ScheduleName, body: BackfillBody },
     run: async ({ path, body }, deps) => {
-      const result = await backfill(deps, { schedule: path.name, from: new Date(body.from), to: new Date(body.to) });
+      const result = await backfill(deps, {
+        schedule: path.name,
+        from: new Date(body.from),
+        to: new Date(body.to),
+        ...(body.parallel !== undefined ? { parallel: body.parallel } : {}),
+      });
       return { status: result.created > 0 ? 201 : 200, body: result };
     },
   }),

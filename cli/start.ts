@@ -52,7 +52,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -60,7 +60,6 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('#local/http-api'),
       import('#shared/errors'),
       import('#shared/store/index'),
-      import('#shared/expressions/index'),
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
@@ -120,7 +119,9 @@ async function runStart(opts: StartOptions): Promise<number> {
     return 1;
   }
 
-  printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
+  // Only a start that got this far moves the "last running" mark the next start's missed-fire report counts from.
+  stack.scheduler.markRunning();
+  printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
 
   await runUntilSignal({
@@ -142,9 +143,7 @@ function printBanner(
   api: HttpApi,
   dataDir: string,
   graceMs: number,
-  nextFireTimes: typeof import('#shared/expressions/index').nextFireTimes,
 ): void {
-  const now = new Date(stack.clock.now());
   const userSchedules = Object.values(d.definitions);
   const out = [
     '',
@@ -157,16 +156,14 @@ function printBanner(
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
-    let next = '';
-    try {
-      const [t] = nextFireTimes(def.expression, { timezone: def.timezone, from: now, count: 1 });
-      next = t ? `next ${t.toISOString()}` : 'no more fires';
-    } catch {
-      next = '';
-    }
+    // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
+    const t = stack.scheduler.nextFire(d.scheduleGroup, def.name);
+    const next = t ? `next ${t.toISOString()}` : 'no more fires';
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
-  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
+  // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
+  const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
+  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && m.targetArn === fireArn);
   if (missed.length > 0) {
     out.push('', pc.yellow(`${missed.length} fire(s) fell due while Batchron was stopped and did not run:`));
     const byName = new Map<string, Date[]>();

@@ -193,6 +193,11 @@ export class LocalScheduler implements LocalService {
       // What fell due while stopped is reported, not run; firing resumes from now. The report
       // is not consumed by this: it is computed from the heartbeat, which only a started stack moves.
       s.notBefore = Math.max(s.notBefore, now + 1);
+      // A restart re-applies every schedule, as `npm start` re-deploys the declared ones: the
+      // definition in force starts now, so the sweeper's missed-fire repair (which looks back
+      // only to LastModificationDate) leaves the fires that fell due while stopped to the
+      // report above and to backfill, instead of running some of them behind the user's back.
+      if (saved) s.LastModificationDate = Math.max(s.LastModificationDate, now);
       this.arm(s);
     }
     this.persist.changed();

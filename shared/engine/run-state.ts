@@ -84,6 +84,7 @@ export function newRun(input: FireInput, options: NewRunOptions, ctx: Transition
     schedule: input.schedule,
     scheduledTime,
     trigger: input.trigger,
+    ...(input.recoveredBy ? { recoveredBy: input.recoveredBy } : {}),
     parameters: withDefaults(input.definition, input.parameters),
     definition: input.definition,
     status: skipped ? 'SKIPPED' : 'QUEUED',

@@ -100,6 +100,8 @@ export const RunItemSchema = z.object({
   schedule: z.string(),
   scheduledTime: z.string(),
   trigger: z.enum(['schedule', 'api', 'backfill']),
+  /** `sweeper`: the fire's delivery was lost and the sweeper created the run (shared/engine/missed.ts). */
+  recoveredBy: z.optional(z.literal('sweeper')),
   parameters: z.record(z.string(), z.string()),
   /** The definition this run started with; editing the schedule never changes a run half-way. */
   definition: ScheduleDefinitionSchema,

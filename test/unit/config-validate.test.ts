@@ -157,7 +157,7 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
     [
       'a misspelt field',
       config({ x: { expresion: 'rate(1 hour)', job } }),
-      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags)',
+      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp)',
     ],
     ['a missing expression', config({ x: { job } }), 'schedules.x.expression: is required (a string)'],
     [

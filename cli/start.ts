@@ -11,6 +11,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
+import { missedFireSummaries } from '#cli/missed';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
@@ -163,16 +164,13 @@ function printBanner(
   }
   // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
   const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
-  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && m.targetArn === fireArn);
+  const missed = missedFireSummaries(stack.missedFires, d.scheduleGroup, fireArn);
   if (missed.length > 0) {
-    out.push('', pc.yellow(`${missed.length} fire(s) fell due while Batchron was stopped and did not run:`));
-    const byName = new Map<string, Date[]>();
-    for (const m of missed) byName.set(m.name, [...(byName.get(m.name) ?? []), m.scheduledTime]);
-    for (const [name, times] of byName) {
-      const first = times[0]!.toISOString();
-      const last = times[times.length - 1]!;
-      out.push(`  ${name}: ${times.length} fire(s) from ${first}`);
-      out.push(pc.dim(`    run them: npx batchron backfill ${name} --from ${first} --to ${new Date(last.getTime() + 1000).toISOString()}`));
+    const count = missed.reduce((n, m) => n + m.times.length, 0);
+    out.push('', pc.yellow(`${count} fire(s) fell due while Batchron was stopped and did not run:`));
+    for (const m of missed) {
+      out.push(`  ${m.name}: ${m.times.length} fire(s) from ${m.times[0]!.toISOString()}`);
+      out.push(pc.dim(`    run them: ${m.command}`));
     }
   }
   out.push(

@@ -9,6 +9,7 @@ import { firesBetween, nextFires, rateAnchor, seriesOfSchedule, type SeriesSpec 
 import { scheduleView, type ScheduleEntry } from '#shared/api/schedules';
 import { backfillTimes, planBackfill } from '#shared/api/backfill';
 import { unrecordedFires } from '#shared/engine/missed';
+import { missedFireSummaries } from '#cli/missed';
 import { definition, task } from '#test/helpers/engine';
 
 const d = (iso: string) => new Date(iso);
@@ -189,5 +190,32 @@ describe('the sweeper matches recorded runs to series instants', () => {
     const at = (hms: string) => d(`2026-11-30T${hms}Z`);
     const got = unrecordedFires(due.map(at), recorded.map((hms) => ({ scheduledTime: at(hms).toISOString() })));
     expect(got.map((t) => t.toISOString().slice(11, 19))).toEqual(missing);
+  });
+});
+
+describe('the missed fires `npm start` reports', () => {
+  const FIRE = 'arn:aws:lambda:us-east-1:000000000000:function:batchron-dev-fire';
+  const at = (hms: string) => d(`2026-11-30T${hms}Z`);
+  const missed = [
+    { group: 'batchron-dev', name: 'every-minute', scheduledTime: at('00:20:55'), targetArn: FIRE },
+    // Created through the API: not in serverless.yml, still one of the deployment's schedules.
+    { group: 'batchron-dev', name: 'dyn-report', scheduledTime: at('00:30:00'), targetArn: FIRE },
+    { group: 'batchron-dev', name: 'every-minute', scheduledTime: at('00:21:55'), targetArn: FIRE },
+    { group: 'batchron-dev', name: '_sweep', scheduledTime: at('00:25:00'), targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:batchron-dev-sweep' },
+    { group: 'default', name: 'other', scheduledTime: at('00:25:00'), targetArn: FIRE },
+  ];
+
+  // Defect: the report "leaves dynamic schedules out", and its backfill command found "no scheduled time in that range".
+  it('lists declared and dynamic schedules, and each printed command backfills exactly the missed fires', () => {
+    const summaries = missedFireSummaries(missed, 'batchron-dev', FIRE);
+    expect(summaries.map((s) => s.name)).toEqual(['every-minute', 'dyn-report']);
+    const series: Record<string, SeriesSpec> = {
+      'every-minute': seriesOfSchedule({ ScheduleExpression: 'rate(1 minute)', CreationDate: d('2026-11-30T00:00:55.300Z') }),
+      'dyn-report': seriesOfSchedule({ ScheduleExpression: 'cron(0/15 * * * ? *)', CreationDate: d('2026-11-29T00:00:00Z') }),
+    };
+    for (const s of summaries) {
+      const [, from, to] = /--from (\S+) --to (\S+)$/.exec(s.command)!;
+      expect(isos(backfillTimes({ name: s.name, series: series[s.name]! }, d(from!), d(to!)))).toEqual(isos(s.times));
+    }
   });
 });

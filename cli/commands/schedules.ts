@@ -1,6 +1,7 @@
 /**
  * The schedule commands: `schedules`, `pause`, `resume`, `backfill`.
  */
+import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, PositiveInt, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
@@ -107,24 +108,34 @@ export function backfillCommand(): Command {
     .requiredOption('--from <instant>', 'ISO-8601 start (inclusive)')
     .requiredOption('--to <instant>', 'ISO-8601 end (exclusive, not in the future)')
     .addOption(new Option('--parallel <n>', 'how many backfilled runs may be active at once (1-50)').default('1'))
+    .option('--rerun <statuses>', 're-run the times whose run was SKIPPED and/or FAILED: skipped, failed or skipped,failed')
     .option('--no-wait', 'start what the limit allows and return (repeat the command to carry on)')
     .addOption(new Option('--poll <ms>', 'how often to check progress').default('2000').hideHelp());
   withApiOptions(cmd);
   cmd.action(
-    action(async (name: string, opts: ApiOptions & { from: string; to: string; parallel: string; wait: boolean; poll: string }) => {
+    action(async (name: string, opts: ApiOptions & { from: string; to: string; parallel: string; rerun?: string; wait: boolean; poll: string }) => {
       const from = parseFlag('--from', IsoInstant, opts.from);
       const to = parseFlag('--to', IsoInstant, opts.to);
       const parallel = parseFlag('--parallel', PositiveInt(50), opts.parallel);
       const poll = parseFlag('--poll', PositiveInt(60_000), opts.poll);
+      const rerun = opts.rerun === undefined ? [] : opts.rerun.split(',').map((x) => x.trim().toLowerCase());
+      const wrong = rerun.filter((x) => x !== 'skipped' && x !== 'failed');
+      if (wrong.length > 0 || (opts.rerun !== undefined && rerun.length === 0)) {
+        throw new UsageError(`--rerun '${opts.rerun}' is not a list of statuses; use skipped, failed or skipped,failed`);
+      }
       const api = clientFor(opts);
-      const body = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), parallel };
+      // One session per invocation: each time is re-run at most once however often the request repeats.
+      const session = randomUUID();
+      const body = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), parallel, session, ...(rerun.length ? { rerun } : {}) };
       const started = new Set<string>();
+      const rerunIds = new Set<string>();
       let out: BackfillOut;
       let shown = '';
       for (;;) {
         // Each request re-plans from the runs recorded and starts what the parallel limit allows.
         out = await api.post<BackfillOut>(`/schedules/${seg(name)}/backfill`, { body });
-        for (const r of out.runs) if (r.created) started.add(r.runId);
+        for (const r of out.runs) if (r.created || r.state === 'rerun') started.add(r.runId);
+        for (const r of out.runs) if (r.state === 'rerun') rerunIds.add(r.runId);
         const finished = out.runs.filter((r) => r.status && TERMINAL.has(r.status)).length;
         const progress = `${name}: ${finished}/${out.count} finished, ${out.active} running, ${out.pending} pending`;
         if (!opts.json && progress !== shown && out.count > 0) {
@@ -142,7 +153,7 @@ export function backfillCommand(): Command {
         r.runId,
         iso(r.scheduledTime),
         r.status ? status(r.status) : pc.dim('pending'),
-        started.has(r.runId) ? 'started' : r.state === 'pending' ? '' : pc.dim('existed'),
+        started.has(r.runId) ? (rerunIds.has(r.runId) ? 're-run' : 'started') : r.state === 'pending' ? '' : pc.dim('existed'),
       ]);
       process.stdout.write(`${table(['run', 'scheduled', 'status', ''], rows, 'no scheduled time in that range')}\n`);
       process.stderr.write(`${started.size} started, ${out.count - started.size - out.pending} already existed${out.pending ? `, ${out.pending} pending` : ''}\n`);

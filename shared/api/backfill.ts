@@ -16,6 +16,7 @@ import { fireInput } from '../config/validate.ts';
 import { ExpressionError } from '../expressions/index.ts';
 import { firesBetween, seriesOfSchedule, type SeriesSpec } from '../expressions/series.ts';
 import { runIdFor } from '../engine/naming.ts';
+import { getRun } from '../store/runs.ts';
 import { listRunsScheduledBetween } from '../store/series-runs.ts';
 import type { RunStatus, RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
@@ -29,12 +30,15 @@ export const BACKFILL_CAP = 500;
 export interface BackfilledRun {
   runId: string;
   scheduledTime: string;
-  /** Absent while pending (no run yet). */
+  /** Absent while pending without a run; a run pending a re-run shows the status it ended with. */
   status?: RunStatus;
   /** True when this request started the run. */
   created: boolean;
-  /** `started` by this request, `existing` (a fire or an earlier request), `pending` (waits for a slot). */
-  state: 'started' | 'existing' | 'pending';
+  /**
+   * `started` or `rerun` by this request; `existing` (a fire or an earlier request);
+   * `pending`: no run yet, waiting for a slot.
+   */
+  state: 'started' | 'rerun' | 'existing' | 'pending';
 }
 
 const TERMINAL: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED']);
@@ -54,35 +58,54 @@ export function backfillTimes(schedule: { name: string; series: SeriesSpec }, fr
   return times;
 }
 
-/** The plan of one backfill request: which times start now, given the runs recorded. */
+/** What a backfill request may do for one time. */
+export interface BackfillCandidate {
+  runId: string;
+  scheduledTime: string;
+  /** `start`: no run yet; `rerun`: its run ended with a status the request asked to re-run. */
+  action: 'start' | 'rerun';
+}
+
+/**
+ * The plan of one backfill request, given the runs recorded in the range: the times in
+ * order, the candidates (times without a run, and runs whose status is in `rerun`) and how
+ * many may start now (`parallel` less the runs of the range still active).
+ */
 export function planBackfill(
   schedule: string,
   times: Date[],
   recorded: Map<string, Pick<RunSummary, 'status' | 'trigger'>>,
   parallel: number,
-): { runs: { runId: string; scheduledTime: string; status?: RunStatus }[]; toStart: string[] } {
+  rerun: ReadonlySet<RunStatus> = new Set(),
+): { runs: { runId: string; scheduledTime: string; status?: RunStatus }[]; candidates: BackfillCandidate[]; slots: number } {
   const runs = times.map((t) => {
     const scheduledTime = t.toISOString();
     const runId = runIdFor({ schedule, scheduledTime });
     const found = recorded.get(runId);
     return { runId, scheduledTime, ...(found ? { status: found.status } : {}) };
   });
-  const active = runs.filter((r) => r.status !== undefined && !TERMINAL.has(r.status) && recorded.get(r.runId)?.trigger === 'backfill').length;
-  const slots = Math.max(0, parallel - active);
-  const toStart = runs.filter((r) => r.status === undefined).slice(0, slots).map((r) => r.runId);
-  return { runs, toStart };
+  const active = runs.filter((r) => r.status !== undefined && !TERMINAL.has(r.status)).length;
+  const candidates = runs.flatMap((r): BackfillCandidate[] =>
+    r.status === undefined
+      ? [{ runId: r.runId, scheduledTime: r.scheduledTime, action: 'start' }]
+      : rerun.has(r.status)
+        ? [{ runId: r.runId, scheduledTime: r.scheduledTime, action: 'rerun' }]
+        : [],
+  );
+  return { runs, candidates, slots: Math.max(0, parallel - active) };
 }
 
 /** POST /schedules/{name}/backfill. */
 export async function backfill(
   deps: ApiDeps,
-  input: { schedule: string; from: Date; to: Date; parallel?: number },
+  input: { schedule: string; from: Date; to: Date; parallel?: number; rerun?: ('skipped' | 'failed')[]; session?: string },
 ): Promise<{
   schedule: string;
   from: string;
   to: string;
   count: number;
   created: number;
+  rerun: number;
   pending: number;
   active: number;
   done: boolean;
@@ -104,19 +127,42 @@ export async function backfill(
     throw error;
   }
   const recorded = new Map((await listRunsScheduledBetween(deps.store, def.name, input.from, input.to)).map((r) => [r.runId, r]));
-  const plan = planBackfill(def.name, times, recorded, input.parallel ?? 1);
-  const started = new Map<string, { status: RunStatus; created: boolean }>();
+  const rerunStatuses = new Set((input.rerun ?? []).map((s) => s.toUpperCase() as RunStatus));
+  const plan = planBackfill(def.name, times, recorded, input.parallel ?? 1, rerunStatuses);
+  // A run is re-run once per backfill session: the key finds the attempt it started, so a
+  // repeated request (and the CLI repeats until done) never re-runs what failed again.
+  const key = `backfill:${input.session ?? `${input.from.toISOString()}/${input.to.toISOString()}`}`;
+  // Runs this session already re-ran (they may have failed again) are done, not candidates.
+  const rerunDone = new Set<string>();
+  for (const c of plan.candidates) {
+    if (c.action !== 'rerun') continue;
+    const run = await getRun(deps.store, c.runId, false);
+    if (!run || run.rerunKey === key || run.history?.some((h) => h.rerunKey === key)) rerunDone.add(c.runId);
+  }
+  const candidates = plan.candidates.filter((c) => !rerunDone.has(c.runId));
+  const changed = new Map<string, { status: RunStatus; state: BackfilledRun['state'] }>();
+  let used = 0;
   // In time order, one after another: the runs start in the order they would have fired.
-  for (const runId of plan.toStart) {
-    const run = plan.runs.find((r) => r.runId === runId)!;
-    const out = await deps.engine.startRun(fireInput(def, run.scheduledTime, { trigger: 'backfill' }), { overlap: 'ignore' });
-    started.set(runId, { status: out.run.status, created: out.created });
+  for (const c of candidates) {
+    if (used >= plan.slots) break;
+    if (c.action === 'start') {
+      const out = await deps.engine.startRun(fireInput(def, c.scheduledTime, { trigger: 'backfill' }), { overlap: 'ignore' });
+      changed.set(c.runId, { status: out.run.status, state: out.created ? 'started' : 'existing' });
+      if (out.created) used++;
+      continue;
+    }
+    const out = await deps.engine.rerunRun(c.runId, { tasks: 'failed', key });
+    if (out.outcome === 'rerun' && out.created) {
+      changed.set(c.runId, { status: out.run.status, state: 'rerun' });
+      used++;
+    }
   }
   const runs: BackfilledRun[] = plan.runs.map((r) => {
-    const s = started.get(r.runId);
-    if (s) return { runId: r.runId, scheduledTime: r.scheduledTime, status: s.status, created: s.created, state: s.created ? 'started' : 'existing' };
-    if (r.status) return { runId: r.runId, scheduledTime: r.scheduledTime, status: r.status, created: false, state: 'existing' };
-    return { runId: r.runId, scheduledTime: r.scheduledTime, created: false, state: 'pending' };
+    const c = changed.get(r.runId);
+    if (c) return { runId: r.runId, scheduledTime: r.scheduledTime, status: c.status, created: c.state === 'started', state: c.state };
+    const waiting = candidates.some((x) => x.runId === r.runId);
+    if (r.status && !waiting) return { runId: r.runId, scheduledTime: r.scheduledTime, status: r.status, created: false, state: 'existing' };
+    return { runId: r.runId, scheduledTime: r.scheduledTime, ...(r.status ? { status: r.status } : {}), created: false, state: 'pending' };
   });
   const pending = runs.filter((r) => r.state === 'pending').length;
   const active = runs.filter((r) => r.status !== undefined && !TERMINAL.has(r.status)).length;
@@ -126,6 +172,7 @@ export async function backfill(
     to: input.to.toISOString(),
     count: runs.length,
     created: runs.filter((r) => r.created).length,
+    rerun: runs.filter((r) => r.state === 'rerun').length,
     pending,
     active,
     done: pending === 0 && active === 0,

@@ -185,7 +185,7 @@ describe('the series is what the local Scheduler fires', () => {
         expect(times.map((t) => t.getTime())).toEqual(whole);
         const recorded = new Map(fired.map((t) => [runIdFor({ schedule: 'prop', scheduledTime: new Date(t).toISOString() }), { status: 'SUCCEEDED' as const, trigger: 'schedule' as const }]));
         const plan = planBackfill('prop', times, recorded, 5000);
-        const union = [...fired, ...plan.toStart.map((id) => times.find((t) => runIdFor({ schedule: 'prop', scheduledTime: t.toISOString() }) === id)!.getTime())];
+        const union = [...fired, ...plan.candidates.slice(0, plan.slots).map((c) => Date.parse(c.scheduledTime))];
         expect(new Set(union).size).toBe(union.length);
         expect([...union].sort((a, b) => a - b)).toEqual(whole);
       }),

@@ -111,7 +111,7 @@ describe('backfill runs the series, not times invented from --from', () => {
     const short = (id: string) => `a.${ids.indexOf(id) + 1}`;
     const map = new Map(Object.entries(recorded).map(([k, status]) => [ids[Number(k.slice(2)) - 1]!, { status, trigger: 'backfill' as const }]));
     const plan = planBackfill('a', times, map, parallel);
-    expect(plan.toStart.map(short)).toEqual(start);
+    expect(plan.candidates.slice(0, plan.slots).map((c) => short(c.runId))).toEqual(start);
   });
 });
 

@@ -204,6 +204,8 @@ describe('backfill', () => {
       '2026-01-03T17:00:00.000Z',
     ]);
     expect(res.body.runs[0].runId).toBe('nightly-tokyo.20260101T170000Z');
+    // Defect: "the last run column showed a run many runs old": it is the latest by scheduled time, at once.
+    expect((await call('GET', '/schedules/nightly-tokyo')).body.lastRun).toMatchObject({ runId: 'nightly-tokyo.20260103T170000Z', scheduledTime: '2026-01-03T17:00:00.000Z' });
     const again = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z', parallel: 3 });
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(0);

@@ -2,6 +2,7 @@
  * The schedule commands: `schedules`, `pause`, `resume`, `backfill`.
  */
 import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, PositiveInt, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
@@ -100,6 +101,12 @@ interface BackfillOut {
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 
+/** `--rerun skipped,failed`: which ended statuses a backfill re-runs. */
+const RerunFlag = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()))
+  .pipe(z.array(z.enum(['skipped', 'failed'], { error: 'must list skipped and/or failed, e.g. --rerun skipped,failed' })).min(1));
+
 /** `backfill <schedule> --from --to [--parallel N] [--no-wait]`. */
 export function backfillCommand(): Command {
   const cmd = new Command('backfill')
@@ -118,11 +125,7 @@ export function backfillCommand(): Command {
       const to = parseFlag('--to', IsoInstant, opts.to);
       const parallel = parseFlag('--parallel', PositiveInt(50), opts.parallel);
       const poll = parseFlag('--poll', PositiveInt(60_000), opts.poll);
-      const rerun = opts.rerun === undefined ? [] : opts.rerun.split(',').map((x) => x.trim().toLowerCase());
-      const wrong = rerun.filter((x) => x !== 'skipped' && x !== 'failed');
-      if (wrong.length > 0 || (opts.rerun !== undefined && rerun.length === 0)) {
-        throw new UsageError(`--rerun '${opts.rerun}' is not a list of statuses; use skipped, failed or skipped,failed`);
-      }
+      const rerun = opts.rerun === undefined ? [] : parseFlag('--rerun', RerunFlag, opts.rerun);
       const api = clientFor(opts);
       // One session per invocation: each time is re-run at most once however often the request repeats.
       const session = randomUUID();

@@ -11,6 +11,7 @@ import { backfillTimes, planBackfill } from '#shared/api/backfill';
 import { unrecordedFires } from '#shared/engine/missed';
 import { missedFireSummaries } from '#cli/missed';
 import { definition, task } from '#test/helpers/engine';
+import type { RunStatus } from '#shared/store/schema';
 
 const d = (iso: string) => new Date(iso);
 const isos = (dates: Date[]) => dates.map((t) => t.toISOString());
@@ -105,12 +106,17 @@ describe('backfill runs the series, not times invented from --from', () => {
     { parallel: 1, recorded: { 'a.1': 'SUCCEEDED' }, start: ['a.2'] },
     { parallel: 2, recorded: { 'a.1': 'SUCCEEDED' }, start: ['a.2', 'a.3'] },
     { parallel: 2, recorded: { 'a.2': 'RUNNING' }, start: ['a.1'] },
-  ] as const)('with parallel $parallel and runs $recorded, starts $start', ({ parallel, recorded, start }) => {
+    // --rerun: an ended run with a listed status is a candidate like a time without a run.
+    { parallel: 1, recorded: { 'a.1': 'FAILED' }, start: ['a.2'] },
+    { parallel: 1, recorded: { 'a.1': 'FAILED' }, rerun: ['FAILED'], start: ['a.1'] },
+    { parallel: 3, recorded: { 'a.1': 'SKIPPED', 'a.2': 'FAILED', 'a.3': 'SUCCEEDED' }, rerun: ['SKIPPED'], start: ['a.1'] },
+  ] as const)('with parallel $parallel, runs $recorded and rerun $rerun, starts $start', ({ parallel, recorded, start, ...rest }) => {
     const times = [d('2026-11-30T00:01:00Z'), d('2026-11-30T00:02:00Z'), d('2026-11-30T00:03:00Z')];
     const ids = ['a.20261130T000100Z', 'a.20261130T000200Z', 'a.20261130T000300Z'];
     const short = (id: string) => `a.${ids.indexOf(id) + 1}`;
     const map = new Map(Object.entries(recorded).map(([k, status]) => [ids[Number(k.slice(2)) - 1]!, { status, trigger: 'backfill' as const }]));
-    const plan = planBackfill('a', times, map, parallel);
+    const rerun = 'rerun' in rest ? new Set<RunStatus>(rest.rerun) : undefined;
+    const plan = planBackfill('a', times, map, parallel, rerun);
     expect(plan.candidates.slice(0, plan.slots).map((c) => short(c.runId))).toEqual(start);
   });
 });

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
+import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
@@ -32,6 +33,7 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  allowedHosts?: string;
 }
 
 /** Registers `start`. */
@@ -44,6 +46,11 @@ export function startCommand(): Command {
     .addOption(new Option('--project-dir <dir>', 'the folder with serverless.yml').default('.'))
     .addOption(new Option('-s, --stage <stage>', 'the serverless.yml stage to deploy').default('dev'))
     .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .addOption(
+      new Option('--allowed-hosts <names>', 'comma-separated host names requests may be addressed to besides localhost/127.0.0.1/[::1] (.example.test: it and its subdomains)').env(
+        'BATCHRON_ALLOWED_HOSTS',
+      ),
+    )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
@@ -53,7 +60,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -64,6 +71,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
+      import('#local/guard'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -74,6 +82,13 @@ async function runStart(opts: StartOptions): Promise<number> {
   };
   const projectDir = resolve(opts.projectDir);
   const dataDir = resolve(projectDir, opts.dataDir);
+  let allowedHosts: string[];
+  try {
+    allowedHosts = guard.parseAllowedHosts(opts.allowedHosts);
+  } catch (error) {
+    console.error(pc.red(`batchron start: ${error instanceof Error ? error.message : String(error)}`));
+    return 2;
+  }
   // The functions run in this process and log JSON for CloudWatch; the live view below tells
   // the story for people, so only their warnings and errors come through unless --verbose.
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
@@ -84,7 +99,9 @@ async function runStart(opts: StartOptions): Promise<number> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      command: 'batchron start',
       port: opts.port,
+      allowedHosts,
       dataDir,
       projectDir,
       killGraceMs: opts.grace,
@@ -106,6 +123,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       routes: deployment.routes,
       lambda: stack.lambda,
       dataDir,
+      allowedHosts,
       port: opts.apiPort,
       now: () => stack.clock.now(),
       onError: (error, routeKey) => line(pc.red(`api ${routeKey} failed: ${error instanceof Error ? error.message : String(error)}`)),
@@ -153,7 +171,8 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
-  if (api.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
+  // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
+  if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
@@ -169,8 +188,9 @@ function printBanner(
     const count = missed.reduce((n, m) => n + m.times.length, 0);
     out.push('', pc.yellow(`${count} fire(s) fell due while Batchron was stopped and did not run:`));
     for (const m of missed) {
-      out.push(`  ${m.name}: ${m.times.length} fire(s) from ${m.times[0]!.toISOString()}`);
-      out.push(pc.dim(`    run them: ${m.command}`));
+      // Names of dynamic schedules come from the API: shown as text, never as terminal controls.
+      out.push(`  ${visible(m.name)}: ${m.times.length} fire(s) from ${m.times[0]!.toISOString()}`);
+      out.push(pc.dim(`    run them: ${visible(m.command)}`));
     }
   }
   out.push(
@@ -212,14 +232,15 @@ class LiveView {
     }
     if (f.group !== this.group) return;
     if (f.name.startsWith('_')) {
-      if (!f.ok) line(pc.red(`sweep fire failed: ${f.error ?? ''}`));
+      // Batchron's own schedules (shared/engine/naming.ts): the sweeper, retries and deferrals.
+      if (!f.ok) line(pc.red(`${f.targetArn.endsWith('-retry') ? 'retry' : 'sweep'} fire failed: ${visible(f.error ?? '')}`));
       return;
     }
-    if (!f.ok) line(pc.red(`✖ fire     ${f.name} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${f.error ?? ''}`));
+    if (!f.ok) line(pc.red(`✖ fire     ${visible(f.name)} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${visible(f.error ?? '')}`));
     // A retry schedule's fire shows as the task's next attempt; its name says nothing to a person.
     else if (f.targetArn.endsWith('-retry')) return;
     else {
-      line(`${pc.cyan('▶ fire')}     ${pc.bold(f.name)} @ ${hms(f.scheduledTime)}`);
+      line(`${pc.cyan('▶ fire')}     ${pc.bold(visible(f.name))} @ ${hms(f.scheduledTime)}`);
       // A fire the overlap policy skips (or a paused schedule) makes a run that is finished
       // at birth and never enters the active index: look it up by its deterministic id.
       this.fired.set(this.runIdFor({ schedule: f.name, scheduledTime: f.scheduledTime.toISOString() }), 10);
@@ -239,10 +260,10 @@ class LiveView {
       stack.bus.onEvent((a) => {
         if (a.kind !== 'published' || a.event.source !== 'aws.batch') return;
         const e = a.event.detail as { jobName?: string; status?: string; statusReason?: string };
-        line(pc.dim(`  batch ${e.jobName} ${e.status}${e.statusReason ? `: ${e.statusReason}` : ''}`));
+        line(pc.dim(`  batch ${visible(String(e.jobName))} ${visible(String(e.status))}${e.statusReason ? `: ${visible(e.statusReason)}` : ''}`));
       });
     }
-    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${x.reason}`)));
+    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${visible(String(x.reason))}`)));
     this.timer = setInterval(() => void this.poll(), 1000);
     this.timer.unref();
   }
@@ -269,21 +290,23 @@ class LiveView {
         if (run) this.report(run);
       }
     } catch (error) {
-      line(pc.yellow(`live view: ${error instanceof Error ? error.message : String(error)}`));
+      line(pc.yellow(`live view: ${visible(error instanceof Error ? error.message : String(error))}`));
     } finally {
       this.polling = false;
     }
   }
 
   private report(run: RunItem): void {
+    // Names, reasons and ids come from jobs and API callers: shown, never obeyed (cli/sanitize.ts).
+    const runId = visible(run.runId);
     const runKey = `${run.runId}|run`;
     if (this.seen.get(runKey) !== run.status) {
       const first = !this.seen.has(runKey);
       this.seen.set(runKey, run.status);
       const took = run.endedAt ? ` in ${duration(Date.parse(run.createdAt), Date.parse(run.endedAt))}` : '';
-      const reason = run.statusReason ? pc.dim(` (${run.statusReason})`) : '';
-      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(run.runId)}${took}${reason}`);
-      else line(`${status(run.status)} run ${pc.bold(run.runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
+      const reason = run.statusReason ? pc.dim(` (${visible(run.statusReason)})`) : '';
+      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(runId)}${took}${reason}`);
+      else line(`${status(run.status)} run ${pc.bold(runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
     }
     for (const task of Object.values(run.tasks)) {
       const attempt = task.attempts[task.attempts.length - 1];
@@ -292,16 +315,16 @@ class LiveView {
       if (this.seen.get(key) === stateKey) continue;
       this.seen.set(key, stateKey);
       if (task.status === 'PENDING') continue;
-      const label = `${run.schedule}/${task.name}${attempt ? ` #${attempt.attempt}` : ''}`;
+      const label = `${visible(run.schedule)}/${visible(task.name)}${attempt ? ` #${attempt.attempt}` : ''}`;
       let detail = '';
       if (task.status === 'RETRY_WAIT' && task.retryAt) {
         const prev = task.attempts[task.attempts.length - 1];
         detail = ` exit ${prev?.exitCode ?? '?'}, next attempt in ${duration(Date.now(), Date.parse(task.retryAt))}`;
       } else if (attempt?.startedAt && attempt.stoppedAt) {
         detail = ` ${duration(Date.parse(attempt.startedAt), Date.parse(attempt.stoppedAt))}`;
-        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${attempt.statusReason ?? ''}`;
+        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${visible(attempt.statusReason ?? '')}`;
       } else if (task.reason) {
-        detail = ` ${task.reason}`;
+        detail = ` ${visible(task.reason)}`;
       }
       line(`  ${status(task.status)} ${label}${pc.dim(detail)}`);
     }

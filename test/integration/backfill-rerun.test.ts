@@ -40,6 +40,7 @@ beforeAll(async () => {
       schedulerRoleArn: 'arn:aws:iam::000000000000:role/batchron-scheduler',
       defaultQueue: 'engine-queue',
       jobLogGroup: '/aws/batch/job',
+      allowCommandOverride: false,
     },
     store,
     scheduler: e.ts.clients.scheduler,

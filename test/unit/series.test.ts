@@ -59,7 +59,7 @@ describe('next fires come from the schedule\'s own series, not from now', () => 
   });
 
   it('shows the latest run by scheduled time as the last run, whatever its status', () => {
-    const view = scheduleView(entry({ ScheduleExpression: 'rate(1 minute)', CreationDate: d('2026-11-30T00:00:00Z') }), { ...STATE, lastRunId: 'old', lastOutcome: 'SUCCEEDED' }, Date.parse('2026-11-30T01:00:00Z'), {
+    const view = scheduleView(entry({ ScheduleExpression: 'rate(1 minute)', CreationDate: d('2026-11-30T00:00:00Z') }), { ...STATE, lastRunId: 'old', lastOutcome: 'SUCCEEDED' }, Date.parse('2026-11-30T01:00:00Z'), new Map(), {
       runId: 'every-minute.20261130T005900Z',
       schedule: 'every-minute',
       scheduledTime: '2026-11-30T00:59:00.000Z',

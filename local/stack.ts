@@ -25,6 +25,7 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { LocalIam } from './iam/index.ts';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
@@ -72,6 +73,8 @@ export interface LocalStack {
   readonly scheduler: LocalScheduler;
   /** Undefined when the stack runs without DynamoDB. */
   readonly dynamodb: LocalDynamoDB | undefined;
+  /** The deployment's principals and their policies (local/iam/); local deploy declares them. */
+  readonly iam: LocalIam;
   /** DynamoDB Local's own URL (the stack's endpoint proxies to it); undefined without DynamoDB. */
   readonly dynamodbUrl: string | undefined;
   /** Schedule fires that fell due while the stack was stopped (reported, not run). */
@@ -103,7 +106,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
+  const iam = new LocalIam({ region, account });
   const lambda = new LocalLambda({
+    iam,
     clock,
     faults,
     region,
@@ -112,6 +117,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   });
   const bus = new LocalEventBus({ clock, faults, lambda, region, account });
   const batch = new LocalBatch({
+    iam,
     clock,
     faults,
     events: bus,
@@ -124,6 +130,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
   });
   const scheduler = new LocalScheduler({
+    iam,
     clock,
     faults,
     region,
@@ -154,6 +161,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       host,
       port: opts.port ?? DEFAULT_PORT,
       services,
+      authorize: (req, rawUrl) => iam.authorizeRequest(req, rawUrl),
       control: createControlHandler({
         clock,
         faults,
@@ -248,6 +256,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     batch,
     scheduler,
     dynamodb,
+    iam,
     dynamodbUrl: dynamodb?.url,
     missedFires,
     dataDir: opts.dataDir,

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeJobsCommand, SubmitJobCommand, BatchClient } from '@aws-sdk/client-batch';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { deployLocal, resolveService, type LocalDeployment, type ResolvedService } from '#local/deploy';
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { grantCoverage, type RecordedRequest } from '#local/iam/coverage';
@@ -28,12 +29,13 @@ const STAGE = 'iam';
 const DEPLOYMENT = `batchron-${STAGE}`;
 const ECR_IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/batchron-jobs:latest';
 /** Roles this file adds to show a bug or a job role; kept out of the template's coverage. */
-const FIXTURE_ROLES = ['FixtureOldExecutionRole', 'FixtureJobRole'];
+const FIXTURE_ROLES = ['FixtureOldExecutionRole', 'FixtureJobRole', 'FixtureSchedulerRoleWithoutFire'];
 
 let t: TestStack;
 let api: HttpApi;
 let slack: Server;
 let deployment: LocalDeployment;
+const stackLog: string[] = [];
 const slackMessages: string[] = [];
 const recorded = new Map<string, RecordedRequest>();
 
@@ -78,6 +80,18 @@ function withFixtures(service: ResolvedService): ResolvedService {
         ContainerProperties: { Command: ['sh', '-c', 'echo started'], ExecutionRoleArn: { 'Fn::GetAtt': ['FixtureOldExecutionRole', 'Arn'] }, LogConfiguration: logs },
       },
     },
+    // A Scheduler role that may invoke only the sweep.
+    FixtureSchedulerRoleWithoutFire: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Policies: [
+          {
+            PolicyName: 'invoke-sweep',
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:batchron-iam-sweep' } }] },
+          },
+        ],
+      },
+    },
     // A job role allowed to read one parameter, and a job definition running with it.
     FixtureJobRole: {
       Type: 'AWS::IAM::Role',
@@ -107,7 +121,7 @@ function withFixtures(service: ResolvedService): ResolvedService {
 }
 
 beforeAll(async () => {
-  t = await startTestStack({ projectDir: PROJECT_DIR });
+  t = await startTestStack({ projectDir: PROJECT_DIR, log: (line) => stackLog.push(line) });
   slack = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -233,6 +247,27 @@ describe('requests signed with a deployed role', () => {
     const out = await dynamodb.send(new GetItemCommand({ TableName: DEPLOYMENT, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }));
     dynamodb.destroy();
     expect(out.Item).toBeUndefined();
+  });
+});
+
+describe('Scheduler and its target role', () => {
+  it("drops a delivery its role may not make, with the AccessDenied AWS gives, without retrying it", async () => {
+    // Prepare
+    const fire = t.stack.lambda.arnOf(`${DEPLOYMENT}-fire`);
+    // Act: a schedule that fires at creation, with a role that may invoke only the sweep.
+    await t.clients.scheduler.send(
+      new CreateScheduleCommand({
+        Name: 'iam-no-fire',
+        ScheduleExpression: 'rate(1 hour)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: fire, RoleArn: `arn:aws:iam::000000000000:role/${DEPLOYMENT}-FixtureSchedulerRoleWithoutFire`, Input: '{}', RetryPolicy: { MaximumRetryAttempts: 3 } },
+      }),
+    );
+    const line = await eventually(() => stackLog.find((l) => l.includes('iam-no-fire')), 'the dropped delivery');
+    // Assess
+    expect(line).toContain(
+      `dropped after 1 attempt(s): AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role/${DEPLOYMENT}-FixtureSchedulerRoleWithoutFire/iam-no-fire is not authorized to perform: lambda:InvokeFunction on resource: ${fire} because no identity-based policy allows the lambda:InvokeFunction action`,
+    );
   });
 });
 

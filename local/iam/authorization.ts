@@ -9,6 +9,7 @@
  *   Amazon EventBridge         list_amazoneventbridge.html
  *   Amazon CloudWatch Logs     list_amazoncloudwatchlogs.html
  *   AWS Systems Manager        list_awssystemsmanager.html
+ *   AWS Secrets Manager        list_awssecretsmanager.html
  *   AWS Identity and Access Management (iam:PassRole)  list_awsidentityandaccessmanagementiam.html
  * An operation without a row is authorized as `<service>:<Operation>` on `*` (the action is
  * named after the operation for every service here), so a deployed principal can never reach
@@ -27,6 +28,12 @@ export interface Authorization {
 interface Ctx {
   region: string;
   account: string;
+  /**
+   * A secret's full ARN (with the 6-character suffix Secrets Manager appends) from its name,
+   * as the local Secrets Manager knows it; a name it does not know is authorized as
+   * `secret:<name>`, which a `secret:<name>-??????` grant does not match.
+   */
+  secretArn?: (name: string) => string | undefined;
 }
 
 type Body = Record<string, any>;
@@ -208,11 +215,26 @@ const SSM: Record<string, Rule> = {
   DeleteParameter: (b, c) => [{ action: 'ssm:DeleteParameter', resource: parameterArn(c, b.Name) }],
 };
 
+// ── Secrets Manager ─────────────────────────────────────────────────────────────────────────
+const secretArn = (c: Ctx, id: unknown) => {
+  const v = String(id ?? '');
+  return v.startsWith('arn:') ? v : (c.secretArn?.(v) ?? arn('secretsmanager', c, `secret:${v}`));
+};
+const SECRETS_MANAGER: Record<string, Rule> = {
+  GetSecretValue: (b, c) => [{ action: 'secretsmanager:GetSecretValue', resource: secretArn(c, b.SecretId) }],
+  DescribeSecret: (b, c) => [{ action: 'secretsmanager:DescribeSecret', resource: secretArn(c, b.SecretId) }],
+  CreateSecret: (b, c) => [{ action: 'secretsmanager:CreateSecret', resource: secretArn(c, b.Name) }],
+  PutSecretValue: (b, c) => [{ action: 'secretsmanager:PutSecretValue', resource: secretArn(c, b.SecretId) }],
+  DeleteSecret: (b, c) => [{ action: 'secretsmanager:DeleteSecret', resource: secretArn(c, b.SecretId) }],
+  BatchGetSecretValue: (b, c) => ((b.SecretIdList ?? []) as unknown[]).map((id) => ({ action: 'secretsmanager:GetSecretValue', resource: secretArn(c, id) })),
+};
+
 const JSON_SERVICES: Record<string, { prefix: string; service: string; rules: Record<string, Rule> }> = {
   dynamodb: { prefix: 'DynamoDB_20120810.', service: 'dynamodb', rules: DYNAMODB },
   events: { prefix: 'AWSEvents.', service: 'events', rules: EVENTS },
   logs: { prefix: 'Logs_20140328.', service: 'logs', rules: LOGS },
   ssm: { prefix: 'AmazonSSM.', service: 'ssm', rules: SSM },
+  secretsmanager: { prefix: 'secretsmanager.', service: 'secretsmanager', rules: SECRETS_MANAGER },
 };
 
 /** Works out what a request to the local endpoint must be allowed, per the table above. */

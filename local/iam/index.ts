@@ -53,13 +53,14 @@ export interface DecisionRecord extends AuthRequest {
 interface Session extends Principal, RoleCredentials {}
 
 /** The protocol a service speaks decides the shape of its AccessDenied answer. */
-const JSON_PROTOCOL_SERVICES = new Set(['dynamodb', 'ssm', 'events', 'logs']);
+const JSON_PROTOCOL_SERVICES = new Set(['dynamodb', 'ssm', 'events', 'logs', 'secretsmanager']);
 
 export class LocalIam {
   private readonly roles = new Map<string, PolicyDocument[]>();
   private readonly sessions = new Map<string, Session>();
   private readonly listeners = new Set<(r: DecisionRecord) => void>();
   private readonly context = new AsyncLocalStorage<RoleCredentials>();
+  private secretArnResolver: ((name: string) => string | undefined) | undefined;
   readonly region: string;
   readonly account: string;
 
@@ -77,6 +78,11 @@ export class LocalIam {
         throw new Error(`IAM role ${roleArn}, policy ${i + 1}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
     }));
+  }
+
+  /** How a secret's name maps to its full ARN (set by the local Secrets Manager). */
+  setSecretArnResolver(resolve: ((name: string) => string | undefined) | undefined): void {
+    this.secretArnResolver = resolve;
   }
 
   /** The roles declared so far and their policies. */
@@ -211,7 +217,7 @@ export class LocalIam {
     const session = this.sessions.get(accessKeyId);
     if (!session) return;
     await this.verifySignature(req, rawUrl, session);
-    const denied = this.firstDenied(session, authorizationFor(req, this));
+    const denied = this.firstDenied(session, authorizationFor(req, { region: this.region, account: this.account, ...(this.secretArnResolver ? { secretArn: this.secretArnResolver } : {}) }));
     if (denied) throw accessDenied(req.service, denied.message);
   }
 

@@ -58,6 +58,8 @@ const JSON_PROTOCOL_SERVICES = new Set(['dynamodb', 'ssm', 'events', 'logs', 'se
 export class LocalIam {
   private readonly roles = new Map<string, PolicyDocument[]>();
   private readonly sessions = new Map<string, Session>();
+  /** `<role ARN>\n<session name>` -> access key id. */
+  private readonly sessionKeys = new Map<string, string>();
   private readonly listeners = new Set<(r: DecisionRecord) => void>();
   private readonly context = new AsyncLocalStorage<RoleCredentials>();
   private secretArnResolver: ((name: string) => string | undefined) | undefined;
@@ -100,9 +102,8 @@ export class LocalIam {
    */
   assumeRole(roleArn: string, sessionName: string): RoleCredentials {
     if (!this.roles.has(roleArn)) throw new Error(`IAM: no role ${roleArn} is declared in the deployment`);
-    for (const s of this.sessions.values()) {
-      if (s.roleArn === roleArn && s.sessionName === sessionName) return { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken };
-    }
+    const existing = this.sessions.get(this.sessionKeys.get(`${roleArn}\n${sessionName}`) ?? '');
+    if (existing) return { accessKeyId: existing.accessKeyId, secretAccessKey: existing.secretAccessKey, sessionToken: existing.sessionToken };
     const roleName = roleArn.slice(roleArn.indexOf(':role/') + ':role/'.length).split('/').pop()!;
     const session: Session = {
       roleName,
@@ -114,6 +115,7 @@ export class LocalIam {
       sessionToken: randomBytes(48).toString('base64'),
     };
     this.sessions.set(session.accessKeyId, session);
+    this.sessionKeys.set(`${roleArn}\n${sessionName}`, session.accessKeyId);
     return { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
   }
 

@@ -136,6 +136,32 @@ export interface LocalDeployment {
   resolveSeconds: number;
 }
 
+/**
+ * The template's resources as the local deploy creates them: serverless.yml's `resources`,
+ * the plugin's (buildResources), and the functions' shared role osls generates at package
+ * time for functions without a `role` (local/iam/template.ts), which `osls print` lacks.
+ */
+export function templateResources(
+  service: ResolvedService,
+  o: { stage: string; region: string },
+): { config: BatchronConfig; definitions: Record<string, ScheduleDefinition>; resources: Record<string, CfnResource> } {
+  const deployment = service.custom?.deployment ?? `${service.service}-${o.stage}`;
+  const defaultQueue = service.custom?.jobQueue ?? deployment;
+  const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
+  const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
+  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string };
+  const resources: Record<string, CfnResource> = {
+    ...(service.resources?.Resources ?? {}),
+    ...buildResources(config, templateContext({ deployment, defaultQueue, ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}) })),
+  };
+  const sharedRole = service.provider.iam?.role;
+  const functions = Object.values(service.functions ?? {});
+  if (!resources[OSLS_FUNCTION_ROLE] && typeof sharedRole !== 'string' && functions.some((fn) => fn.role === undefined)) {
+    resources[OSLS_FUNCTION_ROLE] = oslsFunctionRole({ service: service.service, stage: o.stage, region: o.region, statements: sharedRole?.statements ?? [] });
+  }
+  return { config, definitions, resources };
+}
+
 /** Resolves serverless.yml with osls itself (`osls print --format json`). */
 export async function resolveService(projectDir: string, options: { stage?: string; env?: Record<string, string> } = {}): Promise<ResolvedService> {
   const require = createRequire(join(projectDir, 'package.json'));
@@ -167,13 +193,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const deployment = service.custom?.deployment ?? `${service.service}-${stage}`;
   const defaultQueue = service.custom?.jobQueue ?? deployment;
 
-  const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
-  const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
-  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string };
-  const resources: Record<string, CfnResource> = {
-    ...(service.resources?.Resources ?? {}),
-    ...buildResources(config, templateContext({ deployment, defaultQueue, ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}) })),
-  };
+  const { config, definitions, resources } = templateResources(service, { stage, region: stack.region });
 
   const functions = Object.entries(service.functions ?? {}).map(([key, fn]) => ({
     key,
@@ -182,12 +202,8 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   }));
   const cfn = new Intrinsics(stack, resources, `${service.service}-${stage}`, new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])));
 
-  // IAM: every role of the template, each function's handler running as its role's session
-  // (local/iam/). osls generates the functions' shared role at package time; build it here.
+  // IAM: every role of the template, each function's handler running as its role's session (local/iam/).
   const sharedRole = service.provider.iam?.role;
-  if (!resources[OSLS_FUNCTION_ROLE] && typeof sharedRole !== 'string' && functions.some((f) => f.fn.role === undefined)) {
-    resources[OSLS_FUNCTION_ROLE] = oslsFunctionRole({ service: service.service, stage, region: stack.region, statements: sharedRole?.statements ?? [] });
-  }
   for (const role of deployedRoles(resources, (v) => cfn.evaluate(v), (id) => cfn.arnOf(id))) {
     stack.iam.putRole(role.arn, role.policies.map((p) => p.document));
   }

@@ -254,12 +254,14 @@ export class LocalIam {
       sha256: Sha256,
       // S3 alone signs the path as sent; every service here (none is S3) escapes it once more.
       uriEscapePath: true,
+      // Hash the payload only when the client did not sign an x-amz-content-sha256 header
+      // (the SDKs send one, the AWS CLI does not): never add a header it did not sign.
+      applyChecksum: false,
     });
     const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-    const expected = await signer.sign(
-      { method: req.method, protocol: 'http:', hostname: url.hostname, path: url.pathname, query, headers, body: req.body.length > 0 ? req.body : undefined } as never,
-      { signingDate: date, signableHeaders: new Set(signed), unsignableHeaders: new Set(Object.keys(req.headers).filter((h) => !signed.includes(h))) },
-    );
+    // The request as the client signed it: exactly its signed headers, its raw path and query.
+    const toSign = { method: req.method, protocol: 'http:', hostname: url.hostname, path: url.pathname, query, headers, body: req.body.length > 0 ? req.body : undefined };
+    const expected = await signer.sign(toSign as Parameters<SignatureV4['presign']>[0], { signingDate: date, signableHeaders: new Set(signed) });
     const want = /Signature=([0-9a-f]{64})/.exec(String((expected as { headers: Record<string, string> }).headers.authorization ?? ''))?.[1] ?? '';
     if (want.length !== signature!.length || !timingSafeEqual(Buffer.from(want), Buffer.from(signature!))) throw signatureMismatch();
   }

@@ -188,8 +188,9 @@ describe('the engine with the template IAM enforced', () => {
     expect(logs.status, JSON.stringify(logs.body)).toBe(200);
     // The API: listing, a dynamic schedule's life, pause/resume, an ad hoc run cancelled, a backfill.
     expect((await call('GET', '/schedules')).status).toBe(200);
-    const spec = { expression: 'cron(0 3 * * ? *)', timezone: 'UTC', job: { definition: 'hello' } };
-    expect((await call('POST', '/schedules', { name: 'iam-dynamic', ...spec })).status).toBe(201);
+    const spec = { expression: 'cron(0 3 * * ? *)', timezone: 'UTC', job: { definition: `${DEPLOYMENT}-hello` } };
+    const created = await call('POST', '/schedules', { name: 'iam-dynamic', ...spec });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect((await call('POST', '/schedules/iam-dynamic/pause')).status).toBe(200);
     expect((await call('POST', '/schedules/iam-dynamic/resume')).status).toBe(200);
     expect((await call('DELETE', '/schedules/iam-dynamic')).status).toBe(200);

@@ -103,6 +103,15 @@ export class LocalSecretsManager implements LocalService {
     return typeof v === 'string' ? v : JSON.stringify(v);
   }
 
+  /** The full ARN (with its 6-character suffix) of a secret by name or partial ARN; undefined when there is none. */
+  arnOf(secretId: string): string | undefined {
+    try {
+      return this.find(secretId).ARN;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes state now; called when the stack stops. */
   flush(): void {
     this.persist.flush();

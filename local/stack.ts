@@ -30,6 +30,7 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { LocalIam } from './iam/index.ts';
 import { LocalSecretsManager } from './secretsmanager.ts';
 import { localSecretResolver } from './secrets.ts';
 import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
@@ -90,6 +91,8 @@ export interface LocalStack {
   readonly scheduler: LocalScheduler;
   /** Undefined when the stack runs without DynamoDB. */
   readonly dynamodb: LocalDynamoDB | undefined;
+  /** The deployment's principals and their policies (local/iam/); local deploy declares them. */
+  readonly iam: LocalIam;
   /** DynamoDB Local's own URL (the stack's endpoint proxies to it); undefined without DynamoDB. */
   readonly dynamodbUrl: string | undefined;
   /** Schedule fires that fell due while the stack was stopped (reported, not run). */
@@ -152,10 +155,14 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
+  const iam = new LocalIam({ region, account });
   // Parameter Store (the Slack webhook's SecureString, job secrets) and Secrets Manager, read exactly as on AWS.
   const ssm = new LocalSsm({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
   const secretsManager = new LocalSecretsManager({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  // IAM authorizes a secret by its full ARN, whatever name or partial ARN the caller used.
+  iam.setSecretArnResolver((name) => secretsManager.arnOf(name));
   const lambda = new LocalLambda({
+    iam,
     clock,
     faults,
     region,
@@ -164,6 +171,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
   });
   const bus = new LocalEventBus({ clock, faults, lambda, region, account });
   const batch = new LocalBatch({
+    iam,
     clock,
     faults,
     events: bus,
@@ -177,6 +185,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
   });
   const scheduler = new LocalScheduler({
+    iam,
     clock,
     faults,
     region,
@@ -205,6 +214,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
       host,
       port: opts.port ?? DEFAULT_PORT,
       services,
+      authorize: (req, rawUrl) => iam.authorizeRequest(req, rawUrl),
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
       ...(opts.limits ? { limits: opts.limits } : {}),
       control: createControlHandler({
@@ -305,6 +315,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     batch,
     scheduler,
     dynamodb,
+    iam,
     dynamodbUrl: dynamodb?.url,
     missedFires,
     dataDir: opts.dataDir,

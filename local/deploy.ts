@@ -664,6 +664,8 @@ class Intrinsics {
         return `arn:aws:batch:${region}:${account}:job-queue/${String(this.evaluate(p.JobQueueName ?? id))}`;
       case 'AWS::Scheduler::ScheduleGroup':
         return `arn:aws:scheduler:${region}:${account}:schedule-group/${String(this.ref(id))}`;
+      case 'AWS::ECR::Repository':
+        return `arn:aws:ecr:${region}:${account}:repository/${String(this.evaluate(p.RepositoryName ?? id))}`;
       case 'AWS::IAM::InstanceProfile':
         return `arn:aws:iam::${account}:instance-profile/${this.stackName}-${id}`;
       default:

@@ -55,6 +55,7 @@ type Grant =
   | 'checkBatchRefs'
   | 'retrySchedules'
   | 'manageSchedules'
+  | 'readSchedules'
   | 'listSchedules'
   | 'passSchedulerRole'
   | 'slackWebhook'
@@ -67,13 +68,14 @@ type Grant =
  * schedule (CreateSchedule + PassRole of the Scheduler role), and notifies Slack. The `api`
  * drives runs too (ad hoc runs, cancel) and also manages dynamic schedules (checking that
  * the job definitions and queues they name exist), describes jobs and reads their logs;
- * `sweep` describes the jobs of runs whose events never came.
+ * `sweep` describes the jobs of runs whose events never came and reads the schedules
+ * (ListSchedules, GetSchedule) to find missed fires (shared/engine/registry.ts).
  */
 export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
   fire: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   'job-events': ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   retry: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
-  sweep: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
+  sweep: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
   api: [
     'table',
     'submitJobs',
@@ -111,9 +113,13 @@ const sub = (text: string): CfnValue => ({ 'Fn::Sub': text });
 const ARN = 'arn:${AWS::Partition}';
 const REGION_ACCOUNT = '${AWS::Region}:${AWS::AccountId}';
 
-/** The ARN pattern of every revision of a job definition (SubmitJob is authorized on `name:revision`). */
-function jobDefinitionArn(name: string): CfnValue {
-  return sub(`${ARN}:batch:${REGION_ACCOUNT}:job-definition/${name}:*`);
+/**
+ * A job definition as SubmitJob is authorized on it: by name (the engine submits without a
+ * revision) and as `name:revision`, every revision (a deploy registers new ones).
+ */
+function jobDefinitionArns(nameOrArn: string): CfnValue[] {
+  const arn = nameOrArn.startsWith('arn:') ? nameOrArn : `${ARN}:batch:${REGION_ACCOUNT}:job-definition/${nameOrArn}`;
+  return nameOrArn.startsWith('arn:') ? [arn, `${arn}:*`] : [sub(arn), sub(`${arn}:*`)];
 }
 
 function jobQueueArn(queue: string): CfnValue {
@@ -126,12 +132,12 @@ function jobQueueArn(queue: string): CfnValue {
  * definitions and queues (by name or ARN) that a declared schedule references.
  */
 export function submitJobResources(config: BatchronConfig, ctx: NormalizeContext): CfnValue[] {
-  const definitions = new Map<string, CfnValue>();
+  const definitions = new Map<string, CfnValue[]>();
   const queues = new Map<string, CfnValue>();
   const addQueue = (q: string) => queues.set(q, jobQueueArn(q));
   for (const key of Object.keys(config.jobDefinitions).sort()) {
     const name = ctx.jobDefinitionName(key);
-    definitions.set(name, jobDefinitionArn(name));
+    definitions.set(name, jobDefinitionArns(name));
   }
   addQueue(ctx.defaultQueue);
   if (config.defaults?.queue) addQueue(config.defaults.queue);
@@ -143,14 +149,14 @@ export function submitJobResources(config: BatchronConfig, ctx: NormalizeContext
       if ('problem' in ref || ref.kind === 'declared') {
         // declared ones are listed above
       } else if (ref.kind === 'arn') {
-        definitions.set(ref.arn, `${ref.arn}:*`);
+        definitions.set(ref.arn, jobDefinitionArns(ref.arn));
       } else {
-        definitions.set(ref.name, jobDefinitionArn(ref.name));
+        definitions.set(ref.name, jobDefinitionArns(ref.name));
       }
       if (task.queue !== undefined) addQueue(task.queue);
     }
   }
-  return [...queues.values(), ...definitions.values()];
+  return [...queues.values(), ...[...definitions.values()].flat()];
 }
 
 /** The statements of one grant. */
@@ -191,6 +197,8 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
           Resource: scheduleArn,
         },
       ];
+    case 'readSchedules':
+      return [{ Sid: 'ReadSchedules', Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: scheduleArn }];
     case 'listSchedules':
       return [{ Sid: 'ListSchedules', Effect: 'Allow', Action: 'scheduler:ListSchedules', Resource: '*' }];
     case 'passSchedulerRole':

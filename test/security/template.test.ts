@@ -34,7 +34,7 @@ describe('least privilege in the packaged template', () => {
     for (const role of roles) expect(template.Resources[role]!.Type).toBe('AWS::IAM::Role');
   });
 
-  it('lets only the api manage dynamic schedules, list schedules and read job logs', () => {
+  it('lets only the api manage dynamic schedules and read job logs, and only it and sweep read schedules', () => {
     const stream = ARN('logs', 'log-group:/aws/batch/batchron-dev:log-stream:hello/default/abc');
     const schedule = ARN('scheduler', 'schedule/batchron-dev/nightly');
     for (const [fn, id] of Object.entries(FUNCTIONS)) {
@@ -44,7 +44,8 @@ describe('least privilege in the packaged template', () => {
       // Assess
       expect(allows(statements, 'scheduler:DeleteSchedule', schedule), `${fn} DeleteSchedule`).toBe(isApi);
       expect(allows(statements, 'scheduler:UpdateSchedule', schedule), `${fn} UpdateSchedule`).toBe(isApi);
-      expect(allows(statements, 'scheduler:ListSchedules', '*'), `${fn} ListSchedules`).toBe(isApi);
+      expect(allows(statements, 'scheduler:ListSchedules', '*'), `${fn} ListSchedules`).toBe(isApi || fn === 'sweep');
+      expect(allows(statements, 'scheduler:GetSchedule', schedule), `${fn} GetSchedule`).toBe(isApi || fn === 'sweep');
       expect(allows(statements, 'logs:GetLogEvents', stream), `${fn} GetLogEvents`).toBe(isApi);
       expect(allows(statements, 'batch:DescribeJobs', '*'), `${fn} DescribeJobs`).toBe(fn === 'api' || fn === 'sweep');
       // what every function does: its run records, and its own logs only

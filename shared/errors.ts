@@ -23,13 +23,10 @@ export class BatchronError extends Error {
 
 /** Worth another try later: throttling, a lost optimistic-concurrency race, a dependency outage. */
 export class RetryableError extends BatchronError {
-  constructor(message: string, options: BatchronErrorOptions & { retryAfterMs?: number } = {}) {
+  constructor(message: string, options: BatchronErrorOptions = {}) {
     super(message, options);
     this.name = 'RetryableError';
-    this.retryAfterMs = options.retryAfterMs;
   }
-  /** A hint for callers that can wait in-process. */
-  readonly retryAfterMs: number | undefined;
 }
 
 /** Can never succeed as given: retrying only burns invocations. */
@@ -96,14 +93,6 @@ export class VersionConflictError extends RetryableError {
   constructor(message: string, options: BatchronErrorOptions = {}) {
     super(message, options);
     this.name = 'VersionConflictError';
-  }
-}
-
-/** An AWS API kept throttling past the in-invocation backoff budget. */
-export class ThrottledError extends RetryableError {
-  constructor(message: string, options: BatchronErrorOptions & { retryAfterMs?: number } = {}) {
-    super(message, options);
-    this.name = 'ThrottledError';
   }
 }
 

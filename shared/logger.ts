@@ -12,16 +12,6 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 /** Shared metrics (EMF lines in the log); flushed by each handler after an invocation. */
 export const metrics = new Metrics({ namespace: 'Batchron', serviceName: 'batchron' });
 
-/** The log fields that identify what a decision was about. */
-export interface DecisionContext {
-  schedule?: string;
-  runId?: string;
-  task?: string;
-  attempt?: number;
-  jobId?: string;
-  [key: string]: unknown;
-}
-
 /** What the engine needs from a logger; Powertools' Logger satisfies it, and so does a test sink. */
 export interface EngineLogger {
   info(message: string, ...extra: Record<string, unknown>[]): void;

@@ -96,12 +96,6 @@ export async function drive(run: RunItem, deps: EngineDeps, claims: Claim[] = []
   return current;
 }
 
-/** Drives a run by id (the retry function and the sweeper start from an id). */
-export async function driveById(runId: string, deps: EngineDeps): Promise<RunItem | undefined> {
-  const run = await getRun(deps.store, runId);
-  return run ? drive(run, deps) : undefined;
-}
-
 /* ---------------------------------------------------------------- submission */
 
 /** True while a deferred attempt is left to its one-time schedule (see `deferSubmission`). */

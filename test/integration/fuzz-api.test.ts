@@ -15,7 +15,7 @@ import { apiRoutes } from '#shared/api/routes';
 import { deployLocal } from '#local/deploy';
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { startTestStack, type TestStack } from '#test/helpers/stack';
-import { PROJECT_DIR } from '../integration/package.helpers.ts';
+import { PROJECT_DIR } from './package.helpers.ts';
 
 let t: TestStack;
 let api: HttpApi;

@@ -19,7 +19,7 @@ import { startRun } from '#shared/engine/start';
 import { getEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
-import { getRun } from '#shared/store/runs';
+import { dynamoStore } from '#shared/store/dynamo';
 import { now } from '#shared/time';
 
 let apiEnv: ApiEnv | undefined;
@@ -28,11 +28,11 @@ let apiEnv: ApiEnv | undefined;
 function depsFor(context: Context): ApiDeps {
   apiEnv ??= readApiEnv();
   const engineDeps = defaultDeps(getEnv(), context.awsRequestId);
-  const store = { doc: documentClient, table: apiEnv.table };
+  const store = dynamoStore({ doc: documentClient, table: apiEnv.table });
   const engine: EngineOps = {
     async startRun(input, options) {
       const started = await startRun(input, engineDeps, options);
-      const run = await getRun(store, started.runId);
+      const run = await store.getRun(started.runId);
       if (!run) throw new Error(`run ${started.runId} was started but cannot be read back`);
       return { run, created: started.created };
     },

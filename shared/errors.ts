@@ -5,6 +5,7 @@
  * a `NonRetryableError`, which can never succeed however often it is retried.
  * HTTP-facing errors carry their status. Other engineers add classes here: keep it additive.
  */
+import type { RunItem } from './store/schema.ts';
 
 /** Options every Batchron error accepts. */
 export interface BatchronErrorOptions {
@@ -93,6 +94,22 @@ export class VersionConflictError extends RetryableError {
   constructor(message: string, options: BatchronErrorOptions = {}) {
     super(message, options);
     this.name = 'VersionConflictError';
+  }
+}
+
+/**
+ * A run write that lost to another writer. `current` is the run as it stands, returned by
+ * DynamoDB with the failed condition (ReturnValuesOnConditionCheckFailure, no extra cost), so
+ * the writer can re-apply its change without reading again; undefined when the item is gone.
+ */
+export class RunVersionConflictError extends VersionConflictError {
+  constructor(
+    message: string,
+    readonly current: RunItem | undefined,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'RunVersionConflictError';
   }
 }
 

@@ -29,7 +29,6 @@ import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } 
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 import { localIso, nextFireTimes } from '../expressions/index.ts';
-import { getScheduleState, setPaused } from '../store/schedules.ts';
 import type { ScheduleState } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError, type Issue } from './http.ts';
@@ -193,7 +192,7 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
   const limit = pLimit(8);
   const now = deps.now();
   const schedules = await Promise.all(
-    entries.map((e) => limit(async () => scheduleView(e, await getScheduleState(deps.store, e.name), now))),
+    entries.map((e) => limit(async () => scheduleView(e, await deps.store.getScheduleState(e.name), now))),
   );
   return { schedules };
 }
@@ -201,7 +200,7 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
 /** GET /schedules/{name}. */
 export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
   const entry = await getScheduleEntry(deps, name);
-  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now());
+  return scheduleView(entry, await deps.store.getScheduleState(name), deps.now());
 }
 
 /** The UpdateSchedule input that rewrites `out` with `changes` (UpdateSchedule replaces every field). */
@@ -229,13 +228,13 @@ function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateSched
  */
 export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
   const entry = await getScheduleEntry(deps, name);
-  await setPaused(deps.store, name, paused);
+  await deps.store.setPaused(name, paused);
   const wanted = paused ? 'DISABLED' : 'ENABLED';
   if (entry.state !== wanted) {
     await deps.scheduler.send(new UpdateScheduleCommand(updateInput(entry.raw, { State: wanted })));
     entry.state = wanted;
   }
-  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now());
+  return scheduleView(entry, await deps.store.getScheduleState(name), deps.now());
 }
 
 /** Which schedules a bulk pause or resume applies to. */
@@ -331,7 +330,7 @@ export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown)
   const { definition, spec: parsed } = normalizeDynamic(deps, name, spec);
   const fields = scheduleFields(deps, definition, parsed);
   // A paused schedule stays paused across an edit; resuming is its own decision.
-  const state = await getScheduleState(deps.store, name);
+  const state = await deps.store.getScheduleState(name);
   await deps.scheduler.send(
     new UpdateScheduleCommand({ Name: name, ...fields, ...(state.paused ? { State: 'DISABLED' as const } : {}) }),
   );

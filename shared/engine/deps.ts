@@ -10,14 +10,14 @@ import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
 import { slackNotifier, type Notifier } from '../notify/slack.ts';
-import type { StoreDeps } from '../store/runs.ts';
+import { dynamoStore } from '../store/dynamo.ts';
 import { now } from '../time.ts';
-import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort } from './ports.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
 
 /** The engine's collaborators and settings. */
 export interface EngineDeps {
-  store: StoreDeps;
+  store: Store;
   batch: BatchPort;
   retries: RetrySchedulerPort;
   notifier: Notifier;
@@ -107,7 +107,7 @@ export function setDepsHook(hook: ((deps: EngineDeps) => EngineDeps) | undefined
 /** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
 export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
   const deps: EngineDeps = {
-    store: { doc: documentClient, table: env.table },
+    store: dynamoStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     // One notifier per cold start: it caches the webhook URL read from SSM.

@@ -6,7 +6,6 @@
  */
 import * as z from '../zod.ts';
 import { RetryableError } from '../errors.ts';
-import { getScheduleState } from '../store/schedules.ts';
 import type { RunItem, ScheduleState } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { drive, finalizeInline, mutateRun } from './drive.ts';
@@ -99,7 +98,7 @@ export async function applyJobFacts(facts: JobFacts, deps: EngineDeps): Promise<
   const where = { ...log, runId: ref.runId, task: ref.task, attempt: ref.attempt };
   // One read of the schedule's state however often a version conflict re-applies the event.
   let state: Promise<ScheduleState> | undefined;
-  const readState = (schedule: string) => (state ??= getScheduleState(deps.store, schedule));
+  const readState = (schedule: string) => (state ??= deps.store.getScheduleState(schedule));
   const m = await mutateRun(
     deps,
     ref.runId,

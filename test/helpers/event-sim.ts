@@ -20,7 +20,7 @@ import { startRun } from '#shared/engine/start';
 import { TAGS } from '#shared/engine/submit';
 import { sweep } from '#shared/engine/sweep';
 import { CountingMetrics } from '#shared/logger';
-import { getRun } from '#shared/store/runs';
+import { dynamoStore } from '#shared/store/dynamo';
 import type { RunItem } from '#shared/store/schema';
 import { definition, fire, MemoryLog, MemoryNotifier, retry, task } from '#test/helpers/engine';
 
@@ -204,7 +204,7 @@ export async function execute(
     },
   };
   const deps: EngineDeps = {
-    store: { doc: opts.doc, table: opts.table },
+    store: dynamoStore({ doc: opts.doc, table: opts.table }),
     batch,
     retries,
     notifier,
@@ -225,7 +225,7 @@ export async function execute(
   let sweeps = 0;
   while (steps++ < 800) {
     if (pool.length === 0) {
-      const run = await getRun(deps.store, started.runId);
+      const run = await deps.store.getRun(started.runId);
       if (!opts.drop || run?.finalized || sweeps >= 40) break;
       // Nothing left to deliver: only the sweeper can move the run now. Past the retry grace,
       // so it also starts retries whose schedule was lost.
@@ -247,7 +247,7 @@ export async function execute(
     if (item.kind === 'retry') await resumeRetry(item.input, deps);
     else await applyJobEvent(BatchJobStateChangeSchema.parse(item.event), deps);
   }
-  const run = (await getRun(deps.store, started.runId))!;
+  const run = (await deps.store.getRun(started.runId))!;
   return { order, run, jobs, notifier, sweeps };
 }
 

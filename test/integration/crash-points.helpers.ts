@@ -33,6 +33,7 @@ import { DEFAULTS, setDepsHook, type EngineDeps } from '#shared/engine/deps';
 import { retryScheduleName, runIdFor } from '#shared/engine/naming';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { sweep } from '#shared/engine/sweep';
+import { dynamoStore } from '#shared/store/dynamo';
 import { TAGS } from '#shared/engine/submit';
 import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
 import type { ScheduleDefinition } from '#shared/config/definition';
@@ -269,12 +270,12 @@ export class CrashHarness {
       }
       return out;
     };
-    const realDoc = deps.store.doc;
+    const realDoc = this.engine.doc;
     const doc = { send: (command: any, ...rest: any[]) => step(labelOf(command), () => (realDoc.send as any)(command, ...rest)) };
     const b = deps.batch;
     return {
       ...deps,
-      store: { ...deps.store, doc: doc as unknown as DynamoDBDocumentClient },
+      store: dynamoStore({ doc: doc as unknown as DynamoDBDocumentClient, table: this.engine.table }),
       batch: {
         submitJob: (input) => step('submit-job', () => b.submitJob(input)),
         findJobsByName: (queue, name) => step('find-job', () => b.findJobsByName(queue, name)),

@@ -1,6 +1,6 @@
 /**
- * An in-memory Batch for engine properties: the real store (DynamoDB Local) and engine, with
- * Batch and Scheduler simulated so thousands of interleavings run without processes. Each
+ * An in-memory world for engine properties: the real engine on the in-memory store, with
+ * Batch and Scheduler simulated so thousands of interleavings run in milliseconds. Each
  * submitted job ends at once in the simulated Batch (DescribeJobs answers its final status)
  * and puts its real-shaped Job State Change events (RUNNING, then SUCCEEDED or FAILED) in a
  * pool; each created retry schedule puts its firing there. `execute` then delivers the pool
@@ -9,18 +9,17 @@
  * Used by engine-events-property.test.ts (shuffled and duplicated events) and
  * chaos-sweeper.test.ts (dropped and delayed events repaired by the sweeper).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import type { ScheduleDefinition, TaskDefinition } from '#shared/config/definition';
 import type { EngineDeps } from '#shared/engine/deps';
 import { applyJobEvent, BatchJobStateChangeSchema } from '#shared/engine/events';
-import type { BatchPort, JobFacts, RetrySchedulerPort } from '#shared/engine/ports';
+import type { BatchPort, JobFacts, RetrySchedulerPort, Store } from '#shared/engine/ports';
 import { resumeRetry } from '#shared/engine/retry';
 import { startRun } from '#shared/engine/start';
 import { TAGS } from '#shared/engine/submit';
 import { sweep } from '#shared/engine/sweep';
 import { CountingMetrics } from '#shared/logger';
-import { dynamoStore } from '#shared/store/dynamo';
+import { memoryStore } from '#shared/store/memory';
 import type { RunItem } from '#shared/store/schema';
 import { definition, fire, MemoryLog, MemoryNotifier, retry, task } from '#test/helpers/engine';
 
@@ -94,8 +93,11 @@ export function chaosPolicy(s: Scenario): { random: () => number; pick: (pool: I
 }
 
 export interface ExecuteOptions {
-  doc: DynamoDBDocumentClient;
-  table: string;
+  /**
+   * The run's store; a fresh in-memory one by default, so a run's sweeps see no other run.
+   * Its semantics are the DynamoDB store's (test/integration/store-contract.test.ts).
+   */
+  store?: Store;
   /** Decides, when an item is picked, that it is lost (never delivered). */
   drop?: (item: Item) => boolean;
   /** Asked before each delivery: run the sweeper now (an event then arrives after it: a delay). */
@@ -127,7 +129,7 @@ export async function execute(
   s: Scenario,
   pick: (pool: Item[]) => number,
   duplicate: (item: Item) => boolean,
-  opts: ExecuteOptions,
+  opts: ExecuteOptions = {},
 ): Promise<Execution> {
   const pool: Item[] = [];
   const jobs: string[] = [];
@@ -204,7 +206,7 @@ export async function execute(
     },
   };
   const deps: EngineDeps = {
-    store: dynamoStore({ doc: opts.doc, table: opts.table }),
+    store: opts.store ?? memoryStore(),
     batch,
     retries,
     notifier,

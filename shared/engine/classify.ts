@@ -4,6 +4,9 @@
  * retries only if the policy says so; otherwise the exit code must be listed (or `any`).
  */
 import type { RetryPolicyDefinition } from '../config/definition.ts';
+import { globMatch } from '../glob.ts';
+
+export { globMatch };
 
 /** What Batch tells us about a failed attempt. */
 export interface FailureFacts {
@@ -15,12 +18,6 @@ export type FailureClass = 'host' | 'timeout' | 'exit-code' | 'not-retryable';
 
 /** Batch's status reason for an attempt that ran past `timeout.attemptDurationSeconds`. */
 export const TIMEOUT_REASON = 'Job attempt duration exceeded timeout';
-
-/** Matches a status-reason glob where `*` stands for any text. */
-export function globMatch(pattern: string, text: string): boolean {
-  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`, 's').test(text);
-}
 
 /** Classifies one failed attempt under `retryOn`. */
 export function classifyFailure(retryOn: RetryPolicyDefinition['retryOn'], facts: FailureFacts): FailureClass {

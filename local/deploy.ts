@@ -55,6 +55,7 @@ import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
+import { dropUndefined } from '#shared/objects';
 
 const run = promisify(execFile);
 
@@ -492,9 +493,6 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
   return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', ...(h.authorizer !== undefined ? { authorizer: h.authorizer } : {}) };
 }
 
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 /**
  * Evaluates the CloudFormation intrinsics serverless.yml and the generated resources use,

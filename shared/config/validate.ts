@@ -40,6 +40,7 @@ import {
   type ScheduleDefinition,
   type TaskDefinition,
 } from './definition.ts';
+import { dropUndefined } from '../objects.ts';
 
 export { ConfigError };
 
@@ -553,9 +554,6 @@ function mergeRetry(base: RetryPolicyDefinition, override: RetryOverride | undef
   };
 }
 
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 // ---------------------------------------------------------------------------------------
 // zod issues in plain words

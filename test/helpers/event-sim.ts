@@ -18,6 +18,7 @@ import { resumeRetry } from '#shared/engine/retry';
 import { startRun } from '#shared/engine/start';
 import { TAGS } from '#shared/engine/submit';
 import { sweep } from '#shared/engine/sweep';
+import { mulberry32 } from '#local/faults';
 import { CountingMetrics } from '#shared/logger';
 import { memoryStore } from '#shared/store/memory';
 import type { RunItem } from '#shared/store/schema';
@@ -60,17 +61,6 @@ export function definitionOf(name: string, s: Scenario, extra: Partial<ScheduleD
   return definition(name, tasks, { onFailure: s.onFailure ? [task('cleanup')] : [], ...extra });
 }
 
-/** A small seeded generator (the scenario's seed drives every random choice of a run). */
-export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Where and how `execute` runs. */
 /**
  * The chaos run's choices, from one source seeded by the scenario: the next item is any in
@@ -78,7 +68,7 @@ export function mulberry(seed: number): () => number {
  * scenario's duplicate rate. `random` is the same source, for other choices a test adds.
  */
 export function chaosPolicy(s: Scenario): { random: () => number; pick: (pool: Item[]) => number; duplicate: (item: Item) => boolean } {
-  const random = mulberry(s.seed);
+  const random = mulberry32(s.seed);
   const dupes = new Map<string, number>();
   return {
     random,

@@ -1,6 +1,6 @@
 /** The engine's public surface: what functions/ and the API build on. */
 export { startRun, type StartResult, type StartOptions } from './start.ts';
-export { applyJobEvent, applyJobFacts, BatchJobStateChangeSchema, factsFromEvent, type BatchJobStateChange, type ApplyResult } from './events.ts';
+export { applyJobFacts, type ApplyResult } from './events.ts';
 export { resumeRetry } from './retry.ts';
 export { sweep, type SweepReport } from './sweep.ts';
 export { cancelRunById, drive } from './drive.ts';

@@ -12,7 +12,8 @@
 import fc from 'fast-check';
 import type { ScheduleDefinition, TaskDefinition } from '#shared/config/definition';
 import type { EngineDeps } from '#shared/engine/deps';
-import { applyJobEvent, BatchJobStateChangeSchema } from '#shared/engine/events';
+import { applyJobFacts } from '#shared/engine/events';
+import { BatchJobStateChangeSchema, factsFromEvent } from '#shared/events/batch';
 import type { BatchPort, JobFacts, RetrySchedulerPort, Store } from '#shared/engine/ports';
 import { resumeRetry } from '#shared/engine/retry';
 import { startRun } from '#shared/engine/start';
@@ -237,7 +238,7 @@ export async function execute(
     if (opts.drop?.(item)) continue;
     if (item.decisive) decided(item.key);
     if (item.kind === 'retry') await resumeRetry(item.input, deps);
-    else await applyJobEvent(BatchJobStateChangeSchema.parse(item.event), deps);
+    else await applyJobFacts(factsFromEvent(BatchJobStateChangeSchema.parse(item.event)), deps);
   }
   const run = (await deps.store.getRun(started.runId))!;
   return { order, run, jobs, notifier, sweeps };

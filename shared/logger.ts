@@ -49,14 +49,3 @@ export const powertoolsMetrics: EngineMetrics = {
     metrics.addMetric(name, MetricUnit.Count, value);
   },
 };
-
-/** In-memory counters, for tests and benchmarks. */
-export class CountingMetrics implements EngineMetrics {
-  readonly counts = new Map<EngineMetric, number>();
-  count(name: EngineMetric, value = 1): void {
-    this.counts.set(name, (this.counts.get(name) ?? 0) + value);
-  }
-  get(name: EngineMetric): number {
-    return this.counts.get(name) ?? 0;
-  }
-}

@@ -20,7 +20,8 @@ import type { FireInput, ScheduleDefinition, TaskDefinition } from '#shared/conf
 import { ENV } from '#shared/config/definition';
 import { TABLE, tableInput } from '#shared/config/table';
 import { setClock } from '#shared/time';
-import { CountingMetrics, logger, type EngineLogger } from '#shared/logger';
+import { logger, type EngineLogger } from '#shared/logger';
+import { CountingMetrics } from '#test/helpers/metrics';
 import type { Notifier } from '#shared/notify/slack';
 import type { NotificationMessage } from '#shared/notify/messages';
 import { sdkBatch, sdkRetryScheduler, type BatchPort } from '#shared/engine/ports';

@@ -20,7 +20,7 @@ import { startRun } from '#shared/engine/start';
 import { TAGS } from '#shared/engine/submit';
 import { sweep } from '#shared/engine/sweep';
 import { mulberry32 } from '#local/faults';
-import { CountingMetrics } from '#shared/logger';
+import { CountingMetrics } from '#test/helpers/metrics';
 import { memoryStore } from '#shared/store/memory';
 import type { RunItem } from '#shared/store/schema';
 import { definition, fire, MemoryLog, MemoryNotifier, retry, task } from '#test/helpers/engine';

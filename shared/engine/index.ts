@@ -4,7 +4,7 @@ export { applyJobFacts, type ApplyResult } from './events.ts';
 export { resumeRetry } from './retry.ts';
 export { sweep, type SweepReport } from './sweep.ts';
 export { cancelRunById, drive } from './drive.ts';
-export { defaultDeps, lambdaDeps, contextOf, type EngineDeps } from './deps.ts';
+export { defaultDeps, lambdaDeps, contextOf, type DepsFor, type EngineDeps } from './deps.ts';
 export { runIdFor, jobName, retryScheduleName } from './naming.ts';
 export { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type JobFacts } from './ports.ts';
 export { TAGS, jobRef } from './submit.ts';

@@ -24,7 +24,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Across both tiers; BATCHRON_TEST_WORKERS overrides it (e.g. 1 to bisect an interaction).
-    maxWorkers: Number(process.env.BATCHRON_TEST_WORKERS ?? 4),
+    maxWorkers: Number(process.env.BATCHRON_TEST_WORKERS ?? 3),
     // The summary reporter prints the plain `Tests: N passed, N failed` line CI reads.
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [

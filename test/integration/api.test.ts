@@ -4,27 +4,14 @@
  * called over real HTTP with the bearer token, the way the CLI calls it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployLocal } from '#local/deploy';
-import { startHttpApi, type HttpApi } from '#local/http-api';
-import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
-import { PROJECT_DIR } from './package.helpers.ts';
+import type { HttpApi } from '#local/http-api';
+import { eventually, startApiTestStack, type TestStack } from '#test/helpers/stack';
 
 let t: TestStack;
 let api: HttpApi;
 
 beforeAll(async () => {
-  t = await startTestStack({ projectDir: PROJECT_DIR });
-  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
-  // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
-  const { handler } = await import('#functions/api');
-  t.stack.lambda.register('batchron-api-test', handler, { timeoutMs: 30_000 });
-  api = await startHttpApi({
-    port: 0,
-    dataDir: t.dataDir,
-    lambda: t.stack.lambda,
-    now: () => t.stack.clock.now(),
-    routes: [{ method: 'ANY', path: '/{proxy+}', functionName: 'batchron-api-test' }],
-  });
+  ({ t, api } = await startApiTestStack('batchron-api-test'));
 });
 
 afterAll(async () => {

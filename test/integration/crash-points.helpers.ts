@@ -35,6 +35,7 @@ import { retryScheduleName, runIdFor } from '#shared/engine/naming';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { sweep } from '#shared/engine/sweep';
 import { dynamoStore } from '#shared/store/dynamo';
+import { documentClient } from '#shared/clients/dynamodb';
 import { TAGS } from '#shared/engine/submit';
 import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
 import type { ScheduleDefinition } from '#shared/config/definition';
@@ -275,7 +276,8 @@ export class CrashHarness {
       }
       return out;
     };
-    const realDoc = this.engine.doc;
+    // The functions' own document client (shared/clients/dynamodb.ts): the one their store sends through.
+    const realDoc = documentClient;
     const doc = { send: (command: any, ...rest: any[]) => step(labelOf(command), () => (realDoc.send as any)(command, ...rest)) };
     const b = deps.batch;
     return {

@@ -19,6 +19,9 @@ const shared = {
   setupFiles: ['test/helpers/fast-check-seed.ts'],
 };
 
+/** Security tests that need the local stack; the other test/security files are unit tests. */
+const SECURITY_ON_STACK = ['test/security/dynamic-schedules.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -30,14 +33,21 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'threads' },
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/security/**/*.test.ts'],
+          // It serves the API from a deployed local stack (DynamoDB Local): integration.
+          exclude: [...SECURITY_ON_STACK],
+          pool: 'threads',
+        },
       },
       {
         extends: true,
         test: {
           ...shared,
           name: 'integration',
-          include: ['test/{integration,e2e}/**/*.test.ts'],
+          include: ['test/{integration,e2e}/**/*.test.ts', ...SECURITY_ON_STACK],
           pool: 'forks',
           // One DynamoDB Local JVM for the tier; test files get its URL through inject('dynamodbUrl').
           globalSetup: ['test/helpers/global-setup.ts'],

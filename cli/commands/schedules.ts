@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
-import { inZone, iso, json, status, table } from '#cli/format';
+import { details, inZone, iso, json, status, table } from '#cli/format';
 
 interface Schedule {
   name: string;
@@ -15,6 +15,40 @@ interface Schedule {
   paused: boolean;
   nextFireTimes: string[];
   lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
+  description?: string;
+  tasks: { name: string; dependsOn: string[]; jobDefinition: string; jobQueue: string; command: string[] | null; commandFrom: 'schedule' | 'jobDefinition' }[];
+}
+
+/** A command as one line a person can read and paste (arguments with spaces or quotes quoted). */
+function commandLine(command: string[] | null): string {
+  if (command === null) return pc.dim('(job definition not found)');
+  return command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** What a schedule runs, for the listing: its one task's command, or the first of several. */
+function commandCell(s: Schedule): string {
+  const first = s.tasks?.[0];
+  if (!first) return '';
+  const more = s.tasks.length > 1 ? pc.dim(` (+${s.tasks.length - 1} task${s.tasks.length > 2 ? 's' : ''})`) : '';
+  return `${commandLine(first.command)}${first.commandFrom === 'schedule' ? pc.yellow(' (override)') : ''}${more}`;
+}
+
+/** One schedule in full: its fields, then each task with the command it runs. */
+function scheduleDetails(s: Schedule): string {
+  const head = details([
+    ['schedule', s.name + (s.origin === 'api' ? ' (api)' : '')],
+    ['description', s.description],
+    ['expression', `${s.expression} ${s.timezone}`],
+    ['state', s.paused ? 'paused' : s.enabled ? 'active' : 'disabled'],
+    ['next fire', s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])} (${inZone(s.nextFireTimes[0], s.timezone)})` : 'none'],
+    ['last run', s.lastRun ? `${s.lastRun.outcome ?? 'running'} ${s.lastRun.runId}` : undefined],
+  ]);
+  const rows = (s.tasks ?? []).map((t) => [
+    t.name + (t.dependsOn.length ? pc.dim(` after ${t.dependsOn.join(', ')}`) : ''),
+    t.jobDefinition,
+    `${commandLine(t.command)}${t.commandFrom === 'schedule' ? pc.yellow(' (override)') : ''}`,
+  ]);
+  return `${head}\n${table(['task', 'job definition', 'command'], rows, '(no tasks)')}`;
 }
 
 /** `schedules [name]`. */
@@ -31,14 +65,19 @@ export function schedulesCommand(): Command {
         process.stdout.write(json(name ? schedules[0] : { schedules }));
         return;
       }
+      if (name) {
+        process.stdout.write(`${scheduleDetails(schedules[0]!)}\n`);
+        return;
+      }
       const rows = schedules.map((s) => [
         s.name + (s.origin === 'api' ? pc.dim(' (api)') : ''),
         `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
         s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
         s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
         s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
+        commandCell(s),
       ]);
-      process.stdout.write(`${table(['schedule', 'expression', 'state', 'next fire', 'last run'], rows, '(no schedules)')}\n`);
+      process.stdout.write(`${table(['schedule', 'expression', 'state', 'next fire', 'last run', 'command'], rows, '(no schedules)')}\n`);
     }),
   );
   return cmd;

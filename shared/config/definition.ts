@@ -131,4 +131,6 @@ export const ENV = {
   stuckQueuedMinutes: 'BATCHRON_STUCK_QUEUED_MINUTES',
   stuckSubmittedMinutes: 'BATCHRON_STUCK_SUBMITTED_MINUTES',
   stuckRunningMinutes: 'BATCHRON_STUCK_RUNNING_MINUTES',
+  /** `true` when dynamic schedules may replace a job definition's command (custom.batchron.api.allowCommandOverride). */
+  allowCommandOverride: 'BATCHRON_ALLOW_COMMAND_OVERRIDE',
 } as const;

@@ -8,10 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '#local/stack';
-import { deployLocal } from '#local/deploy';
-import { startHttpApi, type HttpApi } from '#local/http-api';
 import { awsClients } from '#test/helpers/aws';
-import { PROJECT_DIR } from '../integration/package.helpers.ts';
 
 export { awsClients };
 
@@ -52,31 +49,3 @@ export async function startTestStack(opts: LocalStackOptions = {}): Promise<Test
 }
 
 export { eventually } from './eventually.ts';
-
-/**
- * A stack with the project's serverless.yml deployed and the real functions/api handler
- * behind the local HTTP API (registered as `functionName`), as `npm start` serves it.
- * `stop()` closes the API, then the stack.
- */
-export async function startApiTestStack(functionName: string): Promise<{ t: TestStack; api: HttpApi; stop(): Promise<void> }> {
-  const t = await startTestStack({ projectDir: PROJECT_DIR });
-  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
-  // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
-  const { handler } = await import('#functions/api');
-  t.stack.lambda.register(functionName, handler, { timeoutMs: 30_000 });
-  const api = await startHttpApi({
-    port: 0,
-    dataDir: t.dataDir,
-    lambda: t.stack.lambda,
-    now: () => t.stack.clock.now(),
-    routes: [{ method: 'ANY', path: '/{proxy+}', functionName }],
-  });
-  return {
-    t,
-    api,
-    async stop() {
-      await api.close();
-      await t.stop();
-    },
-  };
-}

@@ -5,13 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpApi } from '#local/http-api';
-import { eventually, startApiTestStack, type TestStack } from '#test/helpers/stack';
+import { startApiStack } from '#test/helpers/api-stack';
+import { eventually, type TestStack } from '#test/helpers/stack';
 
 let t: TestStack;
 let api: HttpApi;
 
 beforeAll(async () => {
-  ({ t, api } = await startApiTestStack('batchron-api-test'));
+  ({ t, api } = await startApiStack('batchron-api-test'));
 });
 
 afterAll(async () => {

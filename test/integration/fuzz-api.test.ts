@@ -13,7 +13,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '#shared/api/routes';
 import type { HttpApi } from '#local/http-api';
-import { startApiTestStack, type TestStack } from '#test/helpers/stack';
+import { startApiStack } from '#test/helpers/api-stack';
+import type { TestStack } from '#test/helpers/stack';
 
 let t: TestStack;
 let api: HttpApi;
@@ -22,7 +23,7 @@ const onUnhandled = (reason: unknown) => void unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  ({ t, api } = await startApiTestStack('batchron-api-fuzz'));
+  ({ t, api } = await startApiStack('batchron-api-fuzz'));
 });
 
 afterAll(async () => {

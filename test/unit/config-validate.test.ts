@@ -137,7 +137,7 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
     [
       'a parameter with a bad regular expression',
       config({ x: { expression: 'rate(1 hour)', parameters: { day: { pattern: '([0-9' } }, job } }),
-      'schedules.x.parameters.day.pattern: not a valid regular expression: Unterminated character class (got "([0-9")',
+      'schedules.x.parameters.day.pattern: not a valid RE2 regular expression: missing closing ]: `[0-9` (RE2 syntax: no backreferences or lookaround; repeat counts up to 1000) (got "([0-9")',
     ],
     [
       'a parameter default that does not match its pattern',

@@ -4,36 +4,20 @@
  * called over real HTTP with the bearer token, the way the CLI calls it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HttpApi } from '#local/http-api';
-import { startApiStack } from '#test/helpers/api-stack';
-import { eventually, type TestStack } from '#test/helpers/stack';
+import { startApiStack, type ApiStack } from '#test/helpers/api-stack';
+import { eventually } from '#test/helpers/stack';
 
-let t: TestStack;
-let api: HttpApi;
+let s: ApiStack;
 
 beforeAll(async () => {
-  ({ t, api } = await startApiStack('batchron-api-test'));
+  s = await startApiStack('batchron-api-test');
 });
 
 afterAll(async () => {
-  await api?.close();
-  await t?.stop();
+  await s?.stop();
 });
 
-interface Res<T = any> {
-  status: number;
-  body: T;
-}
-
-async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${api.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call: ApiStack['call'] = (method, path, body, headers) => s.call(method, path, body, headers);
 
 describe('schedules', () => {
   it('lists the declared schedules with next fire times in their zone, paused flag and origin', async () => {

@@ -51,7 +51,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import type { BatchronConfig } from '#shared/config/schema';
-import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
@@ -159,8 +159,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const service = opts.service ?? (await resolveService(opts.projectDir, opts));
   const resolveSeconds = opts.service ? 0 : (Date.now() - started) / 1000;
   const stage = service.provider.stage ?? opts.stage ?? 'dev';
-  const deployment = service.custom?.deployment ?? `${service.service}-${stage}`;
-  const defaultQueue = service.custom?.jobQueue ?? deployment;
+  const { deployment, defaultQueue } = deploymentOf(service.service, stage, service.custom);
 
   const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
   const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));

@@ -193,6 +193,10 @@ export interface RunStore {
   ): Promise<{ items: ListedRun[]; more: boolean }>;
   /** Ids of every run not yet finalized (the sweeper's work list). */
   listActiveRunIds(): Promise<string[]>;
+  /** Every run of `schedule` scheduled in [from, to), earliest first (an index read: a run created a moment ago may be missing). */
+  listRunsScheduledBetween(schedule: string, from: Date, to: Date): Promise<RunSummary[]>;
+  /** The run of `schedule` with the latest scheduled time. */
+  latestRunByScheduledTime(schedule: string): Promise<RunSummary | undefined>;
 }
 
 /** The outcome a finished run leaves for its schedule. */

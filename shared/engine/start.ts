@@ -31,6 +31,11 @@ export interface StartResult {
 export interface StartOptions {
   /** The API's Idempotency-Key: the same key always names the same run. */
   idempotencyKey?: string;
+  /**
+   * `ignore`: the run does not take part in the schedule's overlap policy (a backfill, which
+   * keeps its own runs apart with its `parallel` limit). A paused schedule still skips it.
+   */
+  overlap?: 'ignore';
 }
 
 interface Decision {
@@ -42,8 +47,9 @@ interface Decision {
 }
 
 /** Decides how a fire starts under the schedule's pause flag and overlap policy. */
-function decide(input: FireInput, runId: string, state: ScheduleState): Decision {
+function decide(input: FireInput, runId: string, state: ScheduleState, options: StartOptions = {}): Decision {
   if (state.paused) return { mode: 'skip', reason: 'schedule is paused' };
+  if (options.overlap === 'ignore') return { mode: 'start' };
   const active = [...(state.active ?? [])].filter((id) => id !== runId);
   switch (input.definition.overlap) {
     case 'allow':
@@ -69,7 +75,7 @@ export async function startRun(input: FireInput, deps: EngineDeps, options: Star
   const log = { schedule: input.schedule, runId, trigger: input.trigger, scheduledTime: input.scheduledTime };
   for (let i = 0; i < 10; i++) {
     const state = await deps.store.getScheduleState(input.schedule);
-    const decision = decide(input, runId, state);
+    const decision = decide(input, runId, state, options);
     const t = newRun(input, { runId, mode: decision.mode, reason: decision.reason, supersedes: decision.supersedes }, contextOf(deps));
     const outcome = decision.change
       ? await deps.store.createRunWithState(t.run, decision.change, deps.env.retentionDays)

@@ -11,9 +11,23 @@
 import { CorruptItemError, RunVersionConflictError } from '../errors.ts';
 import type { CreateOutcome, ListedRun, OverlapChange, Outcome, Store } from '../engine/ports.ts';
 import { scheduleStateKey } from './keys.ts';
-import { RunItemSchema, ScheduleStateSchema, type RunItem, type RunStatus, type ScheduleState } from './schema.ts';
+import { RunItemSchema, RunSummarySchema, ScheduleStateSchema, type RunItem, type RunStatus, type RunSummary, type ScheduleState } from './schema.ts';
 
 type StoredRun = Omit<RunItem, 'definition'>;
+
+/** What the by-schedule index projects of a run (RunSummarySchema). */
+function summaryOf(r: StoredRun): RunSummary {
+  return RunSummarySchema.parse({
+    runId: r.runId,
+    schedule: r.schedule,
+    scheduledTime: r.scheduledTime,
+    trigger: r.trigger,
+    status: r.status,
+    statusReason: r.statusReason,
+    createdAt: r.createdAt,
+    endedAt: r.endedAt,
+  });
+}
 
 /** A store that keeps everything in this process; `inspect` is for tests that look at raw state. */
 export interface MemoryStore extends Store {
@@ -151,20 +165,20 @@ export function memoryStore(): MemoryStore {
         .filter((r) => r.schedule === schedule && (options.before === undefined || r.gsi1sk < options.before))
         .sort((a, b) => (a.gsi1sk < b.gsi1sk ? 1 : a.gsi1sk > b.gsi1sk ? -1 : 0))
         .filter((r) => options.status === undefined || r.status === options.status)
-        .map((r) => ({
-          sortKey: r.gsi1sk,
-          summary: {
-            runId: r.runId,
-            schedule: r.schedule,
-            scheduledTime: r.scheduledTime,
-            trigger: r.trigger,
-            status: r.status,
-            ...(r.statusReason === undefined ? {} : { statusReason: r.statusReason }),
-            createdAt: r.createdAt,
-            ...(r.endedAt === undefined ? {} : { endedAt: r.endedAt }),
-          },
-        }));
+        .map((r) => ({ sortKey: r.gsi1sk, summary: summaryOf(r) }));
       return { items: listed.slice(0, options.limit), more: listed.length > options.limit };
+    },
+
+    async listRunsScheduledBetween(schedule, from, to) {
+      return [...runs.values()]
+        .filter((r) => r.schedule === schedule && r.gsi1sk >= from.toISOString() && Date.parse(r.scheduledTime) < to.getTime())
+        .sort((a, b) => (a.gsi1sk < b.gsi1sk ? -1 : a.gsi1sk > b.gsi1sk ? 1 : 0))
+        .map(summaryOf);
+    },
+
+    async latestRunByScheduledTime(schedule) {
+      const mine = [...runs.values()].filter((r) => r.schedule === schedule).sort((a, b) => (a.gsi1sk < b.gsi1sk ? 1 : -1));
+      return mine[0] ? summaryOf(mine[0]) : undefined;
     },
 
     async listActiveRunIds() {

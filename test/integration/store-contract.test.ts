@@ -82,6 +82,19 @@ describe.each(stores)('the %s store', (kind, make) => {
     expect(page.items.every((r) => r.summary.status === 'QUEUED')).toBe(true);
   });
 
+  it('finds a schedule’s runs scheduled in a range, earliest first, and its latest run', async () => {
+    // Prepare
+    const s = n('series');
+    for (const h of [3, 0, 2, 1]) await store.putNewRun(aRun(s, `2025-05-01T0${h}:00:00Z`, `${s}.${h}`), 3);
+    // Act
+    const between = await store.listRunsScheduledBetween(s, new Date('2025-05-01T01:00:00Z'), new Date('2025-05-01T03:00:00Z'));
+    const latest = await store.latestRunByScheduledTime(s);
+    // Assess: [from, to): 01:00 and 02:00, not 03:00.
+    expect(between.map((r) => r.runId)).toEqual([`${s}.1`, `${s}.2`]);
+    expect(latest?.runId).toBe(`${s}.3`);
+    expect(await store.latestRunByScheduledTime(n('no-runs'))).toBeUndefined();
+  });
+
   it('creates a run once and refuses a write over a version it did not read', async () => {
     // Prepare
     const run = aRun(n('once'), '2025-05-01T00:00:00Z', `${n('once')}.1`);

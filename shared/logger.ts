@@ -43,6 +43,7 @@ export type EngineMetric =
   | 'ThrottlesAbsorbed'
   | 'PacedWaits'
   | 'SubmissionsDeferred'
+  | 'SubmissionsRefused'
   | 'VersionConflicts'
   | 'NotificationsSent'
   | 'NotificationsFailed'

@@ -279,6 +279,32 @@ export function recordSubmission(run: RunItem, taskName: string, attempt: number
   return finish(run, next, ctx, claims, []);
 }
 
+/**
+ * Records that Batch refused an attempt's submission for good (`ClientException`: the job
+ * definition or queue does not exist, an invalid resource override). No job exists and the
+ * same request can never succeed, so the attempt fails with Batch's message as its reason
+ * and the task fails without a retry; the run then fails as for any failed task (on-failure
+ * tasks, one notification). Without this the task stays READY and every driver (Lambda's
+ * retries, the sweeper every period) would send the same refused request for ever.
+ */
+export function refuseSubmission(run: RunItem, taskName: string, attempt: number, reason: string, ctx: TransitionContext): Transition {
+  const next = structuredClone(run);
+  const task = next.tasks[taskName];
+  const record = task?.attempts[attempt - 1];
+  if (!task || task.status !== 'READY' || !record || record !== task.attempts.at(-1) || record.jobId !== undefined) return { run, claims: [], retries: [] };
+  record.status = 'FAILED';
+  record.statusReason = reason;
+  record.stoppedAt = iso(ctx.now);
+  delete record.leaseOwner;
+  delete record.leaseUntil;
+  delete record.slotAt;
+  task.status = 'FAILED';
+  task.reason = `Batch refused the job: ${reason}`;
+  const claims: Claim[] = [];
+  settle(next, ctx, claims);
+  return finish(run, next, ctx, claims, []);
+}
+
 /** Cancels a run: every task not over is CANCELLED (their jobs are terminated by the driver). */
 export function cancelRun(run: RunItem, reason: string, ctx: TransitionContext): Transition {
   if (isTerminalRun(run.status)) return { run, claims: [], retries: [] };

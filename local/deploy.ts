@@ -19,7 +19,11 @@
  * Idempotent: run again against a stack that has these things (a restart), it updates
  * them instead of failing. A declared schedule that already exists keeps its current state
  * (a schedule paused through the API stays paused across restarts, as CloudFormation leaves
- * an unchanged State alone) unless serverless.yml disables it.
+ * an unchanged State alone) unless serverless.yml disables it. A Batchron schedule that
+ * serverless.yml no longer declares is deleted, as a CloudFormation update deletes a resource
+ * removed from the template; schedules created through the API (`"origin": "api"` in their
+ * input) and the engine's one-time retry schedules are not the template's and stay. Runs
+ * of a removed schedule stay in the history.
  */
 import { setClock } from '#shared/time';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
@@ -44,7 +48,9 @@ import {
   ConflictException,
   CreateScheduleCommand,
   CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
   GetScheduleCommand,
+  ListSchedulesCommand,
   SchedulerClient,
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
@@ -119,6 +125,8 @@ export interface LocalDeployment {
   jobDefinitions: { name: string; arn: string; revision: number; registered: boolean }[];
   scheduleGroup: string;
   schedules: { name: string; arn: string; expression: string; timezone: string; state: string; created: boolean }[];
+  /** Declared schedules of an earlier deploy that serverless.yml no longer declares: deleted. */
+  removedSchedules: string[];
   rules: { name: string; arn: string; function: string }[];
   functions: { key: string; name: string; arn: string; file: string }[];
   routes: LocalRoute[];
@@ -326,6 +334,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     for (const [, resource] of byType('AWS::Scheduler::Schedule')) {
       schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
     }
+    const removedSchedules = await removeUndeclared(scheduler, scheduleGroup, new Set(schedules.map((s) => s.name)));
 
     return {
       service: service.service,
@@ -337,6 +346,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       jobDefinitions,
       scheduleGroup,
       schedules,
+      removedSchedules,
       rules,
       functions: registered,
       routes,
@@ -471,6 +481,48 @@ async function putSchedule(scheduler: SchedulerClient, props: Record<string, any
     state: input.State ?? 'ENABLED',
     created,
   };
+}
+
+/**
+ * Deletes the group's declared Batchron schedules that are not in `declared` (what a
+ * CloudFormation update does to a resource removed from the template). A declared schedule
+ * is one whose target input carries a schedule definition (`schedule` + `definition`)
+ * without `"origin": "api"`; dynamic schedules and one-time retry/deferral schedules (whose
+ * input is a run, task and attempt) are left alone.
+ */
+async function removeUndeclared(scheduler: SchedulerClient, group: string, declared: Set<string>): Promise<string[]> {
+  const removed: string[] = [];
+  let token: string | undefined;
+  const candidates: string[] = [];
+  do {
+    const page = await scheduler.send(new ListSchedulesCommand({ GroupName: group, NextToken: token }));
+    for (const s of page.Schedules ?? []) if (s.Name && !declared.has(s.Name)) candidates.push(s.Name);
+    token = page.NextToken;
+  } while (token);
+  for (const name of candidates) {
+    let input: unknown;
+    try {
+      const out = await scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group }));
+      input = JSON.parse(out.Target?.Input ?? 'null');
+    } catch {
+      continue; // deleted meanwhile, or an input that is not ours
+    }
+    if (!isDeclaredInput(input)) continue;
+    try {
+      await scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: group }));
+      removed.push(name);
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    }
+  }
+  return removed.sort();
+}
+
+/** True for the target input of a schedule declared in serverless.yml (not created through the API). */
+export function isDeclaredInput(input: unknown): boolean {
+  if (!input || typeof input !== 'object') return false;
+  const o = input as Record<string, unknown>;
+  return typeof o.schedule === 'string' && typeof o.definition === 'object' && o.definition !== null && o.origin !== 'api';
 }
 
 /** `functions/fire.handler` -> `<projectDir>/functions/fire.ts` (or .mts/.js/.mjs). */

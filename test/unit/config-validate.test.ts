@@ -350,3 +350,36 @@ describe('normalizeSchedule', () => {
     expect(FireInputSchema.parse(delivered)).toMatchObject({ schedule: 'x', scheduledTime: '2026-01-01T02:00:00Z', definition: def, trigger: 'schedule' });
   });
 });
+
+describe('parseConfig names the field at fault and lists every problem at once', () => {
+  it.each([
+    {
+      what: "a job definition's vCPU value Fargate does not offer names vcpus, not memory",
+      raw: config({ x: { expression: 'rate(1 hour)', job } }, { jobDefinitions: { extract: { image: 'alpine', command: ['x'], vcpus: 0.3, memory: 1024 } } }),
+      problems: ['jobDefinitions.extract.vcpus: Fargate takes vcpus 1, 2, 4, 8, 16, 0.25, 0.5 (got 0.3)'],
+    },
+    {
+      what: "a task's vCPU override Fargate does not offer names vcpus, even when it also sets memory",
+      raw: config({ x: { expression: 'rate(1 hour)', job: { definition: 'load', vcpus: 0.3, memory: 1024 } } }),
+      problems: ['schedules.x.job.vcpus: Fargate takes vcpus 1, 2, 4, 8, 16, 0.25, 0.5 (got 0.3)'],
+    },
+    {
+      what: 'a bad field elsewhere does not hide the Fargate sizes, nor the other problems of the same schedule',
+      raw: config(
+        {
+          x: { expression: 'rate(1 hour)', overlap: 'sometimes', job: { definition: 'extract', vcpus: 0.3 } },
+          y: { expression: 'rate(1 hour)', timezone: 'Mars/Olympus', job },
+        },
+        { jobDefinitions: { extract: { image: 'alpine', command: ['x'], vcpus: 0.25, memory: 9999 } } },
+      ),
+      problems: [
+        'schedules.x.overlap: must be one of "allow", "skip", "queue-one", "cancel-previous" (got "sometimes")',
+        'jobDefinitions.extract.memory: Fargate with 0.25 vCPU takes 512, 1024, 2048 MiB of memory (got 9999)',
+        'schedules.x.job.vcpus: Fargate takes vcpus 1, 2, 4, 8, 16, 0.25, 0.5 (got 0.3)',
+        'schedules.y.timezone: unknown time zone "Mars/Olympus" (use an IANA name such as "Asia/Tokyo")',
+      ],
+    },
+  ])('$what', ({ raw, problems }) => {
+    expect(new Set(problemsOf(raw))).toEqual(new Set(problems));
+  });
+});

@@ -9,6 +9,7 @@
  * resumes from `.batchron/` and lists the fires it missed while stopped.
  */
 import { resolve } from 'node:path';
+import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import pc from 'picocolors';
@@ -52,7 +53,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, expressions, ddb, lib, naming] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -116,6 +117,10 @@ async function runStart(opts: StartOptions): Promise<number> {
       console.error(pc.red(`batchron start: serverless.yml is not valid:\n${error.message}`));
       return 2;
     }
+    if (error instanceof YamlSyntaxError) {
+      console.error(pc.red(`batchron start: ${error.message}`));
+      return 2;
+    }
     console.error(pc.red(`batchron start: ${startFailure(error, opts.apiPort)}`));
     return 1;
   }
@@ -165,6 +170,10 @@ function printBanner(
       next = '';
     }
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+  }
+  for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
+  if (d.removedSchedules.length > 0) {
+    out.push(pc.dim(`  removed (no longer in serverless.yml; their runs are kept): ${d.removedSchedules.join(', ')}`));
   }
   const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
   if (missed.length > 0) {

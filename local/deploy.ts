@@ -26,11 +26,13 @@
  * of a removed schedule stay in the history.
  */
 import { setClock } from '#shared/time';
+import { YamlSyntaxError } from '#shared/errors';
+import { LineCounter, parseDocument } from 'yaml';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -138,8 +140,26 @@ export interface LocalDeployment {
   resolveSeconds: number;
 }
 
+/**
+ * Throws YamlSyntaxError (file, line, column) when `file` is not valid YAML, before osls
+ * (whose own message does not say where) reads it. CloudFormation's short tags (`!Ref`,
+ * `!GetAtt`, ...) are unknown to a plain YAML parser but valid: only errors count, not warnings.
+ */
+export function checkYamlSyntax(file: string, text: string = readFileSync(file, 'utf8')): void {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  const first = doc.errors[0];
+  if (!first) return;
+  const pos = lineCounter.linePos(first.pos[0]);
+  const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
+  const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  throw new YamlSyntaxError(basename(file), pos.line, pos.col, reason, `  ${lineText}\n  ${' '.repeat(Math.max(0, pos.col - 1))}^`);
+}
+
 /** Resolves serverless.yml with osls itself (`osls print --format json`). */
 export async function resolveService(projectDir: string, options: { stage?: string; env?: Record<string, string> } = {}): Promise<ResolvedService> {
+  const yml = join(projectDir, 'serverless.yml');
+  if (existsSync(yml)) checkYamlSyntax(yml);
   const require = createRequire(join(projectDir, 'package.json'));
   const bin = join(dirname(require.resolve('osls/package.json')), 'bin', 'serverless.js');
   const args = [bin, 'print', '--format', 'json', ...(options.stage ? ['--stage', options.stage] : [])];

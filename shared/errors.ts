@@ -150,6 +150,22 @@ export class RequestRefusedError extends NonRetryableError {
   }
 }
 
+/** A YAML file that does not parse: where (file, line, column, 1-based) and what. */
+export class YamlSyntaxError extends NonRetryableError {
+  override readonly statusCode: number = 400;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+    /** The offending line with a caret under the column. */
+    readonly excerpt: string = '',
+  ) {
+    super(`${file}:${line}:${column}: YAML syntax error: ${reason}${excerpt ? `\n${excerpt}` : ''}`);
+    this.name = 'YamlSyntaxError';
+  }
+}
+
 /** The caller is not authenticated (no IAM authorizer context on the API event). HTTP 401. */
 export class UnauthorizedError extends NonRetryableError {
   override readonly statusCode: number = 401;

@@ -22,6 +22,7 @@
  */
 import * as z from '../zod.ts';
 import { ConfigError } from '../errors.ts';
+import { dayOfWeekWarning } from './warnings.ts';
 import { ExpressionError, isValidTimezone, parseExpression } from '../expressions/index.ts';
 import {
   BatchronConfigSchema,
@@ -294,7 +295,10 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
   try {
     kind = parseExpression(spec.expression).kind;
   } catch (error) {
-    problems.push(`${at}.expression: ${expressionMessage(error)}`);
+    const message = expressionMessage(error);
+    // A Unix-style day 0 (Sunday): say how AWS counts, and what to write instead.
+    const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
+    problems.push(`${at}.expression: ${message}${hint ? `; ${hint}` : ''}`);
   }
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(`${at}.timezone: ${timezoneProblem(spec.timezone)}`);
   if (spec.startDate && spec.endDate && Date.parse(spec.startDate) >= Date.parse(spec.endDate)) {

@@ -4,10 +4,12 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
-import { inZone, iso, json, status, table } from '#cli/format';
+import { fitTable, inZone, iso, json, status, table } from '#cli/format';
 
 interface Schedule {
   name: string;
+  /** Absent from an API older than the `source` field: `origin` says the same. */
+  source?: 'declared' | 'dynamic';
   origin: 'declared' | 'api';
   expression: string;
   timezone: string;
@@ -31,17 +33,27 @@ export function schedulesCommand(): Command {
         process.stdout.write(json(name ? schedules[0] : { schedules }));
         return;
       }
-      const rows = schedules.map((s) => [
-        s.name + (s.origin === 'api' ? pc.dim(' (api)') : ''),
-        `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
-        s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
-        s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
-        s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
-      ]);
-      process.stdout.write(`${table(['schedule', 'expression', 'state', 'next fire', 'last run'], rows, '(no schedules)')}\n`);
+      process.stdout.write(`${schedulesTable(schedules)}\n`);
     }),
   );
   return cmd;
+}
+
+/** The schedules listing: declared and dynamic told apart, fitted to the terminal. */
+export function schedulesTable(schedules: Schedule[], width?: number): string {
+  const rows = schedules.map((s) => [
+    s.name,
+    s.source ?? (s.origin === 'api' ? 'dynamic' : 'declared'),
+    `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
+    s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
+    s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
+    s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
+  ]);
+  return fitTable(
+    [{ head: 'schedule' }, { head: 'source' }, { head: 'expression', wrap: true, minWidth: 16 }, { head: 'state' }, { head: 'next fire', wrap: true, minWidth: 20 }, { head: 'last run', wrap: true, drop: 2 }],
+    rows,
+    { empty: '(no schedules)', ...(width ? { width } : {}) },
+  );
 }
 
 function pauseLike(verb: 'pause' | 'resume'): Command {

@@ -127,6 +127,10 @@ async function runStart(opts: StartOptions): Promise<number> {
 
   printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
   view.attach(stack, deployment, Boolean(opts.verbose));
+  // One sweep now: jobs the last stop ended (their events held back, see LocalStack.stop)
+  // are read from Batch and their retry policies decide, instead of up to a sweep period later.
+  const sweepFn = deployment.functions.find((f) => f.key === 'sweep');
+  if (sweepFn) void stack.lambda.invokeAsync(sweepFn.arn, {}).catch(() => undefined);
 
   await runUntilSignal({
     command: 'start',
@@ -190,7 +194,7 @@ function printBanner(
   out.push(
     '',
     pc.dim('Try: npx batchron schedules | npx batchron trigger every-minute --wait | npx batchron runs | npx batchron logs <run>'),
-    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms.`),
+    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms; no run fails and no Slack message goes out while stopping (the next start decides).`),
     '',
   );
   console.log(out.join('\n'));

@@ -104,6 +104,7 @@ export class LocalEventBus implements EventSink, LocalService {
   private readonly held = new Map<string, { delivery: Delivery; timer: Timer }>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
+  private closed = false;
   private readonly region: string;
   private readonly account: string;
 
@@ -152,9 +153,17 @@ export class LocalEventBus implements EventSink, LocalService {
     return () => this.listeners.delete(cb);
   }
 
+  /**
+   * Stops delivering: events published from now on match no rule (the stack is stopping,
+   * and what the stop itself causes must not run the functions; see LocalStack.stop).
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Matches the event against every enabled rule and delivers it to their targets. */
   publish(event: EventBridgeEvent): void {
-    const matched = [...this.rulesByName.values()].filter((r) => r.enabled && r.matcher(event));
+    const matched = this.closed ? [] : [...this.rulesByName.values()].filter((r) => r.enabled && r.matcher(event));
     this.emit({ kind: 'published', event, rules: matched.map((r) => r.name) });
     for (const rule of matched) {
       for (const target of rule.targets) this.route({ event, rule, target });

@@ -9,6 +9,7 @@ import {
   SCHEDULER_INPUT_LIMIT,
 } from '#shared/config/validate';
 import { FireInputSchema, ScheduleDefinitionSchema } from '#shared/config/definition';
+import { configWarnings } from '#shared/config/warnings';
 
 const ctx = deploymentContext('batchron-dev');
 
@@ -381,5 +382,25 @@ describe('parseConfig names the field at fault and lists every problem at once',
     },
   ])('$what', ({ raw, problems }) => {
     expect(new Set(problemsOf(raw))).toEqual(new Set(problems));
+  });
+});
+
+describe('configWarnings', () => {
+  it.each([
+    { expression: 'cron(0 9 ? * 1-5 *)', warns: 'on AWS it means SUN-THU; in Unix cron (0 = Sunday, 1 = Monday) it would mean MON-FRI' },
+    { expression: 'cron(0 9 ? * 7 *)', warns: 'on AWS it means SAT; in Unix cron (0 = Sunday, 1 = Monday) it would mean SUN' },
+    { expression: 'cron(0 9 ? * 2#1 *)', warns: 'on AWS it means MON#1; in Unix cron (0 = Sunday, 1 = Monday) it would mean TUE#1' },
+    { expression: 'cron(0 9 ? * MON-FRI *)', warns: undefined },
+    { expression: 'cron(0 9 ? * MON#1 *)', warns: undefined },
+    { expression: 'cron(0 9 1 * ? *)', warns: undefined },
+    { expression: 'rate(5 minutes)', warns: undefined },
+  ])('$expression → $warns', ({ expression, warns }) => {
+    const warnings = configWarnings(parseConfig(config({ x: { expression, job } }), ctx));
+    if (warns === undefined) expect(warnings).toEqual([]);
+    else expect(warnings).toEqual([expect.stringMatching(new RegExp(`^schedules\\.x\\.expression: day-of-week ".*" uses AWS numbering, 1 = Sunday .. 7 = Saturday: ${warns.replace(/[()#]/g, '\\$&')}`))]);
+  });
+
+  it('explains day 0 in the error AWS numbering gives it', () => {
+    expect(problemsOf(config({ x: { expression: 'cron(0 9 ? * 0 *)', job } }))[0]).toMatch(/^schedules\.x\.expression: .*AWS has no day 0; in Unix cron .* it would mean SUN/);
   });
 });

@@ -27,6 +27,7 @@
  */
 import { setClock } from '#shared/time';
 import { YamlSyntaxError } from '#shared/errors';
+import { STACK_STOPPED_GLOB } from '#local/batch/types';
 import { LineCounter, parseDocument } from 'yaml';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
@@ -215,6 +216,8 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   delete environment[ENV.slackWebhookParameter];
   delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
   Object.assign(environment, stack.env(), opts.env ?? {});
+  // Jobs the stack's own stop ended are not failures anyone is paged for (docs/cli.md).
+  environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
   const slack = opts.env?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
   if (slack) environment[ENV.slackWebhookUrl] = slack;
   Object.assign(process.env, environment);

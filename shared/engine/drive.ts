@@ -466,7 +466,9 @@ async function writeFinalized(run: RunItem, deps: EngineDeps): Promise<RunItem> 
  * leave the active index with a TTL.
  */
 async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
-  const outcome = run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED' ? run.status : undefined;
+  // An interrupted run (failed by its stack's stop) counts as cancelled for the schedule: the
+  // next success is no "recovery" from a failure nobody was told about.
+  const outcome = run.interrupted ? 'CANCELLED' : run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED' ? run.status : undefined;
   let recovery = false;
   if (outcome && (await needsRelease(run, outcome, deps))) {
     const released = await releaseRun(deps.store, {

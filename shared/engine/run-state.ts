@@ -13,7 +13,7 @@ import type { FireInput, ScheduleDefinition, TaskDefinition } from '../config/de
 import { activeShard, runKey, runsByScheduleKey, runsByScheduleSort } from '../store/keys.ts';
 import type { Attempt, AttemptStatus, RunItem, RunStatus, TaskState } from '../store/schema.ts';
 import { retryDelayMs } from './backoff.ts';
-import { shouldRetry } from './classify.ts';
+import { globMatch, shouldRetry } from './classify.ts';
 import { jobName } from './naming.ts';
 import { attemptAdvances, isLiveTask, isTerminalAttempt, isTerminalRun, isTerminalTask, runAdvances } from './status.ts';
 
@@ -26,6 +26,8 @@ export interface TransitionContext {
   leaseMs: number;
   deployment: string;
   retentionDays: number;
+  /** Status-reason globs whose failures end the run `interrupted`, without a failure message. */
+  quietFailureReasons?: readonly string[];
 }
 
 /** An attempt that a transition created with a lease for `ctx.owner`: submit it without a lookup. */
@@ -360,7 +362,14 @@ function settle(run: RunItem, ctx: TransitionContext, claims: Claim[]): void {
         run.status = 'FAILED';
         run.statusReason = `task ${failed.name} failed: ${state(failed.name).reason ?? 'unknown reason'}`;
         run.endedAt = iso(ctx.now);
-        if (run.definition.notify.onFailure) run.notify.failure = { status: 'PENDING', tries: 0 };
+        const reason = state(failed.name).attempts.at(-1)?.statusReason;
+        if (reason && ctx.quietFailureReasons?.some((glob) => globMatch(glob, reason))) {
+          // Ended by its own infrastructure's stop (the local stack's Ctrl-C), not by the job:
+          // the retry policy has had its say; nobody is paged for it.
+          run.interrupted = true;
+        } else if (run.definition.notify.onFailure) {
+          run.notify.failure = { status: 'PENDING', tries: 0 };
+        }
       }
       for (const def of run.definition.onFailure) {
         const task = state(def.name);

@@ -107,6 +107,12 @@ export const RunItemSchema = z.object({
   statusReason: z.optional(z.string()),
   /** Set while a queue-one run waits for the active one to end. */
   held: z.optional(z.boolean()),
+  /**
+   * Failed because its jobs were ended by the stop of the stack they ran on (the local
+   * stack's Ctrl-C; see BATCHRON_QUIET_FAILURE_REASONS): not notified, and counted as an
+   * interruption, not a failure, for the "recovered" message.
+   */
+  interrupted: z.optional(z.boolean()),
   /** Runs this one cancels (cancel-previous); re-driven until they are terminal. */
   supersedes: z.optional(z.array(z.string())),
   tasks: z.record(z.string(), TaskStateSchema),

@@ -107,6 +107,8 @@ describe('deployLocal', () => {
       [ENV.schedulerRoleArn]: `arn:aws:iam::${stack.account}:role/batchron-dev-BatchronSchedulerRole`,
       AWS_ENDPOINT_URL: stack.url,
     });
+    // Jobs the stack's own stop ends are not paged for (docs/cli.md).
+    expect(JSON.parse(first.environment[ENV.quietFailureReasons]!)).toEqual(['*(The local stack stopped:*']);
     // Locally Slack comes from SLACK_WEBHOOK_URL: the stack has no SSM.
     expect(first.environment[ENV.slackWebhookParameter]).toBeUndefined();
   });

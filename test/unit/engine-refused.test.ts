@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPermanentBatchError } from '#shared/engine/ports';
-import { newRun, refuseSubmission, type TransitionContext } from '#shared/engine/run-state';
+import { applyAttemptUpdate, newRun, recordSubmission, refuseSubmission, type TransitionContext } from '#shared/engine/run-state';
 import { isRetryable, RequestRefusedError } from '#shared/errors';
 import { definition, fire, task } from '#test/helpers/engine';
 
@@ -42,5 +42,24 @@ describe('Batch refusals', () => {
     expect(t.run.notify.failure).toEqual({ status: 'PENDING', tries: 0 });
     expect(t.claims).toEqual([{ task: 'cleanup', attempt: 1 }]);
     expect(again.run).toBe(t.run);
+  });
+});
+
+describe('quiet failure reasons', () => {
+  it.each([
+    { reason: "Host EC2 (instance i-1) terminated. (The local stack stopped: the job's process was sent SIGTERM, then SIGKILL after 100 ms.)", quiet: true },
+    { reason: 'Host EC2 (instance i-1) terminated.', quiet: false },
+    { reason: 'Essential container in task exited', quiet: false },
+  ])('a run failed by "$reason" is interrupted and not notified: $quiet', ({ reason, quiet }) => {
+    // Prepare
+    const quietCtx = { ...ctx, quietFailureReasons: ['*(The local stack stopped:*'] };
+    const started = newRun(fire(definition('q', [task('main')]), '2025-03-01T00:00:00Z'), { runId: 'q.1', mode: 'start' }, quietCtx).run;
+    const submitted = recordSubmission(started, 'main', 1, 'job-1', quietCtx).run;
+    // Act
+    const t = applyAttemptUpdate(submitted, { task: 'main', attempt: 1, jobId: 'job-1', status: 'FAILED', exitCode: 143, statusReason: reason }, quietCtx);
+    // Assess
+    expect(t.run.status).toBe('FAILED');
+    expect(t.run.interrupted === true).toBe(quiet);
+    expect(t.run.notify.failure === undefined).toBe(quiet);
   });
 });

@@ -96,10 +96,10 @@ function printRun(run: Run): void {
   process.stdout.write(`${attemptsTable(run)}\n`);
 }
 
-/** An instant as its time of day when it falls on `day` (the run's own date), else in full. */
+/** An instant to the second, as its time of day when it falls on `day` (the run's own date), else in full. */
 function clock(t: string | undefined, day: string): string {
   if (!t) return '';
-  const full = iso(t);
+  const full = iso(Math.floor(Date.parse(t) / 1000) * 1000);
   return full.slice(0, 10) === day ? full.slice(11) : full;
 }
 
@@ -119,7 +119,8 @@ export function attemptsTable(run: Run, width?: number): string {
         a.stoppedAt ? `${clock(a.stoppedAt, day)}${a.startedAt ? pc.dim(` ${duration(Date.parse(a.stoppedAt) - Date.parse(a.startedAt))}`) : ''}` : '',
         a.exitCode === undefined ? '' : String(a.exitCode),
         a.jobId ?? '',
-        a.statusReason || (t.retryAt && last ? `retry at ${iso(t.retryAt)}` : '') || (last && t.reason && t.status !== 'SUCCEEDED' ? t.reason : ''),
+        // Batch gives a succeeded job a reason too ("Essential container in task exited"): not shown.
+        (a.status === 'SUCCEEDED' ? '' : a.statusReason) || (t.retryAt && last ? `retry at ${iso(t.retryAt)}` : '') || (last && t.reason && t.status !== 'SUCCEEDED' ? t.reason : ''),
       ];
     });
   });

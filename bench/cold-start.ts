@@ -59,6 +59,7 @@ const PLAUSIBLE_ENV: Record<keyof typeof ENV, string | undefined> = {
   stuckRunningMinutes: '720',
   // Set by the local stack only; unset on AWS.
   quietFailureReasons: undefined,
+  allowCommandOverride: 'false',
 };
 
 interface Measured {

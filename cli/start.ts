@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
+import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
@@ -85,6 +86,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      command: 'batchron start',
       port: opts.port,
       dataDir,
       projectDir,
@@ -230,14 +232,15 @@ class LiveView {
     }
     if (f.group !== this.group) return;
     if (f.name.startsWith('_')) {
-      if (!f.ok) line(pc.red(`sweep fire failed: ${f.error ?? ''}`));
+      // Batchron's own schedules (shared/engine/naming.ts): the sweeper, retries and deferrals.
+      if (!f.ok) line(pc.red(`${f.targetArn.endsWith('-retry') ? 'retry' : 'sweep'} fire failed: ${visible(f.error ?? '')}`));
       return;
     }
-    if (!f.ok) line(pc.red(`✖ fire     ${f.name} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${f.error ?? ''}`));
+    if (!f.ok) line(pc.red(`✖ fire     ${visible(f.name)} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${visible(f.error ?? '')}`));
     // A retry schedule's fire shows as the task's next attempt; its name says nothing to a person.
     else if (f.targetArn.endsWith('-retry')) return;
     else {
-      line(`${pc.cyan('▶ fire')}     ${pc.bold(f.name)} @ ${hms(f.scheduledTime)}`);
+      line(`${pc.cyan('▶ fire')}     ${pc.bold(visible(f.name))} @ ${hms(f.scheduledTime)}`);
       // A fire the overlap policy skips (or a paused schedule) makes a run that is finished
       // at birth and never enters the active index: look it up by its deterministic id.
       this.fired.set(this.runIdFor({ schedule: f.name, scheduledTime: f.scheduledTime.toISOString() }), 10);
@@ -257,10 +260,10 @@ class LiveView {
       stack.bus.onEvent((a) => {
         if (a.kind !== 'published' || a.event.source !== 'aws.batch') return;
         const e = a.event.detail as { jobName?: string; status?: string; statusReason?: string };
-        line(pc.dim(`  batch ${e.jobName} ${e.status}${e.statusReason ? `: ${e.statusReason}` : ''}`));
+        line(pc.dim(`  batch ${visible(String(e.jobName))} ${visible(String(e.status))}${e.statusReason ? `: ${visible(e.statusReason)}` : ''}`));
       });
     }
-    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${x.reason}`)));
+    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${visible(String(x.reason))}`)));
     this.timer = setInterval(() => void this.poll(), 1000);
     this.timer.unref();
   }
@@ -287,21 +290,23 @@ class LiveView {
         if (run) this.report(run);
       }
     } catch (error) {
-      line(pc.yellow(`live view: ${error instanceof Error ? error.message : String(error)}`));
+      line(pc.yellow(`live view: ${visible(error instanceof Error ? error.message : String(error))}`));
     } finally {
       this.polling = false;
     }
   }
 
   private report(run: RunItem): void {
+    // Names, reasons and ids come from jobs and API callers: shown, never obeyed (cli/sanitize.ts).
+    const runId = visible(run.runId);
     const runKey = `${run.runId}|run`;
     if (this.seen.get(runKey) !== run.status) {
       const first = !this.seen.has(runKey);
       this.seen.set(runKey, run.status);
       const took = run.endedAt ? ` in ${duration(Date.parse(run.createdAt), Date.parse(run.endedAt))}` : '';
-      const reason = run.statusReason ? pc.dim(` (${run.statusReason})`) : '';
-      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(run.runId)}${took}${reason}`);
-      else line(`${status(run.status)} run ${pc.bold(run.runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
+      const reason = run.statusReason ? pc.dim(` (${visible(run.statusReason)})`) : '';
+      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(runId)}${took}${reason}`);
+      else line(`${status(run.status)} run ${pc.bold(runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
     }
     for (const task of Object.values(run.tasks)) {
       const attempt = task.attempts[task.attempts.length - 1];
@@ -310,16 +315,16 @@ class LiveView {
       if (this.seen.get(key) === stateKey) continue;
       this.seen.set(key, stateKey);
       if (task.status === 'PENDING') continue;
-      const label = `${run.schedule}/${task.name}${attempt ? ` #${attempt.attempt}` : ''}`;
+      const label = `${visible(run.schedule)}/${visible(task.name)}${attempt ? ` #${attempt.attempt}` : ''}`;
       let detail = '';
       if (task.status === 'RETRY_WAIT' && task.retryAt) {
         const prev = task.attempts[task.attempts.length - 1];
         detail = ` exit ${prev?.exitCode ?? '?'}, next attempt in ${duration(Date.now(), Date.parse(task.retryAt))}`;
       } else if (attempt?.startedAt && attempt.stoppedAt) {
         detail = ` ${duration(Date.parse(attempt.startedAt), Date.parse(attempt.stoppedAt))}`;
-        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${attempt.statusReason ?? ''}`;
+        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${visible(attempt.statusReason ?? '')}`;
       } else if (task.reason) {
-        detail = ` ${task.reason}`;
+        detail = ` ${visible(task.reason)}`;
       }
       line(`  ${status(task.status)} ${label}${pc.dim(detail)}`);
     }

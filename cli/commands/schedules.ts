@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
-import { fitTable, inZone, iso, json, status, table } from '#cli/format';
+import { details, fitTable, inZone, iso, json, status, table } from '#cli/format';
 
 interface Schedule {
   name: string;
@@ -17,6 +17,40 @@ interface Schedule {
   paused: boolean;
   nextFireTimes: string[];
   lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
+  description?: string;
+  tasks: { name: string; dependsOn: string[]; jobDefinition: string; jobQueue: string; command: string[] | null; commandFrom: 'schedule' | 'jobDefinition' }[];
+}
+
+/** A command as one line a person can read and paste (arguments with spaces or quotes quoted). */
+function commandLine(command: string[] | null): string {
+  if (command === null) return pc.dim('(job definition not found)');
+  return command.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** What a schedule runs, for the listing: its one task's command, or the first of several. */
+function commandCell(s: Schedule): string {
+  const first = s.tasks?.[0];
+  if (!first) return '';
+  const more = s.tasks.length > 1 ? pc.dim(` (+${s.tasks.length - 1} task${s.tasks.length > 2 ? 's' : ''})`) : '';
+  return `${commandLine(first.command)}${first.commandFrom === 'schedule' ? pc.yellow(' (override)') : ''}${more}`;
+}
+
+/** One schedule in full: its fields, then each task with the command it runs. */
+function scheduleDetails(s: Schedule): string {
+  const head = details([
+    ['schedule', s.name + (s.origin === 'api' ? ' (api)' : '')],
+    ['description', s.description],
+    ['expression', `${s.expression} ${s.timezone}`],
+    ['state', s.paused ? 'paused' : s.enabled ? 'active' : 'disabled'],
+    ['next fire', s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])} (${inZone(s.nextFireTimes[0], s.timezone)})` : 'none'],
+    ['last run', s.lastRun ? `${s.lastRun.outcome ?? 'running'} ${s.lastRun.runId}` : undefined],
+  ]);
+  const rows = (s.tasks ?? []).map((t) => [
+    t.name + (t.dependsOn.length ? pc.dim(` after ${t.dependsOn.join(', ')}`) : ''),
+    t.jobDefinition,
+    `${commandLine(t.command)}${t.commandFrom === 'schedule' ? pc.yellow(' (override)') : ''}`,
+  ]);
+  return `${head}\n${table(['task', 'job definition', 'command'], rows, '(no tasks)')}`;
 }
 
 /** `schedules [name]`. */
@@ -31,6 +65,10 @@ export function schedulesCommand(): Command {
       const schedules = name ? [await api.get<Schedule>(`/schedules/${seg(name)}`)] : (await api.get<{ schedules: Schedule[] }>('/schedules')).schedules;
       if (opts.json) {
         process.stdout.write(json(name ? schedules[0] : { schedules }));
+        return;
+      }
+      if (name) {
+        process.stdout.write(`${scheduleDetails(schedules[0]!)}\n`);
         return;
       }
       process.stdout.write(`${schedulesTable(schedules)}\n`);
@@ -48,9 +86,18 @@ export function schedulesTable(schedules: Schedule[], width?: number): string {
     s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
     s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
     s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
+    commandCell(s),
   ]);
   return fitTable(
-    [{ head: 'schedule' }, { head: 'source' }, { head: 'expression', wrap: true, minWidth: 16 }, { head: 'state' }, { head: 'next fire', wrap: true, minWidth: 20 }, { head: 'last run', wrap: true, drop: 2 }],
+    [
+      { head: 'schedule' },
+      { head: 'source' },
+      { head: 'expression', wrap: true, minWidth: 16 },
+      { head: 'state' },
+      { head: 'next fire', wrap: true, minWidth: 20 },
+      { head: 'last run', wrap: true, drop: 2 },
+      { head: 'command', wrap: true, minWidth: 16 },
+    ],
     rows,
     { empty: '(no schedules)', ...(width ? { width } : {}) },
   );

@@ -22,6 +22,8 @@ export interface ApiEnv {
   defaultQueue: string;
   /** Log group of the Batch jobs (`/aws/batch/job` unless the job definitions say otherwise). */
   jobLogGroup: string;
+  /** Whether dynamic schedules may replace a job definition's command (default false). */
+  allowCommandOverride: boolean;
 }
 
 type Source = Record<string, string | undefined>;
@@ -30,6 +32,13 @@ function required(source: Source, name: string): string {
   const value = source[name]?.trim();
   if (!value) throw new EnvironmentError(name, 'is required and not set');
   return value;
+}
+
+function booleanFlag(source: Source, name: string): boolean {
+  const value = source[name]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new EnvironmentError(name, `must be "true" or "false" (got "${value}")`);
 }
 
 /** Reads the API's environment; throws EnvironmentError naming the first missing variable. */
@@ -43,6 +52,7 @@ export function readApiEnv(source: Source = process.env): ApiEnv {
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: source[ENV.defaultQueue]?.trim() || deployment,
     jobLogGroup: source[ENV.jobLogGroup]?.trim() || '/aws/batch/job',
+    allowCommandOverride: booleanFlag(source, ENV.allowCommandOverride),
   };
 }
 

@@ -4,7 +4,9 @@
  * serverless.yml's `httpApi` events list the same routes (a test checks they agree).
  */
 import * as z from '../zod.ts';
+import { PARAMETER_VALUE_MAX_LENGTH } from '../config/pattern.ts';
 import { NameSchema } from '../config/schema.ts';
+import { isReservedScheduleName, RESERVED_SCHEDULE_PREFIX } from '../engine/naming.ts';
 import { RunStatusSchema } from '../store/schema.ts';
 import { backfill } from './backfill.ts';
 import type { ApiDeps } from './deps.ts';
@@ -58,7 +60,12 @@ const queryInt = (min: number, max: number) => {
 const TriggerBody = z.optional(
   z.strictObject({
     /** Values are strings, as Batch parameters and environment variables are. */
-    parameters: z.optional(z.record(z.string(), z.string())),
+    parameters: z.optional(
+      z.record(
+        z.string(),
+        z.string().check(z.maxLength(PARAMETER_VALUE_MAX_LENGTH, { error: `must be at most ${PARAMETER_VALUE_MAX_LENGTH} characters` })),
+      ),
+    ),
   }),
 );
 
@@ -90,7 +97,20 @@ const SelectorBody = z
     }),
   );
 
-const CreateScheduleBody = z.looseObject({ name: NameSchema });
+/**
+ * A dynamic schedule's name: never one of Batchron's own (the sweeper, retries, deferrals;
+ * shared/engine/naming.ts), said in those words before the general name rule.
+ */
+const DynamicScheduleName = z.pipe(
+  z.string().check(
+    z.refine((name) => !isReservedScheduleName(name), {
+      error: `names starting with "${RESERVED_SCHEDULE_PREFIX}" are reserved for Batchron's own schedules (the sweeper, retries and deferrals)`,
+    }),
+  ),
+  NameSchema,
+);
+
+const CreateScheduleBody = z.looseObject({ name: DynamicScheduleName });
 const ScheduleBody = z.record(z.string(), z.unknown());
 
 /** Every route of the API. */

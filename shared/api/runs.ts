@@ -12,6 +12,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import * as z from '../zod.ts';
 import type { ScheduleDefinition } from '../config/definition.ts';
+import { compilePattern } from '../config/pattern.ts';
 import { TABLE } from '../config/table.ts';
 import { fireInput } from '../config/validate.ts';
 import { ConflictError, CorruptItemError, NotFoundError, ValidationError } from '../errors.ts';
@@ -53,14 +54,16 @@ export function resolveParameters(def: ScheduleDefinition, given: Record<string,
       continue;
     }
     if (spec.pattern !== undefined && given[name] !== undefined) {
-      // Patterns match the whole value, as documented for serverless.yml.
-      let re: RegExp | undefined;
-      try {
-        re = new RegExp(`^(?:${spec.pattern})$`);
-      } catch {
-        re = undefined; // validated at deploy; a broken one is not the caller's fault
+      // Patterns match the whole value, in linear time (RE2, shared/config/pattern.ts).
+      // One that does not compile was refused when the schedule was declared, but a
+      // definition written by an older version (JavaScript syntax) may still hold one: the
+      // value cannot be checked, so it is refused rather than let through unchecked.
+      const re = compilePattern(spec.pattern);
+      if (!('test' in re)) {
+        issues.push({ path: `body.parameters.${name}`, message: `cannot be checked: the schedule's pattern ${spec.pattern} is ${re.problem}; update the schedule` });
+      } else if (!re.test(value)) {
+        issues.push({ path: `body.parameters.${name}`, message: `"${value}" does not match the pattern ${spec.pattern}` });
       }
-      if (re && !re.test(value)) issues.push({ path: `body.parameters.${name}`, message: `"${value}" does not match the pattern ${spec.pattern}` });
     }
     resolved[name] = value;
   }

@@ -137,4 +137,6 @@ export const ENV = {
    * Set by the local stack for the jobs its own stop ended; unset on AWS.
    */
   quietFailureReasons: 'BATCHRON_QUIET_FAILURE_REASONS',
+  /** `true` when dynamic schedules may replace a job definition's command (custom.batchron.api.allowCommandOverride). */
+  allowCommandOverride: 'BATCHRON_ALLOW_COMMAND_OVERRIDE',
 } as const;

@@ -230,6 +230,18 @@ export const BatchronConfigSchema = z.strictObject({
   ),
   jobDefinitions: z._default(z.record(NameSchema, JobDefinitionSchema), {}),
   schedules: z.record(NameSchema, ScheduleSchema),
+  /** What the HTTP API lets its callers do (set on the `api` function's environment). */
+  api: z._default(
+    z.strictObject({
+      /**
+       * Whether a dynamic schedule may replace a job definition's `command` (or set an
+       * environment variable that changes what runs, e.g. LD_PRELOAD). Off: API callers
+       * only choose among job definitions and pass parameters and environment.
+       */
+      allowCommandOverride: z._default(z.boolean(), false),
+    }),
+    { allowCommandOverride: false },
+  ),
 });
 export type BatchronConfigInput = z.input<typeof BatchronConfigSchema>;
 export type BatchronConfig = z.infer<typeof BatchronConfigSchema>;

@@ -138,7 +138,7 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
     [
       'a parameter with a bad regular expression',
       config({ x: { expression: 'rate(1 hour)', parameters: { day: { pattern: '([0-9' } }, job } }),
-      'schedules.x.parameters.day.pattern: not a valid regular expression: Unterminated character class (got "([0-9")',
+      'schedules.x.parameters.day.pattern: not a valid RE2 regular expression: missing closing ]: `[0-9` (RE2 syntax: no backreferences or lookaround; repeat counts up to 1000) (got "([0-9")',
     ],
     [
       'a parameter default that does not match its pattern',
@@ -357,12 +357,12 @@ describe('parseConfig names the field at fault and lists every problem at once',
     {
       what: "a job definition's vCPU value Fargate does not offer names vcpus, not memory",
       raw: config({ x: { expression: 'rate(1 hour)', job } }, { jobDefinitions: { extract: { image: 'alpine', command: ['x'], vcpus: 0.3, memory: 1024 } } }),
-      problems: ['jobDefinitions.extract.vcpus: Fargate takes vcpus 1, 2, 4, 8, 16, 0.25, 0.5 (got 0.3)'],
+      problems: ['jobDefinitions.extract.vcpus: Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)'],
     },
     {
       what: "a task's vCPU override Fargate does not offer names vcpus, even when it also sets memory",
       raw: config({ x: { expression: 'rate(1 hour)', job: { definition: 'load', vcpus: 0.3, memory: 1024 } } }),
-      problems: ['schedules.x.job.vcpus: Fargate takes vcpus 1, 2, 4, 8, 16, 0.25, 0.5 (got 0.3)'],
+      problems: ['schedules.x.job.vcpus: Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)'],
     },
     {
       what: 'a bad field elsewhere does not hide the Fargate sizes, nor the other problems of the same schedule',
@@ -376,7 +376,7 @@ describe('parseConfig names the field at fault and lists every problem at once',
       problems: [
         'schedules.x.overlap: must be one of "allow", "skip", "queue-one", "cancel-previous" (got "sometimes")',
         'jobDefinitions.extract.memory: Fargate with 0.25 vCPU takes 512, 1024, 2048 MiB of memory (got 9999)',
-        'schedules.x.job.vcpus: Fargate takes vcpus 1, 2, 4, 8, 16, 0.25, 0.5 (got 0.3)',
+        'schedules.x.job.vcpus: Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)',
         'schedules.y.timezone: unknown time zone "Mars/Olympus" (use an IANA name such as "Asia/Tokyo")',
       ],
     },

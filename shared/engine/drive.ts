@@ -16,7 +16,6 @@ import { throttleDelayMs } from './backoff.ts';
 import { contextOf, DEFAULTS, type EngineDeps } from './deps.ts';
 import { deferralScheduleName } from './naming.ts';
 import {
-  applyAttemptUpdate,
   cancelRun,
   deferSubmission,
   jobsToTerminate,
@@ -90,7 +89,7 @@ export async function mutateRun(
 export async function drive(run: RunItem, deps: EngineDeps, claims: Claim[] = []): Promise<RunItem> {
   let current = await submitReady(run, deps, claims);
   if (current.supersedes?.length && !isTerminalRun(current.status)) await cancelSuperseded(current, deps);
-  current = await terminateCancelled(current, deps);
+  await terminateCancelled(current, deps);
   if (current.notify.failure && current.notify.failure.status !== 'SENT') {
     current = await deliver(current, deps, ['failure'], []);
   }
@@ -348,27 +347,12 @@ async function cancelSuperseded(run: RunItem, deps: EngineDeps): Promise<void> {
   }
 }
 
-async function terminateCancelled(run: RunItem, deps: EngineDeps): Promise<RunItem> {
-  let current = run;
+async function terminateCancelled(run: RunItem, deps: EngineDeps): Promise<void> {
   for (const job of jobsToTerminate(run)) {
-    try {
-      // Harmless on a job that already ended; its FAILED event then records the attempt as over.
-      await deps.batch.terminateJob(job.jobId, `Batchron: ${run.tasks[job.task]?.reason ?? 'cancelled'}`);
-    } catch (error) {
-      if (!(error instanceof RequestRefusedError)) throw error;
-      // Batch does not know the job (it forgets jobs some days after they end): nothing is
-      // left to stop. Recorded as over, so the run can finish instead of failing here on
-      // every sweep.
-      deps.log.warn('TerminateJob refused; the attempt is recorded as over', { schedule: run.schedule, runId: run.runId, task: job.task, jobId: job.jobId, error: error.message });
-      const m = await mutateRun(deps, run.runId, (r, ctx) =>
-        applyAttemptUpdate(r, { task: job.task, attempt: job.attempt, jobId: job.jobId, status: 'FAILED', statusReason: error.message, stoppedAt: ctx.now }, ctx),
-      );
-      current = m.run ?? current;
-      continue;
-    }
+    // Harmless on a job that already ended; its FAILED event then records the attempt as over.
+    await deps.batch.terminateJob(job.jobId, `Batchron: ${run.tasks[job.task]?.reason ?? 'cancelled'}`);
     deps.log.info('job terminated', { schedule: run.schedule, runId: run.runId, task: job.task, attempt: job.attempt, jobId: job.jobId });
   }
-  return current;
 }
 
 /* ---------------------------------------------------------------- notifications */

@@ -108,7 +108,7 @@ export function sdkBatch(client: BatchClient, submitClient: BatchClient = client
       });
     },
     async terminateJob(jobId, reason) {
-      await refusable('TerminateJob', () => client.send(new TerminateJobCommand({ jobId, reason })));
+      await client.send(new TerminateJobCommand({ jobId, reason }));
     },
   };
 }

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { DeleteScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '#shared/engine/start';
-import { cancelRunById } from '#shared/engine/drive';
 import { sweep } from '#shared/engine/sweep';
 import { sdkBatch, type BatchPort } from '#shared/engine/ports';
 import type { RunItem } from '#shared/store/schema';
@@ -56,24 +55,6 @@ describe('a submission Batch refuses for good', () => {
     expect(messagesAbout(runId)).toHaveLength(1);
     expect(first.errors + second.errors).toBe(0);
     expect(await engine.jobs(`${engine.deployment}-${name}-`)).toHaveLength(0);
-  });
-});
-
-describe('a job Batch no longer knows', () => {
-  it('does not stop its run from being cancelled and finished, nor make the sweeper fail on every pass', async () => {
-    // Prepare: a run SUBMITTED with a job id Batch has never heard of (it forgets old jobs).
-    const real = sdkBatch(engine.ts.clients.batch);
-    const ghost: BatchPort = { ...real, submitJob: async () => ({ jobId: 'ghost-cancel' }) };
-    const input = fire(definition('ghost-cancel', [task('main', 'exit 0')]), '2025-03-01T00:00:00Z');
-    await startRun(input, engine.deps('ghost-cancel-fire', ghost));
-    const runId = 'ghost-cancel.20250301T000000Z';
-    // Act
-    const cancelled = await cancelRunById(runId, 'cancelled through the API', engine.deps('ghost-cancel-api'));
-    const reports = [await sweep(engine.deps('sweeper-x')), await sweep(engine.deps('sweeper-y'))];
-    // Assess
-    expect(cancelled).toMatchObject({ status: 'CANCELLED', finalized: true });
-    expect(cancelled!.tasks.main!.attempts[0]!.statusReason).toContain("Job 'ghost-cancel' does not exist");
-    expect(reports.map((r) => r.errors)).toEqual([0, 0]);
   });
 });
 

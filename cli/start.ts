@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
+import { missedFireSummaries } from '#cli/missed';
 import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
@@ -33,6 +34,7 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  allowedHosts?: string;
 }
 
 /** Registers `start`. */
@@ -45,6 +47,11 @@ export function startCommand(): Command {
     .addOption(new Option('--project-dir <dir>', 'the folder with serverless.yml').default('.'))
     .addOption(new Option('-s, --stage <stage>', 'the serverless.yml stage to deploy').default('dev'))
     .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .addOption(
+      new Option('--allowed-hosts <names>', 'comma-separated host names requests may be addressed to besides localhost/127.0.0.1/[::1] (.example.test: it and its subdomains)').env(
+        'BATCHRON_ALLOWED_HOSTS',
+      ),
+    )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
@@ -54,7 +61,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, expressions, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -62,10 +69,10 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('#local/http-api'),
       import('#shared/errors'),
       import('#shared/store/index'),
-      import('#shared/expressions/index'),
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
+      import('#local/guard'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -76,6 +83,13 @@ async function runStart(opts: StartOptions): Promise<number> {
   };
   const projectDir = resolve(opts.projectDir);
   const dataDir = resolve(projectDir, opts.dataDir);
+  let allowedHosts: string[];
+  try {
+    allowedHosts = guard.parseAllowedHosts(opts.allowedHosts);
+  } catch (error) {
+    console.error(pc.red(`batchron start: ${error instanceof Error ? error.message : String(error)}`));
+    return 2;
+  }
   // The functions run in this process and log JSON for CloudWatch; the live view below tells
   // the story for people, so only their warnings and errors come through unless --verbose.
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
@@ -88,6 +102,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     stack = await startLocalStack({
       command: 'batchron start',
       port: opts.port,
+      allowedHosts,
       dataDir,
       projectDir,
       killGraceMs: opts.grace,
@@ -109,6 +124,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       routes: deployment.routes,
       lambda: stack.lambda,
       dataDir,
+      allowedHosts,
       port: opts.apiPort,
       now: () => stack.clock.now(),
       onError: (error, routeKey) => line(pc.red(`api ${routeKey} failed: ${error instanceof Error ? error.message : String(error)}`)),
@@ -127,7 +143,9 @@ async function runStart(opts: StartOptions): Promise<number> {
     return 1;
   }
 
-  printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
+  // Only a start that got this far moves the "last running" mark the next start's missed-fire report counts from.
+  stack.scheduler.markRunning();
+  printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
   // One sweep now: jobs the last stop ended (their events held back, see LocalStack.stop)
   // are read from Batch and their retry policies decide, instead of up to a sweep period later.
@@ -153,9 +171,7 @@ function printBanner(
   api: HttpApi,
   dataDir: string,
   graceMs: number,
-  nextFireTimes: typeof import('#shared/expressions/index').nextFireTimes,
 ): void {
-  const now = new Date(stack.clock.now());
   const userSchedules = Object.values(d.definitions);
   const out = [
     '',
@@ -164,33 +180,30 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
-  if (api.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
+  // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
+  if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
-    let next = '';
-    try {
-      const [t] = nextFireTimes(def.expression, { timezone: def.timezone, from: now, count: 1 });
-      next = t ? `next ${t.toISOString()}` : 'no more fires';
-    } catch {
-      next = '';
-    }
+    // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
+    const t = stack.scheduler.nextFire(d.scheduleGroup, def.name);
+    const next = t ? `next ${t.toISOString()}` : 'no more fires';
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
   for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
   if (d.removedSchedules.length > 0) {
     out.push(pc.dim(`  removed (no longer in serverless.yml; their runs are kept): ${d.removedSchedules.join(', ')}`));
   }
-  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
+  // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
+  const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
+  const missed = missedFireSummaries(stack.missedFires, d.scheduleGroup, fireArn);
   if (missed.length > 0) {
-    out.push('', pc.yellow(`${missed.length} fire(s) fell due while Batchron was stopped and did not run:`));
-    const byName = new Map<string, Date[]>();
-    for (const m of missed) byName.set(m.name, [...(byName.get(m.name) ?? []), m.scheduledTime]);
-    for (const [name, times] of byName) {
-      const first = times[0]!.toISOString();
-      const last = times[times.length - 1]!;
-      out.push(`  ${name}: ${times.length} fire(s) from ${first}`);
-      out.push(pc.dim(`    run them: npx batchron backfill ${name} --from ${first} --to ${new Date(last.getTime() + 1000).toISOString()}`));
+    const count = missed.reduce((n, m) => n + m.times.length, 0);
+    out.push('', pc.yellow(`${count} fire(s) fell due while Batchron was stopped and did not run:`));
+    for (const m of missed) {
+      // Names of dynamic schedules come from the API: shown as text, never as terminal controls.
+      out.push(`  ${visible(m.name)}: ${m.times.length} fire(s) from ${m.times[0]!.toISOString()}`);
+      out.push(pc.dim(`    run them: ${visible(m.command)}`));
     }
   }
   out.push(

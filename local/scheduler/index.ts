@@ -26,7 +26,8 @@ import {
 import { jsonBody } from '#local/endpoint';
 import type { Faults } from '#local/faults';
 import { JsonSnapshot } from '#local/persist';
-import { nextFireTimes, parseExpression } from '#shared/expressions/index';
+import { parseExpression } from '#shared/expressions/index';
+import { nextFires, type SeriesSpec } from '#shared/expressions/series';
 import { NAME_PATTERN, optionalString, requireString, validateSchedule, validationError, type ScheduleSpec, type TargetSpec } from './validate.ts';
 
 /** How far back CreateSchedule accepts a recurring schedule's StartDate. */
@@ -65,6 +66,16 @@ export interface MissedFire {
   group: string;
   name: string;
   scheduledTime: Date;
+  /** The schedule's target, so a caller can tell its own schedules (fire) from internal ones. */
+  targetArn: string;
+}
+
+/** How often a running stack records that it is running (`<dataDir>/state/heartbeat.json`). */
+export const HEARTBEAT_MS = 10_000;
+
+/** The last instant the stack was known to be running, as the heartbeat file holds it. */
+interface Heartbeat {
+  at: number;
 }
 
 /** A stored schedule: the validated request plus the service's own fields. */
@@ -118,13 +129,40 @@ export class LocalScheduler implements LocalService {
   private readonly persist: JsonSnapshot<State>;
   private started = false;
   private stopped = false;
+  private readonly heartbeat: JsonSnapshot<Heartbeat>;
+  private heartbeatTimer: Timer | undefined;
+  private running = false;
 
   constructor(private readonly opts: LocalSchedulerOptions) {
     this.persist = new JsonSnapshot<State>(opts.dataDir, 'scheduler', () => ({
       groups: [...this.groups.values()],
       schedules: [...this.schedules.values()],
     }));
+    this.heartbeat = new JsonSnapshot<Heartbeat>(opts.dataDir, 'heartbeat', () => ({ at: this.opts.clock.now() }), 0);
     this.ensureDefaultGroup();
+  }
+
+  /**
+   * Records, now and every HEARTBEAT_MS until `stop`, that the stack is running. The caller
+   * calls it once the whole stack is up (serverless.yml deployed): a start that fails
+   * before that leaves the last heartbeat where it was, so the next start reports the same
+   * missed fires again instead of losing them.
+   */
+  markRunning(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    const beat = () => {
+      this.heartbeat.flush();
+      this.heartbeatTimer = this.opts.clock.after(HEARTBEAT_MS, beat);
+    };
+    beat();
+  }
+
+  /** The next time a schedule fires from where it stands (its series after its last fire); undefined when none or unknown. */
+  nextFire(group: string, name: string): Date | undefined {
+    const s = this.schedules.get(key(group, name));
+    if (!s || s.State !== 'ENABLED') return undefined;
+    return this.fireTimes(s, 1)[0];
   }
 
   /** Loads state, reports fires that fell due while stopped (without running them) and arms the future ones. */
@@ -141,16 +179,28 @@ export class LocalScheduler implements LocalService {
       this.ensureDefaultGroup();
     }
     const now = this.opts.clock.now();
+    // The report covers (last instant running, now]: the heartbeat, or for a data folder
+    // written before heartbeats, how far the schedule had got (its last fire, or notBefore).
+    const lastRunning = this.heartbeat.load()?.at;
     const missed: MissedFire[] = [];
     for (const s of this.schedules.values()) {
       if (s.State === 'ENABLED') {
-        for (const t of this.fireTimes(s, MAX_MISSED_PER_SCHEDULE)) {
+        const since = Math.max(s.lastFire ?? -Infinity, lastRunning ?? s.notBefore - 1);
+        const isAt = parseExpression(s.ScheduleExpression).kind === 'at';
+        const times = isAt && s.lastFire !== undefined ? [] : nextFires(seriesOf(s), new Date(since), MAX_MISSED_PER_SCHEDULE);
+        for (const t of times) {
           if (t.getTime() > now) break;
-          missed.push({ group: s.GroupName, name: s.Name, scheduledTime: t });
+          missed.push({ group: s.GroupName, name: s.Name, scheduledTime: t, targetArn: s.Target.Arn });
         }
       }
-      // What fell due while stopped is reported, not run; firing resumes from now.
+      // What fell due while stopped is reported, not run; firing resumes from now. The report
+      // is not consumed by this: it is computed from the heartbeat, which only a started stack moves.
       s.notBefore = Math.max(s.notBefore, now + 1);
+      // A restart re-applies every schedule, as `npm start` re-deploys the declared ones: the
+      // definition in force starts now, so the sweeper's missed-fire repair (which looks back
+      // only to LastModificationDate) leaves the fires that fell due while stopped to the
+      // report above and to backfill, instead of running some of them behind the user's back.
+      if (saved) s.LastModificationDate = Math.max(s.LastModificationDate, now);
       this.arm(s);
     }
     this.persist.changed();
@@ -160,6 +210,11 @@ export class LocalScheduler implements LocalService {
 
   /** Writes state and cancels every timer; deliveries in flight finish but nothing new starts. */
   async stop(): Promise<void> {
+    // The last heartbeat: everything up to now was seen by a running stack.
+    if (this.running) this.heartbeat.flush();
+    this.heartbeatTimer?.cancel();
+    this.heartbeatTimer = undefined;
+    this.running = false;
     this.stopped = true;
     this.started = false;
     for (const t of this.timers.values()) t.cancel();
@@ -361,20 +416,11 @@ export class LocalScheduler implements LocalService {
 
   // ── Firing ─────────────────────────────────────────────────────────────────
 
-  /** The schedule's fire times from where it stands (after its last fire and notBefore). */
+  /** The schedule's fire times from where it stands (after its last fire and notBefore): its series (shared/expressions/series.ts). */
   private fireTimes(s: ScheduleRecord, count: number): Date[] {
     const from = Math.max(s.lastFire ?? -Infinity, s.notBefore - 1);
-    const parsed = parseExpression(s.ScheduleExpression);
-    if (parsed.kind === 'at' && s.lastFire !== undefined) return [];
-    return nextFireTimes(parsed, {
-      timezone: s.ScheduleExpressionTimezone,
-      from: new Date(from),
-      count,
-      // A rate schedule without a StartDate starts when it is created, as on AWS.
-      startDate:
-        s.StartDate !== undefined ? new Date(s.StartDate) : parsed.kind === 'rate' ? new Date(s.CreationDate) : undefined,
-      endDate: s.EndDate === undefined ? undefined : new Date(s.EndDate),
-    });
+    if (parseExpression(s.ScheduleExpression).kind === 'at' && s.lastFire !== undefined) return [];
+    return nextFires(seriesOf(s), new Date(from), count);
   }
 
   private arm(s: ScheduleRecord): void {
@@ -534,6 +580,18 @@ class PermanentError extends Error {
     super(message);
     this.name = 'PermanentError';
   }
+}
+
+/** The series of a stored schedule, as GetSchedule would describe it. */
+function seriesOf(s: ScheduleRecord): SeriesSpec {
+  return {
+    expression: s.ScheduleExpression,
+    ...(s.ScheduleExpressionTimezone ? { timezone: s.ScheduleExpressionTimezone } : {}),
+    ...(s.StartDate !== undefined ? { startDate: new Date(s.StartDate) } : {}),
+    ...(s.EndDate !== undefined ? { endDate: new Date(s.EndDate) } : {}),
+    createdAt: new Date(s.CreationDate),
+    modifiedAt: new Date(s.LastModificationDate),
+  };
 }
 
 function key(group: string, name: string): string {

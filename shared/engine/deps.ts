@@ -14,12 +14,15 @@ import type { StoreDeps } from '../store/runs.ts';
 import { now } from '../time.ts';
 import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
+import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
 /** The engine's collaborators and settings. */
 export interface EngineDeps {
   store: StoreDeps;
   batch: BatchPort;
   retries: RetrySchedulerPort;
+  /** The schedules the sweeper checks for fires that never became runs; no missed-fire repair without it. */
+  registry?: ScheduleRegistryPort;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
@@ -111,6 +114,7 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier):
     store: { doc: documentClient, table: env.table },
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
+    ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
     // One notifier per cold start: it caches the webhook URL read from SSM.
     notifier:
       notifier ??

@@ -24,6 +24,7 @@ import {
   type SubmitJobRequest,
 } from '#local/contracts';
 import { jsonBody } from '#local/endpoint';
+import type { AuthRequest, LocalIam } from '../iam/index.ts';
 import type { Faults } from '#local/faults';
 import { JsonSnapshot } from '#local/persist';
 import { parseExpression } from '#shared/expressions/index';
@@ -45,6 +46,8 @@ export interface FireReport {
 }
 
 export interface LocalSchedulerOptions {
+  /** Each delivery is authorized as the schedule's target role (local/iam/). */
+  iam?: LocalIam;
   clock: Clock;
   faults: Faults;
   region: string;
@@ -474,7 +477,7 @@ export class LocalScheduler implements LocalService {
     const report = (ok: boolean, error?: string) =>
       this.opts.onFire?.({ group: s.GroupName, name: s.Name, scheduledTime: new Date(scheduledTime), targetArn: s.Target.Arn, ok, attempt, ...(error ? { error } : {}) });
     try {
-      await this.invoke(s.Target.Arn, input);
+      await this.invoke(s.Target.Arn, input, s);
       report(true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -496,8 +499,14 @@ export class LocalScheduler implements LocalService {
   }
 
   /** Invokes a target; rejects when delivery failed. */
-  private async invoke(arn: string, input: string | undefined): Promise<void> {
+  private async invoke(arn: string, input: string | undefined, s: ScheduleRecord): Promise<void> {
+    // Scheduler assumes the target's role for every delivery; a refused one is not retried.
+    const authorize = (requests: AuthRequest[]) => {
+      const denied = this.opts.iam?.checkRole(s.Target.RoleArn, s.Name.slice(0, 64), requests);
+      if (denied) throw new PermanentError(`AccessDeniedException: ${denied}`);
+    };
     if (LAMBDA_ARN.test(arn)) {
+      authorize([{ action: 'lambda:InvokeFunction', resource: arn }]);
       // Lambda's async invoke takes the payload as JSON; a non-JSON Input arrives as a string.
       await this.opts.lambda.invokeAsync(arn, input === undefined ? {} : parseOrString(input));
       return;
@@ -505,6 +514,13 @@ export class LocalScheduler implements LocalService {
     if (BATCH_SUBMIT_JOB.test(arn)) {
       const params = input === undefined ? {} : parseOrString(input);
       if (typeof params !== 'object' || params === null) throw new PermanentError('The Input of batch:submitJob is not a JSON object.');
+      const p = params as Record<string, unknown>;
+      authorize(
+        (['jobQueue', 'jobDefinition'] as const).map((k) => ({
+          action: 'batch:SubmitJob',
+          resource: String(p[k] ?? '').startsWith('arn:') ? String(p[k]) : `arn:aws:batch:${this.opts.region}:${this.opts.account}:${k === 'jobQueue' ? 'job-queue' : 'job-definition'}/${String(p[k] ?? '')}`,
+        })),
+      );
       await this.opts.batch.submitJob(toSubmitJobRequest(params as Record<string, unknown>));
       return;
     }

@@ -6,6 +6,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { batch, batchSubmit } from '../clients/batch.ts';
 import { documentClient } from '../clients/dynamodb.ts';
+import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
@@ -121,7 +122,7 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier):
       (slack ??= slackNotifier({
         url: env.slackWebhookUrl,
         parameterName: env.slackWebhookParameter,
-        ssm: () => (ssm ??= new SSMClient({})),
+        ssm: () => (ssm ??= new SSMClient({ credentials })),
         log: logger,
       })),
     env,

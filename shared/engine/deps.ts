@@ -25,7 +25,7 @@ export interface EngineDeps {
   /** The schedules the sweeper checks for fires that never became runs; no missed-fire repair without it. */
   registry?: ScheduleRegistryPort;
   notifier: Notifier;
-  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate'>;
+  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
   now: () => number;
   /** Identity of this invocation (Lambda request id): the owner of the leases it takes. */
@@ -82,6 +82,7 @@ export function contextOf(deps: EngineDeps): TransitionContext {
     leaseMs: deps.leaseMs ?? DEFAULTS.leaseMs,
     deployment: deps.env.deployment,
     retentionDays: deps.env.retentionDays,
+    ...(deps.env.quietFailureReasons?.length ? { quietFailureReasons: deps.env.quietFailureReasons } : {}),
   };
 }
 

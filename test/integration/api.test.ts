@@ -67,6 +67,36 @@ describe('schedules', () => {
     expect((await call('GET', '/schedules/dyn-api-test')).status).toBe(404);
   });
 
+  it('tells declared and dynamic schedules apart in the listing and refuses to delete a declared one, naming serverless.yml', async () => {
+    // Prepare
+    const spec = { expression: 'cron(0 3 * * ? *)', job: { definition: 'batchron-dev-hello' } };
+    expect((await call('POST', '/schedules', { name: 'dyn-source-test', ...spec })).status).toBe(201);
+    // Act
+    const listed = (await call('GET', '/schedules')).body.schedules as { name: string; source: string }[];
+    const refused = await call('DELETE', '/schedules/etl-dag');
+    const deleted = await call('DELETE', '/schedules/dyn-source-test');
+    // Assess
+    expect(listed.find((s) => s.name === 'etl-dag')?.source).toBe('declared');
+    expect(listed.find((s) => s.name === 'dyn-source-test')?.source).toBe('dynamic');
+    expect(listed.every((s) => s.source === 'declared' || s.source === 'dynamic')).toBe(true);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('serverless.yml');
+    expect(refused.body.error.message).toContain('source: declared');
+    expect(deleted.status).toBe(200);
+  });
+
+  it('answers a run of a paused schedule with the run SKIPPED and the reason (201: a run record was created)', async () => {
+    // Prepare
+    // (flaky: a schedule no other test here reads the runs of)
+    await call('POST', '/schedules/flaky/pause');
+    // Act
+    const res = await call('POST', '/schedules/flaky/runs', {});
+    await call('POST', '/schedules/flaky/resume');
+    // Assess
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'SKIPPED', statusReason: 'schedule is paused' });
+  });
+
   it('refuses an invalid dynamic schedule with the field named', async () => {
     const res = await call('POST', '/schedules', { name: 'dyn-bad', expression: 'cron(0 25 * * ? *)', timezone: 'Mars/Olympus', job: { definition: 'x' } });
     expect(res.status).toBe(400);

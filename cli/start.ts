@@ -9,6 +9,7 @@
  * resumes from `.batchron/` and lists the fires it missed while stopped.
  */
 import { resolve } from 'node:path';
+import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
@@ -60,7 +61,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming, guard] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -134,6 +135,10 @@ async function runStart(opts: StartOptions): Promise<number> {
       console.error(pc.red(`batchron start: serverless.yml is not valid:\n${error.message}`));
       return 2;
     }
+    if (error instanceof YamlSyntaxError) {
+      console.error(pc.red(`batchron start: ${error.message}`));
+      return 2;
+    }
     console.error(pc.red(`batchron start: ${startFailure(error, opts.apiPort)}`));
     return 1;
   }
@@ -142,6 +147,10 @@ async function runStart(opts: StartOptions): Promise<number> {
   stack.scheduler.markRunning();
   printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
+  // One sweep now: jobs the last stop ended (their events held back, see LocalStack.stop)
+  // are read from Batch and their retry policies decide, instead of up to a sweep period later.
+  const sweepFn = deployment.functions.find((f) => f.key === 'sweep');
+  if (sweepFn) void stack.lambda.invokeAsync(sweepFn.arn, {}).catch(() => undefined);
 
   await runUntilSignal({
     command: 'start',
@@ -181,6 +190,10 @@ function printBanner(
     const next = t ? `next ${t.toISOString()}` : 'no more fires';
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
+  for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
+  if (d.removedSchedules.length > 0) {
+    out.push(pc.dim(`  removed (no longer in serverless.yml; their runs are kept): ${d.removedSchedules.join(', ')}`));
+  }
   // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
   const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
   const missed = missedFireSummaries(stack.missedFires, d.scheduleGroup, fireArn);
@@ -196,7 +209,7 @@ function printBanner(
   out.push(
     '',
     pc.dim('Try: npx batchron schedules | npx batchron trigger every-minute --wait | npx batchron runs | npx batchron logs <run>'),
-    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms.`),
+    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms; no run fails and no Slack message goes out while stopping (the next start decides).`),
     '',
   );
   console.log(out.join('\n'));

@@ -19,16 +19,23 @@
  * Idempotent: run again against a stack that has these things (a restart), it updates
  * them instead of failing. A declared schedule that already exists keeps its current state
  * (a schedule paused through the API stays paused across restarts, as CloudFormation leaves
- * an unchanged State alone) unless serverless.yml disables it.
+ * an unchanged State alone) unless serverless.yml disables it. A Batchron schedule that
+ * serverless.yml no longer declares is deleted, as a CloudFormation update deletes a resource
+ * removed from the template; schedules created through the API (`"origin": "api"` in their
+ * input) and the engine's one-time retry schedules are not the template's and stay. Runs
+ * of a removed schedule stay in the history.
  */
 import { setClock } from '#shared/time';
+import { YamlSyntaxError } from '#shared/errors';
+import { STACK_STOPPED_GLOB } from '#local/batch/types';
+import { LineCounter, parseDocument } from 'yaml';
 import { setCredentialSource } from '#shared/clients/credentials';
 import { OSLS_FUNCTION_ROLE, deployedRoles, oslsFunctionRole } from './iam/template.ts';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -46,17 +53,20 @@ import {
   ConflictException,
   CreateScheduleCommand,
   CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
   GetScheduleCommand,
+  ListSchedulesCommand,
   SchedulerClient,
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import type { BatchronConfig } from '#shared/config/schema';
-import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
+import { dropUndefined } from '#shared/objects';
 
 const run = promisify(execFile);
 
@@ -125,6 +135,8 @@ export interface LocalDeployment {
   jobDefinitions: { name: string; arn: string; revision: number; registered: boolean }[];
   scheduleGroup: string;
   schedules: { name: string; arn: string; expression: string; timezone: string; state: string; created: boolean }[];
+  /** Declared schedules of an earlier deploy that serverless.yml no longer declares: deleted. */
+  removedSchedules: string[];
   rules: { name: string; arn: string; function: string }[];
   functions: { key: string; name: string; arn: string; file: string }[];
   routes: LocalRoute[];
@@ -134,6 +146,22 @@ export interface LocalDeployment {
   definitions: Record<string, ScheduleDefinition>;
   /** Seconds `osls print` took (0 when a resolved service was passed in). */
   resolveSeconds: number;
+}
+
+/**
+ * Throws YamlSyntaxError (file, line, column) when `file` is not valid YAML, before osls
+ * (whose own message does not say where) reads it. CloudFormation's short tags (`!Ref`,
+ * `!GetAtt`, ...) are unknown to a plain YAML parser but valid: only errors count, not warnings.
+ */
+export function checkYamlSyntax(file: string, text: string = readFileSync(file, 'utf8')): void {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  const first = doc.errors[0];
+  if (!first) return;
+  const pos = lineCounter.linePos(first.pos[0]);
+  const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
+  const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  throw new YamlSyntaxError(basename(file), pos.line, pos.col, reason, `  ${lineText}\n  ${' '.repeat(Math.max(0, pos.col - 1))}^`);
 }
 
 /**
@@ -175,6 +203,8 @@ export function templateResources(
 
 /** Resolves serverless.yml with osls itself (`osls print --format json`). */
 export async function resolveService(projectDir: string, options: { stage?: string; env?: Record<string, string> } = {}): Promise<ResolvedService> {
+  const yml = join(projectDir, 'serverless.yml');
+  if (existsSync(yml)) checkYamlSyntax(yml);
   const require = createRequire(join(projectDir, 'package.json'));
   const bin = join(dirname(require.resolve('osls/package.json')), 'bin', 'serverless.js');
   const args = [bin, 'print', '--format', 'json', ...(options.stage ? ['--stage', options.stage] : [])];
@@ -201,8 +231,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const service = opts.service ?? (await resolveService(opts.projectDir, opts));
   const resolveSeconds = opts.service ? 0 : (Date.now() - started) / 1000;
   const stage = service.provider.stage ?? opts.stage ?? 'dev';
-  const deployment = service.custom?.deployment ?? `${service.service}-${stage}`;
-  const defaultQueue = service.custom?.jobQueue ?? deployment;
+  const { deployment, defaultQueue } = deploymentOf(service.service, stage, service.custom);
 
   const { config, definitions, resources } = templateResources(service, { stage, region: stack.region });
 
@@ -236,6 +265,8 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   delete environment[ENV.slackWebhookParameter];
   delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
   Object.assign(environment, stack.env(), opts.env ?? {});
+  // Jobs the stack's own stop ended are not failures anyone is paged for (docs/cli.md).
+  environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
   const slack = opts.env?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
   if (slack) environment[ENV.slackWebhookUrl] = slack;
   Object.assign(process.env, environment);
@@ -388,6 +419,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     for (const [, resource] of byType('AWS::Scheduler::Schedule')) {
       schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
     }
+    const removedSchedules = await removeUndeclared(scheduler, scheduleGroup, new Set(schedules.map((s) => s.name)));
 
     return {
       service: service.service,
@@ -399,6 +431,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       jobDefinitions,
       scheduleGroup,
       schedules,
+      removedSchedules,
       rules,
       functions: registered,
       routes,
@@ -540,6 +573,48 @@ async function putSchedule(scheduler: SchedulerClient, props: Record<string, any
   };
 }
 
+/**
+ * Deletes the group's declared Batchron schedules that are not in `declared` (what a
+ * CloudFormation update does to a resource removed from the template). A declared schedule
+ * is one whose target input carries a schedule definition (`schedule` + `definition`)
+ * without `"origin": "api"`; dynamic schedules and one-time retry/deferral schedules (whose
+ * input is a run, task and attempt) are left alone.
+ */
+async function removeUndeclared(scheduler: SchedulerClient, group: string, declared: Set<string>): Promise<string[]> {
+  const removed: string[] = [];
+  let token: string | undefined;
+  const candidates: string[] = [];
+  do {
+    const page = await scheduler.send(new ListSchedulesCommand({ GroupName: group, NextToken: token }));
+    for (const s of page.Schedules ?? []) if (s.Name && !declared.has(s.Name)) candidates.push(s.Name);
+    token = page.NextToken;
+  } while (token);
+  for (const name of candidates) {
+    let input: unknown;
+    try {
+      const out = await scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group }));
+      input = JSON.parse(out.Target?.Input ?? 'null');
+    } catch {
+      continue; // deleted meanwhile, or an input that is not ours
+    }
+    if (!isDeclaredInput(input)) continue;
+    try {
+      await scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: group }));
+      removed.push(name);
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    }
+  }
+  return removed.sort();
+}
+
+/** True for the target input of a schedule declared in serverless.yml (not created through the API). */
+export function isDeclaredInput(input: unknown): boolean {
+  if (!input || typeof input !== 'object') return false;
+  const o = input as Record<string, unknown>;
+  return typeof o.schedule === 'string' && typeof o.definition === 'object' && o.definition !== null && o.origin !== 'api';
+}
+
 /** `functions/fire.handler` -> `<projectDir>/functions/fire.ts` (or .mts/.js/.mjs). */
 function handlerFile(projectDir: string, handler: string): string {
   const base = join(projectDir, handler.slice(0, handler.lastIndexOf('.')));
@@ -559,9 +634,6 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
   return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', ...(h.authorizer !== undefined ? { authorizer: h.authorizer } : {}) };
 }
 
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 /**
  * Evaluates the CloudFormation intrinsics serverless.yml and the generated resources use,

@@ -5,6 +5,7 @@
  * a `NonRetryableError`, which can never succeed however often it is retried.
  * HTTP-facing errors carry their status. Other engineers add classes here: keep it additive.
  */
+import type { RunItem } from './store/schema.ts';
 
 /** Options every Batchron error accepts. */
 export interface BatchronErrorOptions {
@@ -23,13 +24,10 @@ export class BatchronError extends Error {
 
 /** Worth another try later: throttling, a lost optimistic-concurrency race, a dependency outage. */
 export class RetryableError extends BatchronError {
-  constructor(message: string, options: BatchronErrorOptions & { retryAfterMs?: number } = {}) {
+  constructor(message: string, options: BatchronErrorOptions = {}) {
     super(message, options);
     this.name = 'RetryableError';
-    this.retryAfterMs = options.retryAfterMs;
   }
-  /** A hint for callers that can wait in-process. */
-  readonly retryAfterMs: number | undefined;
 }
 
 /** Can never succeed as given: retrying only burns invocations. */
@@ -99,11 +97,19 @@ export class VersionConflictError extends RetryableError {
   }
 }
 
-/** An AWS API kept throttling past the in-invocation backoff budget. */
-export class ThrottledError extends RetryableError {
-  constructor(message: string, options: BatchronErrorOptions & { retryAfterMs?: number } = {}) {
+/**
+ * A run write that lost to another writer. `current` is the run as it stands, returned by
+ * DynamoDB with the failed condition (ReturnValuesOnConditionCheckFailure, no extra cost), so
+ * the writer can re-apply its change without reading again; undefined when the item is gone.
+ */
+export class RunVersionConflictError extends VersionConflictError {
+  constructor(
+    message: string,
+    readonly current: RunItem | undefined,
+    options: { cause?: unknown } = {},
+  ) {
     super(message, options);
-    this.name = 'ThrottledError';
+    this.name = 'RunVersionConflictError';
   }
 }
 
@@ -128,6 +134,41 @@ export class ConfigError extends NonRetryableError {
     super(`Invalid custom.batchron (${count}):\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
     this.name = 'ConfigError';
     this.problems = problems;
+  }
+}
+
+/**
+ * AWS refused a request for good (Batch's `ClientException`: a job definition or queue that
+ * does not exist, an invalid vCPU/memory override, a malformed request). The same request
+ * can never succeed, so the engine records it (the task fails with AWS's message as the
+ * reason) instead of letting Lambda, the retry schedules or the sweeper send it again.
+ */
+export class RequestRefusedError extends NonRetryableError {
+  constructor(
+    /** The AWS operation refused (`SubmitJob`, `ListJobs`). */
+    readonly operation: string,
+    /** AWS's own message, as a user should read it. */
+    readonly reason: string,
+    options: BatchronErrorOptions = {},
+  ) {
+    super(`${operation} refused: ${reason}`, options);
+    this.name = 'RequestRefusedError';
+  }
+}
+
+/** A YAML file that does not parse: where (file, line, column, 1-based) and what. */
+export class YamlSyntaxError extends NonRetryableError {
+  override readonly statusCode: number = 400;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+    /** The offending line with a caret under the column. */
+    readonly excerpt: string = '',
+  ) {
+    super(`${file}:${line}:${column}: YAML syntax error: ${reason}${excerpt ? `\n${excerpt}` : ''}`);
+    this.name = 'YamlSyntaxError';
   }
 }
 

@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import type { BatchronConfig, JobDefinitionSpec, Platform, ScheduleSpec } from './schema.ts';
 import { isFargate, normalizeSchedule, platformQueueName, schedulerTargetInput, type NormalizeContext } from './validate.ts';
 import { FUNCTIONS, functionRole, functionRoleLogicalId, jobRole, jobSecretStatements, pascal, secretValueFrom, type CfnValue } from './iam.ts';
+import { dropUndefined } from '../objects.ts';
 
 export type { CfnValue };
 
@@ -354,10 +355,6 @@ function logicalId(prefix: string, name: string, used: Set<string>): string {
   if (used.has(id)) id = `${id}${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
   used.add(id);
   return id;
-}
-
-function dropUndefined<T extends Record<string, unknown>>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**

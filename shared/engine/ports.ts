@@ -1,8 +1,10 @@
 /**
  * The engine's collaborators, as narrow ports with AWS SDK adapters. The engine calls
- * Batch and Scheduler only through these, so a test can wrap the real adapter (to crash
- * right after a real SubmitJob) and the property test can drive thousands of interleavings
- * without starting containers.
+ * Batch, Scheduler and its table only through these, so a test can wrap the real adapter (to
+ * crash right after a real SubmitJob) and the property test can drive thousands of
+ * interleavings without starting containers. The stores' DynamoDB implementation (every
+ * expression) is shared/store/dynamo.ts; shared/store/memory.ts keeps the same conditional
+ * semantics in memory, and test/integration/store-contract.test.ts holds both to one contract.
  */
 import {
   DescribeJobsCommand,
@@ -14,6 +16,8 @@ import {
 } from '@aws-sdk/client-batch';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RetryInput } from '../config/definition.ts';
+import { RequestRefusedError } from '../errors.ts';
+import type { RunItem, RunStatus, RunSummary, ScheduleState } from '../store/schema.ts';
 import { schedulerAt } from '../time.ts';
 
 /** What the engine reads of a Batch job (DescribeJobs' JobDetail, or an event's detail). */
@@ -40,13 +44,36 @@ export interface BatchPort {
 }
 
 /**
+ * True when Batch refused a request for good: `ClientException` (HTTP 4xx) is Batch's answer
+ * to bad input and unknown resources. A throttle (429, or a ClientException saying "Too Many
+ * Requests", as Batch's does under its account quota) is not: it passes if retried.
+ */
+export function isPermanentBatchError(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (e?.name !== 'ClientException') return false;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 429 || (status !== undefined && status >= 500)) return false;
+  return !/too many requests|rate exceeded|throttl/i.test(e.message ?? '');
+}
+
+/** Rethrows a permanent Batch refusal as a RequestRefusedError (never retried), anything else as it came. */
+async function refusable<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isPermanentBatchError(error)) throw new RequestRefusedError(operation, (error as Error).message, { cause: error });
+    throw error;
+  }
+}
+
+/**
  * Batch through the AWS SDK. `submitClient` sends SubmitJob: in the functions, one without the
  * SDK's retries (see shared/clients/batch.ts); the other calls are safe to retry.
  */
 export function sdkBatch(client: BatchClient, submitClient: BatchClient = client): BatchPort {
   return {
     async submitJob(input) {
-      const out = await submitClient.send(new SubmitJobCommand(input));
+      const out = await refusable('SubmitJob', () => submitClient.send(new SubmitJobCommand(input)));
       if (!out.jobId) throw new Error('SubmitJob returned no jobId');
       return { jobId: out.jobId };
     },
@@ -55,8 +82,8 @@ export function sdkBatch(client: BatchClient, submitClient: BatchClient = client
       let nextToken: string | undefined;
       do {
         // With a filter, ListJobs ignores jobStatus and returns jobs in every status.
-        const out = await client.send(
-          new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken }),
+        const out = await refusable('ListJobs', () =>
+          client.send(new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken })),
         );
         for (const job of out.jobSummaryList ?? []) {
           if (job.jobId && job.jobName === jobName) found.push({ jobId: job.jobId, status: job.status, createdAt: job.createdAt });
@@ -137,3 +164,91 @@ export function sdkRetryScheduler(client: SchedulerClient, target: RetryTarget):
     },
   };
 }
+
+/* ------------------------------------------------------------------ the stores */
+
+/**
+ * How a run's creation changes its schedule's overlap state, in the same atomic write. Each
+ * applies only while the schedule is not paused; otherwise the creation reports `state-changed`.
+ * - `become-active`: the run becomes the schedule's only active run; requires none active.
+ * - `queue`: the run becomes the queue-one waiter; requires a run active and none queued.
+ * - `replace-active`: the run replaces the active set (cancel-previous); requires the state
+ *   to be still at `expectedVersion`, so "the previous runs" are exactly those read.
+ */
+export type OverlapChange =
+  | { kind: 'become-active' }
+  | { kind: 'queue' }
+  | { kind: 'replace-active'; expectedVersion: number };
+
+/** What a creation did: created, found the run already there, or lost the state's condition. */
+export type CreateOutcome = 'created' | 'run-exists' | 'state-changed';
+
+/** One run of a listing and the key that orders it (newest scheduled time first). */
+export interface ListedRun {
+  /** The scheduled time and run id, as the index sorts them; a keyset cursor resumes below it. */
+  sortKey: string;
+  summary: RunSummary;
+}
+
+/**
+ * Run items. Writes are conditional: a run is created once, and a save is over the version
+ * read (`run.version`), storing `version + 1`. Reads are strongly consistent unless asked not to be.
+ */
+export interface RunStore {
+  /** One run with its definition; undefined when there is none. */
+  getRun(runId: string, consistent?: boolean): Promise<RunItem | undefined>;
+  /** Creates `run` unless a run with its id exists (then false). */
+  putNewRun(run: RunItem, retentionDays: number): Promise<boolean>;
+  /** Creates `run` and applies `change` to its schedule's state, both or neither. */
+  createRunWithState(run: RunItem, change: OverlapChange, retentionDays: number): Promise<CreateOutcome>;
+  /**
+   * Writes `run` over `run.version`; returns it as stored (`version + 1`). Throws
+   * RunVersionConflictError carrying the run as it stands when someone wrote in between.
+   */
+  saveRun(run: RunItem): Promise<RunItem>;
+  /**
+   * Up to `limit` runs of one schedule, newest scheduled time first, with sort keys below
+   * `before` (absent: from the newest) and, with `status`, only runs in that status.
+   * `more`: there may be runs after the last one returned.
+   */
+  listRunsBySchedule(
+    schedule: string,
+    options: { limit: number; before?: string; status?: RunStatus },
+  ): Promise<{ items: ListedRun[]; more: boolean }>;
+  /** Ids of every run not yet finalized (the sweeper's work list). */
+  listActiveRunIds(): Promise<string[]>;
+  /** Every run of `schedule` scheduled in [from, to), earliest first (an index read: a run created a moment ago may be missing). */
+  listRunsScheduledBetween(schedule: string, from: Date, to: Date): Promise<RunSummary[]>;
+  /** The run of `schedule` with the latest scheduled time. */
+  latestRunByScheduledTime(schedule: string): Promise<RunSummary | undefined>;
+}
+
+/** The outcome a finished run leaves for its schedule. */
+export type Outcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** Per-schedule runtime state: pause flag, runs active for overlap, the queue-one waiter, the last outcome. */
+export interface ScheduleStateStore {
+  /** A schedule never touched has an empty state (version 0). */
+  getScheduleState(schedule: string): Promise<ScheduleState>;
+  setPaused(schedule: string, paused: boolean): Promise<void>;
+  /**
+   * Releases a finished run: drops it from `active` (and from `queued` if it was the waiter)
+   * and records its outcome unless a later-scheduled run already did. Idempotent. Returns the
+   * state after and the outcome before this run (for "recovered").
+   */
+  releaseRun(input: { schedule: string; runId: string; scheduledTime: string; outcome: Outcome }): Promise<{
+    state: ScheduleState;
+    previousOutcome: Outcome | undefined;
+  }>;
+  /** Promotes the queue-one waiter `runId` to active if nothing is active; true when this call did. */
+  promoteQueued(schedule: string, runId: string): Promise<boolean>;
+}
+
+/** The deployment's SubmitJob pacer (generic cell rate algorithm over one shared `tat`). */
+export interface Pacer {
+  /** Reserves the next SubmitJob slot at `rate` calls per second; its time (epoch ms, `now` or later). */
+  reserveSubmitSlot(rate: number, now: number): Promise<number>;
+}
+
+/** Everything the engine and the API keep in the table. */
+export interface Store extends RunStore, ScheduleStateStore, Pacer {}

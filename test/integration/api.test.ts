@@ -4,48 +4,20 @@
  * called over real HTTP with the bearer token, the way the CLI calls it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployLocal } from '#local/deploy';
-import { startHttpApi, type HttpApi } from '#local/http-api';
-import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
-import { PROJECT_DIR } from './package.helpers.ts';
+import { startApiStack, type ApiStack } from '#test/helpers/api-stack';
+import { eventually } from '#test/helpers/stack';
 
-let t: TestStack;
-let api: HttpApi;
+let s: ApiStack;
 
 beforeAll(async () => {
-  t = await startTestStack({ projectDir: PROJECT_DIR });
-  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
-  // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
-  const { handler } = await import('#functions/api');
-  t.stack.lambda.register('batchron-api-test', handler, { timeoutMs: 30_000 });
-  api = await startHttpApi({
-    port: 0,
-    dataDir: t.dataDir,
-    lambda: t.stack.lambda,
-    now: () => t.stack.clock.now(),
-    routes: [{ method: 'ANY', path: '/{proxy+}', functionName: 'batchron-api-test' }],
-  });
+  s = await startApiStack('batchron-api-test');
 });
 
 afterAll(async () => {
-  await api?.close();
-  await t?.stop();
+  await s?.stop();
 });
 
-interface Res<T = any> {
-  status: number;
-  body: T;
-}
-
-async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${api.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call: ApiStack['call'] = (method, path, body, headers) => s.call(method, path, body, headers);
 
 describe('schedules', () => {
   it('lists the declared schedules with next fire times in their zone, paused flag and origin', async () => {
@@ -93,6 +65,36 @@ describe('schedules', () => {
     expect((await call('DELETE', '/schedules/nightly-tokyo')).status).toBe(409);
     expect((await call('DELETE', '/schedules/dyn-api-test')).body).toEqual({ deleted: 'dyn-api-test' });
     expect((await call('GET', '/schedules/dyn-api-test')).status).toBe(404);
+  });
+
+  it('tells declared and dynamic schedules apart in the listing and refuses to delete a declared one, naming serverless.yml', async () => {
+    // Prepare
+    const spec = { expression: 'cron(0 3 * * ? *)', job: { definition: 'batchron-dev-hello' } };
+    expect((await call('POST', '/schedules', { name: 'dyn-source-test', ...spec })).status).toBe(201);
+    // Act
+    const listed = (await call('GET', '/schedules')).body.schedules as { name: string; source: string }[];
+    const refused = await call('DELETE', '/schedules/etl-dag');
+    const deleted = await call('DELETE', '/schedules/dyn-source-test');
+    // Assess
+    expect(listed.find((s) => s.name === 'etl-dag')?.source).toBe('declared');
+    expect(listed.find((s) => s.name === 'dyn-source-test')?.source).toBe('dynamic');
+    expect(listed.every((s) => s.source === 'declared' || s.source === 'dynamic')).toBe(true);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('serverless.yml');
+    expect(refused.body.error.message).toContain('source: declared');
+    expect(deleted.status).toBe(200);
+  });
+
+  it('answers a run of a paused schedule with the run SKIPPED and the reason (201: a run record was created)', async () => {
+    // Prepare
+    // (flaky: a schedule no other test here reads the runs of)
+    await call('POST', '/schedules/flaky/pause');
+    // Act
+    const res = await call('POST', '/schedules/flaky/runs', {});
+    await call('POST', '/schedules/flaky/resume');
+    // Assess
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'SKIPPED', statusReason: 'schedule is paused' });
   });
 
   it('refuses an invalid dynamic schedule with the field named', async () => {

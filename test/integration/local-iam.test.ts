@@ -204,7 +204,7 @@ describe('the engine with the template IAM enforced', () => {
     await t.stack.idle();
 
     const roles = new Set([...recorded.values()].map((r) => r.roleArn.split('/').pop()));
-    expect(roles).toEqual(new Set([`${DEPLOYMENT}-us-east-1-lambdaRole`, `${DEPLOYMENT}-BatchronSchedulerRole`, `${DEPLOYMENT}-BatchronJobExecutionRole`]));
+    expect(roles).toEqual(new Set([`${DEPLOYMENT}-BatchronFireRole`, `${DEPLOYMENT}-BatchronSchedulerRole`, `${DEPLOYMENT}-BatchronJobExecutionRole`]));
   }, 120_000);
 
   it('needs every statement and every resource of the deployment policies, and misses none (template mutation test)', () => {
@@ -222,7 +222,7 @@ describe('the engine with the template IAM enforced', () => {
 });
 
 describe('requests signed with a deployed role', () => {
-  const fireCredentials = () => t.stack.iam.assumeRole(`arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-us-east-1-lambdaRole`, `${DEPLOYMENT}-fire`);
+  const fireCredentials = () => t.stack.iam.assumeRole(`arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-BatchronFireRole`, `${DEPLOYMENT}-fire`);
 
   it('refuses what the role is not granted, with AWS AccessDeniedException and message', async () => {
     // Prepare: the fire function's own keys.
@@ -235,7 +235,7 @@ describe('requests signed with a deployed role', () => {
       name: 'AccessDeniedException',
       $metadata: { httpStatusCode: 403 },
       message:
-        `User: arn:aws:sts::${t.stack.account}:assumed-role/${DEPLOYMENT}-us-east-1-lambdaRole/${DEPLOYMENT}-fire is not authorized to perform: batch:SubmitJob ` +
+        `User: arn:aws:sts::${t.stack.account}:assumed-role/${DEPLOYMENT}-BatchronFireRole/${DEPLOYMENT}-fire is not authorized to perform: batch:SubmitJob ` +
         `on resource: arn:aws:batch:us-east-1:${t.stack.account}:job-queue/someone-elses-queue because no identity-based policy allows the batch:SubmitJob action`,
     });
   });

@@ -1,7 +1,11 @@
 /**
- * The HTTP API (API Gateway HTTP API, payload 2.0, IAM authorizer): every route of
- * shared/api/routes.ts behind one middy chain. Thin on purpose: authorize, route,
- * validate, call shared/api, shape JSON. See docs/api.md for the routes.
+ * The HTTP API (API Gateway HTTP API, payload 2.0): every route of shared/api/routes.ts
+ * behind one middy chain. Thin on purpose: authorize, route, validate, call shared/api,
+ * shape JSON. See docs/api.md for the routes.
+ *
+ * It also serves the dashboard: its static shell and assets (`GET /`, `GET /assets/*`,
+ * no data in them) and, under `/ui/…`, the same routes for the browser, behind the JWT
+ * authorizer instead of IAM, with viewers refused (403) anything that changes state.
  */
 import middy from '@middy/core';
 import httpRouterHandler, { type Route } from '@middy/http-router';
@@ -11,7 +15,9 @@ import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
 import { readApiEnv, type ApiDeps, type ApiEnv, type EngineOps } from '#shared/api/deps';
+import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
+import { isWebPath, serveWebFile } from '#shared/web/assets';
 import { apiRoutes } from '#shared/api/routes';
 import { defaultDeps } from '#shared/engine/deps';
 import { cancelRunById } from '#shared/engine/drive';
@@ -53,9 +59,28 @@ const routes: Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] = apiRout
     .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context)))) as never,
 }));
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+function env(): ApiEnv {
+  apiEnv ??= readApiEnv();
+  return apiEnv;
+}
+
+/** The dashboard's prefix for the API's routes (browser callers, JWT authorizer). */
+const UI_PREFIX = '/ui';
+
+const apiHandler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
+  .use(requireRole(env))
+  .before((request) => {
+    // `/ui/runs` is `/runs` for a browser: the same route table, another authorizer.
+    const event = request.event;
+    const path = event.requestContext.http.path;
+    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) {
+      const inner = path.slice(UI_PREFIX.length) || '/';
+      event.requestContext.http.path = inner;
+      event.rawPath = event.rawPath.slice(UI_PREFIX.length) || '/';
+    }
+  })
   .handler(
     httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({
       routes,
@@ -64,3 +89,20 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
       },
     }) as never,
   );
+
+/** `GET /ui/me`: who the dashboard is signed in as, so it shows only the actions the caller may take. */
+function whoAmI(event: APIGatewayProxyEventV2): APIGatewayProxyResultV2 | undefined {
+  if (event.requestContext.http.method !== 'GET' || event.requestContext.http.path !== `${UI_PREFIX}/me`) return undefined;
+  const role = roleOf(event, env());
+  if (!role) return undefined; // no authorizer: the chain below answers 401
+  return jsonResponse({ status: 200, body: { role } });
+}
+
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
+  const { method, path } = event.requestContext.http;
+  if (isWebPath(method, path)) {
+    const response = await serveWebFile(path === '/' ? '/' : path, event.headers?.['if-none-match']);
+    return method === 'HEAD' ? { ...response, body: '' } : response;
+  }
+  return whoAmI(event) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
+};

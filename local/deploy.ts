@@ -489,7 +489,8 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
     return { method: method.toUpperCase(), path };
   }
   const h = (httpApi ?? {}) as { method?: string; path?: string; authorizer?: unknown };
-  return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', ...(h.authorizer !== undefined ? { authorizer: h.authorizer } : {}) };
+  // A route declared without an authorizer is public on AWS; say so explicitly for the local gateway.
+  return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', authorizer: h.authorizer ?? 'none' };
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -22,6 +22,9 @@ export interface ApiEnv {
   defaultQueue: string;
   /** Log group of the Batch jobs (`/aws/batch/job` unless the job definitions say otherwise). */
   jobLogGroup: string;
+  /** JWT claim with the caller's groups, and the group that makes a browser user an operator. */
+  groupsClaim: string;
+  operatorGroup: string;
 }
 
 type Source = Record<string, string | undefined>;
@@ -43,6 +46,8 @@ export function readApiEnv(source: Source = process.env): ApiEnv {
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: source[ENV.defaultQueue]?.trim() || deployment,
     jobLogGroup: source[ENV.jobLogGroup]?.trim() || '/aws/batch/job',
+    groupsClaim: source[ENV.groupsClaim]?.trim() || 'cognito:groups',
+    operatorGroup: source[ENV.operatorGroup]?.trim() || 'operators',
   };
 }
 

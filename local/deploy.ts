@@ -73,7 +73,7 @@ export interface ResolvedService {
   };
   custom?: Record<string, unknown> & { batchron?: unknown; deployment?: string; jobQueue?: string };
   functions?: Record<string, ResolvedFunction>;
-  resources?: { Resources?: Record<string, CfnResource> };
+  resources?: { Resources?: Record<string, CfnResource>; Conditions?: Record<string, unknown> };
 }
 
 export interface ResolvedFunction {
@@ -174,7 +174,13 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     fn,
     name: fn.name ?? `${service.service}-${stage}-${key}`,
   }));
-  const cfn = new Intrinsics(stack, resources, `${service.service}-${stage}`, new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])));
+  const cfn = new Intrinsics(
+    stack,
+    resources,
+    `${service.service}-${stage}`,
+    new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])),
+    service.resources?.Conditions ?? {},
+  );
 
   // The functions' environment: what serverless.yml sets, resolved locally, plus the stack's
   // endpoint and credentials. Slack: SLACK_WEBHOOK_URL when set; else the SSM parameter, as
@@ -507,7 +513,33 @@ class Intrinsics {
     private readonly resources: Record<string, CfnResource>,
     private readonly stackName: string,
     private readonly functionArns: Map<string, string>,
+    private readonly conditions: Record<string, unknown> = {},
   ) {}
+
+  /** A template condition by name (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`). */
+  condition(name: string): boolean {
+    if (!(name in this.conditions)) throw new Error(`local deploy: condition ${name} is not declared under resources.Conditions`);
+    return this.truth(this.conditions[name]);
+  }
+
+  private truth(value: unknown): boolean {
+    const [fn, arg] = Object.entries((value ?? {}) as Record<string, unknown>)[0] ?? [];
+    const list = (arg ?? []) as unknown[];
+    switch (fn) {
+      case 'Fn::Equals':
+        return String(this.evaluate(list[0])) === String(this.evaluate(list[1]));
+      case 'Fn::Not':
+        return !this.truth(list[0]);
+      case 'Fn::And':
+        return list.every((c) => this.truth(c));
+      case 'Fn::Or':
+        return list.some((c) => this.truth(c));
+      case 'Condition':
+        return this.condition(String(arg));
+      default:
+        throw new Error(`local deploy: condition function ${String(fn)} is not supported`);
+    }
+  }
 
   evaluate(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((v) => this.evaluate(v));
@@ -535,6 +567,10 @@ class Intrinsics {
         case 'Fn::Select': {
           const [index, list] = arg as [number, unknown];
           return (this.evaluate(list) as unknown[])[Number(index)];
+        }
+        case 'Fn::If': {
+          const [name, then, otherwise] = arg as [string, unknown, unknown];
+          return this.evaluate(this.condition(name) ? then : otherwise);
         }
         default:
           if (fn.startsWith('Fn::')) throw new Error(`local deploy: ${fn} is not supported`);

@@ -164,7 +164,8 @@ export function matchRoute(
   method: string,
   path: string,
 ): { route: CompiledRoute; pathParameters: Record<string, string> } | undefined {
-  const parts = path.split('/').slice(1);
+  // `/` is the route with no segments (compileRoutes drops the empty one).
+  const parts = path === '/' ? [] : path.split('/').slice(1);
   let best: { route: CompiledRoute; pathParameters: Record<string, string>; score: number[] } | undefined;
   for (const route of routes) {
     if (route.isDefault) continue;
@@ -613,7 +614,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
 /**
  * `POST /auth/session` with `{ "token": "…" }` (the dashboard's sign-in) sets the session
- * cookie for the token's role; `DELETE /auth/session` signs out. The gateway answers it
+ * cookie for the token's role; `DELETE /auth/session` signs out; `GET` says sign-in is by token. The gateway answers it
  * itself: it is the local stand-in for an OIDC sign-in, not an API route.
  */
 function sessionExchange(req: IncomingMessage, method: string, body: Buffer, tokens: Record<LocalRole, string>): GatewayResponse {
@@ -626,6 +627,8 @@ function sessionExchange(req: IncomingMessage, method: string, body: Buffer, tok
   const attributes = 'Path=/; HttpOnly; SameSite=Strict';
   if (crossSite(req)) return gatewayError(403, 'Forbidden', 'Sign-in must come from the dashboard itself.');
   if (method === 'DELETE') return json(200, { signedOut: true }, [`${SESSION_COOKIE}=; ${attributes}; Max-Age=0`]);
+  // The dashboard asks how to sign in: here with a token (on AWS this path does not exist and it uses OIDC).
+  if (method === 'GET') return json(200, { signIn: 'token' });
   if (method !== 'POST') return gatewayError(405, 'MethodNotAllowed', 'Use POST /auth/session with {"token": "…"}, or DELETE to sign out.');
   let given: unknown;
   try {

@@ -55,6 +55,7 @@ function shell(js, css) {
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
 <title>Batchron</title>
+<link rel="icon" href="data:,">
 ${css ? `<link rel="stylesheet" href="${css}">` : ''}
 <script type="module" src="${js}"></script>
 </head>

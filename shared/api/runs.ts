@@ -243,8 +243,19 @@ async function runsOfSchedule(
   limit: number,
   before: string | undefined,
   status: RunStatus | undefined,
+  after?: string,
 ): Promise<{ items: SortedSummary[]; more: boolean }> {
   const items: SortedSummary[] = [];
+  // A range is BETWEEN (inclusive at both ends) on the sort key; `before` is exclusive, so its own item is dropped below.
+  const keyCondition =
+    before !== undefined && after !== undefined
+      ? '#pk = :pk AND #sk BETWEEN :after AND :before'
+      : before !== undefined
+        ? '#pk = :pk AND #sk < :before'
+        : after !== undefined
+          ? '#pk = :pk AND #sk >= :after'
+          : '#pk = :pk';
+  const sorted = before !== undefined || after !== undefined;
   let start: Record<string, unknown> | undefined;
   // A status filter is applied after DynamoDB reads a page, so read on until the page is full.
   do {
@@ -252,16 +263,17 @@ async function runsOfSchedule(
       new QueryCommand({
         TableName: deps.store.table,
         IndexName: TABLE.byScheduleIndex,
-        KeyConditionExpression: before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+        KeyConditionExpression: keyCondition,
         ...(status ? { FilterExpression: '#status = :status' } : {}),
         ExpressionAttributeNames: {
           '#pk': TABLE.byScheduleIndexPartitionKey,
-          ...(before === undefined ? {} : { '#sk': TABLE.byScheduleIndexSortKey }),
+          ...(sorted ? { '#sk': TABLE.byScheduleIndexSortKey } : {}),
           ...(status ? { '#status': 'status' } : {}),
         },
         ExpressionAttributeValues: {
           ':pk': runsByScheduleKey(schedule),
           ...(before === undefined ? {} : { ':before': before }),
+          ...(after === undefined ? {} : { ':after': after }),
           ...(status ? { ':status': status } : {}),
         },
         ScanIndexForward: false,
@@ -272,7 +284,9 @@ async function runsOfSchedule(
     for (const item of out.Items ?? []) {
       const parsed = RunSummarySchema.safeParse(item);
       if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
-      items.push({ sortKey: String(item[TABLE.byScheduleIndexSortKey]), summary: parsed.data });
+      const sortKey = String(item[TABLE.byScheduleIndexSortKey]);
+      if (sortKey === before) continue;
+      items.push({ sortKey, summary: parsed.data });
     }
     start = out.LastEvaluatedKey;
   } while (start && items.length <= limit);
@@ -298,10 +312,14 @@ async function scheduleNames(deps: ApiDeps): Promise<string[]> {
  */
 export async function listRuns(
   deps: ApiDeps,
-  query: { schedule?: string; status?: RunStatus; limit?: number; cursor?: string },
+  query: { schedule?: string; status?: RunStatus; limit?: number; cursor?: string; scheduledFrom?: string; scheduledTo?: string },
 ): Promise<{ runs: RunSummary[]; cursor?: string }> {
   const limit = query.limit ?? LIST_LIMIT.default;
-  const before = decodeCursor(query.cursor);
+  // Scheduled-time range [from, to) as sort-key bounds: `<iso>` sorts before every `<iso>#<runId>`.
+  const cursor = decodeCursor(query.cursor);
+  const to = query.scheduledTo === undefined ? undefined : new Date(query.scheduledTo).toISOString();
+  const before = cursor !== undefined && to !== undefined ? (cursor < to ? cursor : to) : (cursor ?? to);
+  const after = query.scheduledFrom === undefined ? undefined : new Date(query.scheduledFrom).toISOString();
   let schedules: string[];
   if (query.schedule !== undefined) {
     // Runs outlive a deleted dynamic schedule, so the name is not checked against the registry.
@@ -310,7 +328,7 @@ export async function listRuns(
     schedules = await scheduleNames(deps);
   }
   const gate = pLimit(8);
-  const pages = await Promise.all(schedules.map((s) => gate(() => runsOfSchedule(deps, s, limit, before, query.status))));
+  const pages = await Promise.all(schedules.map((s) => gate(() => runsOfSchedule(deps, s, limit, before, query.status, after))));
   const merged = pages.flatMap((p) => p.items).sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
   const page = merged.slice(0, limit);
   const more = merged.length > limit || pages.some((p) => p.more);

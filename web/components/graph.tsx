@@ -35,6 +35,7 @@ export function TaskGraph({ tasks, selected, onSelect }: { tasks: TaskView[]; se
       )}
       {[...pos].map(([name, p]) => {
         const t = byName.get(name)!;
+        const shown = name.length > 18 ? `${name.slice(0, 17)}…` : name;
         return (
           <g
             key={name}
@@ -43,13 +44,15 @@ export function TaskGraph({ tasks, selected, onSelect }: { tasks: TaskView[]; se
             tabIndex={0}
             role="button"
             aria-pressed={selected === name}
-            aria-label={`${name}: ${t.status}${t.phase !== 'main' ? ' (on failure)' : ''}`}
+            // The accessible name starts with the visible text (WCAG 2.5.3); the phase follows.
+            aria-label={`${shown} ${t.status}${t.phase !== 'main' ? ' (on failure)' : ''}`}
             onClick={() => onSelect(name)}
             onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), onSelect(name))}
           >
+            <title>{name}</title>
             <rect width={W} height={H} rx={6} />
             <text x={10} y={17}>
-              {name.length > 18 ? `${name.slice(0, 17)}…` : name}
+              {shown}
             </text>
             <text x={10} y={32} class="sub">
               {t.status}

@@ -57,8 +57,6 @@ const PLAUSIBLE_ENV: Record<keyof typeof ENV, string | undefined> = {
   stuckQueuedMinutes: '30',
   stuckSubmittedMinutes: '120',
   stuckRunningMinutes: '720',
-  groupsClaim: 'cognito:groups',
-  operatorGroup: 'operators',
 };
 
 interface Measured {

@@ -29,6 +29,14 @@ export interface ApiEnv {
 
 type Source = Record<string, string | undefined>;
 
+/** Variables only the api function reads (the dashboard's roles); serverless.yml sets them on `api`. */
+export const DASHBOARD_ENV = {
+  /** The JWT claim that lists a browser user's groups (Cognito: `cognito:groups`). */
+  groupsClaim: 'BATCHRON_GROUPS_CLAIM',
+  /** The group whose members may trigger, cancel, pause, backfill and re-run from the dashboard. */
+  operatorGroup: 'BATCHRON_OPERATOR_GROUP',
+} as const;
+
 function required(source: Source, name: string): string {
   const value = source[name]?.trim();
   if (!value) throw new EnvironmentError(name, 'is required and not set');
@@ -46,8 +54,8 @@ export function readApiEnv(source: Source = process.env): ApiEnv {
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: source[ENV.defaultQueue]?.trim() || deployment,
     jobLogGroup: source[ENV.jobLogGroup]?.trim() || '/aws/batch/job',
-    groupsClaim: source[ENV.groupsClaim]?.trim() || 'cognito:groups',
-    operatorGroup: source[ENV.operatorGroup]?.trim() || 'operators',
+    groupsClaim: source[DASHBOARD_ENV.groupsClaim]?.trim() || 'cognito:groups',
+    operatorGroup: source[DASHBOARD_ENV.operatorGroup]?.trim() || 'operators',
   };
 }
 

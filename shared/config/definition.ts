@@ -131,8 +131,4 @@ export const ENV = {
   stuckQueuedMinutes: 'BATCHRON_STUCK_QUEUED_MINUTES',
   stuckSubmittedMinutes: 'BATCHRON_STUCK_SUBMITTED_MINUTES',
   stuckRunningMinutes: 'BATCHRON_STUCK_RUNNING_MINUTES',
-  /** The dashboard's JWT claim that lists a user's groups (Cognito: `cognito:groups`). */
-  groupsClaim: 'BATCHRON_GROUPS_CLAIM',
-  /** The group whose members may trigger, cancel, pause, backfill and re-run from the dashboard. */
-  operatorGroup: 'BATCHRON_OPERATOR_GROUP',
 } as const;

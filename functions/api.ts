@@ -14,7 +14,7 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
-import { readApiEnv, type ApiDeps, type ApiEnv, type EngineOps } from '#shared/api/deps';
+import { readApiEnv, readRoleConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig } from '#shared/api/deps';
 import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
 import { isWebPath, serveWebFile } from '#shared/web/assets';
@@ -59,9 +59,10 @@ const routes: Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] = apiRout
     .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context)))) as never,
 }));
 
-function env(): ApiEnv {
-  apiEnv ??= readApiEnv();
-  return apiEnv;
+let roleConfig: RoleConfig | undefined;
+function roles(): RoleConfig {
+  roleConfig ??= readRoleConfig();
+  return roleConfig;
 }
 
 /** The dashboard's prefix for the API's routes (browser callers, JWT authorizer). */
@@ -70,7 +71,7 @@ const UI_PREFIX = '/ui';
 const apiHandler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
-  .use(requireRole(env))
+  .use(requireRole(roles))
   .before((request) => {
     // `/ui/runs` is `/runs` for a browser: the same route table, another authorizer.
     const event = request.event;
@@ -93,7 +94,7 @@ const apiHandler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
 /** `GET /ui/me`: who the dashboard is signed in as, so it shows only the actions the caller may take. */
 function whoAmI(event: APIGatewayProxyEventV2): APIGatewayProxyResultV2 | undefined {
   if (event.requestContext.http.method !== 'GET' || event.requestContext.http.path !== `${UI_PREFIX}/me`) return undefined;
-  const role = roleOf(event, env());
+  const role = roleOf(event, roles());
   if (!role) return undefined; // no authorizer: the chain below answers 401
   return jsonResponse({ status: 200, body: { role } });
 }

@@ -22,9 +22,22 @@ export interface ApiEnv {
   defaultQueue: string;
   /** Log group of the Batch jobs (`/aws/batch/job` unless the job definitions say otherwise). */
   jobLogGroup: string;
-  /** JWT claim with the caller's groups, and the group that makes a browser user an operator. */
+}
+
+/** How the api function tells a browser operator from a viewer (read once, at cold start). */
+export interface RoleConfig {
+  /** JWT claim with the caller's groups. */
   groupsClaim: string;
+  /** The group that makes a browser user an operator. */
   operatorGroup: string;
+}
+
+/** Reads the dashboard's role settings; both have defaults (Cognito's claim, `operators`). */
+export function readRoleConfig(source: Source = process.env): RoleConfig {
+  return {
+    groupsClaim: source[DASHBOARD_ENV.groupsClaim]?.trim() || 'cognito:groups',
+    operatorGroup: source[DASHBOARD_ENV.operatorGroup]?.trim() || 'operators',
+  };
 }
 
 type Source = Record<string, string | undefined>;
@@ -54,8 +67,6 @@ export function readApiEnv(source: Source = process.env): ApiEnv {
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: source[ENV.defaultQueue]?.trim() || deployment,
     jobLogGroup: source[ENV.jobLogGroup]?.trim() || '/aws/batch/job',
-    groupsClaim: source[DASHBOARD_ENV.groupsClaim]?.trim() || 'cognito:groups',
-    operatorGroup: source[DASHBOARD_ENV.operatorGroup]?.trim() || 'operators',
   };
 }
 

@@ -14,7 +14,7 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
-import { readApiEnv, readRoleConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig } from '#shared/api/deps';
+import { readApiEnv, readRoleConfig, readSignInConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig, type SignInConfig } from '#shared/api/deps';
 import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
 import { isWebPath, serveWebFile } from '#shared/web/assets';
@@ -99,11 +99,23 @@ function whoAmI(event: APIGatewayProxyEventV2): APIGatewayProxyResultV2 | undefi
   return jsonResponse({ status: 200, body: { role } });
 }
 
+let signIn: SignInConfig | undefined;
+function signInConfig(): SignInConfig {
+  signIn ??= readSignInConfig();
+  return signIn;
+}
+
 export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
   const { method, path } = event.requestContext.http;
   if (isWebPath(method, path)) {
-    const response = await serveWebFile(path === '/' ? '/' : path, event.headers?.['if-none-match']);
+    const config = signInConfig();
+    const connectTo = config.signIn === 'oidc' ? [new URL(config.tokenUrl).origin] : [];
+    const response = await serveWebFile(path, event.headers?.['if-none-match'], connectTo);
     return method === 'HEAD' ? { ...response, body: '' } : response;
+  }
+  // `GET /auth/session` (public): how a browser signs in here. Locally the gateway answers it itself.
+  if (method === 'GET' && path === '/auth/session') {
+    return jsonResponse({ status: 200, body: signInConfig(), headers: { 'cache-control': 'no-store' } });
   }
   return whoAmI(event) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
 };

@@ -53,6 +53,7 @@ import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import type { BatchronConfig } from '#shared/config/schema';
 import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
+import { DASHBOARD_ENV } from '#shared/api/deps';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
 
@@ -192,6 +193,9 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const slackParameter = environment[ENV.slackWebhookParameter];
   delete environment[ENV.slackWebhookParameter];
   delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
+  // The local gateway signs browsers in itself (token + cookie); the stack's OIDC settings name a
+  // Cognito domain that exists only on AWS.
+  for (const name of [DASHBOARD_ENV.authorizeUrl, DASHBOARD_ENV.tokenUrl, DASHBOARD_ENV.clientId]) delete environment[name];
   Object.assign(environment, stack.env(), opts.env ?? {});
   const slack = opts.env?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
   if (slack) environment[ENV.slackWebhookUrl] = slack;

@@ -7,7 +7,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './styles.css';
-import { api, ApiError, setSignedOutHandler, type Role } from './api.ts';
+import { api, ApiError, setBearer, setSignedOutHandler, type Role } from './api.ts';
+import { beginSignIn, completeSignIn, forgetToken, type OidcConfig } from './oidc.ts';
 import { useRoute } from './router.ts';
 import { NowPage } from './pages/now.tsx';
 import { SchedulesPage } from './pages/schedules.tsx';
@@ -15,7 +16,17 @@ import { SchedulePage } from './pages/schedule.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { RunPage } from './pages/run.tsx';
 
-type Session = { state: 'checking' } | { state: 'signed-out'; message?: string } | { state: 'signed-in'; role: Role };
+type Session =
+  | { state: 'checking' }
+  | { state: 'signed-out'; message?: string; oidc?: OidcConfig | undefined }
+  | { state: 'signed-in'; role: Role; oidc?: OidcConfig | undefined };
+
+/** How this server signs browsers in: a token (the local stack) or OIDC (AWS). */
+async function signInMode(): Promise<OidcConfig | undefined> {
+  const res = await fetch('/auth/session', { credentials: 'same-origin' }).catch(() => undefined);
+  const body = res?.ok ? ((await res.json().catch(() => ({}))) as { signIn?: string }) : {};
+  return body.signIn === 'oidc' ? (body as OidcConfig) : undefined;
+}
 
 /** Trades a token for the session cookie; the local gateway answers `/auth/session`. */
 async function signIn(token: string): Promise<void> {
@@ -32,6 +43,20 @@ async function signIn(token: string): Promise<void> {
 }
 
 async function start(): Promise<Session> {
+  const oidc = await signInMode();
+  if (oidc) {
+    try {
+      const token = await completeSignIn(oidc);
+      if (!token) return { state: 'signed-out', oidc };
+      setBearer(token);
+      const me = await api.me();
+      return { state: 'signed-in', role: me.role, oidc };
+    } catch (error) {
+      forgetToken();
+      setBearer(undefined);
+      return { state: 'signed-out', message: (error as Error).message, oidc };
+    }
+  }
   const url = new URL(location.href);
   const token = url.searchParams.get('token');
   if (token !== null) {
@@ -53,7 +78,7 @@ async function start(): Promise<Session> {
   }
 }
 
-function SignIn({ message, onDone }: { message?: string | undefined; onDone: (s: Session) => void }) {
+function SignIn({ message, onDone, oidc }: { message?: string | undefined; onDone: (s: Session) => void; oidc?: OidcConfig | undefined }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState(message);
   const submit = async (e: Event) => {
@@ -66,6 +91,22 @@ function SignIn({ message, onDone }: { message?: string | undefined; onDone: (s:
       setError((err as Error).message);
     }
   };
+  if (oidc) {
+    return (
+      <main id="main" class="signin">
+        <h1>Sign in to Batchron</h1>
+        <p>Sign in with your team's account; operators may trigger, cancel, pause, backfill and re-run.</p>
+        <button type="button" onClick={() => void beginSignIn(oidc)}>
+          Sign in
+        </button>
+        {error && (
+          <p class="problem" role="alert">
+            {error}
+          </p>
+        )}
+      </main>
+    );
+  }
   return (
     <main id="main" class="signin">
       <h1>Sign in to Batchron</h1>
@@ -97,7 +138,10 @@ function App() {
   const [session, setSession] = useState<Session>({ state: 'checking' });
   const route = useRoute();
   useEffect(() => {
-    setSignedOutHandler(() => setSession({ state: 'signed-out', message: 'Your session ended; sign in again.' }));
+    setSignedOutHandler(() => {
+      forgetToken();
+      setSession((s) => ({ state: 'signed-out', message: 'Your session ended; sign in again.', oidc: s.state === 'checking' ? undefined : s.oidc }));
+    });
     void start().then(setSession);
   }, []);
   useEffect(() => {
@@ -106,7 +150,7 @@ function App() {
   }, [route]);
 
   if (session.state === 'checking') return <p class="muted pad">Signing in…</p>;
-  if (session.state === 'signed-out') return <SignIn message={session.message} onDone={setSession} />;
+  if (session.state === 'signed-out') return <SignIn message={session.message} oidc={session.oidc} onDone={setSession} />;
 
   const wall = route.view === 'now' && route.query.get('wall') === '1';
   const operator = session.role === 'operator';
@@ -132,7 +176,11 @@ function App() {
           <button
             class="link"
             type="button"
-            onClick={() => void fetch('/auth/session', { method: 'DELETE' }).then(() => setSession({ state: 'signed-out', message: 'Signed out.' }))}
+            onClick={() => {
+              forgetToken();
+              setBearer(undefined);
+              void fetch('/auth/session', { method: 'DELETE' }).then(() => setSession({ state: 'signed-out', message: 'Signed out.', oidc: session.oidc }));
+            }}
           >
             Sign out
           </button>

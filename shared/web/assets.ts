@@ -53,16 +53,21 @@ export function isWebPath(method: string, path: string): boolean {
  * No script or style from anywhere but this origin, no framing, no referrer (the sign-in
  * URL carries the local token until the page removes it).
  */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-};
+function securityHeaders(connectTo: string[]): Record<string, string> {
+  return {
+    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src ${['\'self\'', ...connectTo].join(' ')}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+  };
+}
 
-/** The response for one dashboard path: the file, 304 when the browser has it, or 404. */
-export async function serveWebFile(path: string, ifNoneMatch?: string): Promise<APIGatewayProxyStructuredResultV2> {
+/**
+ * The response for one dashboard path: the file, 304 when the browser has it, or 404.
+ * `connectTo`: other origins the page may call (the identity provider's token endpoint).
+ */
+export async function serveWebFile(path: string, ifNoneMatch?: string, connectTo: string[] = []): Promise<APIGatewayProxyStructuredResultV2> {
+  const SECURITY_HEADERS = securityHeaders(connectTo);
   const file = (await webFiles()).get(path);
   if (!file) {
     return {

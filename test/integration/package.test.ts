@@ -225,13 +225,14 @@ describe('osls package', () => {
   it("protects the CLI's routes with IAM and the dashboard's with the JWT authorizer; only the data-free shell is public", () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     const byKey = Object.fromEntries(routes.map((r) => [r.RouteKey as string, r]));
-    const dashboard = new Set(['GET /', 'GET /assets/{file}', 'ANY /ui/{proxy+}']);
+    const dashboard = new Set(['GET /', 'GET /assets/{file}', 'GET /auth/session', 'ANY /ui/{proxy+}']);
     const cli = routes.filter((r) => !dashboard.has(r.RouteKey));
     expect(cli.length).toBeGreaterThan(10);
     for (const route of cli) expect(route).toMatchObject({ AuthorizationType: 'AWS_IAM' });
     expect(byKey['ANY /ui/{proxy+}']).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: 'HttpApiAuthorizerDashboardJwt' } });
     expect(byKey['GET /']!.AuthorizationType).toBeUndefined();
     expect(byKey['GET /assets/{file}']!.AuthorizationType).toBeUndefined();
+    expect(byKey['GET /auth/session']!.AuthorizationType).toBeUndefined();
 
     const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
     expect(authorizers).toHaveLength(1);

@@ -98,6 +98,12 @@ describe('the dashboard', () => {
     await page.waitForSelector('.cells .cell', { timeout: 60_000 });
     await screenshot(page, 'schedules');
     await expectAccessible(page);
+    // The dark scheme holds the same contrast.
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(13, 17, 23)');
+    await screenshot(page, 'schedules-dark');
+    await expectAccessible(page);
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
 
     await open(page, '#/schedules?q=etl', 'Schedules');
     const rows = await page.$$eval('table.schedules tbody tr', (trs) => trs.map((tr) => tr.querySelector('a')?.textContent));

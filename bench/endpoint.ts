@@ -108,7 +108,7 @@ async function batchRoundTrips(): Promise<{ sequential: Rate; concurrent: Rate }
         type: 'MANAGED',
         // DISABLED: submitted jobs wait RUNNABLE, so no process start-up competes with the API.
         state: 'DISABLED',
-        computeResources: { type: 'EC2', maxvCpus: 4, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
+        computeResources: { type: 'EC2', minvCpus: 0, maxvCpus: 4, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
       }),
     );
     await batch.send(new CreateJobQueueCommand({ jobQueueName: 'bench-q', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'bench-ce' }] }));

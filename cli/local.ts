@@ -45,6 +45,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      command: 'batchron local',
       port: opts.port,
       host: opts.host,
       dataDir,

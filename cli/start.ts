@@ -84,6 +84,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      command: 'batchron start',
       port: opts.port,
       dataDir,
       projectDir,

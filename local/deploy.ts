@@ -242,7 +242,17 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
                 computeEnvironmentName: name,
                 type: props.Type ?? 'MANAGED',
                 state: props.State ?? 'ENABLED',
-                computeResources: { type: cr.Type ?? 'FARGATE', maxvCpus, subnets: cr.Subnets ?? [], securityGroupIds: cr.SecurityGroupIds ?? [] },
+                computeResources: {
+                  type: cr.Type ?? 'FARGATE',
+                  maxvCpus,
+                  subnets: cr.Subnets ?? [],
+                  securityGroupIds: cr.SecurityGroupIds ?? [],
+                  // EC2 and Spot environments carry what Batch requires of them (Fargate refuses these).
+                  ...(cr.MinvCpus !== undefined ? { minvCpus: Number(cr.MinvCpus) } : {}),
+                  ...(cr.InstanceRole !== undefined ? { instanceRole: String(cr.InstanceRole) } : {}),
+                  ...(cr.InstanceTypes !== undefined ? { instanceTypes: cr.InstanceTypes as string[] } : {}),
+                  ...(cr.AllocationStrategy !== undefined ? { allocationStrategy: cr.AllocationStrategy } : {}),
+                },
               }),
             )
           ).computeEnvironmentArn,

@@ -9,9 +9,16 @@
  * `wildcard`), `numeric` ranges, `exists`, `cidr` and `$or`.
  *
  * No maintained npm package implements this (AWS's reference, event-ruler, is Java), so
- * it lives here. Patterns are compiled once (and validated, answering the bus's
- * `InvalidEventPatternException` for a bad one), then matched many times.
+ * it lives here, following event-ruler's documented semantics: numeric matching within
+ * ±5.0e9, `cidr` for IPv4 and IPv6, arrays searched at any depth with array-consistent
+ * matching (fields of one pattern object agree within one array element), `exists` only on
+ * leaves. Patterns are compiled once (and validated, answering the bus's
+ * `InvalidEventPatternException` for a bad one), then matched many times. Pattern and event
+ * text are parsed without losing digits (`parseEventJson`), so integers beyond 2^53 compare
+ * exactly as EventBridge compares them.
  */
+import { BlockList, isIP } from 'node:net';
+import { isLosslessNumber, isSafeNumber, LosslessNumber, parse as parseLossless } from 'lossless-json';
 
 /** A pattern that EventBridge would reject, with the reason. */
 export class EventPatternError extends Error {
@@ -24,7 +31,20 @@ export class EventPatternError extends Error {
 /** A compiled pattern: true when the event matches. */
 export type EventMatcher = (event: unknown) => boolean;
 
-type Leaf = string | number | boolean | null;
+type Leaf = string | number | boolean | null | LosslessNumber;
+
+/** EventBridge's numeric-matching range ("limited to value between -5.0e9 and +5.0e9 inclusive"). */
+export const NUMERIC_LIMIT = 5e9;
+/** Operator names, which EventBridge refuses as field names inside `$or`. */
+const OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'cidr', 'exists']);
+
+/**
+ * Parses JSON text as EventBridge reads it: numbers that a double holds exactly become numbers,
+ * others (integers beyond 2^53, over-long decimals) keep their digits as a LosslessNumber.
+ */
+export function parseEventJson(text: string): unknown {
+  return parseLossless(text, undefined, (digits) => (isSafeNumber(digits) ? Number(digits) : new LosslessNumber(digits)));
+}
 type ValueTest = (value: Leaf) => boolean;
 
 /** A field's matcher list; `exists` needs the field's presence rather than one value. */
@@ -59,7 +79,7 @@ export function matchesPattern(pattern: unknown, event: unknown): boolean {
 
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseEventJson(text);
   } catch (error) {
     throw new EventPatternError('Event pattern is not valid JSON.', { cause: error });
   }
@@ -74,10 +94,15 @@ function compileObject(pattern: Record<string, unknown>, path: string): Extract<
       if (!Array.isArray(value) || value.length < 2 || !value.every(isObject)) {
         throw new EventPatternError(`${here}: "$or" takes an array of at least two pattern objects.`);
       }
+      for (const alt of value as Record<string, unknown>[]) {
+        const reserved = Object.keys(alt).find((k) => OPERATORS.has(k));
+        if (reserved) throw new EventPatternError(`${here}: "${reserved}" is an operator and cannot be a field name inside "$or".`);
+      }
       or.push(value.map((alt) => compileObject(alt as Record<string, unknown>, here)));
     } else if (Array.isArray(value)) {
       fields.push([key, { kind: 'leaf', test: compileLeaf(value, here) }]);
     } else if (isObject(value)) {
+      if (Object.keys(value).length === 0) throw new EventPatternError(`${here}: an empty object matches nothing; give a field or remove it.`);
       fields.push([key, compileObject(value, here)]);
     } else {
       throw new EventPatternError(`${here}: a pattern value must be an array of matchers or a nested object.`);
@@ -90,7 +115,7 @@ function compileLeaf(matchers: unknown[], path: string): FieldTest {
   if (matchers.length === 0) throw new EventPatternError(`${path}: an empty array matches nothing.`);
   const test: FieldTest = { values: [], exists: [] };
   for (const m of matchers) {
-    if (m === null || typeof m === 'string' || typeof m === 'number' || typeof m === 'boolean') {
+    if (m === null || typeof m === 'string' || typeof m === 'number' || typeof m === 'boolean' || isLosslessNumber(m)) {
       test.values.push((v) => exactEquals(m, v));
       continue;
     }
@@ -152,10 +177,10 @@ function stringTest(
 
 function anythingBut(arg: unknown, path: string): ValueTest {
   // A single value or a list of values (all strings or all numbers).
-  if (typeof arg === 'string' || typeof arg === 'number') return (v) => !exactEquals(arg, v);
+  if (typeof arg === 'string' || typeof arg === 'number' || isLosslessNumber(arg)) return (v) => !exactEquals(arg as Leaf, v);
   if (Array.isArray(arg)) {
     const allStrings = arg.every((x) => typeof x === 'string');
-    const allNumbers = arg.every((x) => typeof x === 'number');
+    const allNumbers = arg.every((x) => typeof x === 'number' || isLosslessNumber(x));
     if (arg.length === 0 || !(allStrings || allNumbers)) {
       throw new EventPatternError(`${path}: "anything-but" takes a list of only strings or only numbers.`);
     }
@@ -163,29 +188,30 @@ function anythingBut(arg: unknown, path: string): ValueTest {
   }
   if (isObject(arg) && Object.keys(arg).length === 1) {
     const [op, inner] = Object.entries(arg)[0]!;
-    const strings = (): string[] => {
+    const strings = (allowEmpty: boolean): string[] => {
       const list = Array.isArray(inner) ? inner : [inner];
       if (list.length === 0 || !list.every((x) => typeof x === 'string')) {
         throw new EventPatternError(`${path}: "anything-but" / "${op}" takes a string or a list of strings.`);
       }
+      if (!allowEmpty && list.some((x) => x === '')) throw new EventPatternError(`${path}: "anything-but" / "${op}" cannot be an empty string.`);
       return list as string[];
     };
     // The string forms only ever match string values: a number is not "anything but a prefix".
     switch (op) {
       case 'prefix': {
-        const s = requireString(inner, path, 'anything-but / prefix');
-        return (v) => typeof v === 'string' && !v.startsWith(s);
+        const list = strings(false);
+        return (v) => typeof v === 'string' && !list.some((p) => v.startsWith(p));
       }
       case 'suffix': {
-        const s = requireString(inner, path, 'anything-but / suffix');
-        return (v) => typeof v === 'string' && !v.endsWith(s);
+        const list = strings(false);
+        return (v) => typeof v === 'string' && !list.some((p) => v.endsWith(p));
       }
       case 'equals-ignore-case': {
-        const list = strings().map(lower);
+        const list = strings(true).map(lower);
         return (v) => typeof v === 'string' && !list.includes(lower(v));
       }
       case 'wildcard': {
-        const res = strings().map((s) => wildcardRegExp(s, path));
+        const res = strings(true).map((s) => wildcardRegExp(s, path));
         return (v) => typeof v === 'string' && !res.some((re) => re.test(v));
       }
     }
@@ -201,48 +227,50 @@ const COMPARATORS: Record<string, (a: number, b: number) => boolean> = {
   '>=': (a, b) => a >= b,
 };
 
-/** `numeric` takes one or two comparisons, e.g. `[">", 0, "<=", 5]`; only JSON numbers match. */
+/**
+ * `numeric` takes `["=", n]`, one bound (`[">", 0]`), or a lower then an upper bound
+ * (`[">", 0, "<=", 5]`) that leaves some number between them; every number within ±5.0e9.
+ * Only JSON numbers in that range match.
+ */
 function numericTest(arg: unknown, path: string): ValueTest {
+  const bad = (why: string) => new EventPatternError(`${path}: "numeric" ${why}.`);
   if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0 || arg.length > 4) {
-    throw new EventPatternError(`${path}: "numeric" takes [op, number] or [op, number, op, number].`);
+    throw bad('takes [op, number] or [lower op, number, upper op, number]');
   }
-  const checks: ((v: number) => boolean)[] = [];
+  const pairs: [string, number][] = [];
   for (let i = 0; i < arg.length; i += 2) {
     const op = arg[i];
-    const n = arg[i + 1];
-    const cmp = typeof op === 'string' ? COMPARATORS[op] : undefined;
-    if (!cmp || typeof n !== 'number' || !Number.isFinite(n)) {
-      throw new EventPatternError(`${path}: "numeric" has a bad comparison ${JSON.stringify(op)} ${JSON.stringify(n)}.`);
+    const n = isLosslessNumber(arg[i + 1]) ? Number((arg[i + 1] as LosslessNumber).value) : arg[i + 1];
+    if (typeof op !== 'string' || !COMPARATORS[op]) throw bad(`has an unknown comparison ${JSON.stringify(op)} (use <, <=, =, >, >=)`);
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw bad(`compares with ${JSON.stringify(arg[i + 1])}, which is not a number`);
+    if (Math.abs(n) > NUMERIC_LIMIT) throw bad(`compares with ${n}, outside the range EventBridge matches (-5.0e9 to 5.0e9)`);
+    pairs.push([op, n]);
+  }
+  if (pairs.length === 2) {
+    const [[lowOp, low], [highOp, high]] = pairs as [[string, number], [string, number]];
+    if (!(lowOp === '>' || lowOp === '>=') || !(highOp === '<' || highOp === '<=')) {
+      throw bad('with two comparisons takes a lower bound (> or >=) then an upper bound (< or <=)');
     }
-    checks.push((v) => cmp(v, n));
+    if (low > high || (low === high && (lowOp === '>' || highOp === '<'))) throw bad(`range ${lowOp} ${low} and ${highOp} ${high} contains no number`);
   }
-  return (v) => typeof v === 'number' && checks.every((c) => c(v));
+  const checks = pairs.map(([op, n]) => (v: number) => COMPARATORS[op]!(v, n));
+  return (v) => typeof v === 'number' && Math.abs(v) <= NUMERIC_LIMIT && checks.every((c) => c(v));
 }
 
+/** `cidr` takes an IPv4 or IPv6 block; string values that are addresses of the same family inside it match. */
 function cidrTest(cidr: string, path: string): ValueTest {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
-  const base = m ? ipv4(m[1]!) : undefined;
-  const bits = m ? Number(m[2]) : NaN;
-  if (base === undefined || !(bits >= 0 && bits <= 32)) {
-    throw new EventPatternError(`${path}: "cidr" takes an IPv4 block such as 10.0.0.0/24.`);
+  const slash = cidr.lastIndexOf('/');
+  const address = slash > 0 ? cidr.slice(0, slash) : '';
+  const bitsText = slash > 0 ? cidr.slice(slash + 1) : '';
+  const family = isIP(address);
+  const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
+  if (family === 0 || !(bits >= 0 && bits <= (family === 4 ? 32 : 128))) {
+    throw new EventPatternError(`${path}: "cidr" takes an IPv4 or IPv6 block such as 10.0.0.0/24 or 2001:db8::/32.`);
   }
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return (v) => {
-    if (typeof v !== 'string') return false;
-    const ip = ipv4(v);
-    return ip !== undefined && ((ip & mask) >>> 0) === ((base & mask) >>> 0);
-  };
-}
-
-function ipv4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n >>> 0;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const block = new BlockList();
+  block.addSubnet(address, bits, type);
+  return (v) => typeof v === 'string' && isIP(v) === family && block.check(v, type);
 }
 
 /** `*` matches any run of characters; `\*` and `\\` escape; anything else is literal. */
@@ -276,7 +304,17 @@ function requireString(arg: unknown, path: string, op: string): string {
 
 function exactEquals(expected: Leaf, v: Leaf): boolean {
   // JSON has one number type, so 3 and 3.0 are the same value; types never coerce ("3" is not 3).
+  if (isLosslessNumber(expected) || isLosslessNumber(v)) return numberKey(expected) !== undefined && numberKey(expected) === numberKey(v);
   return expected === v;
+}
+
+/** A number's exact value as text: integers by their digits (however many), others as a double prints them. */
+function numberKey(x: Leaf): string | undefined {
+  const text = isLosslessNumber(x) ? x.value : typeof x === 'number' ? String(x) : undefined;
+  if (text === undefined) return undefined;
+  if (/^-?\d+$/.test(text)) return BigInt(text).toString();
+  const n = Number(text);
+  return Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? BigInt(n).toString() : isLosslessNumber(x) ? x.value : String(n);
 }
 
 function lower(s: string): string {
@@ -284,50 +322,56 @@ function lower(s: string): string {
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isLosslessNumber(v);
 }
 
 // ---- matching ----
 
 function matchObject(node: Extract<Node, { kind: 'object' }>, value: unknown): boolean {
-  // An event array under a nested pattern matches when one of its elements matches the
-  // whole sub-pattern, so fields of one pattern object must agree within one element.
+  // An event array under a nested pattern (at any depth of nesting) matches when one of its
+  // elements matches the whole sub-pattern, so fields of one pattern object agree within one element.
   if (Array.isArray(value)) {
-    const objects = value.filter(isObject);
-    if (objects.length === 0) return matchFields(node, undefined);
-    return objects.some((element) => matchFields(node, element));
+    const objects = (value.flat(Infinity) as unknown[]).filter(isObject);
+    if (objects.length === 0) return matchFields(node, undefined, []);
+    return objects.some((element) => matchFields(node, element, objects));
   }
-  return matchFields(node, isObject(value) ? value : undefined);
+  return matchFields(node, isObject(value) ? value : undefined, []);
 }
 
-function matchFields(node: Extract<Node, { kind: 'object' }>, obj: Record<string, unknown> | undefined): boolean {
+/**
+ * `siblings`: the other elements of the array `obj` came from. A field that is absent from `obj`
+ * but present in a sibling still exists in the event (EventBridge flattens arrays), so
+ * `exists: false` holds only when no element has it.
+ */
+function matchFields(node: Extract<Node, { kind: 'object' }>, obj: Record<string, unknown> | undefined, siblings: Record<string, unknown>[]): boolean {
   for (const [key, child] of node.fields) {
     const fieldValue = obj && Object.hasOwn(obj, key) ? obj[key] : undefined;
     const present = obj !== undefined && Object.hasOwn(obj, key);
     if (child.kind === 'object') {
       if (!matchObject(child, present ? fieldValue : undefined)) return false;
-    } else if (!matchLeaf(child.test, present, fieldValue)) {
-      return false;
+    } else {
+      const elsewhere = !present && siblings.some((s) => Object.hasOwn(s, key) && leafValues(s[key]).length > 0);
+      if (!matchLeaf(child.test, present, fieldValue, elsewhere)) return false;
     }
   }
   for (const alternatives of node.or) {
-    if (!alternatives.some((alt) => alt.kind === 'object' && matchFields(alt, obj))) return false;
+    if (!alternatives.some((alt) => alt.kind === 'object' && matchFields(alt, obj, siblings))) return false;
   }
   return true;
 }
 
-function matchLeaf(test: FieldTest, present: boolean, value: unknown): boolean {
+function matchLeaf(test: FieldTest, present: boolean, value: unknown, existsElsewhere: boolean): boolean {
   const leaves = present ? leafValues(value) : [];
   // A field "exists" when it holds at least one leaf value: an object or an empty array does not count.
-  const exists = leaves.length > 0;
+  const exists = leaves.length > 0 || existsElsewhere;
   if (test.exists.some((want) => want === exists)) return true;
   return leaves.some((v) => test.values.some((t) => t(v)));
 }
 
 function leafValues(value: unknown): Leaf[] {
   if (Array.isArray(value)) return value.flatMap(leafValues);
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    return [value];
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || isLosslessNumber(value)) {
+    return [value as Leaf];
   }
   return [];
 }

@@ -10,9 +10,12 @@
  * out of order. Every injected fault is counted in `faults.counters` (`event:dropped`,
  * `event:duplicated`, `event:delayed`, `event:reordered`) and reported to `onEvent`.
  *
- * It also answers a subset of the EventBridge API (PutEvents, PutRule, PutTargets,
- * DeleteRule, RemoveTargets, ListRules, ListTargetsByRule, TestEventPattern) so scripts
- * and the AWS CLI can publish events and declare rules.
+ * It also answers the EventBridge API for events, rules and buses (PutEvents, PutRule,
+ * DescribeRule, EnableRule, DisableRule, DeleteRule, ListRules, PutTargets, RemoveTargets,
+ * ListTargetsByRule, ListRuleNamesByTarget, TestEventPattern, Create/Delete/Describe/
+ * ListEventBuses, Tag/Untag/ListTagsForResource) so scripts, the AWS CLI and the SDKs can
+ * publish events and manage rules on the default bus and on custom buses. Scheduled rules
+ * (ScheduleExpression) are refused with a message pointing at EventBridge Scheduler.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, Timer } from './clock.ts';
@@ -27,7 +30,7 @@ import {
   type LambdaInvoker,
   type LocalService,
 } from './contracts.ts';
-import { compilePattern, EventPatternError, type EventMatcher } from './event-pattern.ts';
+import { compilePattern, EventPatternError, parseEventJson, type EventMatcher } from './event-pattern.ts';
 import type { Faults } from './faults.ts';
 import { jsonBody } from './endpoint.ts';
 
@@ -43,6 +46,8 @@ export interface RuleTarget {
 
 export interface RuleDefinition {
   name: string;
+  /** The bus the rule is on; `default` when absent. */
+  eventBusName?: string;
   /** The event pattern, as an object or JSON text. */
   pattern: unknown;
   targets: RuleTarget[];
@@ -79,7 +84,9 @@ export interface LocalEventBusOptions {
 
 interface Rule {
   name: string;
+  bus: string;
   arn: string;
+  tags: Tag[];
   pattern: unknown;
   matcher: EventMatcher;
   targets: RuleTarget[];
@@ -95,10 +102,32 @@ interface Delivery {
 }
 
 const DEFAULT_DELAY: [number, number] = [100, 1_000];
+const DEFAULT_BUS = 'default';
+/** EventBridge quotas ("Amazon EventBridge quotas"): targets per rule. */
+const MAX_TARGETS_PER_RULE = 5;
+const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
+const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/;
+
+interface Tag {
+  Key: string;
+  Value: string;
+}
+
+interface Bus {
+  name: string;
+  arn: string;
+  description?: string;
+  tags: Tag[];
+  creationTime: number;
+}
+
+const ruleKey = (bus: string, name: string) => `${bus}\u0000${name}`;
 
 export class LocalEventBus implements EventSink, LocalService {
   readonly signingName = 'events';
   private readonly rulesByName = new Map<string, Rule>();
+  private readonly buses = new Map<string, Bus>();
   private readonly listeners = new Set<(a: BusActivity) => void>();
   private readonly delayed = new Set<Timer>();
   private readonly held = new Map<string, { delivery: Delivery; timer: Timer }>();
@@ -110,6 +139,11 @@ export class LocalEventBus implements EventSink, LocalService {
   constructor(private readonly opts: LocalEventBusOptions) {
     this.region = opts.region ?? DEFAULT_REGION;
     this.account = opts.account ?? LOCAL_ACCOUNT;
+    this.buses.set(DEFAULT_BUS, { name: DEFAULT_BUS, arn: this.busArn(DEFAULT_BUS), tags: [], creationTime: opts.clock.now() });
+  }
+
+  private busArn(name: string): string {
+    return `arn:aws:events:${this.region}:${this.account}:event-bus/${name}`;
   }
 
   /**
@@ -117,10 +151,14 @@ export class LocalEventBus implements EventSink, LocalService {
    * @throws EventPatternError when the pattern is invalid
    */
   putRule(def: RuleDefinition): string {
-    const arn = `arn:aws:events:${this.region}:${this.account}:rule/${def.name}`;
-    this.rulesByName.set(def.name, {
+    const bus = def.eventBusName ?? DEFAULT_BUS;
+    const arn = `arn:aws:events:${this.region}:${this.account}:rule/${bus === DEFAULT_BUS ? '' : `${bus}/`}${def.name}`;
+    const existing = this.rulesByName.get(ruleKey(bus, def.name));
+    this.rulesByName.set(ruleKey(bus, def.name), {
       name: def.name,
+      bus,
       arn,
+      tags: existing?.tags ?? [],
       pattern: def.pattern,
       matcher: compilePattern(def.pattern),
       targets: def.targets.map((t) => ({ ...t })),
@@ -131,14 +169,15 @@ export class LocalEventBus implements EventSink, LocalService {
   }
 
   /** Deletes a rule; false when there was none. */
-  removeRule(name: string): boolean {
-    return this.rulesByName.delete(name);
+  removeRule(name: string, eventBusName = DEFAULT_BUS): boolean {
+    return this.rulesByName.delete(ruleKey(eventBusName, name));
   }
 
   /** The rules, as declared. */
   rules(): RuleDefinition[] {
     return [...this.rulesByName.values()].map((r) => ({
       name: r.name,
+      ...(r.bus === DEFAULT_BUS ? {} : { eventBusName: r.bus }),
       pattern: r.pattern,
       targets: r.targets.map((t) => ({ ...t })),
       enabled: r.enabled,
@@ -152,9 +191,13 @@ export class LocalEventBus implements EventSink, LocalService {
     return () => this.listeners.delete(cb);
   }
 
-  /** Matches the event against every enabled rule and delivers it to their targets. */
-  publish(event: EventBridgeEvent): void {
-    const matched = [...this.rulesByName.values()].filter((r) => r.enabled && r.matcher(event));
+  /**
+   * Matches the event against every enabled rule and delivers it to their targets.
+   * @param detailText the detail's JSON as sent (PutEvents), so matching sees its numbers digit for digit
+   */
+  publish(event: EventBridgeEvent, detailText?: string, eventBusName = DEFAULT_BUS): void {
+    const view = detailText === undefined ? event : { ...event, detail: parseEventJson(detailText) };
+    const matched = [...this.rulesByName.values()].filter((r) => r.bus === eventBusName && r.enabled && r.matcher(view));
     this.emit({ kind: 'published', event, rules: matched.map((r) => r.name) });
     for (const rule of matched) {
       for (const target of rule.targets) this.route({ event, rule, target });
@@ -325,59 +368,112 @@ export class LocalEventBus implements EventSink, LocalService {
         return this.putEvents(body);
       case 'PutRule': {
         const name = requireString(body, 'Name');
-        const pattern = requireString(body, 'EventPattern');
-        const existing = this.rulesByName.get(name);
+        if (!RULE_NAME.test(name)) throw constraint(name, 'name', 'Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+');
+        const bus = this.busNamed(body.EventBusName);
+        if (typeof body.ScheduleExpression === 'string' && body.ScheduleExpression !== '') {
+          if (bus !== DEFAULT_BUS) throw new AwsError('ValidationException', 'ScheduleExpression is supported only on the default event bus.', 400);
+          throw new AwsError(
+            'ValidationException',
+            'The local event bus does not run scheduled rules (ScheduleExpression): create the schedule with EventBridge Scheduler (CreateSchedule), which the local stack runs, or test the rule on AWS.',
+            400,
+          );
+        }
+        if (typeof body.EventPattern !== 'string' || body.EventPattern === '') {
+          throw new AwsError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.', 400);
+        }
+        const pattern = body.EventPattern;
+        const existing = this.rulesByName.get(ruleKey(bus, name));
         const arn = this.withPattern(() =>
           this.putRule({
             name,
+            eventBusName: bus,
             pattern,
             targets: existing?.targets ?? [],
             enabled: body.State !== 'DISABLED',
             ...(typeof body.Description === 'string' ? { description: body.Description } : {}),
           }),
         );
+        const rule = this.requireRule(name, bus);
+        if (Array.isArray(body.Tags)) rule.tags = mergeTags(rule.tags, body.Tags);
         return { RuleArn: arn };
       }
+      case 'DescribeRule': {
+        const rule = this.requireRule(requireString(body, 'Name'), this.busNamed(body.EventBusName));
+        return {
+          Name: rule.name,
+          Arn: rule.arn,
+          EventPattern: typeof rule.pattern === 'string' ? rule.pattern : JSON.stringify(rule.pattern),
+          State: rule.enabled ? 'ENABLED' : 'DISABLED',
+          EventBusName: rule.bus,
+          CreatedBy: this.account,
+          ...(rule.description === undefined ? {} : { Description: rule.description }),
+        };
+      }
+      case 'EnableRule':
+      case 'DisableRule': {
+        const rule = this.requireRule(requireString(body, 'Name'), this.busNamed(body.EventBusName));
+        rule.enabled = op === 'EnableRule';
+        return {};
+      }
       case 'PutTargets': {
-        const rule = this.requireRule(requireString(body, 'Rule'));
+        const rule = this.requireRule(requireString(body, 'Rule'), this.busNamed(body.EventBusName));
         const targets = Array.isArray(body.Targets) ? (body.Targets as Record<string, unknown>[]) : [];
-        for (const t of targets) {
-          const next: RuleTarget = { id: String(t.Id), arn: String(t.Arn) };
-          if (typeof t.Input === 'string') next.input = t.Input;
-          if (typeof t.InputPath === 'string') next.inputPath = t.InputPath;
-          rule.targets = [...rule.targets.filter((x) => x.id !== next.id), next];
+        if (targets.length === 0) throw constraint(undefined, 'targets', 'Member must not be null');
+        for (const [i, t] of targets.entries()) {
+          if (typeof t.Id !== 'string' || !/^[.\-_A-Za-z0-9]{1,64}$/.test(t.Id)) {
+            throw constraint(t.Id, `targets.${i + 1}.member.id`, 'Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+');
+          }
+          if (typeof t.Arn !== 'string' || !ARN.test(t.Arn)) {
+            throw new AwsError('ValidationException', `Parameter ${String(t.Arn)} is not valid. Reason: Provided Arn is not in correct format.`, 400);
+          }
         }
+        const next = [...rule.targets];
+        for (const t of targets) {
+          const target: RuleTarget = { id: t.Id as string, arn: t.Arn as string };
+          if (typeof t.Input === 'string') target.input = t.Input;
+          if (typeof t.InputPath === 'string') target.inputPath = t.InputPath;
+          const at = next.findIndex((x) => x.id === target.id);
+          if (at >= 0) next[at] = target;
+          else next.push(target);
+        }
+        if (next.length > MAX_TARGETS_PER_RULE) {
+          throw new AwsError('LimitExceededException', `The requested resource exceeds the maximum number allowed: a rule has at most ${MAX_TARGETS_PER_RULE} targets.`, 400);
+        }
+        rule.targets = next;
         return { FailedEntryCount: 0, FailedEntries: [] };
       }
       case 'RemoveTargets': {
-        const rule = this.requireRule(requireString(body, 'Rule'));
+        const rule = this.requireRule(requireString(body, 'Rule'), this.busNamed(body.EventBusName));
         const ids = Array.isArray(body.Ids) ? body.Ids.map(String) : [];
         rule.targets = rule.targets.filter((t) => !ids.includes(t.id));
         return { FailedEntryCount: 0, FailedEntries: [] };
       }
       case 'DeleteRule': {
-        const rule = this.rulesByName.get(requireString(body, 'Name'));
+        const bus = this.busNamed(body.EventBusName);
+        const rule = this.rulesByName.get(ruleKey(bus, requireString(body, 'Name')));
         if (rule && rule.targets.length > 0) {
           throw new AwsError('ValidationException', 'Rule can\'t be deleted since it has targets.', 400);
         }
-        if (rule) this.removeRule(rule.name);
+        if (rule) this.removeRule(rule.name, bus);
         return {};
       }
-      case 'ListRules':
+      case 'ListRules': {
+        const bus = this.busNamed(body.EventBusName);
         return {
           Rules: [...this.rulesByName.values()]
-            .filter((r) => typeof body.NamePrefix !== 'string' || r.name.startsWith(body.NamePrefix))
+            .filter((r) => r.bus === bus && (typeof body.NamePrefix !== 'string' || r.name.startsWith(body.NamePrefix)))
             .map((r) => ({
               Name: r.name,
               Arn: r.arn,
               EventPattern: typeof r.pattern === 'string' ? r.pattern : JSON.stringify(r.pattern),
               State: r.enabled ? 'ENABLED' : 'DISABLED',
-              EventBusName: 'default',
+              EventBusName: r.bus,
               ...(r.description === undefined ? {} : { Description: r.description }),
             })),
         };
+      }
       case 'ListTargetsByRule': {
-        const rule = this.requireRule(requireString(body, 'Rule'));
+        const rule = this.requireRule(requireString(body, 'Rule'), this.busNamed(body.EventBusName));
         return {
           Targets: rule.targets.map((t) => ({
             Id: t.id,
@@ -387,11 +483,69 @@ export class LocalEventBus implements EventSink, LocalService {
           })),
         };
       }
+      case 'ListRuleNamesByTarget': {
+        const targetArn = requireString(body, 'TargetArn');
+        const bus = this.busNamed(body.EventBusName);
+        return {
+          RuleNames: [...this.rulesByName.values()].filter((r) => r.bus === bus && r.targets.some((t) => t.arn === targetArn)).map((r) => r.name),
+        };
+      }
+      case 'CreateEventBus': {
+        const name = requireString(body, 'Name');
+        if (!BUS_NAME.test(name) || name === DEFAULT_BUS) {
+          throw new AwsError('ValidationException', `Event bus name ${name} is not valid: use 1-256 letters, digits, and . - _ /, and not "default".`, 400);
+        }
+        if (this.buses.has(name)) throw new AwsError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`, 400);
+        if (body.EventSourceName !== undefined) {
+          throw new AwsError('ValidationException', 'Partner event buses (EventSourceName) are not emulated by the local event bus.', 400);
+        }
+        const bus: Bus = {
+          name,
+          arn: this.busArn(name),
+          tags: Array.isArray(body.Tags) ? mergeTags([], body.Tags) : [],
+          creationTime: this.opts.clock.now(),
+          ...(typeof body.Description === 'string' ? { description: body.Description } : {}),
+        };
+        this.buses.set(name, bus);
+        return { EventBusArn: bus.arn, ...(bus.description === undefined ? {} : { Description: bus.description }) };
+      }
+      case 'DeleteEventBus': {
+        const name = requireString(body, 'Name');
+        if (name === DEFAULT_BUS) throw new AwsError('ValidationException', 'Cannot delete event bus default.', 400);
+        // Deleting a bus that is not there succeeds, as on AWS; its rules go with it.
+        this.buses.delete(name);
+        for (const [key, rule] of this.rulesByName) if (rule.bus === name) this.rulesByName.delete(key);
+        return {};
+      }
+      case 'DescribeEventBus': {
+        const bus = this.buses.get(this.busNamed(body.Name))!;
+        return { Name: bus.name, Arn: bus.arn, CreationTime: bus.creationTime / 1000, LastModifiedTime: bus.creationTime / 1000, ...(bus.description === undefined ? {} : { Description: bus.description }) };
+      }
+      case 'ListEventBuses':
+        return {
+          EventBuses: [...this.buses.values()]
+            .filter((b) => typeof body.NamePrefix !== 'string' || b.name.startsWith(body.NamePrefix))
+            .map((b) => ({ Name: b.name, Arn: b.arn, CreationTime: b.creationTime / 1000, ...(b.description === undefined ? {} : { Description: b.description }) })),
+        };
+      case 'TagResource': {
+        const holder = this.taggable(requireString(body, 'ResourceARN'));
+        if (!Array.isArray(body.Tags)) throw constraint(undefined, 'tags', 'Member must not be null');
+        holder.tags = mergeTags(holder.tags, body.Tags);
+        return {};
+      }
+      case 'UntagResource': {
+        const holder = this.taggable(requireString(body, 'ResourceARN'));
+        const keys = Array.isArray(body.TagKeys) ? body.TagKeys.map(String) : [];
+        holder.tags = holder.tags.filter((t) => !keys.includes(t.Key));
+        return {};
+      }
+      case 'ListTagsForResource':
+        return { Tags: this.taggable(requireString(body, 'ResourceARN')).tags.map((t) => ({ ...t })) };
       case 'TestEventPattern': {
         const matcher = this.withPattern(() => compilePattern(requireString(body, 'EventPattern')));
         let event: unknown;
         try {
-          event = JSON.parse(requireString(body, 'Event'));
+          event = parseEventJson(requireString(body, 'Event'));
         } catch (error) {
           if (error instanceof AwsError) throw error;
           throw new AwsError('InvalidEventPatternException', 'Event is not valid JSON.', 400);
@@ -411,39 +565,61 @@ export class LocalEventBus implements EventSink, LocalService {
     const results: Record<string, unknown>[] = [];
     let failed = 0;
     for (const e of entries) {
-      let detail: unknown;
+      let bus: string;
       try {
-        detail = JSON.parse(String(e.Detail ?? ''));
-      } catch {
-        detail = undefined;
-      }
-      if (typeof e.Source !== 'string' || typeof e.DetailType !== 'string' || !isPlainObject(detail)) {
+        bus = this.busNamed(e.EventBusName);
+      } catch (error) {
         failed += 1;
-        results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and a JSON object Detail are required.' });
+        results.push({ ErrorCode: 'ResourceNotFoundException', ErrorMessage: (error as Error).message });
         continue;
       }
+      const refusal = entryRefusal(e);
+      if (refusal) {
+        failed += 1;
+        results.push(refusal);
+        continue;
+      }
+      const detailText = e.Detail as string;
+      const detail = JSON.parse(detailText) as Record<string, unknown>;
       const id = randomUUID();
       const time = typeof e.Time === 'number' ? new Date(e.Time * 1000) : typeof e.Time === 'string' ? new Date(e.Time) : new Date(this.opts.clock.now());
       this.publish({
         version: '0',
         id,
-        'detail-type': e.DetailType,
-        source: e.Source,
+        'detail-type': e.DetailType as string,
+        source: e.Source as string,
         account: this.account,
         time: eventTime(time),
         region: this.region,
         resources: Array.isArray(e.Resources) ? e.Resources.map(String) : [],
         detail,
-      });
+      }, detailText, bus);
       results.push({ EventId: id });
     }
     return { FailedEntryCount: failed, Entries: results };
   }
 
-  private requireRule(name: string): Rule {
-    const rule = this.rulesByName.get(name);
-    if (!rule) throw new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus default.`, 400);
+  private requireRule(name: string, bus = DEFAULT_BUS): Rule {
+    const rule = this.rulesByName.get(ruleKey(bus, name));
+    if (!rule) throw new AwsError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${bus}.`, 400);
     return rule;
+  }
+
+  /** The bus an `EventBusName` member names (a name or an ARN; absent = default); it must exist. */
+  private busNamed(value: unknown): string {
+    if (value === undefined || value === null || value === '') return DEFAULT_BUS;
+    const text = String(value);
+    const name = text.startsWith('arn:') ? text.slice(text.indexOf(':event-bus/') + ':event-bus/'.length) : text;
+    if (!this.buses.has(name)) throw new AwsError('ResourceNotFoundException', `Event bus ${name} does not exist.`, 400);
+    return name;
+  }
+
+  private taggable(arn: string): { tags: Tag[] } {
+    const bus = [...this.buses.values()].find((b) => b.arn === arn);
+    if (bus) return bus;
+    const rule = [...this.rulesByName.values()].find((r) => r.arn === arn);
+    if (rule) return rule;
+    throw new AwsError('ResourceNotFoundException', `Resource ${arn} does not exist.`, 400);
   }
 
   private withPattern<T>(fn: () => T): T {
@@ -454,6 +630,45 @@ export class LocalEventBus implements EventSink, LocalService {
       throw error;
     }
   }
+}
+
+/**
+ * Why PutEvents refuses one entry, in AWS's words (PutEventsResultEntry: `InvalidArgument`
+ * for a missing member, `MalformedDetail` for a Detail that is not a JSON object); undefined
+ * when the entry is accepted.
+ */
+export function entryRefusal(e: Record<string, unknown>): { ErrorCode: string; ErrorMessage: string } | undefined {
+  for (const member of ['Source', 'DetailType', 'Detail'] as const) {
+    if (typeof e[member] !== 'string' || e[member] === '') {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${member} is not valid. Reason: ${member} is a required argument.` };
+    }
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(e.Detail as string);
+  } catch {
+    detail = undefined;
+  }
+  if (!isPlainObject(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  return undefined;
+}
+
+/** Tags after a TagResource: new keys added, existing keys overwritten (at most 50, as EventBridge allows). */
+function mergeTags(current: Tag[], raw: unknown[]): Tag[] {
+  const next = new Map(current.map((t) => [t.Key, t.Value]));
+  for (const t of raw as Record<string, unknown>[]) {
+    if (typeof t?.Key !== 'string' || t.Key.length === 0 || typeof t.Value !== 'string') {
+      throw new AwsError('ValidationException', 'Each tag takes a Key (1-128 characters) and a Value (0-256 characters).', 400);
+    }
+    next.set(t.Key, t.Value);
+  }
+  if (next.size > 50) throw new AwsError('LimitExceededException', 'A resource can have at most 50 tags.', 400);
+  return [...next].map(([Key, Value]) => ({ Key, Value }));
+}
+
+function constraint(value: unknown, at: string, rule: string): AwsError {
+  const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`;
+  return new AwsError('ValidationException', `1 validation error detected: Value ${shown} at '${at}' failed to satisfy constraint: ${rule}`, 400);
 }
 
 /** EventBridge's `time`: ISO 8601 to the second, as AWS writes it. */

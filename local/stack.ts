@@ -25,14 +25,17 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { lockDataDir, type DataDirLock } from './lock.ts';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Where state, logs and DynamoDB data live (e.g. `.batchron/`); everything in memory when undefined. */
+  /** Where state, logs and DynamoDB data live (e.g. `.batchron/`); everything in memory when undefined. Locked for this stack while it runs. */
   dataDir?: string;
+  /** How the data folder's lock names this stack to a second start that it refuses (e.g. `batchron start`). */
+  command?: string;
   /** Working directory of job processes; default the current directory. */
   projectDir?: string;
   /** A clock to share (tests); a fresh wall clock by default. */
@@ -96,10 +99,32 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const region = opts.region ?? DEFAULT_REGION;
   const account = opts.account ?? LOCAL_ACCOUNT;
   const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? ((line: string) => console.warn(line));
+  // Before anything reads or writes the folder: a second stack on it would corrupt both.
+  const lock = opts.dataDir ? lockDataDir(opts.dataDir, { command: opts.command ?? 'batchron' }) : undefined;
+  if (lock?.tookOverFrom) log(`local stack: took over the lock of ${opts.dataDir} from pid ${lock.tookOverFrom.pid}, which no longer runs`);
   const ownClock = !opts.clock;
   const clock = opts.clock ?? new Clock();
+  try {
+    return await startOn(opts, { region, account, host, clock, ownClock, log, lock });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+interface StartContext {
+  region: string;
+  account: string;
+  host: string;
+  clock: Clock;
+  ownClock: boolean;
+  log: (line: string) => void;
+  lock: DataDirLock | undefined;
+}
+
+async function startOn(opts: LocalStackOptions, { region, account, host, clock, ownClock, log, lock }: StartContext): Promise<LocalStack> {
   const faults = new Faults(() => clock.now(), opts.seed ?? 1);
-  const log = opts.log ?? ((line: string) => console.warn(line));
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
@@ -231,6 +256,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await step(() => dynamodb?.stop());
       await step(() => endpoint.close());
       if (ownClock) clock.dispose();
+      lock?.release();
       if (errors.length > 0) throw new AggregateError(errors, `the local stack stopped with ${errors.length} error(s): ${errors.map(describe).join('; ')}`);
     })();
     return stopping;

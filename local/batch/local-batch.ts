@@ -53,6 +53,8 @@ import {
   optionalNumber,
   optionalString,
   optionalStringList,
+  optionalTags,
+  checkTagCount,
   optionalStringMap,
   page,
   requireString,
@@ -114,15 +116,18 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   private snapshotCostMs = 0;
   private stopped = false;
   private eventSeq = 0;
+  /** The region new ARNs carry: the one that signed the request being answered (SigV4 scope). */
+  private readonly arnContext: { region: string; account: string };
 
   constructor(private readonly opts: LocalBatchOptions) {
+    this.arnContext = { region: opts.region, account: opts.account };
     this.delay = opts.transitionDelayMs ?? 20;
     this.grace = opts.killGraceMs ?? 5000;
     this.snapshot = new JsonSnapshot(opts.dataDir, 'batch', () => this.state);
     this.logDir = opts.dataDir ? join(opts.dataDir, 'logs', 'batch') : mkdtempSync(join(tmpdir(), 'batchron-batch-logs-'));
     this.resources = new BatchResources(
       () => this.state,
-      { region: opts.region, account: opts.account },
+      this.arnContext,
       () => this.changed(),
       () => opts.clock.now(),
     );
@@ -172,7 +177,13 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   async handle(req: AwsRequest): Promise<AwsResponse> {
     const { operation, body } = route(req);
     this.opts.faults.check('batch', operation);
-    return { status: 200, body: this.operate(operation, body) };
+    // operate() is synchronous, so the signing region holds for exactly this request.
+    this.arnContext.region = req.region || this.opts.region;
+    try {
+      return { status: 200, body: this.operate(operation, body) };
+    } finally {
+      this.arnContext.region = this.opts.region;
+    }
   }
 
   /** SubmitJob in process, for Scheduler's universal `aws-sdk:batch:submitJob` target. */
@@ -333,7 +344,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     const timeout = checkTimeout(body.timeout) ?? def.timeout;
     const retryStrategy = checkRetryStrategy(body.retryStrategy) ?? def.retryStrategy;
     const parameters = { ...def.parameters, ...optionalStringMap(body, 'parameters') };
-    const tags = optionalStringMap(body, 'tags') ?? {};
+    const tags = optionalTags(body, 'tags') ?? {};
     const propagateTags = typeof body.propagateTags === 'boolean' ? body.propagateTags : (def.propagateTags ?? false);
 
     const now = this.now();
@@ -477,10 +488,10 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   }
 
   private tagResource(body: Body): Record<string, never> {
-    const tags = optionalStringMap(body, 'tags');
+    const tags = optionalTags(body, 'tags');
     if (!tags) throw clientError('tags is required.');
     const holder = this.tagHolder(requireString(body, 'resourceArn'));
-    holder.tags = { ...holder.tags, ...tags };
+    holder.tags = checkTagCount({ ...holder.tags, ...tags }, 'tags');
     this.changed();
     return {};
   }
@@ -581,7 +592,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     const defName = job.detail.jobDefinition.split('/').pop()!.replace(/:\d+$/, '');
     const logStreamName = `${defName}/default/${taskId}`;
     const cluster = `AWSBatch-${job.ceName}-${ce?.uuid ?? 'local'}`;
-    const ecs = `arn:aws:ecs:${this.opts.region}:${this.opts.account}`;
+    const ecs = `arn:aws:ecs:${job.detail.jobArn.split(':')[3] || this.opts.region}:${this.opts.account}`;
     const c = job.detail.container;
     c.logStreamName = logStreamName;
     c.taskArn = `${ecs}:task/${cluster}/${taskId}`;
@@ -710,7 +721,8 @@ export class LocalBatch implements LocalService, BatchSubmitter {
 
   private cancel(jobId: string, reason: string): void {
     const job = this.byId.get(jobId);
-    if (!job) throw clientError(`Job '${jobId}' does not exist.`);
+    // Batch answers 200 with an empty body for a job id it does not know (CancelJob and TerminateJob alike).
+    if (!job) return;
     if (job.children) {
       // Batch cancels an array job by cancelling its children; the parent follows them.
       for (const id of job.children) this.cancel(id, reason);
@@ -730,7 +742,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
 
   private terminate(jobId: string, reason: string): void {
     const job = this.byId.get(jobId);
-    if (!job) throw clientError(`Job '${jobId}' does not exist.`);
+    if (!job) return;
     if (job.children) {
       for (const id of job.children) this.terminate(id, reason);
       return;
@@ -792,7 +804,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       account: this.opts.account,
       // EventBridge times carry whole seconds only.
       time: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.opts.region,
+      region: job.detail.jobArn.split(':')[3] || this.opts.region,
       resources: [job.detail.jobArn],
       detail: this.view(job),
     };

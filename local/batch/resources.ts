@@ -3,6 +3,7 @@
  * describe, as the Batch API does. Creation is immediate (status VALID at once): there
  * is no fleet to bring up locally, and clients that wait for VALID see it on first poll.
  */
+import type { AwsError } from '#local/contracts';
 import { capacityOf, nameFromArn } from './capacity.ts';
 import type { BatchState, ComputeEnvironment, ContainerProperties, JobDefinition, JobQueue, RetryStrategy } from './types.ts';
 import {
@@ -12,6 +13,7 @@ import {
   optionalString,
   optionalStringList,
   optionalStringMap,
+  optionalTags,
   page,
   requireString,
   uuidFrom,
@@ -51,6 +53,7 @@ export class BatchResources {
     if (computeResources?.maxvCpus !== undefined && (typeof computeResources.maxvCpus !== 'number' || computeResources.maxvCpus < 0)) {
       throw clientError('computeResources.maxvCpus must be a non-negative number.');
     }
+    if (type === 'MANAGED' && computeResources) checkManagedResources(computeResources as unknown as Record<string, unknown>);
     const uuid = uuidFrom(`ce:${name}:${this.now()}`);
     const ce: ComputeEnvironment = {
       computeEnvironmentName: name,
@@ -63,7 +66,7 @@ export class BatchResources {
       computeResources,
       unmanagedvCpus: optionalNumber(body, 'unmanagedvCpus'),
       serviceRole: optionalString(body, 'serviceRole'),
-      tags: optionalStringMap(body, 'tags') ?? {},
+      tags: optionalTags(body, 'tags') ?? {},
       uuid,
       containerOrchestrationType: 'ECS',
     };
@@ -138,6 +141,7 @@ export class BatchResources {
     const state = optionalString(body, 'state') ?? 'ENABLED';
     if (state !== 'ENABLED' && state !== 'DISABLED') throw clientError(`state must be ENABLED or DISABLED.`);
     const order = this.checkOrder(body.computeEnvironmentOrder);
+    if (body.schedulingPolicyArn !== undefined && body.schedulingPolicyArn !== null) throw fairShareNotEmulated();
     const queue: JobQueue = {
       jobQueueName: name,
       jobQueueArn: this.arn('job-queue', name),
@@ -146,9 +150,8 @@ export class BatchResources {
       statusReason: 'JobQueue Healthy',
       priority,
       computeEnvironmentOrder: order,
-      schedulingPolicyArn: optionalString(body, 'schedulingPolicyArn'),
       jobStateTimeLimitActions: Array.isArray(body.jobStateTimeLimitActions) ? body.jobStateTimeLimitActions : undefined,
-      tags: optionalStringMap(body, 'tags') ?? {},
+      tags: optionalTags(body, 'tags') ?? {},
       createdAt: this.now(),
     };
     this.state().jobQueues.push(queue);
@@ -158,6 +161,7 @@ export class BatchResources {
 
   updateJobQueue(body: Body): { jobQueueName: string; jobQueueArn: string } {
     const queue = this.requireQueue(requireString(body, 'jobQueue'));
+    if (body.schedulingPolicyArn !== undefined && body.schedulingPolicyArn !== null) throw fairShareNotEmulated();
     const state = optionalString(body, 'state');
     if (state !== undefined) {
       if (state !== 'ENABLED' && state !== 'DISABLED') throw clientError(`state must be ENABLED or DISABLED.`);
@@ -221,7 +225,16 @@ export class BatchResources {
     const type = requireString(body, 'type');
     if (type !== 'container' && type !== 'multinode') throw clientError(`type must be container or multinode, not '${type}'.`);
     const containerProperties = body.containerProperties as ContainerProperties | undefined;
-    if (type === 'container' && !containerProperties && !body.ecsProperties && !body.eksProperties) {
+    // Refused rather than stored half-emulated: jobs run as local processes from containerProperties.
+    for (const unsupported of ['eksProperties', 'ecsProperties', 'nodeProperties'] as const) {
+      if (body[unsupported] !== undefined && body[unsupported] !== null) {
+        throw clientError(
+          `${unsupported} is not emulated by the local Batch (jobs run as local processes from containerProperties); ` +
+            'use containerProperties, or test this job definition on AWS.',
+        );
+      }
+    }
+    if (type === 'container' && !containerProperties) {
       throw clientError('containerProperties is required for a job definition of type container.');
     }
     if (containerProperties?.command !== undefined && !isStringList(containerProperties.command)) {
@@ -240,7 +253,7 @@ export class BatchResources {
       retryStrategy,
       containerProperties: containerProperties ? structuredClone(containerProperties) : undefined,
       timeout,
-      tags: optionalStringMap(body, 'tags') ?? {},
+      tags: optionalTags(body, 'tags') ?? {},
       propagateTags: typeof body.propagateTags === 'boolean' ? body.propagateTags : false,
       platformCapabilities: optionalStringList(body, 'platformCapabilities') ?? ['EC2'],
       schedulingPriority: optionalNumber(body, 'schedulingPriority'),
@@ -348,4 +361,40 @@ export function checkRetryStrategy(raw: unknown): RetryStrategy | undefined {
     };
   });
   return { ...(attempts !== undefined ? { attempts } : {}), evaluateOnExit: evaluateOnExit ?? [] };
+}
+
+/**
+ * What CreateComputeEnvironment requires of a MANAGED environment's computeResources
+ * (API reference, ComputeResource): `maxvCpus` and `subnets` always; on EC2 and SPOT also
+ * `minvCpus` and `instanceRole` (the ECS instance profile), which Fargate refuses.
+ */
+function checkManagedResources(cr: Record<string, unknown>): void {
+  const kind = cr.type;
+  if (!['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'].includes(String(kind))) {
+    throw clientError(`computeResources.type must be EC2, SPOT, FARGATE or FARGATE_SPOT, not '${String(kind)}'.`);
+  }
+  if (cr.maxvCpus === undefined) throw clientError('computeResources.maxvCpus is required for a MANAGED compute environment.');
+  if (!Array.isArray(cr.subnets) || cr.subnets.length === 0) {
+    throw clientError('computeResources.subnets is required for a MANAGED compute environment: give at least one subnet.');
+  }
+  const ec2 = kind === 'EC2' || kind === 'SPOT';
+  for (const member of ['minvCpus', 'instanceRole'] as const) {
+    if (ec2 && (cr[member] === undefined || cr[member] === null || cr[member] === '')) {
+      throw clientError(`computeResources.${member} is required for a MANAGED compute environment of type ${String(kind)}.`);
+    }
+    if (!ec2 && cr[member] !== undefined) {
+      throw clientError(`computeResources.${member} isn't applicable to a ${String(kind)} compute environment; don't specify it.`);
+    }
+  }
+  if (ec2 && (typeof cr.minvCpus !== 'number' || cr.minvCpus < 0 || (typeof cr.maxvCpus === 'number' && cr.minvCpus > cr.maxvCpus))) {
+    throw clientError('computeResources.minvCpus must be a number from 0 to maxvCpus.');
+  }
+}
+
+/** Fair-share scheduling is refused everywhere it would appear, not half-emulated (README, How it differs from AWS). */
+export function fairShareNotEmulated(): AwsError {
+  return clientError(
+    'Fair-share scheduling policies are not emulated by the local Batch: its queues dispatch first in, first out by queue priority. ' +
+      'Leave schedulingPolicyArn out locally, or test fair-share scheduling on AWS.',
+  );
 }

@@ -6,6 +6,7 @@
  */
 import { AwsError, type AwsRequest } from '#local/contracts';
 import { jsonBody } from '#local/endpoint';
+import { fairShareNotEmulated } from './resources.ts';
 
 export type Body = Record<string, unknown>;
 
@@ -50,6 +51,13 @@ const POST_OPERATIONS: BatchOperation[] = [
   'TerminateJob',
 ];
 
+/** The scheduling-policy operations (fair-share scheduling), refused with a clear message. */
+const SCHEDULING_POLICY_PATHS = new Set(
+  ['CreateSchedulingPolicy', 'UpdateSchedulingPolicy', 'DeleteSchedulingPolicy', 'DescribeSchedulingPolicies', 'ListSchedulingPolicies'].map(
+    (op) => `/v1/${op.toLowerCase()}`,
+  ),
+);
+
 const BY_PATH = new Map(POST_OPERATIONS.map((op) => [`/v1/${op.toLowerCase()}`, op]));
 const TAG_OPERATIONS: Record<string, BatchOperation> = {
   POST: 'TagResource',
@@ -75,6 +83,7 @@ export function route(req: AwsRequest): RoutedRequest {
     return { operation, body };
   }
   const operation = BY_PATH.get(path.toLowerCase());
+  if (SCHEDULING_POLICY_PATHS.has(path.toLowerCase())) throw fairShareNotEmulated();
   if (!operation || req.method !== 'POST') throw unknownOperation(req);
   const body = jsonBody(req);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -97,3 +97,26 @@ export function page<T>(items: T[], maxResults: number | undefined, nextToken: s
   const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64') : undefined;
   return next ? { items: slice, nextToken: next } : { items: slice };
 }
+
+/** Batch's tag limits ("Tagging your AWS Batch resources", Tag restrictions). */
+export const TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 } as const;
+
+/** Refuses a tag set over Batch's limits (count, key and value lengths, the reserved `aws:` prefix). */
+export function checkTagCount(tags: Record<string, string>, key: string): Record<string, string> {
+  const entries = Object.entries(tags);
+  if (entries.length > TAG_LIMITS.count) {
+    throw clientError(`${key}: a resource can have at most ${TAG_LIMITS.count} tags; this request would give it ${entries.length}.`);
+  }
+  for (const [k, v] of entries) {
+    if (k.length < 1 || k.length > TAG_LIMITS.keyLength) throw clientError(`${key}: tag key '${k}' must be 1 to ${TAG_LIMITS.keyLength} characters long.`);
+    if (v.length > TAG_LIMITS.valueLength) throw clientError(`${key}: the value of tag '${k}' must be at most ${TAG_LIMITS.valueLength} characters long.`);
+    if (k.toLowerCase().startsWith('aws:')) throw clientError(`${key}: tag key '${k}' uses the prefix aws:, which is reserved for AWS use.`);
+  }
+  return tags;
+}
+
+/** An optional `tags` map, within Batch's tag limits. */
+export function optionalTags(body: Body, key: string): Record<string, string> | undefined {
+  const tags = optionalStringMap(body, key);
+  return tags ? checkTagCount(tags, key) : undefined;
+}

@@ -29,6 +29,9 @@ import { JsonSnapshot } from '#local/persist';
 import { nextFireTimes, parseExpression } from '#shared/expressions/index';
 import { NAME_PATTERN, optionalString, requireString, validateSchedule, validationError, type ScheduleSpec, type TargetSpec } from './validate.ts';
 
+/** How far back CreateSchedule accepts a recurring schedule's StartDate. */
+const START_DATE_SLACK_MS = 5 * 60_000;
+
 /** What `onFire` reports for every delivery attempt. */
 export interface FireReport {
   group: string;
@@ -208,6 +211,10 @@ export class LocalScheduler implements LocalService {
     const group = this.groupNamed(optionalString(body.GroupName, 'groupName', 1, 64, NAME_PATTERN) ?? 'default');
     const now = this.opts.clock.now();
     const spec = validateSchedule(body, now);
+    // CreateSchedule refuses a recurring schedule's StartDate more than 5 minutes back (it ignores one on at()).
+    if (spec.parsed.kind !== 'at' && spec.StartDate !== undefined && spec.StartDate < now - START_DATE_SLACK_MS) {
+      throw validationError('The StartDate you specify cannot be earlier than 5 minutes ago.');
+    }
     if (this.schedules.has(key(group.Name, name))) {
       throw new AwsError('ConflictException', `Schedule ${name} already exists.`, 409);
     }

@@ -81,7 +81,7 @@ export async function createQueue(client: BatchClient, name: string, maxvCpus = 
     new CreateComputeEnvironmentCommand({
       computeEnvironmentName: `${name}-ce`,
       type: 'MANAGED',
-      computeResources: { type: 'EC2', maxvCpus, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
+      computeResources: { type: 'EC2', minvCpus: 0, maxvCpus, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
     }),
   );
   const q = await client.send(

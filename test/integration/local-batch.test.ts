@@ -414,12 +414,14 @@ describe('cancel and terminate', () => {
     expect(terminated.attempts![0]!.container?.exitCode).toBe(143);
   });
 
-  it('answers ClientException for a job id it does not know', async () => {
+  it('answers 200 with an empty body for a job id it does not know, as Batch does', async () => {
     // Act
-    const attempt = stack.client.send(new TerminateJobCommand({ jobId: 'no-such-job', reason: 'x' }));
+    const terminated = await stack.client.send(new TerminateJobCommand({ jobId: 'no-such-job', reason: 'x' }));
+    const cancelled = await stack.client.send(new CancelJobCommand({ jobId: 'no-such-job', reason: 'x' }));
 
     // Assess
-    await expect(attempt).rejects.toMatchObject({ name: 'ClientException', message: "Job 'no-such-job' does not exist." });
+    expect(terminated.$metadata.httpStatusCode).toBe(200);
+    expect(cancelled.$metadata.httpStatusCode).toBe(200);
   });
 });
 

@@ -52,7 +52,7 @@ async function createQueue(batch: BatchClient, name: string): Promise<void> {
     new CreateComputeEnvironmentCommand({
       computeEnvironmentName: `${name}-ce`,
       type: 'MANAGED',
-      computeResources: { type: 'EC2', maxvCpus: 4, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
+      computeResources: { type: 'EC2', minvCpus: 0, maxvCpus: 4, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole' },
     }),
   );
   await batch.send(

@@ -8,7 +8,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './styles.css';
 import { api, ApiError, setBearer, setSignedOutHandler, type Role } from './api.ts';
-import { beginSignIn, completeSignIn, forgetToken, type OidcConfig } from './oidc.ts';
+import { beginSignIn, completeSignIn, forgetToken, storedToken, type OidcConfig } from './oidc.ts';
 import { useRoute } from './router.ts';
 import { NowPage } from './pages/now.tsx';
 import { SchedulesPage } from './pages/schedules.tsx';
@@ -43,20 +43,6 @@ async function signIn(token: string): Promise<void> {
 }
 
 async function start(): Promise<Session> {
-  const oidc = await signInMode();
-  if (oidc) {
-    try {
-      const token = await completeSignIn(oidc);
-      if (!token) return { state: 'signed-out', oidc };
-      setBearer(token);
-      const me = await api.me();
-      return { state: 'signed-in', role: me.role, oidc };
-    } catch (error) {
-      forgetToken();
-      setBearer(undefined);
-      return { state: 'signed-out', message: (error as Error).message, oidc };
-    }
-  }
   const url = new URL(location.href);
   const token = url.searchParams.get('token');
   if (token !== null) {
@@ -69,12 +55,25 @@ async function start(): Promise<Session> {
       return { state: 'signed-out', message: (error as Error).message };
     }
   }
+  // Back from an OIDC provider: trade the code first. Otherwise ask who we are straight away
+  // (a returning user's cookie or stored token), and how to sign in only when that fails.
+  const returning = url.searchParams.has('code') ? await signInMode() : undefined;
   try {
+    if (returning) {
+      const idToken = await completeSignIn(returning);
+      if (idToken) setBearer(idToken);
+    } else {
+      const stored = storedToken();
+      if (stored) setBearer(stored);
+    }
     const me = await api.me();
-    return { state: 'signed-in', role: me.role };
+    return { state: 'signed-in', role: me.role, ...(returning ? { oidc: returning } : {}) };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return { state: 'signed-out' };
-    return { state: 'signed-out', message: (error as Error).message };
+    forgetToken();
+    setBearer(undefined);
+    const oidc = returning ?? (await signInMode());
+    if (error instanceof ApiError && error.status === 401) return { state: 'signed-out', oidc };
+    return { state: 'signed-out', message: (error as Error).message, oidc };
   }
 }
 

@@ -39,7 +39,9 @@ async function newPage(): Promise<Page> {
 /** Goes to a view and waits for its heading. */
 async function open(p: Page, hash: string, heading: string | RegExp): Promise<void> {
   await p.goto(`${product.base}/${hash}`);
-  await p.waitForFunction(
+  const shown = async () => p.evaluate(() => document.body.innerText.slice(0, 300)).catch(() => '');
+  await p
+    .waitForFunction(
     (h: string, isRegex: boolean) => {
       const text = document.querySelector('main h1')?.textContent ?? '';
       return isRegex ? new RegExp(h).test(text) : text === h;
@@ -47,7 +49,10 @@ async function open(p: Page, hash: string, heading: string | RegExp): Promise<vo
     { timeout: 15_000 },
     typeof heading === 'string' ? heading : heading.source,
     typeof heading !== 'string',
-  );
+  )
+    .catch(async (error: Error) => {
+      throw new Error(`${error.message}; the page shows: ${await shown()}`);
+    });
 }
 
 async function text(p: Page, selector = 'main'): Promise<string> {
@@ -122,37 +127,43 @@ describe('the dashboard', () => {
   }, 60_000);
 
   it('triggers etl-dag with a parameter and follows the run live to SUCCEEDED', async () => {
-    // etl-dag skips a run that overlaps its own: start when none is active and no fire is near.
+    await open(page, '#/schedules/etl-dag', 'etl-dag');
+    await page.type('input[name="param-day"]', '2026-11-01');
+    // etl-dag skips a run that overlaps its own: click when none is active and no fire is near.
     await until(
       async () => {
         const s = await apiGet<{ nextFireTimes: string[] }>('/schedules/etl-dag');
         const active = await apiGet<{ runs: RunJson[] }>('/runs?schedule=etl-dag&limit=5');
         const busy = active.runs.some((r) => ['QUEUED', 'SUBMITTED', 'RUNNING'].includes(r.status));
-        return !busy && Date.parse(s.nextFireTimes[0]!) - Date.now() > 25_000;
+        return !busy && Date.parse(s.nextFireTimes[0]!) - Date.now() > 30_000;
       },
       'a quiet moment of etl-dag',
       130_000,
     );
-    await open(page, '#/schedules/etl-dag', 'etl-dag');
-    await screenshot(page, 'schedule');
-    await expectAccessible(page);
-    await page.type('input[name="param-day"]', '2026-11-01');
     await page.click('form[aria-label="Trigger a run"] button[type="submit"]');
 
     await page.waitForFunction(() => location.hash.startsWith('#/runs/'), { timeout: 15_000 });
     const runId = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#/runs/'.length));
     await page.waitForSelector('svg.dag', { timeout: 15_000 });
     expect(await text(page)).toContain('day=2026-11-01');
-    // No reload: the page polls and the badge turns SUCCEEDED by itself.
-    await page.waitForFunction(() => document.querySelector('.titlebar .badge')?.textContent === 'SUCCEEDED', { timeout: 60_000 });
-    const stored = await apiGet<RunJson>(`/runs/${encodeURIComponent(runId)}`);
-    expect(stored.status).toBe('SUCCEEDED');
+    // No reload: the page polls and the badge turns to the outcome by itself.
+    const final = ['SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED'];
+    await page.waitForFunction((f: string[]) => f.includes(document.querySelector('.titlebar .badge')?.textContent ?? ''), { timeout: 120_000 }, final);
+    const stored = await apiGet<RunJson & { statusReason?: string }>(`/runs/${encodeURIComponent(runId)}`);
+    expect(stored.status, stored.statusReason).toBe('SUCCEEDED');
+    expect(await page.$eval('.titlebar .badge', (b) => b.textContent)).toBe('SUCCEEDED');
     expect(stored.parameters).toEqual({ day: '2026-11-01' });
-    const nodes = await page.$$eval('svg.dag g.node', (gs) => gs.map((g) => g.getAttribute('aria-label')));
+    // A node's name is its text: the task and its state.
+    const nodes = await page.$$eval('svg.dag g.node', (gs) => gs.map((g) => [...g.querySelectorAll('text')].map((t) => t.textContent!.trim()).join(' ')));
     expect(nodes).toEqual(expect.arrayContaining(['extract SUCCEEDED', 'load SUCCEEDED', 'transform-orders SUCCEEDED', 'transform-customers SUCCEEDED']));
     await screenshot(page, 'run');
     await expectAccessible(page);
-  }, 200_000);
+
+    await open(page, '#/schedules/etl-dag', 'etl-dag');
+    await page.waitForSelector('table.grid tbody tr', { timeout: 15_000 });
+    await screenshot(page, 'schedule');
+    await expectAccessible(page);
+  }, 300_000);
 
   it('opens the failed always-fails run, reads its log and re-runs it', async () => {
     const failed = await until(

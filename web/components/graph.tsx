@@ -7,7 +7,7 @@
 import type { TaskView } from '../api.ts';
 import { formatDuration, ganttSegments, layers } from '../format.ts';
 
-const W = 150;
+const W = 180;
 const H = 40;
 const GX = 60;
 const GY = 18;
@@ -35,7 +35,7 @@ export function TaskGraph({ tasks, selected, onSelect }: { tasks: TaskView[]; se
       )}
       {[...pos].map(([name, p]) => {
         const t = byName.get(name)!;
-        const shown = name.length > 18 ? `${name.slice(0, 17)}…` : name;
+        const shown = name.length > 22 ? `${name.slice(0, 21)}…` : name;
         return (
           <g
             key={name}
@@ -44,18 +44,17 @@ export function TaskGraph({ tasks, selected, onSelect }: { tasks: TaskView[]; se
             tabIndex={0}
             role="button"
             aria-pressed={selected === name}
-            // The accessible name starts with the visible text (WCAG 2.5.3); the phase follows.
-            aria-label={`${shown} ${t.status}${t.phase !== 'main' ? ' (on failure)' : ''}`}
             onClick={() => onSelect(name)}
             onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), onSelect(name))}
           >
-            <title>{name}</title>
             <rect width={W} height={H} rx={6} />
             <text x={10} y={17}>
               {shown}
             </text>
             <text x={10} y={32} class="sub">
+              {' '}
               {t.status}
+              {t.phase !== 'main' ? ' · on failure' : ''}
             </text>
           </g>
         );

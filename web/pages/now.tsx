@@ -68,7 +68,13 @@ function currentTask(run: RunView): string {
 export function NowPage({ wall }: { wall: boolean }) {
   const { data, error } = usePoll(loadNow, 'now');
   const now = useNow();
-  if (!data) return error ? <Problem error={error} /> : <Loading />;
+  if (!data)
+    return (
+      <>
+        <h1>Now</h1>
+        {error ? <Problem error={error} /> : <Loading />}
+      </>
+    );
 
   const hour = now + 3600_000;
   const fires = data.schedules

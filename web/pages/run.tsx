@@ -60,7 +60,13 @@ export function RunPage({ id, query, operator }: { id: string; query: URLSearchP
   const now = useNow();
   const [actionError, setActionError] = useState<Error>();
   const [notice, setNotice] = useState<string>();
-  if (!run) return error ? <Problem error={error} /> : <Loading />;
+  if (!run)
+    return (
+      <>
+        <h1 class="mono">{id}</h1>
+        {error ? <Problem error={error} /> : <Loading />}
+      </>
+    );
 
   const finished = FINAL_STATUSES.has(run.status);
   const started = run.tasks.filter((t) => t.attempts.length > 0);

@@ -167,7 +167,13 @@ export function SchedulePage({ name, operator }: { name: string; operator: boole
   const { data, error, reload } = usePoll(() => loader.current(), `schedule:${name}`);
   const now = useNow();
   const [actionError, setActionError] = useState<Error>();
-  if (!data) return error ? <Problem error={error} /> : <Loading />;
+  if (!data)
+    return (
+      <>
+        <h1>{name}</h1>
+        {error ? <Problem error={error} /> : <Loading />}
+      </>
+    );
   const { schedule, runs } = data;
   const taskNames = [...schedule.tasks.map((t) => t.name), ...schedule.onFailure];
   const points = runs

@@ -22,7 +22,13 @@ export function SchedulesPage({ query, operator }: { query: URLSearchParams; ope
   const tag = query.get('tag') ?? '';
   const state = query.get('state') ?? '';
   const filters = { q, tag, state };
-  if (!data) return error ? <Problem error={error} /> : <Loading />;
+  if (!data)
+    return (
+      <>
+        <h1>Schedules</h1>
+        {error ? <Problem error={error} /> : <Loading />}
+      </>
+    );
 
   const tags = [...new Set(data.schedules.flatMap((s) => Object.entries(s.tags).map(([k, v]) => `${k}=${v}`)))].sort();
   const shown = data.schedules.filter((s) => {

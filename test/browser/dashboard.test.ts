@@ -43,7 +43,9 @@ async function open(p: Page, hash: string, heading: string | RegExp): Promise<vo
   await p
     .waitForFunction(
     (h: string, isRegex: boolean) => {
+      // The heading comes first; the view is there once its data is.
       const text = document.querySelector('main h1')?.textContent ?? '';
+      if (document.querySelector('main .loading')) return false;
       return isRegex ? new RegExp(h).test(text) : text === h;
     },
     { timeout: 15_000 },
@@ -234,7 +236,8 @@ describe('the dashboard', () => {
     const viewer = await context.newPage();
     await viewer.setViewport({ width: 1280, height: 900 });
     await viewer.goto(`${product.base}/?token=${encodeURIComponent(product.viewerToken)}#/schedules/every-minute`);
-    await viewer.waitForFunction(() => document.querySelector('main h1')?.textContent === 'every-minute', { timeout: 15_000 });
+    await viewer.waitForFunction(() => document.querySelector('main h1')?.textContent === 'every-minute' && !document.querySelector('main .loading'), { timeout: 15_000 });
+    await viewer.waitForSelector('main section', { timeout: 15_000 });
     expect(await text(viewer, 'header')).toContain('viewer');
     expect(await viewer.$('form[aria-label="Trigger a run"]')).toBeNull();
     expect(await viewer.$eval('button[role="switch"]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);

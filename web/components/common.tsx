@@ -16,7 +16,11 @@ export function Problem({ error }: { error?: Error | undefined }) {
 }
 
 export function Loading() {
-  return <p aria-live="polite" class="muted">Loading…</p>;
+  return (
+    <p aria-live="polite" class="muted loading">
+      Loading…
+    </p>
+  );
 }
 
 export function Section({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {

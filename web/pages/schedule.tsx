@@ -248,7 +248,7 @@ export function SchedulePage({ name, operator }: { name: string; operator: boole
                       const task = r.tasks.find((x) => x.name === t);
                       return (
                         <td key={t}>
-                          {task ? <span class={`cell s-${task.status.toLowerCase()}`} title={`${t}: ${task.status}`} aria-label={`${t}: ${task.status}`} /> : <span class="muted">·</span>}
+                          {task ? <span role="img" class={`cell s-${task.status.toLowerCase()}`} title={`${t}: ${task.status}`} aria-label={`${t}: ${task.status}`} /> : <span class="muted">·</span>}
                         </td>
                       );
                     })}

@@ -22,6 +22,8 @@ export function DurationTrend({ points }: { points: { t: number; seconds: number
         width,
         height: 180,
         legend: { show: false },
+        // One run (or runs at one time) still gets a readable hour around it.
+        scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 1800, max + 1800] : [min, max]) } },
         cursor: { show: true, drag: { x: false, y: false } },
         axes: [
           { stroke: fg, grid: { stroke: grid } },

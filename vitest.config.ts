@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/{unit,integration,e2e,browser}/**/*.test.ts'],
+    include: ['test/{unit,integration,e2e,browser}/**/*.test.ts', 'test/security/**/*.test.ts'],
     testTimeout: 30_000,
     // The functions log one JSON line per decision for CloudWatch; in tests only their
     // warnings and errors are worth reading (POWERTOOLS_LOG_LEVEL=INFO shows all).

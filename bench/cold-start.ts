@@ -57,6 +57,7 @@ const PLAUSIBLE_ENV: Record<keyof typeof ENV, string | undefined> = {
   stuckQueuedMinutes: '30',
   stuckSubmittedMinutes: '120',
   stuckRunningMinutes: '720',
+  allowCommandOverride: 'false',
 };
 
 interface Measured {

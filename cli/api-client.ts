@@ -13,6 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { sanitizeDeep, visible } from '#cli/sanitize';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:3000';
 export const DEFAULT_TOKEN_FILE = '.batchron/api-token';
@@ -206,14 +207,15 @@ export class ApiClient {
         { cause: error },
       );
     }
+    // Text from jobs and other callers is shown with its control characters visible (cli/sanitize.ts).
     const text = await res.text();
     let parsed: unknown;
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      parsed = text ? sanitizeDeep(JSON.parse(text)) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) throw toApiError(res.status, parsed, text);
+    if (!res.ok) throw toApiError(res.status, parsed, visible(text, { keepLines: true }));
     return parsed as T;
   }
 }

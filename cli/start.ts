@@ -11,6 +11,8 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
+import { missedFireSummaries } from '#cli/missed';
+import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
 import { DEFAULT_PORT } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
@@ -31,6 +33,7 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  allowedHosts?: string;
 }
 
 /** Registers `start`. */
@@ -43,6 +46,11 @@ export function startCommand(): Command {
     .addOption(new Option('--project-dir <dir>', 'the folder with serverless.yml').default('.'))
     .addOption(new Option('-s, --stage <stage>', 'the serverless.yml stage to deploy').default('dev'))
     .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .addOption(
+      new Option('--allowed-hosts <names>', 'comma-separated host names requests may be addressed to besides localhost/127.0.0.1/[::1] (.example.test: it and its subdomains)').env(
+        'BATCHRON_ALLOWED_HOSTS',
+      ),
+    )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
@@ -52,7 +60,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -60,10 +68,10 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('#local/http-api'),
       import('#shared/errors'),
       import('#shared/store/index'),
-      import('#shared/expressions/index'),
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
+      import('#local/guard'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -74,6 +82,13 @@ async function runStart(opts: StartOptions): Promise<number> {
   };
   const projectDir = resolve(opts.projectDir);
   const dataDir = resolve(projectDir, opts.dataDir);
+  let allowedHosts: string[];
+  try {
+    allowedHosts = guard.parseAllowedHosts(opts.allowedHosts);
+  } catch (error) {
+    console.error(pc.red(`batchron start: ${error instanceof Error ? error.message : String(error)}`));
+    return 2;
+  }
   // The functions run in this process and log JSON for CloudWatch; the live view below tells
   // the story for people, so only their warnings and errors come through unless --verbose.
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
@@ -86,6 +101,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     stack = await startLocalStack({
       command: 'batchron start',
       port: opts.port,
+      allowedHosts,
       dataDir,
       projectDir,
       killGraceMs: opts.grace,
@@ -107,6 +123,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       routes: deployment.routes,
       lambda: stack.lambda,
       dataDir,
+      allowedHosts,
       port: opts.apiPort,
       now: () => stack.clock.now(),
       onError: (error, routeKey) => line(pc.red(`api ${routeKey} failed: ${error instanceof Error ? error.message : String(error)}`)),
@@ -121,7 +138,9 @@ async function runStart(opts: StartOptions): Promise<number> {
     return 1;
   }
 
-  printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
+  // Only a start that got this far moves the "last running" mark the next start's missed-fire report counts from.
+  stack.scheduler.markRunning();
+  printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
 
   await runUntilSignal({
@@ -143,9 +162,7 @@ function printBanner(
   api: HttpApi,
   dataDir: string,
   graceMs: number,
-  nextFireTimes: typeof import('#shared/expressions/index').nextFireTimes,
 ): void {
-  const now = new Date(stack.clock.now());
   const userSchedules = Object.values(d.definitions);
   const out = [
     '',
@@ -156,29 +173,26 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
-  if (api.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
+  // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
+  if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
-    let next = '';
-    try {
-      const [t] = nextFireTimes(def.expression, { timezone: def.timezone, from: now, count: 1 });
-      next = t ? `next ${t.toISOString()}` : 'no more fires';
-    } catch {
-      next = '';
-    }
+    // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
+    const t = stack.scheduler.nextFire(d.scheduleGroup, def.name);
+    const next = t ? `next ${t.toISOString()}` : 'no more fires';
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
-  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
+  // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
+  const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
+  const missed = missedFireSummaries(stack.missedFires, d.scheduleGroup, fireArn);
   if (missed.length > 0) {
-    out.push('', pc.yellow(`${missed.length} fire(s) fell due while Batchron was stopped and did not run:`));
-    const byName = new Map<string, Date[]>();
-    for (const m of missed) byName.set(m.name, [...(byName.get(m.name) ?? []), m.scheduledTime]);
-    for (const [name, times] of byName) {
-      const first = times[0]!.toISOString();
-      const last = times[times.length - 1]!;
-      out.push(`  ${name}: ${times.length} fire(s) from ${first}`);
-      out.push(pc.dim(`    run them: npx batchron backfill ${name} --from ${first} --to ${new Date(last.getTime() + 1000).toISOString()}`));
+    const count = missed.reduce((n, m) => n + m.times.length, 0);
+    out.push('', pc.yellow(`${count} fire(s) fell due while Batchron was stopped and did not run:`));
+    for (const m of missed) {
+      // Names of dynamic schedules come from the API: shown as text, never as terminal controls.
+      out.push(`  ${visible(m.name)}: ${m.times.length} fire(s) from ${m.times[0]!.toISOString()}`);
+      out.push(pc.dim(`    run them: ${visible(m.command)}`));
     }
   }
   out.push(
@@ -220,14 +234,15 @@ class LiveView {
     }
     if (f.group !== this.group) return;
     if (f.name.startsWith('_')) {
-      if (!f.ok) line(pc.red(`sweep fire failed: ${f.error ?? ''}`));
+      // Batchron's own schedules (shared/engine/naming.ts): the sweeper, retries and deferrals.
+      if (!f.ok) line(pc.red(`${f.targetArn.endsWith('-retry') ? 'retry' : 'sweep'} fire failed: ${visible(f.error ?? '')}`));
       return;
     }
-    if (!f.ok) line(pc.red(`✖ fire     ${f.name} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${f.error ?? ''}`));
+    if (!f.ok) line(pc.red(`✖ fire     ${visible(f.name)} @ ${hms(f.scheduledTime)} failed (attempt ${f.attempt}): ${visible(f.error ?? '')}`));
     // A retry schedule's fire shows as the task's next attempt; its name says nothing to a person.
     else if (f.targetArn.endsWith('-retry')) return;
     else {
-      line(`${pc.cyan('▶ fire')}     ${pc.bold(f.name)} @ ${hms(f.scheduledTime)}`);
+      line(`${pc.cyan('▶ fire')}     ${pc.bold(visible(f.name))} @ ${hms(f.scheduledTime)}`);
       // A fire the overlap policy skips (or a paused schedule) makes a run that is finished
       // at birth and never enters the active index: look it up by its deterministic id.
       this.fired.set(this.runIdFor({ schedule: f.name, scheduledTime: f.scheduledTime.toISOString() }), 10);
@@ -247,10 +262,10 @@ class LiveView {
       stack.bus.onEvent((a) => {
         if (a.kind !== 'published' || a.event.source !== 'aws.batch') return;
         const e = a.event.detail as { jobName?: string; status?: string; statusReason?: string };
-        line(pc.dim(`  batch ${e.jobName} ${e.status}${e.statusReason ? `: ${e.statusReason}` : ''}`));
+        line(pc.dim(`  batch ${visible(String(e.jobName))} ${visible(String(e.status))}${e.statusReason ? `: ${visible(e.statusReason)}` : ''}`));
       });
     }
-    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${x.reason}`)));
+    stack.lambda.onDiscard((x) => line(pc.red(`lambda ${x.name} gave up on an event after its retries: ${visible(String(x.reason))}`)));
     this.timer = setInterval(() => void this.poll(), 1000);
     this.timer.unref();
   }
@@ -277,21 +292,23 @@ class LiveView {
         if (run) this.report(run);
       }
     } catch (error) {
-      line(pc.yellow(`live view: ${error instanceof Error ? error.message : String(error)}`));
+      line(pc.yellow(`live view: ${visible(error instanceof Error ? error.message : String(error))}`));
     } finally {
       this.polling = false;
     }
   }
 
   private report(run: RunItem): void {
+    // Names, reasons and ids come from jobs and API callers: shown, never obeyed (cli/sanitize.ts).
+    const runId = visible(run.runId);
     const runKey = `${run.runId}|run`;
     if (this.seen.get(runKey) !== run.status) {
       const first = !this.seen.has(runKey);
       this.seen.set(runKey, run.status);
       const took = run.endedAt ? ` in ${duration(Date.parse(run.createdAt), Date.parse(run.endedAt))}` : '';
-      const reason = run.statusReason ? pc.dim(` (${run.statusReason})`) : '';
-      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(run.runId)}${took}${reason}`);
-      else line(`${status(run.status)} run ${pc.bold(run.runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
+      const reason = run.statusReason ? pc.dim(` (${visible(run.statusReason)})`) : '';
+      if (!(first && run.status === 'SUBMITTED')) line(`${status(run.status)} run ${pc.bold(runId)}${took}${reason}`);
+      else line(`${status(run.status)} run ${pc.bold(runId)}${run.trigger !== 'schedule' ? pc.dim(` (${run.trigger})`) : ''}`);
     }
     for (const task of Object.values(run.tasks)) {
       const attempt = task.attempts[task.attempts.length - 1];
@@ -300,16 +317,16 @@ class LiveView {
       if (this.seen.get(key) === stateKey) continue;
       this.seen.set(key, stateKey);
       if (task.status === 'PENDING') continue;
-      const label = `${run.schedule}/${task.name}${attempt ? ` #${attempt.attempt}` : ''}`;
+      const label = `${visible(run.schedule)}/${visible(task.name)}${attempt ? ` #${attempt.attempt}` : ''}`;
       let detail = '';
       if (task.status === 'RETRY_WAIT' && task.retryAt) {
         const prev = task.attempts[task.attempts.length - 1];
         detail = ` exit ${prev?.exitCode ?? '?'}, next attempt in ${duration(Date.now(), Date.parse(task.retryAt))}`;
       } else if (attempt?.startedAt && attempt.stoppedAt) {
         detail = ` ${duration(Date.parse(attempt.startedAt), Date.parse(attempt.stoppedAt))}`;
-        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${attempt.statusReason ?? ''}`;
+        if (task.status === 'FAILED') detail += ` exit ${attempt.exitCode ?? '?'}: ${visible(attempt.statusReason ?? '')}`;
       } else if (task.reason) {
-        detail = ` ${task.reason}`;
+        detail = ` ${visible(task.reason)}`;
       }
       line(`  ${status(task.status)} ${label}${pc.dim(detail)}`);
     }

@@ -15,29 +15,44 @@
  * viewer, or a browser session, as `authorizer.jwt` with a groups claim (as after the JWT
  * authorizer verified a Cognito token), so the function tells the roles apart exactly as
  * on AWS. Routes declared without an authorizer (the dashboard's static shell) are public.
+ * Before the token, the
+ * guard of local/guard.ts refuses a foreign Host or Origin (403); the body is read only
+ * after both, up to API Gateway's 10 MB, and JSON nested past 1,000 levels is a 400.
  *
  *   client ──HTTP──▶ http-api ──(token ok?)──▶ route match ──▶ v2 event ──▶ LocalLambda.invoke
  *          ◀──────── v2 result → status, headers, cookies, body ◀───────────────────┘
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT, type LambdaInvoker } from './contracts.ts';
+import {
+  applyLimits,
+  assertLoopbackBind,
+  bearerMatches,
+  BodyTooLargeError,
+  checkRequest,
+  discardUnreadBody,
+  HTTP_API_BODY_LIMIT,
+  jsonDepthExceeds,
+  loadOrCreateApiToken,
+  MAX_JSON_DEPTH,
+  readBodyCapped,
+  SERVER_OPTIONS,
+  TOKEN_FILE_HINT,
+  type ServerLimits,
+} from './guard.ts';
+
+export { API_TOKEN_FILE, loadOrCreateApiToken } from './guard.ts';
 
 /** API Gateway's default port for the local API, as serverless-offline uses. */
 export const DEFAULT_HTTP_API_PORT = 3000;
-/** Name of the (operator) token file under the stack's data folder. */
-export const API_TOKEN_FILE = 'api-token';
 /** Name of the read-only viewer token file under the stack's data folder. */
 export const VIEWER_TOKEN_FILE = 'viewer-token';
 /** The dashboard's session cookie. */
 export const SESSION_COOKIE = 'batchron_session';
 /** Group claims the local gateway puts on browser sessions and viewers (Cognito's claim name). */
 export const LOCAL_GROUPS = { operator: 'operators', viewer: 'viewers' } as const;
-/** HTTP API's payload limit (10 MB); larger requests get 413 as on AWS. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** One `httpApi` event of a function: `GET /runs/{id}` → `api`. */
 export interface HttpRoute {
@@ -73,6 +88,10 @@ export interface HttpApiOptions {
   region?: string;
   /** Called when a function fails or the server meets an unexpected error. */
   onError?: (error: unknown, routeKey: string) => void;
+  /** Host names besides loopback ones that requests may be addressed to. */
+  allowedHosts?: readonly string[];
+  /** Timeouts and connection cap (local/guard.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
 }
 
 /** A running local HTTP API. */
@@ -91,27 +110,6 @@ export interface HttpApi {
   readonly tokenCreated: boolean;
   readonly server: Server;
   close(): Promise<void>;
-}
-
-/**
- * Reads the API token from `<dataDir>/api-token`, creating it (32 random bytes,
- * base64url, mode 0600) when absent, so a restart keeps the token a user already copied.
- */
-export function loadOrCreateApiToken(dataDir: string, name: string = API_TOKEN_FILE): { token: string; file: string; created: boolean } {
-  const file = join(dataDir, name);
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    if (token.length >= 16) {
-      // Someone may have copied the folder with a looser mode; the token is a credential.
-      chmodSync(file, 0o600);
-      return { token, file, created: false };
-    }
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600); // the mode option does not apply when the file already existed
-  return { token, file, created: true };
 }
 
 interface CompiledRoute {
@@ -506,9 +504,10 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const tokens: Record<LocalRole, string> = { operator: token, viewer: viewerToken };
   const now = opts.now ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
   const apiId = 'local';
 
-  const server = createServer((req, res) => {
+  const server = createServer(SERVER_OPTIONS, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       opts.onError?.(error, '');
       if (!res.headersSent) send(res, gatewayError(500, 'InternalServerError', 'Internal Server Error'));
@@ -516,33 +515,47 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     });
   });
 
+  applyLimits(server, opts.limits);
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    if (body === undefined) {
-      send(res, gatewayError(413, 'PayloadTooLarge', 'Request body is larger than 10 MB.'));
-      return;
-    }
+    // Host/Origin, then the token (or the dashboard's session), then the body: nothing
+    // unauthenticated is ever buffered (but the small sign-in body and public GETs).
+    const refusal = checkRequest(req.headers, opts.allowedHosts);
+    if (refusal) return send(res, gatewayError(403, refusal.code, refusal.message), req);
     const url = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.split('?')[0]!;
     if (path === '/auth/session') {
-      send(res, sessionExchange(req, method, body, tokens));
-      return;
+      let signInBody: Buffer;
+      try {
+        signInBody = await readBodyCapped(req, 64 * 1024);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        return send(res, gatewayError(413, 'PayloadTooLarge', 'A sign-in body is a token, not 64 KB.'), req);
+      }
+      return send(res, sessionExchange(req, method, signInBody, tokens));
     }
     const match = matchRoute(compiled, method, path);
     const isPublic = match?.route.route.authorizer === 'none';
     const principal = isPublic ? undefined : principalOf(req, tokens);
     if (!isPublic && !principal) {
-      const where = tokenFile ?? 'the api-token file of the local stack';
       const message = req.headers.authorization
-        ? `The bearer token is not the one this local API issued; use the token in ${where}.`
-        : `Missing Authorization header; send "Authorization: Bearer <token>" with the token in ${where}.`;
-      send(res, gatewayError(401, 'Unauthorized', message));
-      return;
+        ? `The bearer token is not the one this local API issued; use the token in ${TOKEN_FILE_HINT}.`
+        : `Missing Authorization header; send "Authorization: Bearer <token>" with the token in ${TOKEN_FILE_HINT}.`;
+      return send(res, gatewayError(401, 'Unauthorized', message), req);
     }
     if (principal?.via === 'cookie' && method !== 'GET' && method !== 'HEAD' && crossSite(req)) {
-      send(res, gatewayError(403, 'Forbidden', 'A request carrying the dashboard session must come from the dashboard itself.'));
-      return;
+      return send(res, gatewayError(403, 'Forbidden', 'A request carrying the dashboard session must come from the dashboard itself.'), req);
+    }
+    let body: Buffer;
+    try {
+      body = await readBodyCapped(req, HTTP_API_BODY_LIMIT);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      return send(res, gatewayError(413, 'PayloadTooLarge', 'Request body is larger than 10 MB.'), req);
+    }
+    if (jsonDepthExceeds(body)) {
+      return send(res, gatewayError(400, 'BadRequest', `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`));
     }
     if (!match) {
       send(res, gatewayError(404, 'NotFound', `No route for ${method} ${safeDecode(path)}.`));
@@ -596,11 +609,11 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     token,
     viewerToken,
-    dashboardUrl: `http://${host}:${port}/?token=${encodeURIComponent(token)}`,
+    dashboardUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${encodeURIComponent(token)}`,
     ...(tokenFile !== undefined ? { tokenFile } : {}),
     tokenCreated,
     server,
@@ -654,24 +667,11 @@ function gatewayError(status: number, code: string, message: string): GatewayRes
   };
 }
 
-function send(res: ServerResponse, r: GatewayResponse): void {
+/** Writes a response; `unread` is a request answered before its body was read, whose rest is discarded. */
+function send(res: ServerResponse, r: GatewayResponse, unread?: IncomingMessage): void {
   const headers: Record<string, string | string[]> = { ...r.headers, 'content-length': String(r.body.length) };
   if (r.cookies.length > 0) headers['set-cookie'] = r.cookies;
   res.writeHead(r.status, headers);
   res.end(r.body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  if (unread) discardUnreadBody(unread);
 }

@@ -13,6 +13,8 @@ export interface EngineEnv {
   deployment: string;
   scheduleGroup: string;
   retryTargetArn: string;
+  /** The `fire` function's ARN: what the deployment's schedules target (the sweeper's missed-fire repair lists them). */
+  fireTargetArn: string | undefined;
   schedulerRoleArn: string;
   defaultQueue: string | undefined;
   retentionDays: number;
@@ -62,6 +64,7 @@ export function readEnv(source: Source = process.env): EngineEnv {
     scheduleGroup: required(source, ENV.scheduleGroup),
     retryTargetArn: required(source, ENV.retryTargetArn),
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
+    fireTargetArn: optional(source, ENV.fireTargetArn),
     defaultQueue: optional(source, ENV.defaultQueue),
     retentionDays: positiveInt(source, ENV.retentionDays, 30),
     submitRate: positiveNumber(source, ENV.submitRate, 50),

@@ -9,6 +9,7 @@ import type { FireInput } from '../config/definition.ts';
 import { ENV } from '../config/definition.ts';
 import { EnvironmentError } from '../errors.ts';
 import type { StoreDeps } from '../store/runs.ts';
+import type { RerunResult } from '../engine/rerun.ts';
 import type { RunItem } from '../store/schema.ts';
 
 /** The environment the API reads (once, at cold start). */
@@ -22,6 +23,8 @@ export interface ApiEnv {
   defaultQueue: string;
   /** Log group of the Batch jobs (`/aws/batch/job` unless the job definitions say otherwise). */
   jobLogGroup: string;
+  /** Whether dynamic schedules may replace a job definition's command (default false). */
+  allowCommandOverride: boolean;
 }
 
 /** How the api function tells a browser operator from a viewer (read once, at cold start). */
@@ -77,6 +80,13 @@ function required(source: Source, name: string): string {
   return value;
 }
 
+function booleanFlag(source: Source, name: string): boolean {
+  const value = source[name]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new EnvironmentError(name, `must be "true" or "false" (got "${value}")`);
+}
+
 /** Reads the API's environment; throws EnvironmentError naming the first missing variable. */
 export function readApiEnv(source: Source = process.env): ApiEnv {
   const deployment = required(source, ENV.deployment);
@@ -88,6 +98,7 @@ export function readApiEnv(source: Source = process.env): ApiEnv {
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: source[ENV.defaultQueue]?.trim() || deployment,
     jobLogGroup: source[ENV.jobLogGroup]?.trim() || '/aws/batch/job',
+    allowCommandOverride: booleanFlag(source, ENV.allowCommandOverride),
   };
 }
 
@@ -104,7 +115,9 @@ export interface EngineOps {
    * Starts a run as `fire` would (same ids, same overlap policy). `idempotencyKey` set: the
    * run id derives from it (ad hoc runs); absent: from schedule + scheduled time.
    */
-  startRun(input: FireInput, options: { idempotencyKey?: string }): Promise<StartedRun>;
+  startRun(input: FireInput, options: { idempotencyKey?: string; overlap?: 'ignore' }): Promise<StartedRun>;
+  /** A new attempt of a finished run (see shared/engine/rerun.ts). */
+  rerunRun(runId: string, options: { tasks: 'all' | 'failed'; key?: string }): Promise<RerunResult>;
   /** Cancels a run that is not finished: terminates its jobs, marks it CANCELLED. */
   cancelRun(runId: string, reason: string): Promise<RunItem>;
 }

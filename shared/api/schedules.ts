@@ -28,10 +28,13 @@ import { ScheduleSchema } from '../config/schema.ts';
 import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
-import { localIso, nextFireTimes } from '../expressions/index.ts';
+import { localIso } from '../expressions/index.ts';
+import { nextFires, seriesOfSchedule } from '../expressions/series.ts';
 import { getScheduleState, setPaused } from '../store/schedules.ts';
-import type { ScheduleState } from '../store/schema.ts';
+import type { RunSummary, ScheduleState } from '../store/schema.ts';
+import { latestRunByScheduledTime } from '../store/series-runs.ts';
 import type { ApiDeps } from './deps.ts';
+import { batchReferenceProblems, taskCommands, type DefinitionCache } from './batch-refs.ts';
 import { validationError, type Issue } from './http.ts';
 
 /** The target input as the registry reads it; only what a Batchron schedule must carry. */
@@ -137,24 +140,37 @@ export interface ScheduleView {
   nextFireTimes: string[];
   nextFireTimesLocal: string[];
   parameters: ScheduleDefinition['parameters'];
-  tasks: { name: string; dependsOn: string[]; jobDefinition: string; jobQueue: string }[];
+  /**
+   * `command`: what the task runs, its own when the schedule overrides it (`commandFrom:
+   * "schedule"`), else its job definition's (`"jobDefinition"`; null when Batch has no
+   * ACTIVE revision of it).
+   */
+  tasks: TaskView[];
   onFailure: string[];
   tags: Record<string, string>;
-  lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
+  /** The run with the latest scheduled time, whatever its status (`outcome` is its status now). */
+  lastRun?: { runId: string; scheduledTime?: string; outcome?: string; status?: string };
 }
 
-/** Shapes a registry entry and its state for the API. */
-export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number): ScheduleView {
+/** One task of a schedule as the API shows it. */
+export interface TaskView {
+  name: string;
+  dependsOn: string[];
+  jobDefinition: string;
+  jobQueue: string;
+  command: string[] | null;
+  commandFrom: 'schedule' | 'jobDefinition';
+}
+
+type Commands = Awaited<ReturnType<typeof taskCommands>>;
+
+/** Shapes a registry entry and its state for the API; `commands` from taskCommands, `last` its latest run by scheduled time. */
+export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number, commands: Commands = new Map(), last?: RunSummary): ScheduleView {
   const def = entry.definition;
   let times: Date[] = [];
   try {
-    times = nextFireTimes(def.expression, {
-      timezone: def.timezone,
-      from: new Date(now),
-      count: 5,
-      ...(entry.startDate ? { startDate: entry.startDate } : {}),
-      ...(entry.endDate ? { endDate: entry.endDate } : {}),
-    });
+    // The schedule's own series (anchored at its StartDate or CreationDate), not a series started now.
+    times = nextFires(seriesOfSchedule(entry.raw), new Date(now), 5);
   } catch {
     // A definition written by an older version that this one cannot evaluate: show no times rather than fail the listing.
   }
@@ -172,19 +188,24 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     nextFireTimes: times.map((t) => t.toISOString()),
     nextFireTimesLocal: times.map((t) => localIso(t, def.timezone)),
     parameters: def.parameters,
-    tasks: def.tasks.map((t) => ({ name: t.name, dependsOn: t.dependsOn, jobDefinition: t.jobDefinition, jobQueue: t.jobQueue })),
+    tasks: def.tasks.map((t) => ({
+      name: t.name,
+      dependsOn: t.dependsOn,
+      jobDefinition: t.jobDefinition,
+      jobQueue: t.jobQueue,
+      ...(commands.get(t.name) ?? { command: t.command ?? null, commandFrom: t.command ? ('schedule' as const) : ('jobDefinition' as const) }),
+    })),
     onFailure: def.onFailure.map((t) => t.name),
     tags: def.tags,
-    ...(state.lastRunId
-      ? {
-          lastRun: {
-            runId: state.lastRunId,
-            ...(state.lastScheduledTime ? { scheduledTime: state.lastScheduledTime } : {}),
-            ...(state.lastOutcome ? { outcome: state.lastOutcome } : {}),
-          },
-        }
+    ...(last
+      ? { lastRun: { runId: last.runId, scheduledTime: last.scheduledTime, outcome: last.status, status: last.status } }
       : {}),
   };
+}
+
+/** The state and the latest run of one schedule, read together. */
+async function stateAndLast(deps: ApiDeps, name: string): Promise<[ScheduleState, RunSummary | undefined]> {
+  return Promise.all([getScheduleState(deps.store, name), latestRunByScheduledTime(deps.store, name)]);
 }
 
 /** GET /schedules. */
@@ -192,8 +213,15 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
   const entries = await listScheduleEntries(deps);
   const limit = pLimit(8);
   const now = deps.now();
+  // One DescribeJobDefinitions per job definition the listing names, not per task.
+  const definitions: DefinitionCache = new Map();
   const schedules = await Promise.all(
-    entries.map((e) => limit(async () => scheduleView(e, await getScheduleState(deps.store, e.name), now))),
+    entries.map((e) =>
+      limit(async () => {
+        const [state, last] = await stateAndLast(deps, e.name);
+        return scheduleView(e, state, now, await taskCommands(deps.batch, e.definition.tasks, definitions), last);
+      }),
+    ),
   );
   return { schedules };
 }
@@ -201,7 +229,8 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
 /** GET /schedules/{name}. */
 export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
   const entry = await getScheduleEntry(deps, name);
-  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now());
+  const [state, last] = await stateAndLast(deps, name);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
 }
 
 /** The UpdateSchedule input that rewrites `out` with `changes` (UpdateSchedule replaces every field). */
@@ -228,14 +257,19 @@ function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateSched
  * deploy cannot undo), then Scheduler's State.
  */
 export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
-  const entry = await getScheduleEntry(deps, name);
-  await setPaused(deps.store, name, paused);
+  const entry = await applyPaused(deps, await getScheduleEntry(deps, name), paused);
+  const [state, last] = await stateAndLast(deps, name);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
+}
+
+async function applyPaused(deps: ApiDeps, entry: ScheduleEntry, paused: boolean): Promise<ScheduleEntry> {
+  await setPaused(deps.store, entry.name, paused);
   const wanted = paused ? 'DISABLED' : 'ENABLED';
   if (entry.state !== wanted) {
     await deps.scheduler.send(new UpdateScheduleCommand(updateInput(entry.raw, { State: wanted })));
     entry.state = wanted;
   }
-  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now());
+  return entry;
 }
 
 /** Which schedules a bulk pause or resume applies to. */
@@ -256,7 +290,7 @@ export async function setManyPaused(
       (selector.tag === undefined || e.definition.tags[selector.tag.key] === selector.tag.value),
   );
   const limit = pLimit(4);
-  await Promise.all(entries.map((e) => limit(() => setSchedulePaused(deps, e.name, paused))));
+  await Promise.all(entries.map((e) => limit(() => applyPaused(deps, e, paused))));
   return { paused, schedules: entries.map((e) => e.name) };
 }
 
@@ -273,17 +307,100 @@ function problemsToIssues(error: ConfigError, name: string): Issue[] {
   });
 }
 
-/** Validates and normalizes a dynamic schedule with the same rules as serverless.yml. */
-export function normalizeDynamic(deps: ApiDeps, name: string, spec: unknown): { definition: ScheduleDefinition; spec: z.infer<typeof ScheduleSchema> } {
+/**
+ * Environment variables that change what a job's process loads or runs before its own
+ * code (dynamic linker, language runtimes, shells): setting one is as good as replacing the
+ * command, so a dynamic schedule may set them only where command overrides are allowed.
+ */
+export const COMMAND_LIKE_ENVIRONMENT = [
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'LD_AUDIT',
+  'PATH',
+  'BASH_ENV',
+  'ENV',
+  'SHELLOPTS',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'PYTHONSTARTUP',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PERL5OPT',
+  'PERL5LIB',
+  'RUBYOPT',
+  'RUBYLIB',
+  'JAVA_TOOL_OPTIONS',
+  '_JAVA_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+] as const;
+
+/** Where each task of a schedule was written (`job`, `tasks.<name>`, `onFailure.<name>`), by task name. */
+export function taskPaths(spec: z.infer<typeof ScheduleSchema>): Record<string, string> {
+  const paths: Record<string, string> = {};
+  if (spec.job) paths.main = 'job';
+  else for (const name of Object.keys(spec.tasks ?? {})) paths[name] = `tasks.${name}`;
+  for (const name of Object.keys(spec.onFailure ?? {})) paths[name] = `onFailure.${name}`;
+  return paths;
+}
+
+/**
+ * What a dynamic schedule may not do unless the deployment allows command overrides
+ * (`custom.batchron.api.allowCommandOverride`): replace a job definition's command, or set
+ * an environment variable that does the same (COMMAND_LIKE_ENVIRONMENT). Whoever may call
+ * the API would otherwise run any code with the jobs' role in the deployment's subnets.
+ */
+export function commandOverrideIssues(spec: z.infer<typeof ScheduleSchema>, allowCommandOverride: boolean): Issue[] {
+  if (allowCommandOverride) return [];
+  const issues: Issue[] = [];
+  const tasks: [string, z.infer<typeof ScheduleSchema>['job']][] = spec.job
+    ? [['job', spec.job]]
+    : Object.entries(spec.tasks ?? {}).map(([n, t]) => [`tasks.${n}`, t]);
+  tasks.push(...Object.entries(spec.onFailure ?? {}).map(([n, t]): [string, typeof t] => [`onFailure.${n}`, t]));
+  const hint = 'the deployment allows it with custom.batchron.api.allowCommandOverride: true';
+  for (const [at, task] of tasks) {
+    if (task?.command !== undefined) {
+      issues.push({ path: `body.${at}.command`, message: `a dynamic schedule cannot override the job definition's command (${hint})` });
+    }
+    for (const key of Object.keys(task?.environment ?? {})) {
+      if ((COMMAND_LIKE_ENVIRONMENT as readonly string[]).includes(key.toUpperCase())) {
+        issues.push({
+          path: `body.${at}.environment.${key}`,
+          message: `a dynamic schedule cannot set ${key}, which changes what the job's process runs (${hint})`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+/**
+ * Validates and normalizes a dynamic schedule: the same rules as serverless.yml
+ * (parseConfig, normalizeSchedule), then what only the API checks: no command override
+ * (unless allowed), and that its job definitions and queues exist in Batch with vcpus and
+ * memory their platform takes. Every problem comes back in one 400, each naming its field.
+ */
+export async function normalizeDynamic(
+  deps: ApiDeps,
+  name: string,
+  spec: unknown,
+): Promise<{ definition: ScheduleDefinition; spec: z.infer<typeof ScheduleSchema> }> {
   const ctx = deploymentContext(deps.env.deployment, deps.env.defaultQueue);
+  const shape = ScheduleSchema.safeParse(spec);
+  const early = shape.success ? commandOverrideIssues(shape.data, deps.env.allowCommandOverride) : [];
+  let normalized: { definition: ScheduleDefinition; spec: z.infer<typeof ScheduleSchema> };
   try {
     const config = parseConfig({ schedules: { [name]: spec } }, ctx);
     const parsed = config.schedules[name]!;
-    return { definition: normalizeSchedule(name, parsed, config, ctx), spec: parsed };
+    normalized = { definition: normalizeSchedule(name, parsed, config, ctx), spec: parsed };
   } catch (error) {
-    if (error instanceof ConfigError) throw validationError(problemsToIssues(error, name));
+    if (error instanceof ConfigError) throw validationError([...early, ...problemsToIssues(error, name)]);
     throw error;
   }
+  // Batch is asked only about a schedule that is otherwise valid: its references are then resolved names.
+  const batch = await batchReferenceProblems(deps.batch, normalized.definition, taskPaths(normalized.spec));
+  const issues = [...early, ...batch.map((p) => ({ path: `body.${p.where}`, message: p.message }))];
+  if (issues.length > 0) throw validationError(issues);
+  return normalized;
 }
 
 function scheduleFields(deps: ApiDeps, definition: ScheduleDefinition, spec: z.infer<typeof ScheduleSchema>) {
@@ -310,7 +427,7 @@ function scheduleFields(deps: ApiDeps, definition: ScheduleDefinition, spec: z.i
 
 /** POST /schedules: creates a dynamic schedule; 409 when the name is taken (declared or dynamic). */
 export async function createSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
-  const { definition, spec: parsed } = normalizeDynamic(deps, name, spec);
+  const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
   try {
     await deps.scheduler.send(new CreateScheduleCommand({ Name: name, ...scheduleFields(deps, definition, parsed) }));
   } catch (error) {
@@ -328,7 +445,7 @@ export async function createSchedule(deps: ApiDeps, name: string, spec: unknown)
 export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
   const entry = await getScheduleEntry(deps, name);
   refuseDeclared(entry, 'changed');
-  const { definition, spec: parsed } = normalizeDynamic(deps, name, spec);
+  const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
   const fields = scheduleFields(deps, definition, parsed);
   // A paused schedule stays paused across an edit; resuming is its own decision.
   const state = await getScheduleState(deps.store, name);

@@ -63,6 +63,18 @@ export const TaskDefinitionSchema = z.object({
 });
 export type TaskDefinition = z.infer<typeof TaskDefinitionSchema>;
 
+/**
+ * What the sweeper does with a fire that never became a run (the event was lost after every
+ * retry): a fire missed less than `windowMinutes` ago is always run; an older one is run
+ * (`run`), recorded SKIPPED with one alert (`alert`), or recorded SKIPPED silently (`skip`).
+ */
+export const CatchUpSchema = z.object({
+  mode: z.enum(['run', 'alert', 'skip']),
+  windowMinutes: z.number().check(z.int(), z.minimum(1), z.maximum(1440)),
+});
+export type CatchUp = z.infer<typeof CatchUpSchema>;
+export const DEFAULT_CATCH_UP: CatchUp = { mode: 'alert', windowMinutes: 60 };
+
 export const ScheduleDefinitionSchema = z.object({
   name: nonEmpty(),
   expression: nonEmpty(),
@@ -83,6 +95,8 @@ export const ScheduleDefinitionSchema = z.object({
     }),
   }),
   tags: z.record(z.string(), z.string()),
+  /** Absent in definitions written before it existed: the default then. */
+  catchUp: z.optional(CatchUpSchema),
 });
 export type ScheduleDefinition = z.infer<typeof ScheduleDefinitionSchema>;
 
@@ -99,6 +113,8 @@ export const FireInputSchema = z.object({
   parameters: z._default(z.record(z.string(), z.string()), {}),
   /** Execution id Scheduler substitutes for `<aws.scheduler.execution-id>`; for logs only. */
   executionId: z.optional(z.string()),
+  /** Set when the sweeper created the run of a fire whose delivery was lost. */
+  recoveredBy: z.optional(z.literal('sweeper')),
 });
 export type FireInput = z.infer<typeof FireInputSchema>;
 
@@ -131,4 +147,6 @@ export const ENV = {
   stuckQueuedMinutes: 'BATCHRON_STUCK_QUEUED_MINUTES',
   stuckSubmittedMinutes: 'BATCHRON_STUCK_SUBMITTED_MINUTES',
   stuckRunningMinutes: 'BATCHRON_STUCK_RUNNING_MINUTES',
+  /** `true` when dynamic schedules may replace a job definition's command (custom.batchron.api.allowCommandOverride). */
+  allowCommandOverride: 'BATCHRON_ALLOW_COMMAND_OVERRIDE',
 } as const;

@@ -179,6 +179,17 @@ export const ScheduleSchema = z.strictObject({
   retry: z.optional(RetryOverrideSchema),
   notify: z.optional(NotifySchema),
   tags: z.optional(z.record(z.string(), z.string())),
+  /**
+   * A fire lost on its way (every delivery failed) is repaired by the sweeper when it was due
+   * less than `window` minutes ago; an older one is run (`run`), alerted once (`alert`,
+   * the default) or left (`skip`); both of the latter are recorded SKIPPED.
+   */
+  catchUp: z.optional(
+    z.strictObject({
+      mode: z._default(z.enum(['run', 'alert', 'skip']), 'alert'),
+      window: z._default(intBetween(1, 1440), 60),
+    }),
+  ),
 });
 export type ScheduleInput = z.input<typeof ScheduleSchema>;
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;
@@ -230,6 +241,18 @@ export const BatchronConfigSchema = z.strictObject({
   ),
   jobDefinitions: z._default(z.record(NameSchema, JobDefinitionSchema), {}),
   schedules: z.record(NameSchema, ScheduleSchema),
+  /** What the HTTP API lets its callers do (set on the `api` function's environment). */
+  api: z._default(
+    z.strictObject({
+      /**
+       * Whether a dynamic schedule may replace a job definition's `command` (or set an
+       * environment variable that changes what runs, e.g. LD_PRELOAD). Off: API callers
+       * only choose among job definitions and pass parameters and environment.
+       */
+      allowCommandOverride: z._default(z.boolean(), false),
+    }),
+    { allowCommandOverride: false },
+  ),
 });
 export type BatchronConfigInput = z.input<typeof BatchronConfigSchema>;
 export type BatchronConfig = z.infer<typeof BatchronConfigSchema>;

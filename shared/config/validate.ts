@@ -40,6 +40,7 @@ import {
   type ScheduleDefinition,
   type TaskDefinition,
 } from './definition.ts';
+import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 
 export { ConfigError };
 
@@ -366,17 +367,15 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(pname)) {
       problems.push(`${path}: parameter names use letters, digits and "_", starting with a letter or "_" (got "${pname}")`);
     }
-    if (param.pattern !== undefined) {
-      let re: RegExp | undefined;
-      try {
-        new RegExp(param.pattern); // alone first, so the error quotes the user's pattern
-        re = new RegExp(`^(?:${param.pattern})$`);
-      } catch (error) {
-        const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
-        problems.push(`${path}.pattern: not a valid regular expression: ${reason} (got "${param.pattern}")`);
-      }
-      if (re && param.default !== undefined && !re.test(param.default)) {
-        problems.push(`${path}.default: "${param.default}" does not match its pattern /${param.pattern}/`);
+    // Patterns compile with RE2 (./pattern.ts): linear-time matching, whoever wrote them.
+    if (param.default !== undefined && param.default.length > PARAMETER_VALUE_MAX_LENGTH) {
+      problems.push(`${path}.default: must be at most ${PARAMETER_VALUE_MAX_LENGTH} characters (got ${param.default.length})`);
+    } else if (param.pattern !== undefined) {
+      const re = compilePattern(param.pattern);
+      if ('problem' in re) {
+        problems.push(`${path}.pattern: ${re.problem} (got ${show(param.pattern)})`);
+      } else if (param.default !== undefined && !re.test(param.default)) {
+        problems.push(`${path}.default: ${show(param.default)} does not match its pattern /${param.pattern}/`);
       }
     }
   }
@@ -447,10 +446,22 @@ const FARGATE_MEMORY: Record<string, number[]> = {
 
 function fargateProblem(vcpus: number, memory: number): string | undefined {
   const allowed = FARGATE_MEMORY[String(vcpus)];
-  if (!allowed) return `Fargate takes vcpus ${Object.keys(FARGATE_MEMORY).join(', ')} (got ${vcpus})`;
+  // Integer-like keys come first in an object's key order: sort them by value for the message.
+  if (!allowed) return `Fargate takes vcpus ${Object.keys(FARGATE_MEMORY).sort((a, b) => Number(a) - Number(b)).join(', ')} (got ${vcpus})`;
   if (allowed.includes(memory)) return undefined;
   const list = allowed.length > 6 ? `${allowed[0]}-${allowed[allowed.length - 1]} in steps of ${allowed[1]! - allowed[0]!}` : allowed.join(', ');
   return `Fargate with ${vcpus} vCPU takes ${list} MiB of memory (got ${memory})`;
+}
+
+/**
+ * What is wrong with `vcpus`/`memory` for a job definition on `platform`, if anything: the
+ * rule serverless.yml's Fargate definitions follow, applied by the API to the existing job
+ * definitions dynamic schedules name (their platform read from Batch).
+ */
+export function resourceProblem(platform: 'FARGATE' | 'EC2', vcpus: number, memory: number): string | undefined {
+  if (platform === 'FARGATE') return fargateProblem(vcpus, memory);
+  if (!Number.isInteger(vcpus) || vcpus < 1) return `EC2 jobs take a whole number of vCPUs, at least 1 (got ${vcpus})`;
+  return undefined;
 }
 
 function range(from: number, to: number, step: number): number[] {
@@ -527,6 +538,7 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
       },
     },
     tags: spec.tags ?? {},
+    ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
   });
 }
 

@@ -4,6 +4,7 @@ export { applyJobEvent, applyJobFacts, BatchJobStateChangeSchema, factsFromEvent
 export { resumeRetry } from './retry.ts';
 export { sweep, type SweepReport } from './sweep.ts';
 export { cancelRunById, drive, driveById } from './drive.ts';
+export { rerunRunById, type RerunResult } from './rerun.ts';
 export { defaultDeps, lambdaDeps, contextOf, type EngineDeps } from './deps.ts';
 export { runIdFor, jobName, retryScheduleName } from './naming.ts';
 export { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type JobFacts } from './ports.ts';

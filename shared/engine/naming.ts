@@ -50,8 +50,26 @@ export function retryScheduleName(deployment: string, runId: string, task: strin
   return oneTimeScheduleName(deployment, task, [deployment, runId, task, attempt], 24, String(attempt));
 }
 
-/** `<deployment>-<task>` made safe and cut to 30 chars, a hash of `key`, then `suffix`: within Scheduler's 64. */
+/**
+ * The first character of every schedule Batchron creates for itself in the deployment's
+ * group (the sweeper, one-time retries and deferrals). Names a user declares or an API
+ * caller creates start with a letter or digit (config/schema.ts NameSchema, and the API
+ * refuses this prefix by name), so no one can take a name the engine will need: a
+ * dynamic schedule named like a coming retry would otherwise make CreateSchedule answer
+ * ConflictException, which the engine reads as "the retry is already scheduled".
+ */
+export const RESERVED_SCHEDULE_PREFIX = '_';
+
+/** Whether `name` belongs to Batchron's own schedules (see RESERVED_SCHEDULE_PREFIX). */
+export function isReservedScheduleName(name: string): boolean {
+  return name.startsWith(RESERVED_SCHEDULE_PREFIX);
+}
+
+/**
+ * The reserved prefix, `<deployment>-<task>` made safe and cut to 29 chars, a hash of `key`,
+ * then `suffix`: within Scheduler's 64.
+ */
 function oneTimeScheduleName(deployment: string, task: string, key: unknown[], hashLength: number, suffix: string): string {
-  const readable = `${deployment}-${task}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 30);
-  return `${readable}-${hash(JSON.stringify(key), hashLength)}-${suffix}`;
+  const readable = `${deployment}-${task}`.replace(/[^0-9A-Za-z_.-]/g, '_').slice(0, 29);
+  return `${RESERVED_SCHEDULE_PREFIX}${readable}-${hash(JSON.stringify(key), hashLength)}-${suffix}`;
 }

@@ -1,13 +1,15 @@
 /**
  * The words of Batchron's Slack messages: what failed, why, after how many attempts, for how
  * long, and where the logs are. Pure functions of a run, so tests read exactly what a user
- * would.
+ * would. Every piece of text that comes from a job or a user goes through `slackText`
+ * (./escape.ts), so it cannot ping, link or format.
  */
 import type { RunItem, StuckState } from '../store/schema.ts';
+import { slackText as t } from './escape.ts';
 
 /** A message for the notifier: plain text (the fallback Slack shows in notifications) plus blocks. */
 export interface NotificationMessage {
-  kind: 'failure' | 'recovery' | 'stuck';
+  kind: 'failure' | 'recovery' | 'stuck' | 'missed';
   schedule: string;
   runId: string;
   text: string;
@@ -36,13 +38,13 @@ export function failureMessage(run: RunItem, where: { region: string; logGroup: 
   const last = failed?.attempts.at(-1);
   const logs = logLocation(where.region, where.logGroup, last?.logStreamName);
   const lines = [
-    `:red_circle: *${run.schedule}* failed (run \`${run.runId}\`)`,
-    `Task: ${failed?.name ?? 'unknown'}`,
+    `:red_circle: *${t(run.schedule)}* failed (run \`${t(run.runId)}\`)`,
+    `Task: ${t(failed?.name ?? 'unknown')}`,
     `Exit code: ${last?.exitCode ?? 'none'}`,
-    `Status reason: ${last?.statusReason ?? 'none'}`,
+    `Status reason: ${t(last?.statusReason ?? 'none')}`,
     `Attempts: ${failed?.attempts.length ?? 0}`,
     `Duration: ${duration(run.createdAt, run.endedAt)}`,
-    `Logs: ${logs ?? (last?.logStreamName ? `${where.logGroup} ${last.logStreamName}` : 'no log stream')}`,
+    `Logs: ${t(logs ?? (last?.logStreamName ? `${where.logGroup} ${last.logStreamName}` : 'no log stream'))}`,
   ];
   return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n') };
 }
@@ -53,7 +55,7 @@ export function recoveryMessage(run: RunItem): NotificationMessage {
     kind: 'recovery',
     schedule: run.schedule,
     runId: run.runId,
-    text: `:large_green_circle: *${run.schedule}* recovered: run \`${run.runId}\` succeeded after a failed run (duration ${duration(run.createdAt, run.endedAt)}).`,
+    text: `:large_green_circle: *${t(run.schedule)}* recovered: run \`${t(run.runId)}\` succeeded after a failed run (duration ${duration(run.createdAt, run.endedAt)}).`,
   };
 }
 
@@ -63,6 +65,6 @@ export function stuckMessage(run: RunItem, state: StuckState, minutes: number): 
     kind: 'stuck',
     schedule: run.schedule,
     runId: run.runId,
-    text: `:warning: *${run.schedule}* run \`${run.runId}\` has been ${state} for more than ${minutes} minutes.`,
+    text: `:warning: *${t(run.schedule)}* run \`${t(run.runId)}\` has been ${state} for more than ${minutes} minutes.`,
   };
 }

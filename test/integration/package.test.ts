@@ -17,7 +17,7 @@ const declared = parseYaml(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'ut
 const schedules = declared.custom.batchron.schedules;
 
 /** Actions whose only valid IAM Resource is "*" (each commented where serverless.yml grants it). */
-const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
+const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
 
 let template: Template;
 let packaged: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { deferralScheduleName, jobName, retryScheduleName, runIdFor } from '#shared/engine/naming';
+import { deferralScheduleName, isReservedScheduleName, jobName, retryScheduleName, runIdFor } from '#shared/engine/naming';
+import { NameSchema } from '#shared/config/schema';
 
 describe('deterministic names', () => {
   it('names a scheduled run by schedule and UTC scheduled time, whatever offset the time was given in', () => {
@@ -52,6 +53,17 @@ describe('deterministic names', () => {
         expect(name).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
         expect(deferralScheduleName('batchron-prod', run, task, attempt, n + 1)).not.toBe(name);
         expect(name).not.toBe(retryScheduleName('batchron-prod', run, task, attempt));
+      }),
+    );
+  });
+
+  it('gives one-time schedules reserved names that no declared or dynamic schedule can take', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 999 }), (run, task, attempt, n) => {
+        for (const name of [retryScheduleName('batchron-prod', run, task, attempt), deferralScheduleName('batchron-prod', run, task, attempt, n)]) {
+          expect(isReservedScheduleName(name)).toBe(true);
+          expect(NameSchema.safeParse(name).success).toBe(false);
+        }
       }),
     );
   });

@@ -89,7 +89,8 @@ export const api = {
     call<{ runs: RunSummary[]; cursor?: string }>('GET', `/runs${q(filter)}`),
   run: (id: string) => call<RunView>('GET', `/runs/${enc(id)}`),
   cancel: (id: string) => call<RunView>('POST', `/runs/${enc(id)}/cancel`),
-  rerun: (id: string) => call<RunView>('POST', `/runs/${enc(id)}/rerun`),
+  rerun: (id: string, tasks: 'all' | 'failed', idempotencyKey: string) =>
+    call<RunView>('POST', `/runs/${enc(id)}/rerun`, { tasks }, { 'idempotency-key': idempotencyKey }),
   logs: (id: string, task: string, attempt: number, nextToken?: string) =>
     call<LogPage>('GET', `/runs/${enc(id)}/logs${q({ task, attempt, nextToken, limit: 1000 })}`),
 };

@@ -84,17 +84,18 @@ export function RunPage({ id, query, operator }: { id: string; query: URLSearchP
       setActionError(e as Error);
     }
   };
-  const rerun = async () => {
+  const rerun = async (tasks: 'all' | 'failed') => {
     setActionError(undefined);
     try {
-      const next = await api.rerun(run.runId);
-      location.hash = `#/runs/${encodeURIComponent(next.runId)}`;
+      // The run starts again as its next attempt (same id); one key per click.
+      await api.rerun(run.runId, tasks, crypto.randomUUID());
+      setNotice(tasks === 'all' ? 'Re-running every task.' : 'Re-running the failed tasks.');
+      reload();
     } catch (e) {
       if (e instanceof ApiError && e.status === 404 && /No route/.test(e.message)) {
         // A server without POST /runs/{id}/rerun: start a new run with the same parameters instead.
         try {
           const next = await api.trigger(run.schedule, run.parameters, `rerun-${run.runId}-${Date.now()}`.slice(0, 255));
-          setNotice(`Started ${next.runId} with the same parameters.`);
           location.hash = `#/runs/${encodeURIComponent(next.runId)}`;
         } catch (e2) {
           setActionError(e2 as Error);
@@ -132,8 +133,13 @@ export function RunPage({ id, query, operator }: { id: string; query: URLSearchP
             </button>
           )}
           {finished && (
-            <button type="button" onClick={() => void rerun()}>
+            <button type="button" onClick={() => void rerun('all')}>
               Re-run
+            </button>
+          )}
+          {finished && run.tasks.some((t) => t.status === 'FAILED' || t.status === 'CANCELLED') && (
+            <button type="button" onClick={() => void rerun('failed')}>
+              Re-run failed tasks
             </button>
           )}
         </div>

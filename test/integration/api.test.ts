@@ -212,8 +212,10 @@ describe('backfill', () => {
   });
 
   it('lists the runs of a scheduled-time range [scheduledFrom, scheduledTo), paging within it', async () => {
-    await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-02-01T00:00:00Z', to: '2026-02-06T00:00:00Z' });
+    await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-02-01T00:00:00Z', to: '2026-02-06T00:00:00Z', parallel: 50 });
     const range = 'scheduledFrom=2026-02-02T17:00:00Z&scheduledTo=2026-02-04T17:00:00Z';
+    // A backfill may start its runs after answering: wait for the five of them.
+    await eventually(async () => (await call('GET', '/runs?schedule=nightly-tokyo&scheduledFrom=2026-02-01T00:00:00Z&scheduledTo=2026-02-06T00:00:00Z')).body.runs.length === 5 || undefined, 'the backfilled runs');
     const all = await call('GET', `/runs?schedule=nightly-tokyo&${range}`);
     expect(all.status, JSON.stringify(all.body)).toBe(200);
     expect(all.body.runs.map((r: any) => r.scheduledTime)).toEqual(['2026-02-03T17:00:00.000Z', '2026-02-02T17:00:00.000Z']);

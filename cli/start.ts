@@ -176,7 +176,9 @@ function printBanner(
   const out = [
     '',
     `${pc.bold('Batchron')} is running offline (${d.deployment})`,
-    `  HTTP API      ${pc.cyan(api.url)}   token in ${api.tokenFile ?? '(fixed)'}`,
+    // The one line that carries the token: the user asked for it, as Jupyter prints its URL.
+    `  Dashboard     ${pc.cyan(api.dashboardUrl)}`,
+    `  HTTP API      ${pc.cyan(api.url)}   token in ${api.tokenFile ?? '(fixed)'} (operator), viewer-token beside it (read only)`,
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];

@@ -64,6 +64,7 @@ import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import type { BatchronConfig } from '#shared/config/schema';
 import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
+import { DASHBOARD_ENV } from '#shared/api/deps';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
 import { dropUndefined } from '#shared/objects';
@@ -87,7 +88,7 @@ export interface ResolvedService {
   };
   custom?: Record<string, unknown> & { batchron?: unknown; deployment?: string; jobQueue?: string };
   functions?: Record<string, ResolvedFunction>;
-  resources?: { Resources?: Record<string, CfnResource> };
+  resources?: { Resources?: Record<string, CfnResource>; Conditions?: Record<string, unknown> };
 }
 
 export interface ResolvedFunction {
@@ -240,7 +241,13 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     fn,
     name: fn.name ?? `${service.service}-${stage}-${key}`,
   }));
-  const cfn = new Intrinsics(stack, resources, `${service.service}-${stage}`, new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])));
+  const cfn = new Intrinsics(
+    stack,
+    resources,
+    `${service.service}-${stage}`,
+    new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])),
+    service.resources?.Conditions ?? {},
+  );
 
   // IAM: every role of the template, each function's handler running as its role's session (local/iam/).
   const sharedRole = service.provider.iam?.role;
@@ -264,6 +271,9 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const slackParameter = environment[ENV.slackWebhookParameter];
   delete environment[ENV.slackWebhookParameter];
   delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
+  // The local gateway signs browsers in itself (token + cookie); the stack's OIDC settings name a
+  // Cognito domain that exists only on AWS.
+  for (const name of [DASHBOARD_ENV.authorizeUrl, DASHBOARD_ENV.tokenUrl, DASHBOARD_ENV.clientId]) delete environment[name];
   Object.assign(environment, stack.env(), opts.env ?? {});
   // Jobs the stack's own stop ended are not failures anyone is paged for (docs/cli.md).
   environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
@@ -631,7 +641,8 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
     return { method: method.toUpperCase(), path };
   }
   const h = (httpApi ?? {}) as { method?: string; path?: string; authorizer?: unknown };
-  return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', ...(h.authorizer !== undefined ? { authorizer: h.authorizer } : {}) };
+  // A route declared without an authorizer is public on AWS; say so explicitly for the local gateway.
+  return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', authorizer: h.authorizer ?? 'none' };
 }
 
 
@@ -645,7 +656,33 @@ class Intrinsics {
     private readonly resources: Record<string, CfnResource>,
     private readonly stackName: string,
     private readonly functionArns: Map<string, string>,
+    private readonly conditions: Record<string, unknown> = {},
   ) {}
+
+  /** A template condition by name (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`). */
+  condition(name: string): boolean {
+    if (!(name in this.conditions)) throw new Error(`local deploy: condition ${name} is not declared under resources.Conditions`);
+    return this.truth(this.conditions[name]);
+  }
+
+  private truth(value: unknown): boolean {
+    const [fn, arg] = Object.entries((value ?? {}) as Record<string, unknown>)[0] ?? [];
+    const list = (arg ?? []) as unknown[];
+    switch (fn) {
+      case 'Fn::Equals':
+        return String(this.evaluate(list[0])) === String(this.evaluate(list[1]));
+      case 'Fn::Not':
+        return !this.truth(list[0]);
+      case 'Fn::And':
+        return list.every((c) => this.truth(c));
+      case 'Fn::Or':
+        return list.some((c) => this.truth(c));
+      case 'Condition':
+        return this.condition(String(arg));
+      default:
+        throw new Error(`local deploy: condition function ${String(fn)} is not supported`);
+    }
+  }
 
   evaluate(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((v) => this.evaluate(v));
@@ -673,6 +710,10 @@ class Intrinsics {
         case 'Fn::Select': {
           const [index, list] = arg as [number, unknown];
           return (this.evaluate(list) as unknown[])[Number(index)];
+        }
+        case 'Fn::If': {
+          const [name, then, otherwise] = arg as [string, unknown, unknown];
+          return this.evaluate(this.condition(name) ? then : otherwise);
         }
         default:
           if (fn.startsWith('Fn::')) throw new Error(`local deploy: ${fn} is not supported`);

@@ -180,3 +180,12 @@ export class UnauthorizedError extends NonRetryableError {
     this.name = 'UnauthorizedError';
   }
 }
+
+/** The caller is authenticated but its role may not do this (a viewer triggering a run). HTTP 403. */
+export class ForbiddenError extends NonRetryableError {
+  override readonly statusCode: number = 403;
+  constructor(message: string, options: BatchronErrorOptions = {}) {
+    super(message, options);
+    this.name = 'ForbiddenError';
+  }
+}

@@ -213,7 +213,8 @@ export interface RunStore {
    */
   listRunsBySchedule(
     schedule: string,
-    options: { limit: number; before?: string; status?: RunStatus },
+    /** `before` (exclusive) and `after` (inclusive) bound the by-schedule sort key (`<scheduled time>#<run id>`). */
+    options: { limit: number; before?: string; after?: string; status?: RunStatus },
   ): Promise<{ items: ListedRun[]; more: boolean }>;
   /** Ids of every run not yet finalized (the sweeper's work list). */
   listActiveRunIds(): Promise<string[]>;

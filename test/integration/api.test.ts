@@ -213,6 +213,25 @@ describe('backfill', () => {
     expect(again.body.created).toBe(0);
   });
 
+  it('lists the runs of a scheduled-time range [scheduledFrom, scheduledTo), paging within it', async () => {
+    await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-02-01T00:00:00Z', to: '2026-02-06T00:00:00Z', parallel: 50 });
+    const range = 'scheduledFrom=2026-02-02T17:00:00Z&scheduledTo=2026-02-04T17:00:00Z';
+    // A backfill may start its runs after answering: wait for the five of them.
+    await eventually(async () => (await call('GET', '/runs?schedule=nightly-tokyo&scheduledFrom=2026-02-01T00:00:00Z&scheduledTo=2026-02-06T00:00:00Z')).body.runs.length === 5 || undefined, 'the backfilled runs');
+    const all = await call('GET', `/runs?schedule=nightly-tokyo&${range}`);
+    expect(all.status, JSON.stringify(all.body)).toBe(200);
+    expect(all.body.runs.map((r: any) => r.scheduledTime)).toEqual(['2026-02-03T17:00:00.000Z', '2026-02-02T17:00:00.000Z']);
+    const first = await call('GET', `/runs?schedule=nightly-tokyo&limit=1&${range}`);
+    const second = await call('GET', `/runs?schedule=nightly-tokyo&limit=1&${range}&cursor=${first.body.cursor}`);
+    expect([...first.body.runs, ...second.body.runs].map((r: any) => r.scheduledTime)).toEqual(['2026-02-03T17:00:00.000Z', '2026-02-02T17:00:00.000Z']);
+    expect(second.body.cursor).toBeUndefined();
+    const across = await call('GET', `/runs?${range}`);
+    expect(across.body.runs.map((r: any) => r.runId)).toEqual(['nightly-tokyo.20260203T170000Z', 'nightly-tokyo.20260202T170000Z']);
+    const bad = await call('GET', '/runs?scheduledFrom=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe('query.scheduledFrom');
+  });
+
   it.each([
     [{ from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }, 'every-minute', 'more than 500 fire times'],
     [{ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'nightly-tokyo', 'must be after body.from'],

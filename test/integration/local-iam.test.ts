@@ -4,9 +4,12 @@
  * role), each signing with its own keys; every authorization request they make is recorded.
  *
  * The template mutation test is then a pure check over that record (local/iam/coverage.ts):
- * removing any one statement, or one resource of a statement, from the deployment's policies
- * denies at least one recorded request (none is dead), and the full policies allow every
- * recorded request (none is missing). One run of the paths instead of one per mutation.
+ * the full policies allow every recorded request (none is missing), and removing any one
+ * statement, or one resource of a statement, denies at least one recorded request (none is
+ * dead) for the Scheduler and job execution roles. With one role per function, a function's
+ * role also holds grants for paths this fault-free run does not drive; those may stay
+ * unexercised only if they are of a kind test/fixtures/iam-unexercised.json explains.
+ * One run of the paths instead of one per mutation.
  *
  * The stage is `iam` (table, queue and schedules `batchron-iam-*`), so this file shares the
  * run's DynamoDB Local with the others without touching their tables. The job image is an ECR

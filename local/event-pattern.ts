@@ -145,8 +145,8 @@ function compileOperator(op: string, arg: unknown, path: string): ValueTest {
       return (v) => typeof v === 'string' && lower(v) === lower(s);
     }
     case 'wildcard': {
-      const re = wildcardRegExp(requireString(arg, path, op), path);
-      return (v) => typeof v === 'string' && re.test(v);
+      const matches = wildcardMatcher(requireString(arg, path, op), path);
+      return (v) => typeof v === 'string' && matches(v);
     }
     case 'numeric':
       return numericTest(arg, path);
@@ -211,8 +211,8 @@ function anythingBut(arg: unknown, path: string): ValueTest {
         return (v) => typeof v === 'string' && !list.includes(lower(v));
       }
       case 'wildcard': {
-        const res = strings(true).map((s) => wildcardRegExp(s, path));
-        return (v) => typeof v === 'string' && !res.some((re) => re.test(v));
+        const matchers = strings(true).map((s) => wildcardMatcher(s, path));
+        return (v) => typeof v === 'string' && !matchers.some((m) => m(v));
       }
     }
   }
@@ -273,28 +273,51 @@ function cidrTest(cidr: string, path: string): ValueTest {
   return (v) => typeof v === 'string' && isIP(v) === family && block.check(v, type);
 }
 
-/** `*` matches any run of characters; `\*` and `\\` escape; anything else is literal. */
-function wildcardRegExp(pattern: string, path: string): RegExp {
-  let re = '';
+/**
+ * `*` matches any run of characters; `\*` and `\\` escape; anything else is literal. Matched
+ * without a regular expression (the greedy two-pointer walk with one resume point), so a
+ * pattern with many `*` costs at most text × pattern steps, never backtracking blow-up.
+ */
+function wildcardMatcher(pattern: string, path: string): (text: string) => boolean {
+  // Tokens: a literal character, or STAR.
+  const STAR = null;
+  const tokens: (string | null)[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '\\') {
       const next = pattern[i + 1];
       if (next !== '*' && next !== '\\') throw new EventPatternError(`${path}: bad escape in wildcard "${pattern}".`);
-      re += escapeRegExp(next);
+      tokens.push(next);
       i++;
     } else if (c === '*') {
       if (pattern[i + 1] === '*') throw new EventPatternError(`${path}: consecutive "*" in wildcard "${pattern}".`);
-      re += '.*';
+      tokens.push(STAR);
     } else {
-      re += escapeRegExp(c);
+      tokens.push(c);
     }
   }
-  return new RegExp(`^${re}$`, 's');
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return (text) => {
+    let p = 0;
+    let t = 0;
+    let star = -1;
+    let resume = 0;
+    while (t < text.length) {
+      if (p < tokens.length && tokens[p] !== STAR && tokens[p] === text[t]) {
+        p++;
+        t++;
+      } else if (p < tokens.length && tokens[p] === STAR) {
+        star = p++;
+        resume = t;
+      } else if (star >= 0) {
+        p = star + 1;
+        t = ++resume;
+      } else {
+        return false;
+      }
+    }
+    while (p < tokens.length && tokens[p] === STAR) p++;
+    return p === tokens.length;
+  };
 }
 
 function requireString(arg: unknown, path: string, op: string): string {

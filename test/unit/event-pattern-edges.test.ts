@@ -52,6 +52,26 @@ describe('matching EventBridge does and the local bus now does too', () => {
   });
 });
 
+describe('wildcard matching without a regular expression', () => {
+  it.each<[string, string, boolean]>([
+    ['Simple*Service', 'SimpleQueueService', true],
+    ['Simple*Service', 'SimpleQueue', false],
+    ['a\\*b', 'a*b', true],
+    ['a\\*b', 'axb', false],
+    ['a\\\\b', 'a\\b', true],
+    ['*.png', 'photo.png', true],
+    ['*', '', true],
+  ])('%s against %s', (wildcard, value, expected) => {
+    expect(compilePattern({ v: [{ wildcard }] })({ v: value })).toBe(expected);
+  });
+
+  it('answers a many-star pattern against a long value that almost matches (a backtracking regex takes exponential time here)', () => {
+    const matcher = compilePattern({ v: [{ wildcard: '*a*a*a*a*a*a*a*a*a*a*a*a*b' }] });
+    expect(matcher({ v: 'a'.repeat(20_000) })).toBe(false);
+    expect(matcher({ v: `${'a'.repeat(20_000)}b` })).toBe(true);
+  });
+});
+
 describe('patterns EventBridge refuses, refused with the reason', () => {
   it.each<[string, string, RegExp]>([
     ['numeric bounds in the wrong order', '{"n":[{"numeric":[">",5,"<",1]}]}', /range > 5 and < 1 contains no number/],

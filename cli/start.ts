@@ -161,12 +161,13 @@ function printBanner(
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
     let next = '';
     try {
+      if (def.expression === undefined) throw new Error('events only');
       const [t] = nextFireTimes(def.expression, { timezone: def.timezone, from: now, count: 1 });
       next = t ? `next ${t.toISOString()}` : 'no more fires';
     } catch {
       next = '';
     }
-    out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
   const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
   if (missed.length > 0) {

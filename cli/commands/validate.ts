@@ -57,14 +57,14 @@ export function validateCommand(): Command {
       const from = new Date();
       const schedules = Object.values(definitions).map((def) => {
         const spec = (service.custom?.batchron as { schedules?: Record<string, { startDate?: string; endDate?: string }> } | undefined)?.schedules?.[def.name];
-        const times = nextFireTimes(def.expression, {
+        const times = def.expression === undefined ? [] : nextFireTimes(def.expression, {
           timezone: def.timezone,
           from,
           count: 5,
           ...(spec?.startDate ? { startDate: new Date(spec.startDate) } : {}),
           ...(spec?.endDate ? { endDate: new Date(spec.endDate) } : {}),
         });
-        return { name: def.name, expression: def.expression, timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
+        return { name: def.name, expression: def.expression ?? 'on events', timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
       });
       if (opts.json) {
         process.stdout.write(

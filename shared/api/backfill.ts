@@ -66,7 +66,7 @@ export async function backfill(
   const times = backfillTimes(
     {
       name: def.name,
-      expression: def.expression,
+      expression: def.expression ?? '',
       timezone: def.timezone,
       ...(entry.startDate ? { startDate: entry.startDate } : {}),
       ...(entry.endDate ? { endDate: entry.endDate } : {}),

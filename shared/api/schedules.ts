@@ -166,7 +166,8 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
   const def = entry.definition;
   let times: Date[] = [];
   try {
-    times = nextFireTimes(def.expression, {
+    // Registry entries come from Scheduler, so they have an expression; an event-only definition shows no times.
+    times = nextFireTimes(def.expression ?? '', {
       timezone: def.timezone,
       from: new Date(now),
       count: 5,
@@ -180,7 +181,7 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     name: entry.name,
     origin: entry.origin,
     ...(entry.description ? { description: entry.description } : {}),
-    expression: def.expression,
+    expression: def.expression ?? '',
     timezone: def.timezone,
     overlap: def.overlap,
     enabled: entry.state === 'ENABLED',

@@ -65,7 +65,8 @@ export type TaskDefinition = z.infer<typeof TaskDefinitionSchema>;
 
 export const ScheduleDefinitionSchema = z.object({
   name: nonEmpty(),
-  expression: nonEmpty(),
+  /** Absent for a schedule started only by event triggers. */
+  expression: z.optional(nonEmpty()),
   timezone: nonEmpty(),
   overlap: OverlapPolicySchema,
   parameters: z.record(z.string(), ParameterSchema),
@@ -95,7 +96,7 @@ export const FireInputSchema = z.object({
   schedule: nonEmpty(),
   scheduledTime: z.iso.datetime({ offset: true }),
   definition: ScheduleDefinitionSchema,
-  trigger: z._default(z.enum(['schedule', 'api', 'backfill']), 'schedule'),
+  trigger: z._default(z.enum(['schedule', 'api', 'backfill', 'event']), 'schedule'),
   parameters: z._default(z.record(z.string(), z.string()), {}),
   /** Execution id Scheduler substitutes for `<aws.scheduler.execution-id>`; for logs only. */
   executionId: z.optional(z.string()),

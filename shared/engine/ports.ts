@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-batch';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RetryInput } from '../config/definition.ts';
+import type { WindowCloseInput } from '../config/trigger.ts';
 import { schedulerAt } from '../time.ts';
 
 /** What the engine reads of a Batch job (DescribeJobs' JobDetail, or an event's detail). */
@@ -109,6 +110,37 @@ export interface RetryTarget {
   groupName: string;
   targetArn: string;
   roleArn: string;
+}
+
+/** Creates the one-time schedule that closes a batch window (shared/engine/trigger.ts). */
+export interface WindowSchedulerPort {
+  scheduleClose(schedule: { name: string; at: number; input: WindowCloseInput; description: string }): Promise<'created' | 'exists'>;
+}
+
+/** Window closes through EventBridge Scheduler, invoking the `trigger` function. */
+export function sdkWindowScheduler(client: SchedulerClient, target: RetryTarget): WindowSchedulerPort {
+  return {
+    async scheduleClose(schedule) {
+      try {
+        await client.send(
+          new CreateScheduleCommand({
+            Name: schedule.name,
+            GroupName: target.groupName,
+            ScheduleExpression: schedulerAt(schedule.at),
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            ActionAfterCompletion: 'DELETE',
+            Target: { Arn: target.targetArn, RoleArn: target.roleArn, Input: JSON.stringify(schedule.input) },
+            Description: schedule.description,
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (error instanceof ConflictException) return 'exists';
+        throw error;
+      }
+    },
+  };
 }
 
 /** EventBridge Scheduler through the AWS SDK. */

@@ -99,7 +99,7 @@ export const RunItemSchema = z.object({
   runId: z.string(),
   schedule: z.string(),
   scheduledTime: z.string(),
-  trigger: z.enum(['schedule', 'api', 'backfill']),
+  trigger: z.enum(['schedule', 'api', 'backfill', 'event']),
   parameters: z.record(z.string(), z.string()),
   /** The definition this run started with; editing the schedule never changes a run half-way. */
   definition: ScheduleDefinitionSchema,
@@ -156,7 +156,7 @@ export const RunSummarySchema = z.object({
   runId: z.string(),
   schedule: z.string(),
   scheduledTime: z.string(),
-  trigger: z.enum(['schedule', 'api', 'backfill']),
+  trigger: z.enum(['schedule', 'api', 'backfill', 'event']),
   status: RunStatusSchema,
   statusReason: z.optional(z.string()),
   createdAt: z.string(),

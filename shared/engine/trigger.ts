@@ -167,11 +167,11 @@ export async function closeWindow(w: WindowRef, deps: EngineDeps): Promise<Start
 }
 
 /** The sweeper's repair: closes windows whose end passed over a grace ago and that are still open. */
-export async function repairWindows(deps: EngineDeps): Promise<number> {
+export async function repairWindows(deps: EngineDeps): Promise<WindowRef[]> {
   const overdue = await listOverdueWindows(deps.store, deps.now() - WINDOW_REPAIR_GRACE_MS);
   for (const w of overdue) {
     deps.log.warn('batch window not closed by its schedule; closing it', { ...w });
     await closeWindow(w, deps);
   }
-  return overdue.length;
+  return overdue;
 }

@@ -20,6 +20,7 @@ interface LocalOptions {
   grace: number;
   dynamodbEndpoint?: string;
   quiet?: boolean;
+  allowedHosts?: string;
 }
 
 /** Registers `local`. */
@@ -27,7 +28,12 @@ export function localCommand(): Command {
   return new Command('local')
     .description('run the local AWS stack (Batch, Scheduler, DynamoDB, Lambda, EventBridge) on one endpoint')
     .addOption(new Option('-p, --port <port>', 'port of the AWS endpoint (0 picks a free one)').default(DEFAULT_PORT).argParser(port))
-    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--host <host>', 'loopback address to listen on (127.0.0.1, ::1 or localhost)').default('127.0.0.1'))
+    .addOption(
+      new Option('--allowed-hosts <names>', 'comma-separated host names requests may be addressed to besides localhost/127.0.0.1/[::1] (.example.test: it and its subdomains)').env(
+        'BATCHRON_ALLOWED_HOSTS',
+      ),
+    )
     .addOption(new Option('--data-dir <dir>', 'where state, job logs and DynamoDB data are kept').default('.batchron'))
     .addOption(new Option('--project-dir <dir>', 'working directory of job processes').default('.'))
     .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
@@ -40,14 +46,27 @@ export function localCommand(): Command {
 
 async function runLocal(opts: LocalOptions): Promise<number> {
   // Loaded only when `local` runs, so other commands and `--help` stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }] = await Promise.all([import('#local/stack'), import('#local/dynamodb')]);
+  const [{ startLocalStack }, { DynamoDBLocalError }, guard] = await Promise.all([
+    import('#local/stack'),
+    import('#local/dynamodb'),
+    import('#local/guard'),
+  ]);
   const dataDir = resolve(opts.dataDir);
+  let allowedHosts: string[];
+  try {
+    guard.assertLoopbackBind(opts.host);
+    allowedHosts = guard.parseAllowedHosts(opts.allowedHosts);
+  } catch (error) {
+    console.error(pc.red(`batchron local: ${error instanceof Error ? error.message : String(error)}`));
+    return 2;
+  }
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       command: 'batchron local',
       port: opts.port,
       host: opts.host,
+      allowedHosts,
       dataDir,
       projectDir: resolve(opts.projectDir),
       killGraceMs: opts.grace,
@@ -89,7 +108,7 @@ function printBanner(stack: LocalStack, dataDir: string, graceMs: number): void 
     'Point the AWS CLI and SDKs at it:',
     ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
     '',
-    `Control API: ${stack.url}/_batchron/health  (clock, faults, job kill)`,
+    `Control API: ${stack.url}/_batchron/health  (clock, faults, job kill; send "Authorization: Bearer <token>" with the token in ${dataDir}/api-token)`,
   ];
   if (stack.missedFires.length > 0) {
     out.push('', pc.yellow(`${stack.missedFires.length} schedule fire(s) fell due while the stack was stopped (not run):`));

@@ -32,6 +32,7 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  allowedHosts?: string;
 }
 
 /** Registers `start`. */
@@ -44,6 +45,11 @@ export function startCommand(): Command {
     .addOption(new Option('--project-dir <dir>', 'the folder with serverless.yml').default('.'))
     .addOption(new Option('-s, --stage <stage>', 'the serverless.yml stage to deploy').default('dev'))
     .addOption(new Option('--grace <ms>', 'how long stopped jobs get between SIGTERM and SIGKILL').default(5_000).argParser(nonNegative))
+    .addOption(
+      new Option('--allowed-hosts <names>', 'comma-separated host names requests may be addressed to besides localhost/127.0.0.1/[::1] (.example.test: it and its subdomains)').env(
+        'BATCHRON_ALLOWED_HOSTS',
+      ),
+    )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
@@ -53,7 +59,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -65,6 +71,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
+      import('#local/guard'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -75,6 +82,13 @@ async function runStart(opts: StartOptions): Promise<number> {
   };
   const projectDir = resolve(opts.projectDir);
   const dataDir = resolve(projectDir, opts.dataDir);
+  let allowedHosts: string[];
+  try {
+    allowedHosts = guard.parseAllowedHosts(opts.allowedHosts);
+  } catch (error) {
+    console.error(pc.red(`batchron start: ${error instanceof Error ? error.message : String(error)}`));
+    return 2;
+  }
   // The functions run in this process and log JSON for CloudWatch; the live view below tells
   // the story for people, so only their warnings and errors come through unless --verbose.
   process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
@@ -87,6 +101,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     stack = await startLocalStack({
       command: 'batchron start',
       port: opts.port,
+      allowedHosts,
       dataDir,
       projectDir,
       killGraceMs: opts.grace,
@@ -108,6 +123,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       routes: deployment.routes,
       lambda: stack.lambda,
       dataDir,
+      allowedHosts,
       port: opts.apiPort,
       now: () => stack.clock.now(),
       onError: (error, routeKey) => line(pc.red(`api ${routeKey} failed: ${error instanceof Error ? error.message : String(error)}`)),
@@ -155,7 +171,8 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
-  if (api.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
+  // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
+  if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';

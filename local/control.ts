@@ -1,6 +1,9 @@
 /**
  * The stack's control API, under `/_batchron/` on the AWS endpoint (JSON in and out, no
- * signature), for tests, benchmarks and people poking at a running `batchron local`:
+ * signature), for tests, benchmarks and people poking at a running `batchron local`.
+ * Every request carries `Authorization: Bearer <token>` (the token of `.batchron/api-token`,
+ * the same as the HTTP API's) and every POST `Content-Type: application/json`, so no web
+ * page can send one as a cross-site "simple" request (text/plain, a form post):
  *
  *   GET  /_batchron/health
  *   GET  /_batchron/clock                      -> { now, epochMs }
@@ -18,6 +21,7 @@ import type { Clock } from './clock.ts';
 import type { AwsRequest, AwsResponse } from './contracts.ts';
 import type { ControlHandler } from './endpoint.ts';
 import type { Faults } from './faults.ts';
+import { bearerMatches, TOKEN_FILE_HINT } from './guard.ts';
 
 /** What the control API acts on; the stack provides it. */
 export interface ControlTarget {
@@ -27,6 +31,8 @@ export interface ControlTarget {
   killJob(jobId: string, reason?: string): boolean;
   /** Extra facts for GET /_batchron/health. */
   health(): Record<string, unknown>;
+  /** The bearer token every control request must carry. */
+  token: string;
 }
 
 const rate = z.number().min(0).max(1);
@@ -75,6 +81,7 @@ export class ControlError extends Error {
 export function createControlHandler(target: ControlTarget): ControlHandler {
   return async (req: AwsRequest): Promise<AwsResponse> => {
     try {
+      authorize(target, req);
       return ok(route(target, req));
     } catch (error) {
       if (error instanceof ControlError) return { status: error.status, body: { error: error.code, message: error.message } };
@@ -126,6 +133,23 @@ function route(target: ControlTarget, req: AwsRequest): unknown {
     return { killed: jobId };
   }
   throw new ControlError(404, 'NotFound', `No control route ${req.method} ${req.path}.`);
+}
+
+/** The token first, then a JSON content type on anything that is not a read. */
+function authorize(target: ControlTarget, req: AwsRequest): void {
+  const auth = req.headers.authorization;
+  if (!bearerMatches(typeof auth === 'string' ? auth : undefined, target.token)) {
+    throw new ControlError(
+      401,
+      'Unauthorized',
+      `${auth ? 'The bearer token is not this stack\'s' : 'Missing Authorization header'}: send "Authorization: Bearer <token>" with the token in ${TOKEN_FILE_HINT}.`,
+    );
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') return;
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new ControlError(415, 'UnsupportedMediaType', `Content-Type must be application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'}).`);
+  }
 }
 
 function clockState(clock: Clock): { now: string; epochMs: number } {

@@ -2,13 +2,16 @@
  * The one AWS endpoint of the local stack (LocalStack's port 4566 by convention).
  * Like AWS's own front doors it tells services apart by the SigV4 credential scope
  * (`Credential=AKID/date/region/<service>/aws4_request`) and, for the JSON-RPC
- * protocols, the `X-Amz-Target` header. Signatures are not verified: any credentials work.
+ * protocols, the `X-Amz-Target` header. Signatures are not verified: any credentials work,
+ * from this machine only: local/guard.ts refuses a foreign Host or Origin before the body
+ * is read, caps the body per service and refuses JSON nested past 1,000 levels.
  * Requests under `/_batchron/` go to the stack's control API instead.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AwsError, DEFAULT_REGION, type AwsRequest, type AwsResponse, type LocalService } from './contracts.ts';
+import { applyLimits, assertLoopbackBind, discardUnreadBody, guardAwsRequest, SERVER_OPTIONS, type ServerLimits } from './guard.ts';
 
 export type ControlHandler = (req: AwsRequest) => Promise<AwsResponse>;
 
@@ -20,6 +23,10 @@ export interface EndpointOptions {
   control?: ControlHandler;
   /** Called for every request that ends in a 5xx or an unexpected exception. */
   onError?: (error: unknown, req: AwsRequest) => void;
+  /** Host names besides loopback ones that requests may be addressed to. */
+  allowedHosts?: readonly string[];
+  /** Timeouts and connection cap (local/guard.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface Endpoint {
@@ -53,20 +60,21 @@ export function signingNameOf(headers: IncomingMessage['headers']): { service?: 
 /** Starts the endpoint; resolves once it is listening. */
 export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   const byName = new Map(opts.services.map((s) => [s.signingName, s]));
-  const server = createServer((req, res) => {
+  const server = createServer(SERVER_OPTIONS, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       // serve() already answers errors; this only guards against a broken socket.
       if (!res.headersSent) res.writeHead(500).end();
       opts.onError?.(error, emptyRequest());
     });
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  applyLimits(server, opts.limits);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { service, region } = signingNameOf(req.headers);
+    const isControl = url.pathname.startsWith('/_batchron/');
+    const body = await guardAwsRequest(req, { service: isControl ? 'control' : service, allowedHosts: opts.allowedHosts });
+    if (body instanceof AwsError) return write(res, errorResponse(body), req);
     const request: AwsRequest = {
       service: service ?? '',
       region,
@@ -78,7 +86,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
     };
     let response: AwsResponse;
     try {
-      if (url.pathname.startsWith('/_batchron/') && opts.control) {
+      if (isControl && opts.control) {
         response = await opts.control(request);
       } else {
         const target = byName.get(request.service);
@@ -98,16 +106,18 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
     write(res, response);
   }
 
+  const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+    server.listen(opts.port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     server,
     close: () =>
@@ -131,7 +141,8 @@ export function errorResponse(error: unknown): AwsResponse {
   };
 }
 
-function write(res: ServerResponse, r: AwsResponse): void {
+/** Writes a response; `unread` is a request answered before its body was read, whose rest is discarded. */
+function write(res: ServerResponse, r: AwsResponse, unread?: IncomingMessage): void {
   const headers: Record<string, string> = { 'x-amzn-RequestId': randomUUID(), ...r.headers };
   let payload: Buffer | string | undefined;
   if (r.body === undefined || r.body === null) payload = undefined;
@@ -144,15 +155,7 @@ function write(res: ServerResponse, r: AwsResponse): void {
   else headers['content-length'] = '0';
   res.writeHead(r.status, headers);
   res.end(payload);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  if (unread) discardUnreadBody(unread);
 }
 
 function emptyRequest(): AwsRequest {

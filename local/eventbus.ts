@@ -650,6 +650,15 @@ export function entryRefusal(e: Record<string, unknown>): { ErrorCode: string; E
     detail = undefined;
   }
   if (!isPlainObject(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  const source = e.Source as string;
+  if (source.startsWith('aws.')) {
+    // As on AWS: `aws.*` sources are the services' own. The stack's Batch publishes through
+    // publish() directly, never through this public operation.
+    return {
+      ErrorCode: 'NotAuthorizedForSourceException',
+      ErrorMessage: `Not authorized for the source: ${source.slice(0, 256)}. Sources starting with "aws." are reserved for AWS services.`,
+    };
+  }
   return undefined;
 }
 

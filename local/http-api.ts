@@ -9,24 +9,38 @@
  * generated on first start and kept in `<dataDir>/api-token` (mode 0600). A request
  * without it, or with another one, is answered 401 before any function runs. An
  * authenticated request reaches the function with `requestContext.authorizer.iam` filled
- * in, as it would after API Gateway verified a SigV4 signature.
+ * in, as it would after API Gateway verified a SigV4 signature. Before the token, the
+ * guard of local/guard.ts refuses a foreign Host or Origin (403); the body is read only
+ * after both, up to API Gateway's 10 MB, and JSON nested past 1,000 levels is a 400.
  *
  *   client ──HTTP──▶ http-api ──(token ok?)──▶ route match ──▶ v2 event ──▶ LocalLambda.invoke
  *          ◀──────── v2 result → status, headers, cookies, body ◀───────────────────┘
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT, type LambdaInvoker } from './contracts.ts';
+import {
+  applyLimits,
+  assertLoopbackBind,
+  bearerMatches,
+  BodyTooLargeError,
+  checkRequest,
+  discardUnreadBody,
+  HTTP_API_BODY_LIMIT,
+  jsonDepthExceeds,
+  loadOrCreateApiToken,
+  MAX_JSON_DEPTH,
+  readBodyCapped,
+  SERVER_OPTIONS,
+  TOKEN_FILE_HINT,
+  type ServerLimits,
+} from './guard.ts';
+
+export { API_TOKEN_FILE, loadOrCreateApiToken } from './guard.ts';
 
 /** API Gateway's default port for the local API, as serverless-offline uses. */
 export const DEFAULT_HTTP_API_PORT = 3000;
-/** Name of the token file under the stack's data folder. */
-export const API_TOKEN_FILE = 'api-token';
-/** HTTP API's payload limit (10 MB); larger requests get 413 as on AWS. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** One `httpApi` event of a function: `GET /runs/{id}` → `api`. */
 export interface HttpRoute {
@@ -54,6 +68,10 @@ export interface HttpApiOptions {
   region?: string;
   /** Called when a function fails or the server meets an unexpected error. */
   onError?: (error: unknown, routeKey: string) => void;
+  /** Host names besides loopback ones that requests may be addressed to. */
+  allowedHosts?: readonly string[];
+  /** Timeouts and connection cap (local/guard.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
 }
 
 /** A running local HTTP API. */
@@ -68,27 +86,6 @@ export interface HttpApi {
   readonly tokenCreated: boolean;
   readonly server: Server;
   close(): Promise<void>;
-}
-
-/**
- * Reads the API token from `<dataDir>/api-token`, creating it (32 random bytes,
- * base64url, mode 0600) when absent, so a restart keeps the token a user already copied.
- */
-export function loadOrCreateApiToken(dataDir: string): { token: string; file: string; created: boolean } {
-  const file = join(dataDir, API_TOKEN_FILE);
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    if (token.length >= 16) {
-      // Someone may have copied the folder with a looser mode; the token is a credential.
-      chmodSync(file, 0o600);
-      return { token, file, created: false };
-    }
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600); // the mode option does not apply when the file already existed
-  return { token, file, created: true };
 }
 
 interface CompiledRoute {
@@ -400,15 +397,6 @@ function isStructured(
   return typeof r === 'object' && r !== null && typeof (r as { statusCode?: unknown }).statusCode === 'number';
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!m) return false;
-  // Compare digests so the comparison takes the same time whatever the length.
-  const a = createHash('sha256').update(m[1]!).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b);
-}
-
 /** Starts the local HTTP API; resolves once it is listening. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const compiled = compileRoutes(opts.routes);
@@ -420,9 +408,10 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   else throw new Error('startHttpApi needs a dataDir (for the API token) or a token.');
   const now = opts.now ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
   const apiId = 'local';
 
-  const server = createServer((req, res) => {
+  const server = createServer(SERVER_OPTIONS, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       opts.onError?.(error, '');
       if (!res.headersSent) send(res, gatewayError(500, 'InternalServerError', 'Internal Server Error'));
@@ -430,19 +419,27 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     });
   });
 
+  applyLimits(server, opts.limits);
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    if (body === undefined) {
-      send(res, gatewayError(413, 'PayloadTooLarge', 'Request body is larger than 10 MB.'));
-      return;
-    }
-    if (!tokenMatches(req.headers.authorization, token)) {
-      const where = tokenFile ?? 'the api-token file of the local stack';
+    // Host/Origin, then the token, then the body: nothing unauthenticated is ever buffered.
+    const refusal = checkRequest(req.headers, opts.allowedHosts);
+    if (refusal) return send(res, gatewayError(403, refusal.code, refusal.message), req);
+    if (!bearerMatches(req.headers.authorization, token)) {
       const message = req.headers.authorization
-        ? `The bearer token is not the one this local API issued; use the token in ${where}.`
-        : `Missing Authorization header; send "Authorization: Bearer <token>" with the token in ${where}.`;
-      send(res, gatewayError(401, 'Unauthorized', message));
-      return;
+        ? `The bearer token is not the one this local API issued; use the token in ${TOKEN_FILE_HINT}.`
+        : `Missing Authorization header; send "Authorization: Bearer <token>" with the token in ${TOKEN_FILE_HINT}.`;
+      return send(res, gatewayError(401, 'Unauthorized', message), req);
+    }
+    let body: Buffer;
+    try {
+      body = await readBodyCapped(req, HTTP_API_BODY_LIMIT);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      return send(res, gatewayError(413, 'PayloadTooLarge', 'Request body is larger than 10 MB.'), req);
+    }
+    if (jsonDepthExceeds(body)) {
+      return send(res, gatewayError(400, 'BadRequest', `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`));
     }
     const url = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
@@ -495,7 +492,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     token,
     ...(tokenFile !== undefined ? { tokenFile } : {}),
@@ -519,24 +516,11 @@ function gatewayError(status: number, code: string, message: string): GatewayRes
   };
 }
 
-function send(res: ServerResponse, r: GatewayResponse): void {
+/** Writes a response; `unread` is a request answered before its body was read, whose rest is discarded. */
+function send(res: ServerResponse, r: GatewayResponse, unread?: IncomingMessage): void {
   const headers: Record<string, string | string[]> = { ...r.headers, 'content-length': String(r.body.length) };
   if (r.cookies.length > 0) headers['set-cookie'] = r.cookies;
   res.writeHead(r.status, headers);
   res.end(r.body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  if (unread) discardUnreadBody(unread);
 }

@@ -51,6 +51,9 @@ export interface LocalLambdaOptions {
   defaultConcurrency?: number;
 }
 
+/** Lambda's payload limit for asynchronous invocations (1 MB); synchronous ones get 6 MB at the endpoint. */
+export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
+
 /** One finished attempt, reported to `onInvoke` observers. */
 export interface InvocationRecord {
   name: string;
@@ -280,6 +283,14 @@ export class LocalLambda implements LambdaInvoker, LocalService {
 
   private async handleInvoke(name: string, req: AwsRequest): Promise<AwsResponse> {
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    // The endpoint caps every Invoke at the synchronous 6 MB; an asynchronous one may carry 1 MB, as on AWS.
+    if (type === 'Event' && req.body.length > ASYNC_PAYLOAD_LIMIT) {
+      throw new AwsError(
+        'RequestEntityTooLargeException',
+        `${req.body.length} byte payload is too large for the Event invocation type (limit ${ASYNC_PAYLOAD_LIMIT} bytes)`,
+        413,
+      );
+    }
     let payload: unknown = {};
     if (req.body.length > 0) {
       try {
@@ -310,7 +321,8 @@ export class LocalLambda implements LambdaInvoker, LocalService {
       return {
         status: 200,
         headers: { 'x-amz-executed-version': '$LATEST', 'x-amz-function-error': 'Unhandled', 'content-type': 'application/json' },
-        body: { errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace },
+        // The trace as AWS shows it, but with paths relative to the project: an error body names no absolute path.
+        body: { errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace.map((l) => l.split(`${process.cwd()}/`).join('./')) },
       };
     }
   }

@@ -46,9 +46,10 @@ export class JsonSnapshot<T> {
     if (!this.file) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    mkdirSync(dirname(this.file), { recursive: true });
+    // Private to the user: state/ssm.json holds the Slack webhook.
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.snapshot()));
+    writeFileSync(tmp, JSON.stringify(this.snapshot()), { mode: 0o600 });
     renameSync(tmp, this.file);
   }
 }

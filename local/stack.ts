@@ -8,7 +8,11 @@
  *                                            ├─ events     PutEvents/PutRule ──▶ LocalEventBus
  *                                            ├─ logs       GetLogEvents ──▶ job log files
  *                                            ├─ ssm        Parameter Store (the Slack webhook)
- *                                            └─ /_batchron/ control API (clock, faults, kill)
+ *                                            └─ /_batchron/ control API (clock, faults, kill; bearer token)
+ *
+ * Every listener binds loopback and refuses a foreign Host or Origin (local/guard.ts);
+ * DynamoDB Local itself listens on 127.0.0.1 only and is reached through the endpoint.
+ * The data folder is made private (0700, files 0600) at start.
  *
  * Everything time-driven waits on one Clock and every fault comes from one Faults object,
  * both exposed here so a test drives the same stack a user runs with `batchron local`.
@@ -25,13 +29,21 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
+import { randomBytes } from 'node:crypto';
 import { lockDataDir, type DataDirLock } from './lock.ts';
 
 export interface LocalStackOptions {
   /** Default 4566; 0 picks a free port. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1; only a loopback address is accepted. */
   host?: string;
+  /** Host names besides loopback ones that requests may be addressed to (`--allowed-hosts`). */
+  allowedHosts?: readonly string[];
+  /** Timeouts and connection cap of the endpoint (local/guard.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
+  /** The control API's bearer token; default the one in `<dataDir>/api-token` (created if absent), or a random one without a dataDir. */
+  token?: string;
   /** Where state, logs and DynamoDB data live (e.g. `.batchron/`); everything in memory when undefined. Locked for this stack while it runs. */
   dataDir?: string;
   /** How the data folder's lock names this stack to a second start that it refuses (e.g. `batchron start`). */
@@ -41,7 +53,7 @@ export interface LocalStackOptions {
   /** A clock to share (tests); a fresh wall clock by default. */
   clock?: Clock;
   /** Default `'spawn'`; `{ endpoint }` uses a running DynamoDB Local; `false` serves no DynamoDB. */
-  dynamodb?: { endpoint: string } | 'spawn' | false;
+  dynamodb?: { endpoint: string; token?: string } | 'spawn' | false;
   /** Lambda async retry delays in clock ms (default [60_000, 120_000], as on AWS). */
   lambdaRetryDelaysMs?: number[];
   /** Extra environment for job processes, on top of the stack's own AWS_* variables. */
@@ -80,6 +92,10 @@ export interface LocalStack {
   /** Schedule fires that fell due while the stack was stopped (reported, not run). */
   readonly missedFires: MissedFire[];
   readonly dataDir: string | undefined;
+  /** The bearer token of the control API (`/_batchron/`). */
+  readonly token: string;
+  /** True when this start generated the token into `<dataDir>/api-token` (the banner prints it then). */
+  readonly tokenCreated: boolean;
   /** The variables a shell, a job or an SDK needs to use this stack. */
   env(): Record<string, string>;
   /** Kills a running job as a lost host would; false when it is not running. */
@@ -99,6 +115,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const region = opts.region ?? DEFAULT_REGION;
   const account = opts.account ?? LOCAL_ACCOUNT;
   const host = opts.host ?? '127.0.0.1';
+  assertLoopbackBind(host);
   const log = opts.log ?? ((line: string) => console.warn(line));
   // Before anything reads or writes the folder: a second stack on it would corrupt both.
   const lock = opts.dataDir ? lockDataDir(opts.dataDir, { command: opts.command ?? 'batchron' }) : undefined;
@@ -125,6 +142,10 @@ interface StartContext {
 
 async function startOn(opts: LocalStackOptions, { region, account, host, clock, ownClock, log, lock }: StartContext): Promise<LocalStack> {
   const faults = new Faults(() => clock.now(), opts.seed ?? 1);
+  // Before anything writes there: the folder holds the webhook, the token and every run.
+  if (opts.dataDir) securePrivateDir(opts.dataDir);
+  const stored = opts.token === undefined && opts.dataDir ? loadOrCreateApiToken(opts.dataDir) : undefined;
+  const token = opts.token ?? stored?.token ?? randomBytes(32).toString('base64url');
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
@@ -179,15 +200,19 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
       host,
       port: opts.port ?? DEFAULT_PORT,
       services,
+      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
       control: createControlHandler({
         clock,
         faults,
         killJob,
+        token,
+        // DynamoDB Local's own port stays private: it is reached through this endpoint only.
         health: () => ({
           services: services.map((s) => s.signingName),
           functions: lambda.functions(),
           rules: bus.rules().map((r) => r.name),
-          dynamodb: dynamodb ? dynamodb.url : null,
+          dynamodb: dynamodb !== undefined,
         }),
       }),
       onError: (error, req) => log(`local stack: ${req.service || 'endpoint'} ${req.method} ${req.path} failed: ${describe(error)}`),
@@ -277,6 +302,8 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     dynamodbUrl: dynamodb?.url,
     missedFires,
     dataDir: opts.dataDir,
+    token,
+    tokenCreated: stored?.created ?? false,
     env,
     killJob,
     idle,

@@ -56,8 +56,9 @@ process.on('message', (message) => launch(/** @type {LaunchRequest} */ (message)
 function launch(req) {
   let fd;
   try {
-    mkdirSync(dirname(req.logFile), { recursive: true });
-    fd = openSync(req.logFile, 'a');
+    // Job output stays private to the user, like the rest of the data folder.
+    mkdirSync(dirname(req.logFile), { recursive: true, mode: 0o700 });
+    fd = openSync(req.logFile, 'a', 0o600);
   } catch (error) {
     const e = /** @type {NodeJS.ErrnoException} */ (error);
     report({ type: 'error', id: req.id, message: `cannot open the log file ${req.logFile}: ${e.message}` });

@@ -87,8 +87,8 @@ export function runProcess(spec: RunSpec): RunningProcess {
   const [file, ...args] = spec.command;
   if (!file) {
     // As before the launcher: the attempt still gets its (empty) log file.
-    mkdirSync(dirname(spec.logFile), { recursive: true });
-    closeSync(openSync(spec.logFile, 'a'));
+    mkdirSync(dirname(spec.logFile), { recursive: true, mode: 0o700 });
+    closeSync(openSync(spec.logFile, 'a', 0o600));
     finish({ startError: 'the job has no command to run (the local stack cannot use an image default)' });
   } else {
     const request = { file, args, cwd: resolve(spec.cwd), env: spec.env, logFile: resolve(spec.logFile) };

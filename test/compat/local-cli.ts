@@ -4,7 +4,7 @@
  * as a terminal's Ctrl-C stops it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,10 @@ export async function startCompatStack(prefix: string): Promise<CompatStack> {
     90_000,
   );
   if (!output.includes(`export AWS_ENDPOINT_URL=${endpoint}`)) throw new Error(`batchron local did not print its endpoint:\n${output}`);
-  const control = (path: string, init?: RequestInit) => fetch(`${endpoint}/_batchron/${path}`, init);
+  // The control API takes the token `batchron local` keeps in its data folder.
+  const authorization = `Bearer ${readFileSync(join(dir, 'stack', 'api-token'), 'utf8').trim()}`;
+  const control = (path: string, init: RequestInit = {}) =>
+    fetch(`${endpoint}/_batchron/${path}`, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization } });
   return {
     endpoint,
     dir,

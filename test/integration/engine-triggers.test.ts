@@ -123,8 +123,9 @@ describe('event triggers', () => {
     expect(batch.submitted).toHaveLength(2);
   });
 
-  it('turns 1,000 events in 10 s, each delivered twice, into one run per 250 with every key exactly once', async () => {
-    // Prepare: a 10 s window of at most 250 events; the close schedule is recorded, then "fires".
+  it('turns 1,000 S3 events in 10 s into exactly 4 runs (two windows, two parts each) holding every key once', async () => {
+    // Prepare: 10 s windows of at most 300 events; the events start half-way through a window,
+    // so 500 land in each of two windows: 300 + 200 in each. Close schedules are recorded, then "fire".
     const clock = { now: T0 };
     const batch = recordingBatch();
     const closes: { name: string; at: number; input: { closeWindow: { schedule: string; trigger: number; window: number } } }[] = [];
@@ -135,44 +136,45 @@ describe('event triggers', () => {
       },
     });
     const keys = Array.from({ length: 1000 }, (_, i) => `incoming/file-${String(i).padStart(4, '0')}.csv`);
-    const settings = { batchWindow: { seconds: 10, maxEvents: 250 } };
-    // Act: 100 events every second for 10 s, 20 at a time, each sent twice (a redelivery).
-    for (let i = 0; i < keys.length; i += 20) {
-      clock.now = T0 + Math.floor(i / 100) * 1000;
-      const batchOf = keys.slice(i, i + 20).flatMap((k, j) => [input('burst', s3Event(k, `e-${i + j}`), settings), input('burst', s3Event(k, `e-${i + j}`), settings)]);
-      await Promise.all(batchOf.map((x) => handleTriggerEvent(x, deps)));
+    const settings = { batchWindow: { seconds: 10, maxEvents: 300 } };
+    // Act: 100 events a second for 10 s, 50 at a time.
+    for (let i = 0; i < keys.length; i += 50) {
+      clock.now = T0 + 5_000 + Math.floor(i / 100) * 1000;
+      await Promise.all(keys.slice(i, i + 50).map((k, j) => handleTriggerEvent(input('burst', s3Event(k, `e-${i + j}`), settings), deps)));
     }
-    clock.now = T0 + 10_000;
+    clock.now = T0 + 20_000;
     for (const c of closes) await closeWindow(c.input.closeWindow, deps);
     // Assess
-    expect(closes).toHaveLength(1);
-    expect(closes[0]!.at).toBe(T0 + 10_000);
-    expect(closes[0]!.name.startsWith('_')).toBe(true);
+    expect(closes.map((c) => c.at)).toEqual([T0 + 10_000, T0 + 20_000]);
+    expect(closes.every((c) => c.name.startsWith('_'))).toBe(true);
     const runs = await runsOf('burst');
-    // Duplicates take arrival slots too, so parts hold at most 250: at least 4 runs, and every key exactly once.
-    const held = runs.flatMap((r) => JSON.parse(r.parameters.key) as string[]);
-    expect(held.sort()).toEqual(keys);
-    expect(runs.length).toBeGreaterThanOrEqual(4);
-    expect(runs.length).toBeLessThanOrEqual(8);
-    expect(runs.every((r) => (JSON.parse(r.parameters.key) as string[]).length <= 250)).toBe(true);
-    expect(batch.submitted).toHaveLength(runs.length);
-  });
+    expect(runs.map((r) => (JSON.parse(r.parameters.key) as string[]).length).sort()).toEqual([200, 200, 300, 300]);
+    expect(runs.flatMap((r) => JSON.parse(r.parameters.key) as string[]).sort()).toEqual(keys);
+    expect(runs.map((r) => r.status)).toEqual(['SUBMITTED', 'SUBMITTED', 'SUBMITTED', 'SUBMITTED']);
+    expect(batch.submitted).toHaveLength(4);
+  }, 240_000);
 
-  it('makes exactly 4 runs of 250 from 1,000 distinct events delivered once each', async () => {
+  it('keeps each key once in a batch window when every event is delivered twice, even after the window closed', async () => {
     // Prepare
     const clock = { now: T0 };
     const deps = depsAt(clock, recordingBatch(), { scheduleClose: async () => 'created' });
-    const keys = Array.from({ length: 1000 }, (_, i) => `incoming/x-${String(i).padStart(4, '0')}.csv`);
-    // Act
-    for (let i = 0; i < keys.length; i += 25) {
-      clock.now = T0 + Math.floor(i / 100) * 1000;
-      await Promise.all(keys.slice(i, i + 25).map((k, j) => handleTriggerEvent(input('exact', s3Event(k, `x-${i + j}`), { batchWindow: { seconds: 10, maxEvents: 250 } }), deps)));
-    }
-    // Assess: every part filled up and closed itself, no close schedule needed.
-    const runs = await runsOf('exact');
-    expect(runs).toHaveLength(4);
-    expect(runs.flatMap((r) => JSON.parse(r.parameters.key) as string[]).sort()).toEqual(keys);
-  });
+    const settings = { batchWindow: { seconds: 10, maxEvents: 1000 } };
+    const keys = Array.from({ length: 40 }, (_, i) => `incoming/d-${String(i).padStart(2, '0')}.csv`);
+    // Act: each event twice at once, then the window closes, then a late redelivery of all of them.
+    await Promise.all(keys.flatMap((k) => [k, k]).map((k) => handleTriggerEvent(input('twice', s3Event(k, `id-${k}`), settings), deps)));
+    clock.now = T0 + 10_000;
+    const window = Math.floor(T0 / 10_000);
+    await closeWindow({ schedule: 'twice', trigger: 0, window }, deps);
+    clock.now = T0 + 15_000;
+    const late = await Promise.all(keys.map((k) => handleTriggerEvent(input('twice', s3Event(k, `id-${k}`), settings), deps)));
+    clock.now = T0 + 20_000;
+    await closeWindow({ schedule: 'twice', trigger: 0, window: window + 1 }, deps);
+    // Assess
+    expect(late.every((r) => r.outcome === 'duplicate')).toBe(true);
+    const runs = await runsOf('twice');
+    expect(runs).toHaveLength(1);
+    expect((JSON.parse(runs[0]!.parameters.key) as string[]).sort()).toEqual(keys);
+  }, 120_000);
 
   it('closes a window whose close schedule never came, from the sweeper, once', async () => {
     // Prepare: a window of 10 s that never fills, and no close schedule.

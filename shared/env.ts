@@ -13,6 +13,8 @@ export interface EngineEnv {
   deployment: string;
   scheduleGroup: string;
   retryTargetArn: string;
+  /** The `trigger` function, which batch windows' close schedules invoke; absent: windows close by maxEvents and the sweeper only. */
+  triggerTargetArn?: string;
   schedulerRoleArn: string;
   defaultQueue: string | undefined;
   retentionDays: number;
@@ -61,6 +63,7 @@ export function readEnv(source: Source = process.env): EngineEnv {
     deployment: required(source, ENV.deployment),
     scheduleGroup: required(source, ENV.scheduleGroup),
     retryTargetArn: required(source, ENV.retryTargetArn),
+    triggerTargetArn: optional(source, ENV.triggerTargetArn),
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     defaultQueue: optional(source, ENV.defaultQueue),
     retentionDays: positiveInt(source, ENV.retentionDays, 30),

@@ -122,6 +122,7 @@ export const ENV = {
   scheduleGroup: 'BATCHRON_SCHEDULE_GROUP',
   fireTargetArn: 'BATCHRON_FIRE_TARGET_ARN',
   retryTargetArn: 'BATCHRON_RETRY_TARGET_ARN',
+  triggerTargetArn: 'BATCHRON_TRIGGER_TARGET_ARN',
   schedulerRoleArn: 'BATCHRON_SCHEDULER_ROLE_ARN',
   defaultQueue: 'BATCHRON_DEFAULT_QUEUE',
   retentionDays: 'BATCHRON_RETENTION_DAYS',

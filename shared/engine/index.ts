@@ -3,6 +3,7 @@ export { startRun, type StartResult, type StartOptions } from './start.ts';
 export { applyJobEvent, applyJobFacts, BatchJobStateChangeSchema, factsFromEvent, type BatchJobStateChange, type ApplyResult } from './events.ts';
 export { resumeRetry } from './retry.ts';
 export { sweep, type SweepReport } from './sweep.ts';
+export { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps, type TriggerResult } from './trigger.ts';
 export { cancelRunById, drive, driveById } from './drive.ts';
 export { defaultDeps, lambdaDeps, contextOf, type EngineDeps } from './deps.ts';
 export { runIdFor, jobName, retryScheduleName } from './naming.ts';

@@ -17,6 +17,7 @@ import { DEFAULTS, type EngineDeps } from './deps.ts';
 import { deliver, drive, startQueued, type Slot } from './drive.ts';
 import { applyJobFacts } from './events.ts';
 import { resumeRetry } from './retry.ts';
+import { repairWindows } from './trigger.ts';
 import { liveJobs } from './run-state.ts';
 import { attemptStatusOf, isTerminalRun } from './status.ts';
 
@@ -28,6 +29,8 @@ export interface SweepReport {
   retriesStarted: number;
   runsDriven: number;
   stuckAlerts: number;
+  /** Batch windows of event triggers closed here because their close schedule never came. */
+  windowsClosed?: number;
   errors: number;
 }
 
@@ -111,6 +114,13 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
     ),
   );
   deps.log.info('sweep done', { ...report });
+  // 5. Batch windows past their end whose close never came (shared/engine/trigger.ts).
+  try {
+    report.windowsClosed = (await repairWindows(deps)).length;
+  } catch (error) {
+    report.errors++;
+    deps.log.error('sweep: closing overdue batch windows failed', { error: String(error) });
+  }
   return report;
 }
 

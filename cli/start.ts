@@ -8,12 +8,14 @@
  * FAILED as a lost host would; the retry policy decides what happens next). The next start
  * resumes from `.batchron/` and lists the fires it missed while stopped.
  */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
-import { DEFAULT_PORT } from '#local/contracts';
+import { DEFAULT_PORT, type EventBridgeEvent } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
 import type { LocalDeployment } from '#local/deploy';
 import type { HttpApi } from '#local/http-api';
@@ -32,6 +34,8 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  /** False with --no-sample-event. */
+  sampleEvent?: boolean;
   allowedHosts?: string;
 }
 
@@ -51,6 +55,7 @@ export function startCommand(): Command {
       ),
     )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
+    .option('--no-sample-event', 'do not publish the sample S3 upload (events/s3/object-created.json) a few seconds after start')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
     });
@@ -140,11 +145,13 @@ async function runStart(opts: StartOptions): Promise<number> {
 
   printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
   view.attach(stack, deployment, Boolean(opts.verbose));
+  const sample = opts.sampleEvent === false ? undefined : scheduleSampleUpload(stack, deployment, projectDir);
 
   await runUntilSignal({
     command: 'start',
     graceMs: opts.grace,
     stop: async () => {
+      if (sample) clearTimeout(sample);
       view.detach();
       await api.close();
       await stack.stop({ graceMs: opts.grace });
@@ -371,3 +378,35 @@ function step(text: string): void {
 
 
 
+
+/** Seconds after start at which the sample upload is published. */
+const SAMPLE_EVENT_DELAY_MS = 5_000;
+
+/**
+ * When the deployment has event triggers and the project has `events/s3/object-created.json`,
+ * publishes it once, a few seconds after start, as S3 would (a fresh id, a key under
+ * `incoming/` named for the moment), so an event-triggered schedule such as `on-upload`
+ * shows a run within its batch window of starting. Returns the timer, or undefined.
+ */
+function scheduleSampleUpload(stack: LocalStack, deployment: LocalDeployment, projectDir: string): NodeJS.Timeout | undefined {
+  const file = resolve(projectDir, 'events/s3/object-created.json');
+  if (!existsSync(file) || !deployment.rules.some((r) => r.function === 'trigger')) return undefined;
+  const timer = setTimeout(() => {
+    try {
+      const event = JSON.parse(readFileSync(file, 'utf8')) as EventBridgeEvent<{ object?: { key?: string } }>;
+      const now = new Date(stack.clock.now());
+      const key = `incoming/sample-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}.csv`;
+      stack.bus.publish({
+        ...event,
+        id: randomUUID(),
+        time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        detail: { ...event.detail, object: { ...event.detail.object, key } },
+      });
+      line(pc.dim(`sample upload: published S3 Object Created for ${key} (events/s3/object-created.json)`));
+    } catch (error) {
+      line(pc.yellow(`sample upload: not published: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }, SAMPLE_EVENT_DELAY_MS);
+  timer.unref();
+  return timer;
+}

@@ -87,6 +87,7 @@ async function runLocal(opts: LocalOptions): Promise<number> {
     return 1;
   }
 
+  stack.scheduler.markRunning();
   printBanner(stack, dataDir, opts.grace);
   if (!opts.quiet) watch(stack);
 

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
+import { missedFireSummaries } from '#cli/missed';
 import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
 import { DEFAULT_PORT, type EventBridgeEvent } from '#local/contracts';
@@ -64,7 +65,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, expressions, ddb, lib, naming, guard] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -72,7 +73,6 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('#local/http-api'),
       import('#shared/errors'),
       import('#shared/store/index'),
-      import('#shared/expressions/index'),
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
@@ -143,7 +143,9 @@ async function runStart(opts: StartOptions): Promise<number> {
     return 1;
   }
 
-  printBanner(stack, deployment, api, dataDir, opts.grace, expressions.nextFireTimes);
+  // Only a start that got this far moves the "last running" mark the next start's missed-fire report counts from.
+  stack.scheduler.markRunning();
+  printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
   const sample = opts.sampleEvent === false ? undefined : scheduleSampleUpload(stack, deployment, projectDir);
 
@@ -167,9 +169,7 @@ function printBanner(
   api: HttpApi,
   dataDir: string,
   graceMs: number,
-  nextFireTimes: typeof import('#shared/expressions/index').nextFireTimes,
 ): void {
-  const now = new Date(stack.clock.now());
   const userSchedules = Object.values(d.definitions);
   const out = [
     '',
@@ -183,26 +183,21 @@ function printBanner(
   out.push('', `${userSchedules.length} schedule(s):`);
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
-    let next = '';
-    try {
-      if (def.expression === undefined) throw new Error('events only');
-      const [t] = nextFireTimes(def.expression, { timezone: def.timezone, from: now, count: 1 });
-      next = t ? `next ${t.toISOString()}` : 'no more fires';
-    } catch {
-      next = '';
-    }
+    // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
+    const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
+    const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
-  const missed = stack.missedFires.filter((m) => m.group === d.scheduleGroup && d.definitions[m.name]);
+  // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
+  const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
+  const missed = missedFireSummaries(stack.missedFires, d.scheduleGroup, fireArn);
   if (missed.length > 0) {
-    out.push('', pc.yellow(`${missed.length} fire(s) fell due while Batchron was stopped and did not run:`));
-    const byName = new Map<string, Date[]>();
-    for (const m of missed) byName.set(m.name, [...(byName.get(m.name) ?? []), m.scheduledTime]);
-    for (const [name, times] of byName) {
-      const first = times[0]!.toISOString();
-      const last = times[times.length - 1]!;
-      out.push(`  ${name}: ${times.length} fire(s) from ${first}`);
-      out.push(pc.dim(`    run them: npx batchron backfill ${name} --from ${first} --to ${new Date(last.getTime() + 1000).toISOString()}`));
+    const count = missed.reduce((n, m) => n + m.times.length, 0);
+    out.push('', pc.yellow(`${count} fire(s) fell due while Batchron was stopped and did not run:`));
+    for (const m of missed) {
+      // Names of dynamic schedules come from the API: shown as text, never as terminal controls.
+      out.push(`  ${visible(m.name)}: ${m.times.length} fire(s) from ${m.times[0]!.toISOString()}`);
+      out.push(pc.dim(`    run them: ${visible(m.command)}`));
     }
   }
   out.push(

@@ -16,6 +16,7 @@ import { apiRoutes } from '#shared/api/routes';
 import { defaultDeps } from '#shared/engine/deps';
 import { cancelRunById } from '#shared/engine/drive';
 import { startRun } from '#shared/engine/start';
+import { rerunRunById } from '#shared/engine/rerun';
 import { getEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
@@ -36,6 +37,7 @@ function depsFor(context: Context): ApiDeps {
       if (!run) throw new Error(`run ${started.runId} was started but cannot be read back`);
       return { run, created: started.created };
     },
+    rerunRun: (runId, options) => rerunRunById(runId, options, engineDeps),
     async cancelRun(runId, reason) {
       const run = await cancelRunById(runId, reason, engineDeps);
       if (!run) throw new NotFoundError(`Run '${runId}' does not exist.`);

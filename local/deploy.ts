@@ -22,6 +22,8 @@
  * an unchanged State alone) unless serverless.yml disables it.
  */
 import { setClock } from '#shared/time';
+import { setCredentialSource } from '#shared/clients/credentials';
+import { OSLS_FUNCTION_ROLE, deployedRoles, oslsFunctionRole } from './iam/template.ts';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -70,6 +72,8 @@ export interface ResolvedService {
     timeout?: number;
     memorySize?: number;
     environment?: Record<string, unknown>;
+    /** osls's functions role: its statements, or an existing role (logical id or ARN). */
+    iam?: { role?: string | { statements?: unknown[] } };
   };
   custom?: Record<string, unknown> & { batchron?: unknown; deployment?: string; jobQueue?: string };
   functions?: Record<string, ResolvedFunction>;
@@ -82,6 +86,8 @@ export interface ResolvedFunction {
   timeout?: number;
   memorySize?: number;
   reservedConcurrency?: number;
+  /** The function's own role (a logical id, an ARN, or an intrinsic); osls's shared role when absent. */
+  role?: unknown;
   environment?: Record<string, unknown>;
   events?: Record<string, unknown>[];
 }
@@ -130,6 +136,32 @@ export interface LocalDeployment {
   resolveSeconds: number;
 }
 
+/**
+ * The template's resources as the local deploy creates them: serverless.yml's `resources`,
+ * the plugin's (buildResources), and the functions' shared role osls generates at package
+ * time for functions without a `role` (local/iam/template.ts), which `osls print` lacks.
+ */
+export function templateResources(
+  service: ResolvedService,
+  o: { stage: string; region: string },
+): { config: BatchronConfig; definitions: Record<string, ScheduleDefinition>; resources: Record<string, CfnResource> } {
+  const deployment = service.custom?.deployment ?? `${service.service}-${o.stage}`;
+  const defaultQueue = service.custom?.jobQueue ?? deployment;
+  const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
+  const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
+  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string };
+  const resources: Record<string, CfnResource> = {
+    ...(service.resources?.Resources ?? {}),
+    ...buildResources(config, templateContext({ deployment, defaultQueue, ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}) })),
+  };
+  const sharedRole = service.provider.iam?.role;
+  const functions = Object.values(service.functions ?? {});
+  if (!resources[OSLS_FUNCTION_ROLE] && typeof sharedRole !== 'string' && functions.some((fn) => fn.role === undefined)) {
+    resources[OSLS_FUNCTION_ROLE] = oslsFunctionRole({ service: service.service, stage: o.stage, region: o.region, statements: sharedRole?.statements ?? [] });
+  }
+  return { config, definitions, resources };
+}
+
 /** Resolves serverless.yml with osls itself (`osls print --format json`). */
 export async function resolveService(projectDir: string, options: { stage?: string; env?: Record<string, string> } = {}): Promise<ResolvedService> {
   const require = createRequire(join(projectDir, 'package.json'));
@@ -161,13 +193,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const deployment = service.custom?.deployment ?? `${service.service}-${stage}`;
   const defaultQueue = service.custom?.jobQueue ?? deployment;
 
-  const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
-  const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
-  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string };
-  const resources: Record<string, CfnResource> = {
-    ...(service.resources?.Resources ?? {}),
-    ...buildResources(config, templateContext({ deployment, defaultQueue, ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}) })),
-  };
+  const { config, definitions, resources } = templateResources(service, { stage, region: stack.region });
 
   const functions = Object.entries(service.functions ?? {}).map(([key, fn]) => ({
     key,
@@ -175,6 +201,18 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     name: fn.name ?? `${service.service}-${stage}-${key}`,
   }));
   const cfn = new Intrinsics(stack, resources, `${service.service}-${stage}`, new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])));
+
+  // IAM: every role of the template, each function's handler running as its role's session (local/iam/).
+  const sharedRole = service.provider.iam?.role;
+  for (const role of deployedRoles(resources, (v) => cfn.evaluate(v), (id) => cfn.arnOf(id))) {
+    stack.iam.putRole(role.arn, role.policies.map((p) => p.document));
+  }
+  const roleArnOf = (role: unknown): string => {
+    if (typeof role === 'string') return role.startsWith('arn:') ? role : cfn.arnOf(role);
+    return String(cfn.evaluate(role));
+  };
+  const functionRoleArn = (fn: ResolvedFunction): string => roleArnOf(fn.role ?? (typeof sharedRole === 'string' ? sharedRole : OSLS_FUNCTION_ROLE));
+  setCredentialSource(() => stack.iam.currentCredentials());
 
   // The functions' environment: what serverless.yml sets, resolved locally, plus the stack's
   // endpoint and credentials. Slack: SLACK_WEBHOOK_URL when set; else the SSM parameter, as
@@ -295,7 +333,9 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       if (typeof handler !== 'function') throw new Error(`functions.${key}.handler: ${file} exports no function "${exportName}"`);
       const timeoutSeconds = fn.timeout ?? service.provider.timeout ?? 6;
       const memorySize = fn.memorySize ?? service.provider.memorySize;
+      const roleArn = functionRoleArn(fn);
       const arn = stack.lambda.register(name, handler as LocalHandler, {
+        ...(stack.iam.hasRole(roleArn) ? { roleArn, credentials: stack.iam.assumeRole(roleArn, name) } : {}),
         timeoutMs: timeoutSeconds * 1000,
         ...(memorySize !== undefined ? { memorySizeMb: memorySize } : {}),
         ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),

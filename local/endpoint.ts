@@ -2,9 +2,10 @@
  * The one AWS endpoint of the local stack (LocalStack's port 4566 by convention).
  * Like AWS's own front doors it tells services apart by the SigV4 credential scope
  * (`Credential=AKID/date/region/<service>/aws4_request`) and, for the JSON-RPC
- * protocols, the `X-Amz-Target` header. Signatures are not verified: any credentials work,
- * from this machine only: local/guard.ts refuses a foreign Host or Origin before the body
- * is read, caps the body per service and refuses JSON nested past 1,000 levels.
+ * protocols, the `X-Amz-Target` header. Any credentials work ("test"/"test", as LocalStack),
+ * from this machine only, except a deployed role's: those are checked by `authorize`
+ * (local/iam/), signature and policies. local/guard.ts refuses a foreign Host or Origin
+ * before the body is read, caps the body per service and refuses JSON nested past 1,000 levels.
  * Requests under `/_batchron/` go to the stack's control API instead.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,6 +22,8 @@ export interface EndpointOptions {
   port: number;
   services: LocalService[];
   control?: ControlHandler;
+  /** IAM's gate (local/iam/): throws an AwsError to refuse a request before its service sees it. */
+  authorize?: (req: AwsRequest, rawUrl: string) => Promise<void>;
   /** Called for every request that ends in a 5xx or an unexpected exception. */
   onError?: (error: unknown, req: AwsRequest) => void;
   /** Host names besides loopback ones that requests may be addressed to. */
@@ -90,6 +93,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
         response = await opts.control(request);
       } else {
         const target = byName.get(request.service);
+        if (target) await opts.authorize?.(request, req.url ?? '/');
         if (!target) {
           throw new AwsError(
             'UnknownServiceException',

@@ -17,6 +17,7 @@ import type { Context } from 'aws-lambda';
 import type { Clock, Timer } from './clock.ts';
 import { AwsError, DEFAULT_REGION, LOCAL_ACCOUNT, type AwsRequest, type AwsResponse, type LambdaInvoker, type LocalService } from './contracts.ts';
 import type { Faults } from './faults.ts';
+import type { LocalIam, RoleCredentials } from './iam/index.ts';
 
 /** A Lambda handler as `functions/*.ts` export it (async style; callback style also works). */
 // `any` because each handler declares its own event type; the runtime cannot know it.
@@ -34,9 +35,18 @@ export interface FunctionOptions {
   maximumEventAgeMs?: number;
   /** Reported as `memoryLimitInMB` in the context. */
   memorySizeMb?: number;
+  /**
+   * The function role's session (local/iam/): the handler's AWS calls sign with these, as
+   * Lambda's AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN variables make them on AWS.
+   */
+  credentials?: RoleCredentials;
+  /** The function's role: Lambda writes the function's CloudWatch logs with it (checked per invocation). */
+  roleArn?: string;
 }
 
 export interface LocalLambdaOptions {
+  /** Runs handlers of functions registered with `credentials` as their role's session. */
+  iam?: LocalIam;
   clock: Clock;
   faults: Faults;
   region?: string;
@@ -108,6 +118,9 @@ interface Fn {
   maximumRetryAttempts: number;
   maximumEventAgeMs: number;
   memorySizeMb: number;
+  credentials: RoleCredentials | undefined;
+  roleArn: string | undefined;
+  logsDeniedWarned?: boolean;
   running: number;
   queue: QueuedEvent[];
   stats: FunctionStats;
@@ -161,11 +174,31 @@ export class LocalLambda implements LambdaInvoker, LocalService {
       maximumRetryAttempts: Math.min(2, Math.max(0, options.maximumRetryAttempts ?? 2)),
       maximumEventAgeMs: options.maximumEventAgeMs ?? this.opts.maximumEventAgeMs ?? SIX_HOURS,
       memorySizeMb: options.memorySizeMb ?? 1024,
+      credentials: options.credentials,
+      roleArn: options.roleArn,
       running: previous?.running ?? 0,
       queue: previous?.queue ?? [],
       stats: previous?.stats ?? { invocations: 0, errors: 0, throttles: 0, retries: 0, discarded: 0 },
     });
     return arn;
+  }
+
+  /**
+   * Lambda sends a function's output to `/aws/lambda/<name>` with the function's role; without
+   * the grant the function still runs on AWS and its logs are lost, so locally it is a warning.
+   */
+  private checkLogWrites(fn: Fn): void {
+    if (!this.opts.iam || !fn.roleArn) return;
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+    const stream = `arn:aws:logs:${this.region}:${this.account}:log-group:/aws/lambda/${fn.name}:log-stream:${day}/[$LATEST]${fn.name}`;
+    const denied = this.opts.iam.checkRole(fn.roleArn, fn.name, [
+      { action: 'logs:CreateLogStream', resource: stream },
+      { action: 'logs:PutLogEvents', resource: stream },
+    ]);
+    if (denied && !fn.logsDeniedWarned) {
+      fn.logsDeniedWarned = true;
+      console.warn(`local Lambda: ${fn.name}'s role cannot write its CloudWatch logs, which AWS would drop: ${denied}`);
+    }
   }
 
   /** Removes a function; queued events for it are dropped. */
@@ -414,6 +447,7 @@ export class LocalLambda implements LambdaInvoker, LocalService {
   ): Promise<{ ok: true; result: unknown; willRetry: false } | { ok: false; error: FunctionError; willRetry: boolean }> {
     fn.running += 1;
     fn.stats.invocations += 1;
+    this.checkLogWrites(fn);
     const started = performance.now();
     const deadline = Date.now() + fn.timeoutMs;
     let timeout: NodeJS.Timeout | undefined;
@@ -426,7 +460,8 @@ export class LocalLambda implements LambdaInvoker, LocalService {
         context.fail = (error) => reject(typeof error === 'string' ? new Error(error) : error);
         context.succeed = (result: unknown) => resolve(result);
         try {
-          const returned = fn.handler(roundTrip(payload), context, callback);
+          const call = () => fn.handler(roundTrip(payload), context, callback);
+          const returned = fn.credentials && this.opts.iam ? this.opts.iam.runAs(fn.credentials, call) : call();
           // An async handler settles through its promise; a callback-style one calls back.
           if (returned && typeof (returned as Promise<unknown>).then === 'function') {
             (returned as Promise<unknown>).then(resolve, reject);

@@ -29,6 +29,7 @@ import { LocalBatch } from './batch/index.ts';
 import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/index.ts';
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
+import { LocalIam } from './iam/index.ts';
 import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { lockDataDir, type DataDirLock } from './lock.ts';
@@ -87,6 +88,8 @@ export interface LocalStack {
   readonly scheduler: LocalScheduler;
   /** Undefined when the stack runs without DynamoDB. */
   readonly dynamodb: LocalDynamoDB | undefined;
+  /** The deployment's principals and their policies (local/iam/); local deploy declares them. */
+  readonly iam: LocalIam;
   /** DynamoDB Local's own URL (the stack's endpoint proxies to it); undefined without DynamoDB. */
   readonly dynamodbUrl: string | undefined;
   /** Schedule fires that fell due while the stack was stopped (reported, not run). */
@@ -149,7 +152,9 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
   // Filled once the endpoint listens (its port may be picked by the OS); Batch reads it when it spawns a job.
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
+  const iam = new LocalIam({ region, account });
   const lambda = new LocalLambda({
+    iam,
     clock,
     faults,
     region,
@@ -158,6 +163,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
   });
   const bus = new LocalEventBus({ clock, faults, lambda, region, account });
   const batch = new LocalBatch({
+    iam,
     clock,
     faults,
     events: bus,
@@ -170,6 +176,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
   });
   const scheduler = new LocalScheduler({
+    iam,
     clock,
     faults,
     region,
@@ -200,6 +207,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
       host,
       port: opts.port ?? DEFAULT_PORT,
       services,
+      authorize: (req, rawUrl) => iam.authorizeRequest(req, rawUrl),
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
       ...(opts.limits ? { limits: opts.limits } : {}),
       control: createControlHandler({
@@ -315,6 +323,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     batch,
     scheduler,
     dynamodb,
+    iam,
     dynamodbUrl: dynamodb?.url,
     missedFires,
     dataDir: opts.dataDir,

@@ -15,6 +15,8 @@ export interface EngineEnv {
   retryTargetArn: string;
   /** The `trigger` function, which batch windows' close schedules invoke; absent: windows close by maxEvents and the sweeper only. */
   triggerTargetArn?: string;
+  /** The `fire` function's ARN: what the deployment's schedules target (the sweeper's missed-fire repair lists them). */
+  fireTargetArn: string | undefined;
   schedulerRoleArn: string;
   defaultQueue: string | undefined;
   retentionDays: number;
@@ -65,6 +67,7 @@ export function readEnv(source: Source = process.env): EngineEnv {
     retryTargetArn: required(source, ENV.retryTargetArn),
     triggerTargetArn: optional(source, ENV.triggerTargetArn),
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
+    fireTargetArn: optional(source, ENV.fireTargetArn),
     defaultQueue: optional(source, ENV.defaultQueue),
     retentionDays: positiveInt(source, ENV.retentionDays, 30),
     submitRate: positiveNumber(source, ENV.submitRate, 50),

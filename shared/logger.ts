@@ -33,6 +33,7 @@ export interface EngineLogger {
 /** Names of the engine's counters. */
 export type EngineMetric =
   | 'RunsStarted'
+  | 'MissedFiresRecovered'
   | 'RunsSkipped'
   | 'RunsSucceeded'
   | 'RunsFailed'

@@ -6,10 +6,10 @@ import type { Command } from 'commander';
 import { emitCommand } from './emit.ts';
 import { nextCommand } from './next.ts';
 import { validateCommand } from './validate.ts';
-import { cancelCommand, logsCommand, runCommand, runsCommand, triggerCommand } from './runs.ts';
+import { cancelCommand, logsCommand, rerunCommand, runCommand, runsCommand, triggerCommand } from './runs.ts';
 import { backfillCommand, pauseCommand, resumeCommand, schedulesCommand } from './schedules.ts';
 
-/** Adds validate, next, trigger, runs, run, logs, cancel, pause, resume, backfill and schedules. */
+/** Adds validate, next, trigger, runs, run, logs, cancel, rerun, pause, resume, backfill and schedules. */
 export function registerCommands(program: Command): Command {
   for (const make of [
     validateCommand,
@@ -20,6 +20,7 @@ export function registerCommands(program: Command): Command {
     runCommand,
     logsCommand,
     cancelCommand,
+    rerunCommand,
     pauseCommand,
     resumeCommand,
     backfillCommand,

@@ -3,7 +3,8 @@
  * instant (UTC) per line, computed by the same code the local Scheduler and the API use.
  */
 import { Command, Option } from 'commander';
-import { ExpressionError, isValidTimezone, nextFireTimes } from '#shared/expressions/index';
+import { ExpressionError, isValidTimezone } from '#shared/expressions/index';
+import { nextFires } from '#shared/expressions/series';
 import { action, IsoInstant, parseFlag, PositiveInt, usageExit, UsageError } from './common.ts';
 import { inZone, iso, json } from '#cli/format';
 
@@ -13,6 +14,9 @@ interface NextOptions {
   count: string;
   json?: boolean;
   local?: boolean;
+  start?: string;
+  end?: string;
+  created?: string;
 }
 
 /** Registers `next`. */
@@ -23,6 +27,9 @@ export function nextCommand(): Command {
     .addOption(new Option('--tz <zone>', 'IANA time zone the expression is evaluated in').default('UTC'))
     .option('--from <instant>', 'list times strictly after this ISO-8601 instant (default: now)')
     .addOption(new Option('--count <n>', 'how many times (1-1000)').default('5'))
+    .option('--start <instant>', "the schedule's StartDate (ISO-8601): a rate is anchored here")
+    .option('--end <instant>', "the schedule's EndDate (ISO-8601)")
+    .option('--created <instant>', 'when the schedule was created (ISO-8601): a rate without --start is anchored here (default: --from)')
     .option('--local', 'also show each time on the wall clock of --tz')
     .option('--json', 'print a JSON array of instants');
   usageExit(cmd);
@@ -35,7 +42,14 @@ export function nextCommand(): Command {
       }
       let times: Date[];
       try {
-        times = nextFireTimes(expression, { timezone: opts.tz, from, count });
+        const start = opts.start === undefined ? undefined : new Date(parseFlag('--start', IsoInstant, opts.start));
+        const end = opts.end === undefined ? undefined : new Date(parseFlag('--end', IsoInstant, opts.end));
+        const created = opts.created === undefined ? from : new Date(parseFlag('--created', IsoInstant, opts.created));
+        times = nextFires(
+          { expression, timezone: opts.tz, createdAt: created, ...(start ? { startDate: start } : {}), ...(end ? { endDate: end } : {}) },
+          from,
+          count,
+        );
       } catch (error) {
         if (error instanceof ExpressionError) throw new UsageError(error.message, { cause: error });
         throw error;

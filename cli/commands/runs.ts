@@ -27,6 +27,9 @@ interface Run {
   schedule: string;
   scheduledTime: string;
   trigger: string;
+  recoveredBy?: string;
+  attempt?: number;
+  history?: { attempt: number; status: string; startedAt: string; endedAt?: string }[];
   status: string;
   statusReason?: string;
   parameters: Record<string, string>;
@@ -85,8 +88,13 @@ function printRun(run: Run): void {
       ['schedule', run.schedule],
       ['status', status(run.status)],
       ['reason', run.statusReason],
-      ['trigger', run.trigger],
+      ['trigger', run.recoveredBy ? `${run.trigger} (fire lost; created by the ${run.recoveredBy})` : run.trigger],
       ['scheduled', iso(run.scheduledTime)],
+      ['attempt', run.attempt && run.attempt > 1 ? String(run.attempt) : undefined],
+      [
+        'earlier',
+        run.history?.length ? run.history.map((h) => `#${h.attempt} ${h.status}${h.endedAt ? ` ${iso(h.endedAt)}` : ''}`).join(', ') : undefined,
+      ],
       ['created', iso(run.createdAt)],
       ['ended', run.endedAt ? `${iso(run.endedAt)} (${took})` : undefined],
       ['parameters', Object.entries(run.parameters).map(([k, v]) => `${k}=${v}`).join(' ') || undefined],
@@ -228,6 +236,40 @@ export function cancelCommand(): Command {
       const run = await clientFor(opts).post<Run>(`/runs/${seg(runId)}/cancel`);
       if (opts.json) process.stdout.write(json(run));
       else process.stdout.write(`${run.runId} ${status(run.status)}\n`);
+    }),
+  );
+  return cmd;
+}
+
+/** `rerun <run> [--failed]`: the run's next attempt, whole or only its failed and cancelled tasks. */
+export function rerunCommand(): Command {
+  const cmd = new Command('rerun')
+    .description('re-run a finished run as its next attempt (the history keeps the earlier ones)')
+    .argument('<run>', 'run id')
+    .option('--failed', 'only its failed and cancelled tasks; the succeeded ones keep their result')
+    .option('--idempotency-key <key>', 'the same key gives back the attempt it started instead of another')
+    .option('--wait', 'wait until the attempt ends; exit 1 when it FAILED or was CANCELLED')
+    .addOption(new Option('--interval <seconds>', 'poll interval with --wait').default('2'));
+  withApiOptions(cmd);
+  cmd.action(
+    action(async (runId: string, opts: ApiOptions & { failed?: boolean; idempotencyKey?: string; wait?: boolean; interval: string }) => {
+      const interval = parseFlag('--interval', Seconds, opts.interval) * 1000;
+      const api = clientFor(opts);
+      let run = await api.post<Run>(`/runs/${seg(runId)}/rerun`, {
+        body: { tasks: opts.failed ? 'failed' : 'all' },
+        ...(opts.idempotencyKey ? { headers: { 'idempotency-key': opts.idempotencyKey } } : {}),
+      });
+      if (!opts.json) process.stderr.write(`${pc.bold(run.runId)} attempt ${run.attempt ?? 1} ${status(run.status)}\n`);
+      if (opts.wait) {
+        while (!TERMINAL.has(run.status)) {
+          await sleep(interval);
+          run = await api.get<Run>(`/runs/${seg(run.runId)}`);
+        }
+      }
+      if (opts.json) process.stdout.write(json(run));
+      else if (opts.wait) printRun(run);
+      else process.stdout.write(`${run.runId}\n`);
+      if (opts.wait) runExit(run);
     }),
   );
   return cmd;

@@ -1,9 +1,11 @@
 /**
  * The schedule commands: `schedules`, `pause`, `resume`, `backfill`.
  */
-import { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
+import { Command, Option } from 'commander';
 import pc from 'picocolors';
-import { action, clientFor, IsoInstant, parseFlag, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
+import { action, clientFor, IsoInstant, parseFlag, PositiveInt, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
 import { details, inZone, iso, json, status, table } from '#cli/format';
 
 interface Schedule {
@@ -127,29 +129,76 @@ export const pauseCommand = () => pauseLike('pause');
 /** `resume <schedule>` / `resume --prefix P`. */
 export const resumeCommand = () => pauseLike('resume');
 
-/** `backfill <schedule> --from --to`. */
+interface BackfillOut {
+  count: number;
+  created: number;
+  pending: number;
+  active: number;
+  done: boolean;
+  runs: { runId: string; scheduledTime: string; status?: string; created: boolean; state: string }[];
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+
+/** `--rerun skipped,failed`: which ended statuses a backfill re-runs. */
+const RerunFlag = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()))
+  .pipe(z.array(z.enum(['skipped', 'failed'], { error: 'must list skipped and/or failed, e.g. --rerun skipped,failed' })).min(1));
+
+/** `backfill <schedule> --from --to [--parallel N] [--no-wait]`. */
 export function backfillCommand(): Command {
   const cmd = new Command('backfill')
-    .description('start one run per scheduled time in [from, to) (at most 500); times that already ran are not run again')
+    .description("run the schedule's series in [from, to) (at most 500), one run at a time by default; times that already ran are not run again")
     .argument('<schedule>', 'schedule name')
     .requiredOption('--from <instant>', 'ISO-8601 start (inclusive)')
-    .requiredOption('--to <instant>', 'ISO-8601 end (exclusive, not in the future)');
+    .requiredOption('--to <instant>', 'ISO-8601 end (exclusive, not in the future)')
+    .addOption(new Option('--parallel <n>', 'how many backfilled runs may be active at once (1-50)').default('1'))
+    .option('--rerun <statuses>', 're-run the times whose run was SKIPPED and/or FAILED: skipped, failed or skipped,failed')
+    .option('--no-wait', 'start what the limit allows and return (repeat the command to carry on)')
+    .addOption(new Option('--poll <ms>', 'how often to check progress').default('2000').hideHelp());
   withApiOptions(cmd);
   cmd.action(
-    action(async (name: string, opts: ApiOptions & { from: string; to: string }) => {
+    action(async (name: string, opts: ApiOptions & { from: string; to: string; parallel: string; rerun?: string; wait: boolean; poll: string }) => {
       const from = parseFlag('--from', IsoInstant, opts.from);
       const to = parseFlag('--to', IsoInstant, opts.to);
-      const out = await clientFor(opts).post<{ count: number; created: number; runs: { runId: string; scheduledTime: string; status: string; created: boolean }[] }>(
-        `/schedules/${seg(name)}/backfill`,
-        { body: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } },
-      );
+      const parallel = parseFlag('--parallel', PositiveInt(50), opts.parallel);
+      const poll = parseFlag('--poll', PositiveInt(60_000), opts.poll);
+      const rerun = opts.rerun === undefined ? [] : parseFlag('--rerun', RerunFlag, opts.rerun);
+      const api = clientFor(opts);
+      // One session per invocation: each time is re-run at most once however often the request repeats.
+      const session = randomUUID();
+      const body = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), parallel, session, ...(rerun.length ? { rerun } : {}) };
+      const started = new Set<string>();
+      const rerunIds = new Set<string>();
+      let out: BackfillOut;
+      let shown = '';
+      for (;;) {
+        // Each request re-plans from the runs recorded and starts what the parallel limit allows.
+        out = await api.post<BackfillOut>(`/schedules/${seg(name)}/backfill`, { body });
+        for (const r of out.runs) if (r.created || r.state === 'rerun') started.add(r.runId);
+        for (const r of out.runs) if (r.state === 'rerun') rerunIds.add(r.runId);
+        const finished = out.runs.filter((r) => r.status && TERMINAL.has(r.status)).length;
+        const progress = `${name}: ${finished}/${out.count} finished, ${out.active} running, ${out.pending} pending`;
+        if (!opts.json && progress !== shown && out.count > 0) {
+          process.stderr.write(`${progress}\n`);
+          shown = progress;
+        }
+        if (out.done || !opts.wait) break;
+        await new Promise((resolve) => setTimeout(resolve, poll));
+      }
       if (opts.json) {
-        process.stdout.write(json(out));
+        process.stdout.write(json({ ...out, created: started.size }));
         return;
       }
-      const rows = out.runs.map((r) => [r.runId, iso(r.scheduledTime), status(r.status), r.created ? 'started' : pc.dim('existed')]);
+      const rows = out.runs.map((r) => [
+        r.runId,
+        iso(r.scheduledTime),
+        r.status ? status(r.status) : pc.dim('pending'),
+        started.has(r.runId) ? (rerunIds.has(r.runId) ? 're-run' : 'started') : r.state === 'pending' ? '' : pc.dim('existed'),
+      ]);
       process.stdout.write(`${table(['run', 'scheduled', 'status', ''], rows, 'no scheduled time in that range')}\n`);
-      process.stderr.write(`${out.created} started, ${out.count - out.created} already existed\n`);
+      process.stderr.write(`${started.size} started, ${out.count - started.size - out.pending} already existed${out.pending ? `, ${out.pending} pending` : ''}\n`);
     }),
   );
   return cmd;

@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { ConfigError } from '#shared/errors';
 import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
-import { nextFireTimes } from '#shared/expressions/index';
+import { nextFires } from '#shared/expressions/series';
 import { action, EXIT, ExitCodeError, usageExit, UsageError } from './common.ts';
 import { inZone, iso, json } from '#cli/format';
 
@@ -57,13 +57,18 @@ export function validateCommand(): Command {
       const from = new Date();
       const schedules = Object.values(definitions).map((def) => {
         const spec = (service.custom?.batchron as { schedules?: Record<string, { startDate?: string; endDate?: string }> } | undefined)?.schedules?.[def.name];
-        const times = def.expression === undefined ? [] : nextFireTimes(def.expression, {
-          timezone: def.timezone,
+        // Not deployed yet: a rate without a startDate would be anchored at its creation, taken as now.
+        const times = def.expression === undefined ? [] : nextFires(
+          {
+            expression: def.expression,
+            timezone: def.timezone,
+            createdAt: from,
+            ...(spec?.startDate ? { startDate: new Date(spec.startDate) } : {}),
+            ...(spec?.endDate ? { endDate: new Date(spec.endDate) } : {}),
+          },
           from,
-          count: 5,
-          ...(spec?.startDate ? { startDate: new Date(spec.startDate) } : {}),
-          ...(spec?.endDate ? { endDate: new Date(spec.endDate) } : {}),
-        });
+          5,
+        );
         return { name: def.name, expression: def.expression ?? 'on events', timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
       });
       if (opts.json) {

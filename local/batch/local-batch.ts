@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, Timer } from '#local/clock';
 import type { Faults } from '#local/faults';
+import type { LocalIam } from '#local/iam/index';
 import { JsonSnapshot } from '#local/persist';
 import type {
   AwsRequest,
@@ -62,6 +63,8 @@ import {
 } from './validate.ts';
 
 export interface LocalBatchOptions {
+  /** Execution roles are checked at task start, job roles handed to the process (local/iam/). */
+  iam?: LocalIam;
   clock: Clock;
   faults: Faults;
   events: EventSink;
@@ -600,6 +603,24 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     delete c.exitCode;
     delete c.reason;
 
+    // The ECS agent acts with the execution role before the container exists: a refusal ends
+    // the attempt with ECS's reason and nothing runs.
+    const denial = this.opts.iam?.taskStartDenial(c.executionRoleArn, taskId, {
+      ...(c.image ? { image: c.image } : {}),
+      secrets: c.secrets as { name?: string; valueFrom?: string }[],
+      ...(c.logConfiguration ? { logConfiguration: c.logConfiguration as { logDriver?: string; options?: Record<string, string> } } : {}),
+      logStreamName,
+    });
+    if (denial) {
+      const attempt: AttemptDetail = {
+        container: { containerInstanceArn: c.containerInstanceArn, taskArn: c.taskArn, networkInterfaces: [] },
+        stoppedAt: this.now(),
+        statusReason: denial,
+      };
+      this.closeAttempt(job, attempt, { retryable: true, jobReason: denial });
+      return;
+    }
+
     const env: Record<string, string> = {};
     for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
     Object.assign(env, { AWS_REGION: this.opts.region, AWS_DEFAULT_REGION: this.opts.region }, this.opts.jobEnv);
@@ -611,6 +632,8 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       AWS_BATCH_CE_NAME: job.ceName,
     });
     if (job.arrayIndex !== undefined) env.AWS_BATCH_JOB_ARRAY_INDEX = String(job.arrayIndex);
+    // The job role's session, as ECS gives the container its task role's credentials.
+    Object.assign(env, this.opts.iam?.roleEnvironment(c.jobRoleArn, taskId));
 
     const proc = runProcess({ command: c.command, cwd: this.opts.projectDir, env, logFile: this.logPath(logStreamName) });
     const settled = (async () => {

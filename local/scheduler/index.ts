@@ -24,9 +24,11 @@ import {
   type SubmitJobRequest,
 } from '#local/contracts';
 import { jsonBody } from '#local/endpoint';
+import type { AuthRequest, LocalIam } from '../iam/index.ts';
 import type { Faults } from '#local/faults';
 import { JsonSnapshot } from '#local/persist';
-import { nextFireTimes, parseExpression } from '#shared/expressions/index';
+import { parseExpression } from '#shared/expressions/index';
+import { nextFires, type SeriesSpec } from '#shared/expressions/series';
 import { NAME_PATTERN, optionalString, requireString, validateSchedule, validationError, type ScheduleSpec, type TargetSpec } from './validate.ts';
 
 /** How far back CreateSchedule accepts a recurring schedule's StartDate. */
@@ -44,6 +46,8 @@ export interface FireReport {
 }
 
 export interface LocalSchedulerOptions {
+  /** Each delivery is authorized as the schedule's target role (local/iam/). */
+  iam?: LocalIam;
   clock: Clock;
   faults: Faults;
   region: string;
@@ -65,6 +69,16 @@ export interface MissedFire {
   group: string;
   name: string;
   scheduledTime: Date;
+  /** The schedule's target, so a caller can tell its own schedules (fire) from internal ones. */
+  targetArn: string;
+}
+
+/** How often a running stack records that it is running (`<dataDir>/state/heartbeat.json`). */
+export const HEARTBEAT_MS = 10_000;
+
+/** The last instant the stack was known to be running, as the heartbeat file holds it. */
+interface Heartbeat {
+  at: number;
 }
 
 /** A stored schedule: the validated request plus the service's own fields. */
@@ -118,13 +132,40 @@ export class LocalScheduler implements LocalService {
   private readonly persist: JsonSnapshot<State>;
   private started = false;
   private stopped = false;
+  private readonly heartbeat: JsonSnapshot<Heartbeat>;
+  private heartbeatTimer: Timer | undefined;
+  private running = false;
 
   constructor(private readonly opts: LocalSchedulerOptions) {
     this.persist = new JsonSnapshot<State>(opts.dataDir, 'scheduler', () => ({
       groups: [...this.groups.values()],
       schedules: [...this.schedules.values()],
     }));
+    this.heartbeat = new JsonSnapshot<Heartbeat>(opts.dataDir, 'heartbeat', () => ({ at: this.opts.clock.now() }), 0);
     this.ensureDefaultGroup();
+  }
+
+  /**
+   * Records, now and every HEARTBEAT_MS until `stop`, that the stack is running. The caller
+   * calls it once the whole stack is up (serverless.yml deployed): a start that fails
+   * before that leaves the last heartbeat where it was, so the next start reports the same
+   * missed fires again instead of losing them.
+   */
+  markRunning(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    const beat = () => {
+      this.heartbeat.flush();
+      this.heartbeatTimer = this.opts.clock.after(HEARTBEAT_MS, beat);
+    };
+    beat();
+  }
+
+  /** The next time a schedule fires from where it stands (its series after its last fire); undefined when none or unknown. */
+  nextFire(group: string, name: string): Date | undefined {
+    const s = this.schedules.get(key(group, name));
+    if (!s || s.State !== 'ENABLED') return undefined;
+    return this.fireTimes(s, 1)[0];
   }
 
   /** Loads state, reports fires that fell due while stopped (without running them) and arms the future ones. */
@@ -141,16 +182,28 @@ export class LocalScheduler implements LocalService {
       this.ensureDefaultGroup();
     }
     const now = this.opts.clock.now();
+    // The report covers (last instant running, now]: the heartbeat, or for a data folder
+    // written before heartbeats, how far the schedule had got (its last fire, or notBefore).
+    const lastRunning = this.heartbeat.load()?.at;
     const missed: MissedFire[] = [];
     for (const s of this.schedules.values()) {
       if (s.State === 'ENABLED') {
-        for (const t of this.fireTimes(s, MAX_MISSED_PER_SCHEDULE)) {
+        const since = Math.max(s.lastFire ?? -Infinity, lastRunning ?? s.notBefore - 1);
+        const isAt = parseExpression(s.ScheduleExpression).kind === 'at';
+        const times = isAt && s.lastFire !== undefined ? [] : nextFires(seriesOf(s), new Date(since), MAX_MISSED_PER_SCHEDULE);
+        for (const t of times) {
           if (t.getTime() > now) break;
-          missed.push({ group: s.GroupName, name: s.Name, scheduledTime: t });
+          missed.push({ group: s.GroupName, name: s.Name, scheduledTime: t, targetArn: s.Target.Arn });
         }
       }
-      // What fell due while stopped is reported, not run; firing resumes from now.
+      // What fell due while stopped is reported, not run; firing resumes from now. The report
+      // is not consumed by this: it is computed from the heartbeat, which only a started stack moves.
       s.notBefore = Math.max(s.notBefore, now + 1);
+      // A restart re-applies every schedule, as `npm start` re-deploys the declared ones: the
+      // definition in force starts now, so the sweeper's missed-fire repair (which looks back
+      // only to LastModificationDate) leaves the fires that fell due while stopped to the
+      // report above and to backfill, instead of running some of them behind the user's back.
+      if (saved) s.LastModificationDate = Math.max(s.LastModificationDate, now);
       this.arm(s);
     }
     this.persist.changed();
@@ -160,6 +213,11 @@ export class LocalScheduler implements LocalService {
 
   /** Writes state and cancels every timer; deliveries in flight finish but nothing new starts. */
   async stop(): Promise<void> {
+    // The last heartbeat: everything up to now was seen by a running stack.
+    if (this.running) this.heartbeat.flush();
+    this.heartbeatTimer?.cancel();
+    this.heartbeatTimer = undefined;
+    this.running = false;
     this.stopped = true;
     this.started = false;
     for (const t of this.timers.values()) t.cancel();
@@ -361,20 +419,11 @@ export class LocalScheduler implements LocalService {
 
   // ── Firing ─────────────────────────────────────────────────────────────────
 
-  /** The schedule's fire times from where it stands (after its last fire and notBefore). */
+  /** The schedule's fire times from where it stands (after its last fire and notBefore): its series (shared/expressions/series.ts). */
   private fireTimes(s: ScheduleRecord, count: number): Date[] {
     const from = Math.max(s.lastFire ?? -Infinity, s.notBefore - 1);
-    const parsed = parseExpression(s.ScheduleExpression);
-    if (parsed.kind === 'at' && s.lastFire !== undefined) return [];
-    return nextFireTimes(parsed, {
-      timezone: s.ScheduleExpressionTimezone,
-      from: new Date(from),
-      count,
-      // A rate schedule without a StartDate starts when it is created, as on AWS.
-      startDate:
-        s.StartDate !== undefined ? new Date(s.StartDate) : parsed.kind === 'rate' ? new Date(s.CreationDate) : undefined,
-      endDate: s.EndDate === undefined ? undefined : new Date(s.EndDate),
-    });
+    if (parseExpression(s.ScheduleExpression).kind === 'at' && s.lastFire !== undefined) return [];
+    return nextFires(seriesOf(s), new Date(from), count);
   }
 
   private arm(s: ScheduleRecord): void {
@@ -428,7 +477,7 @@ export class LocalScheduler implements LocalService {
     const report = (ok: boolean, error?: string) =>
       this.opts.onFire?.({ group: s.GroupName, name: s.Name, scheduledTime: new Date(scheduledTime), targetArn: s.Target.Arn, ok, attempt, ...(error ? { error } : {}) });
     try {
-      await this.invoke(s.Target.Arn, input);
+      await this.invoke(s.Target.Arn, input, s);
       report(true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -450,8 +499,14 @@ export class LocalScheduler implements LocalService {
   }
 
   /** Invokes a target; rejects when delivery failed. */
-  private async invoke(arn: string, input: string | undefined): Promise<void> {
+  private async invoke(arn: string, input: string | undefined, s: ScheduleRecord): Promise<void> {
+    // Scheduler assumes the target's role for every delivery; a refused one is not retried.
+    const authorize = (requests: AuthRequest[]) => {
+      const denied = this.opts.iam?.checkRole(s.Target.RoleArn, s.Name.slice(0, 64), requests);
+      if (denied) throw new PermanentError(`AccessDeniedException: ${denied}`);
+    };
     if (LAMBDA_ARN.test(arn)) {
+      authorize([{ action: 'lambda:InvokeFunction', resource: arn }]);
       // Lambda's async invoke takes the payload as JSON; a non-JSON Input arrives as a string.
       await this.opts.lambda.invokeAsync(arn, input === undefined ? {} : parseOrString(input));
       return;
@@ -459,6 +514,13 @@ export class LocalScheduler implements LocalService {
     if (BATCH_SUBMIT_JOB.test(arn)) {
       const params = input === undefined ? {} : parseOrString(input);
       if (typeof params !== 'object' || params === null) throw new PermanentError('The Input of batch:submitJob is not a JSON object.');
+      const p = params as Record<string, unknown>;
+      authorize(
+        (['jobQueue', 'jobDefinition'] as const).map((k) => ({
+          action: 'batch:SubmitJob',
+          resource: String(p[k] ?? '').startsWith('arn:') ? String(p[k]) : `arn:aws:batch:${this.opts.region}:${this.opts.account}:${k === 'jobQueue' ? 'job-queue' : 'job-definition'}/${String(p[k] ?? '')}`,
+        })),
+      );
       await this.opts.batch.submitJob(toSubmitJobRequest(params as Record<string, unknown>));
       return;
     }
@@ -534,6 +596,18 @@ class PermanentError extends Error {
     super(message);
     this.name = 'PermanentError';
   }
+}
+
+/** The series of a stored schedule, as GetSchedule would describe it. */
+function seriesOf(s: ScheduleRecord): SeriesSpec {
+  return {
+    expression: s.ScheduleExpression,
+    ...(s.ScheduleExpressionTimezone ? { timezone: s.ScheduleExpressionTimezone } : {}),
+    ...(s.StartDate !== undefined ? { startDate: new Date(s.StartDate) } : {}),
+    ...(s.EndDate !== undefined ? { endDate: new Date(s.EndDate) } : {}),
+    createdAt: new Date(s.CreationDate),
+    modifiedAt: new Date(s.LastModificationDate),
+  };
 }
 
 function key(group: string, name: string): string {

@@ -1,60 +1,116 @@
 /**
- * Backfill: one run per scheduled time of a schedule in [from, to), started through the
- * engine with trigger `backfill` and no idempotency key, so each run gets the id a normal
- * fire at that time would have: a time that already ran is found, not run twice, and a
- * backfill repeated after a timeout starts nothing new.
+ * Backfill: the schedule's series in [from, to) (shared/expressions/series.ts, anchored as
+ * Scheduler anchors it, so a backfilled time is a time the schedule really had), one run per
+ * time, started through the engine with trigger `backfill` and the id a normal fire at that
+ * time would have: a time that already ran is found, not run twice.
+ *
+ * Overlap between backfilled runs is the backfill's own: the schedule's overlap policy
+ * governs live fires (a backfill of an `overlap: skip` schedule must not skip its own times
+ * because they overlap each other), and the backfill keeps at most `parallel` of its runs
+ * active (1 by default). One request starts what the limit allows and reports the rest as
+ * `pending`; the caller repeats the same request (the CLI does, showing progress) until
+ * `done`. Every request re-plans from the runs recorded, so a repeat after a timeout or a
+ * crash carries on where the last one stopped.
  */
-import pLimit from 'p-limit';
 import { fireInput } from '../config/validate.ts';
-import { nextFireTimes } from '../expressions/index.ts';
+import { ExpressionError } from '../expressions/index.ts';
+import { firesBetween, seriesOfSchedule, type SeriesSpec } from '../expressions/series.ts';
+import { runIdFor } from '../engine/naming.ts';
+import { getRun } from '../store/runs.ts';
+import { listRunsScheduledBetween } from '../store/series-runs.ts';
+import type { RunStatus, RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError } from './http.ts';
-import type { RunStatus } from '../store/schema.ts';
 import { getScheduleEntry } from './schedules.ts';
 
-/** The most runs one backfill request may start; a longer range is refused, not truncated. */
+/** The most runs one backfill request may cover; a longer range is refused, not truncated. */
 export const BACKFILL_CAP = 500;
 
 /** What a backfill reports per scheduled time. */
 export interface BackfilledRun {
   runId: string;
   scheduledTime: string;
-  status: RunStatus;
-  /** False when the run already existed (a normal fire or an earlier backfill). */
+  /** Absent while pending without a run; a run pending a re-run shows the status it ended with. */
+  status?: RunStatus;
+  /** True when this request started the run. */
   created: boolean;
+  /**
+   * `started` or `rerun` by this request; `existing` (a fire or an earlier request);
+   * `pending`: no run yet, waiting for a slot.
+   */
+  state: 'started' | 'rerun' | 'existing' | 'pending';
 }
 
-/** The scheduled times of `def` in [from, to); throws ValidationError past the cap. */
-export function backfillTimes(
-  schedule: { name: string; expression: string; timezone: string; startDate?: Date; endDate?: Date },
-  from: Date,
-  to: Date,
-  cap = BACKFILL_CAP,
-): Date[] {
-  // nextFireTimes lists times strictly after `from`; one millisecond earlier makes `from` itself count.
-  const times = nextFireTimes(schedule.expression, {
-    timezone: schedule.timezone,
-    from: new Date(from.getTime() - 1),
-    count: cap + 1,
-    ...(schedule.startDate ? { startDate: schedule.startDate } : {}),
-    ...(schedule.endDate ? { endDate: schedule.endDate } : {}),
-  }).filter((t) => t.getTime() < to.getTime());
+const TERMINAL: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+
+/** The scheduled times of a schedule's series in [from, to); throws ValidationError past the cap. */
+export function backfillTimes(schedule: { name: string; series: SeriesSpec }, from: Date, to: Date, cap = BACKFILL_CAP): Date[] {
+  const times = firesBetween(schedule.series, from, to, { limit: cap + 1, history: 'all' });
   if (times.length > cap) {
+    const expr = typeof schedule.series.expression === 'string' ? schedule.series.expression : schedule.series.expression.expression;
     throw validationError([
       {
         path: 'body',
-        message: `from ${from.toISOString()} to ${to.toISOString()} holds more than ${cap} fire times of schedule '${schedule.name}' (${schedule.expression}); backfill at most ${cap} at a time by splitting the range`,
+        message: `from ${from.toISOString()} to ${to.toISOString()} holds more than ${cap} fire times of schedule '${schedule.name}' (${expr}); backfill at most ${cap} at a time by splitting the range`,
       },
     ]);
   }
   return times;
 }
 
+/** What a backfill request may do for one time. */
+export interface BackfillCandidate {
+  runId: string;
+  scheduledTime: string;
+  /** `start`: no run yet; `rerun`: its run ended with a status the request asked to re-run. */
+  action: 'start' | 'rerun';
+}
+
+/**
+ * The plan of one backfill request, given the runs recorded in the range: the times in
+ * order, the candidates (times without a run, and runs whose status is in `rerun`) and how
+ * many may start now (`parallel` less the runs of the range still active).
+ */
+export function planBackfill(
+  schedule: string,
+  times: Date[],
+  recorded: Map<string, Pick<RunSummary, 'status' | 'trigger'>>,
+  parallel: number,
+  rerun: ReadonlySet<RunStatus> = new Set(),
+): { runs: { runId: string; scheduledTime: string; status?: RunStatus }[]; candidates: BackfillCandidate[]; slots: number } {
+  const runs = times.map((t) => {
+    const scheduledTime = t.toISOString();
+    const runId = runIdFor({ schedule, scheduledTime });
+    const found = recorded.get(runId);
+    return { runId, scheduledTime, ...(found ? { status: found.status } : {}) };
+  });
+  const active = runs.filter((r) => r.status !== undefined && !TERMINAL.has(r.status)).length;
+  const candidates = runs.flatMap((r): BackfillCandidate[] =>
+    r.status === undefined
+      ? [{ runId: r.runId, scheduledTime: r.scheduledTime, action: 'start' }]
+      : rerun.has(r.status)
+        ? [{ runId: r.runId, scheduledTime: r.scheduledTime, action: 'rerun' }]
+        : [],
+  );
+  return { runs, candidates, slots: Math.max(0, parallel - active) };
+}
+
 /** POST /schedules/{name}/backfill. */
 export async function backfill(
   deps: ApiDeps,
-  input: { schedule: string; from: Date; to: Date },
-): Promise<{ schedule: string; from: string; to: string; count: number; created: number; runs: BackfilledRun[] }> {
+  input: { schedule: string; from: Date; to: Date; parallel?: number; rerun?: ('skipped' | 'failed')[]; session?: string },
+): Promise<{
+  schedule: string;
+  from: string;
+  to: string;
+  count: number;
+  created: number;
+  rerun: number;
+  pending: number;
+  active: number;
+  done: boolean;
+  runs: BackfilledRun[];
+}> {
   const issues = [];
   if (input.to.getTime() <= input.from.getTime()) issues.push({ path: 'body.to', message: 'must be after body.from' });
   if (input.to.getTime() > deps.now()) {
@@ -63,33 +119,63 @@ export async function backfill(
   if (issues.length > 0) throw validationError(issues);
   const entry = await getScheduleEntry(deps, input.schedule);
   const def = entry.definition;
-  const times = backfillTimes(
-    {
-      name: def.name,
-      expression: def.expression ?? '',
-      timezone: def.timezone,
-      ...(entry.startDate ? { startDate: entry.startDate } : {}),
-      ...(entry.endDate ? { endDate: entry.endDate } : {}),
-    },
-    input.from,
-    input.to,
-  );
-  // Runs start in time order, a few at a time: overlap policies see them in the order they would have fired.
-  const gate = pLimit(1);
-  const runs = await Promise.all(
-    times.map((t) =>
-      gate(async () => {
-        const started = await deps.engine.startRun(fireInput(def, t.toISOString(), { trigger: 'backfill' }), {});
-        return { runId: started.run.runId, scheduledTime: started.run.scheduledTime, status: started.run.status, created: started.created };
-      }),
-    ),
-  );
+  let times: Date[];
+  try {
+    times = backfillTimes({ name: def.name, series: seriesOfSchedule(entry.raw) }, input.from, input.to);
+  } catch (error) {
+    if (error instanceof ExpressionError) throw validationError([{ path: 'schedule', message: error.message }]);
+    throw error;
+  }
+  const recorded = new Map((await listRunsScheduledBetween(deps.store, def.name, input.from, input.to)).map((r) => [r.runId, r]));
+  const rerunStatuses = new Set((input.rerun ?? []).map((s) => s.toUpperCase() as RunStatus));
+  const plan = planBackfill(def.name, times, recorded, input.parallel ?? 1, rerunStatuses);
+  // A run is re-run once per backfill session: the key finds the attempt it started, so a
+  // repeated request (and the CLI repeats until done) never re-runs what failed again.
+  const key = `backfill:${input.session ?? `${input.from.toISOString()}/${input.to.toISOString()}`}`;
+  // Runs this session already re-ran (they may have failed again) are done, not candidates.
+  const rerunDone = new Set<string>();
+  for (const c of plan.candidates) {
+    if (c.action !== 'rerun') continue;
+    const run = await getRun(deps.store, c.runId, false);
+    if (!run || run.rerunKey === key || run.history?.some((h) => h.rerunKey === key)) rerunDone.add(c.runId);
+  }
+  const candidates = plan.candidates.filter((c) => !rerunDone.has(c.runId));
+  const changed = new Map<string, { status: RunStatus; state: BackfilledRun['state'] }>();
+  let used = 0;
+  // In time order, one after another: the runs start in the order they would have fired.
+  for (const c of candidates) {
+    if (used >= plan.slots) break;
+    if (c.action === 'start') {
+      const out = await deps.engine.startRun(fireInput(def, c.scheduledTime, { trigger: 'backfill' }), { overlap: 'ignore' });
+      changed.set(c.runId, { status: out.run.status, state: out.created ? 'started' : 'existing' });
+      if (out.created) used++;
+      continue;
+    }
+    const out = await deps.engine.rerunRun(c.runId, { tasks: 'failed', key });
+    if (out.outcome === 'rerun' && out.created) {
+      changed.set(c.runId, { status: out.run.status, state: 'rerun' });
+      used++;
+    }
+  }
+  const runs: BackfilledRun[] = plan.runs.map((r) => {
+    const c = changed.get(r.runId);
+    if (c) return { runId: r.runId, scheduledTime: r.scheduledTime, status: c.status, created: c.state === 'started', state: c.state };
+    const waiting = candidates.some((x) => x.runId === r.runId);
+    if (r.status && !waiting) return { runId: r.runId, scheduledTime: r.scheduledTime, status: r.status, created: false, state: 'existing' };
+    return { runId: r.runId, scheduledTime: r.scheduledTime, ...(r.status ? { status: r.status } : {}), created: false, state: 'pending' };
+  });
+  const pending = runs.filter((r) => r.state === 'pending').length;
+  const active = runs.filter((r) => r.status !== undefined && !TERMINAL.has(r.status)).length;
   return {
     schedule: def.name,
     from: input.from.toISOString(),
     to: input.to.toISOString(),
     count: runs.length,
     created: runs.filter((r) => r.created).length,
+    rerun: runs.filter((r) => r.state === 'rerun').length,
+    pending,
+    active,
+    done: pending === 0 && active === 0,
     runs,
   };
 }

@@ -9,6 +9,7 @@ import type { FireInput } from '../config/definition.ts';
 import { ENV } from '../config/definition.ts';
 import { EnvironmentError } from '../errors.ts';
 import type { StoreDeps } from '../store/runs.ts';
+import type { RerunResult } from '../engine/rerun.ts';
 import type { RunItem } from '../store/schema.ts';
 
 /** The environment the API reads (once, at cold start). */
@@ -69,7 +70,9 @@ export interface EngineOps {
    * Starts a run as `fire` would (same ids, same overlap policy). `idempotencyKey` set: the
    * run id derives from it (ad hoc runs); absent: from schedule + scheduled time.
    */
-  startRun(input: FireInput, options: { idempotencyKey?: string }): Promise<StartedRun>;
+  startRun(input: FireInput, options: { idempotencyKey?: string; overlap?: 'ignore' }): Promise<StartedRun>;
+  /** A new attempt of a finished run (see shared/engine/rerun.ts). */
+  rerunRun(runId: string, options: { tasks: 'all' | 'failed'; key?: string }): Promise<RerunResult>;
   /** Cancels a run that is not finished: terminates its jobs, marks it CANCELLED. */
   cancelRun(runId: string, reason: string): Promise<RunItem>;
 }

@@ -11,7 +11,7 @@ import { RunStatusSchema } from '../store/schema.ts';
 import { backfill } from './backfill.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiResult, RequestSchemas } from './http.ts';
-import { cancelRun, IDEMPOTENCY_KEY_MAX, LIST_LIMIT, listRuns, readRunLogs, showRun, triggerRun } from './runs.ts';
+import { cancelRun, IDEMPOTENCY_KEY_MAX, LIST_LIMIT, listRuns, readRunLogs, rerunRun, showRun, triggerRun } from './runs.ts';
 import {
   createSchedule,
   deleteSchedule,
@@ -84,7 +84,18 @@ const IdempotencyHeaders = z.looseObject({
 // The plain-words map of shared/api/http.ts says what a date-time must look like.
 const Instant = z.iso.datetime({ offset: true });
 
-const BackfillBody = z.strictObject({ from: Instant, to: Instant });
+const BackfillBody = z.strictObject({
+  from: Instant,
+  to: Instant,
+  /** How many backfilled runs may be active at once (1: one after another). */
+  parallel: z.optional(z.number().check(z.int({ error: 'must be a whole number between 1 and 50' }), z.minimum(1, { error: 'must be between 1 and 50' }), z.maximum(50, { error: 'must be between 1 and 50' }))),
+  /** Times whose run ended with one of these statuses are re-run (their failed and cancelled tasks), once per session. */
+  rerun: z.optional(z.array(z.enum(['skipped', 'failed'])).check(z.maxLength(2))),
+  /** Names one backfill across its repeated requests (the CLI sends one per invocation); default: the range. */
+  session: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' }))),
+});
+
+const RerunBody = z.optional(z.strictObject({ tasks: z.optional(z.enum(['all', 'failed'])) }));
 
 const SelectorBody = z
   .strictObject({
@@ -199,11 +210,18 @@ export const apiRoutes: ApiRoute[] = [
   route({
     method: 'POST',
     path: '/schedules/{name}/backfill',
-    summary: 'Start one run per scheduled time in [from, to) (at most 500)',
+    summary: "Run the schedule's series in [from, to) (at most 500), `parallel` at a time; repeat until `done`",
     schemas: { path: ScheduleName, body: BackfillBody },
     run: async ({ path, body }, deps) => {
-      const result = await backfill(deps, { schedule: path.name, from: new Date(body.from), to: new Date(body.to) });
-      return { status: result.created > 0 ? 201 : 200, body: result };
+      const result = await backfill(deps, {
+        schedule: path.name,
+        from: new Date(body.from),
+        to: new Date(body.to),
+        ...(body.parallel !== undefined ? { parallel: body.parallel } : {}),
+        ...(body.rerun !== undefined ? { rerun: body.rerun } : {}),
+        ...(body.session !== undefined ? { session: body.session } : {}),
+      });
+      return { status: result.created + result.rerun > 0 ? 201 : 200, body: result };
     },
   }),
   route({
@@ -233,6 +251,17 @@ export const apiRoutes: ApiRoute[] = [
     summary: 'Cancel a run and terminate its jobs (409 when it already finished)',
     schemas: { path: RunId },
     run: async ({ path }, deps) => ({ status: 200, body: await cancelRun(deps, path.id) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/runs/{id}/rerun',
+    summary: "Re-run a finished run as its next attempt: tasks 'all' (default) or 'failed' (failed and cancelled only); Idempotency-Key makes retries safe",
+    schemas: { path: RunId, body: RerunBody, headers: IdempotencyHeaders },
+    run: async ({ path, body, headers }, deps) => {
+      const key = headers['idempotency-key'];
+      const { run, created } = await rerunRun(deps, path.id, { tasks: body?.tasks ?? 'all', ...(key !== undefined ? { key } : {}) });
+      return { status: created ? 201 : 200, body: run };
+    },
   }),
   route({
     method: 'GET',

@@ -19,7 +19,7 @@ import { ConflictError, CorruptItemError, NotFoundError, ValidationError } from 
 import { isTerminalRun } from '../engine/status.ts';
 import { getRun } from '../store/runs.ts';
 import { runsByScheduleKey } from '../store/keys.ts';
-import { RunSummarySchema, type Attempt, type RunItem, type RunStatus, type RunSummary } from '../store/schema.ts';
+import { RunSummarySchema, type Attempt, type RunAttemptSummary, type RunItem, type RunStatus, type RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError, type Issue } from './http.ts';
 import { getScheduleEntry } from './schedules.ts';
@@ -99,6 +99,11 @@ export interface RunView {
   createdAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** `sweeper`: the fire's delivery was lost and the sweeper created the run. */
+  recoveredBy?: 'sweeper';
+  /** The run's attempt (1, then one more per re-run) and the attempts before it, oldest first. */
+  attempt: number;
+  history: RunAttemptSummary[];
   tasks: {
     name: string;
     phase: 'main' | 'onFailure';
@@ -141,6 +146,9 @@ export function runView(run: RunItem, logGroup: string): RunView {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+    ...(run.recoveredBy ? { recoveredBy: run.recoveredBy } : {}),
+    attempt: run.attempt ?? 1,
+    history: run.history ?? [],
     tasks: names
       .map((name) => run.tasks[name])
       .filter((t) => t !== undefined)
@@ -200,6 +208,27 @@ async function requireRun(deps: ApiDeps, runId: string): Promise<RunItem> {
 /** GET /runs/{id}. */
 export async function showRun(deps: ApiDeps, runId: string): Promise<RunView> {
   return runView(await requireRun(deps, runId), deps.env.jobLogGroup);
+}
+
+/** POST /runs/{id}/rerun: a new attempt of a finished run, whole or only its failed and cancelled tasks. */
+export async function rerunRun(
+  deps: ApiDeps,
+  runId: string,
+  options: { tasks: 'all' | 'failed'; key?: string },
+): Promise<{ run: RunView; created: boolean }> {
+  const result = await deps.engine.rerunRun(runId, options);
+  switch (result.outcome) {
+    case 'not-found':
+      throw new NotFoundError(`Run '${runId}' does not exist.`);
+    case 'not-finished':
+      throw new ConflictError(
+        `Run '${runId}' is ${result.run.status}${isTerminalRun(result.run.status) ? ' and still finishing' : ''}; only a finished run can be re-run (cancel it first, or wait for it to end).`,
+      );
+    case 'nothing-to-rerun':
+      throw new ConflictError(`Run '${runId}' has no failed or cancelled task to re-run; use tasks: 'all' to run it again whole.`);
+    case 'rerun':
+      return { run: runView(result.run, deps.env.jobLogGroup), created: result.created };
+  }
 }
 
 /** POST /runs/{id}/cancel: 409 when the run already finished. */

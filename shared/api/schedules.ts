@@ -28,9 +28,11 @@ import { ScheduleSchema } from '../config/schema.ts';
 import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
-import { localIso, nextFireTimes } from '../expressions/index.ts';
+import { localIso } from '../expressions/index.ts';
+import { nextFires, seriesOfSchedule } from '../expressions/series.ts';
 import { getScheduleState, setPaused } from '../store/schedules.ts';
-import type { ScheduleState } from '../store/schema.ts';
+import type { RunSummary, ScheduleState } from '../store/schema.ts';
+import { latestRunByScheduledTime } from '../store/series-runs.ts';
 import type { ApiDeps } from './deps.ts';
 import { batchReferenceProblems, taskCommands, type DefinitionCache } from './batch-refs.ts';
 import { validationError, type Issue } from './http.ts';
@@ -146,7 +148,8 @@ export interface ScheduleView {
   tasks: TaskView[];
   onFailure: string[];
   tags: Record<string, string>;
-  lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
+  /** The run with the latest scheduled time, whatever its status (`outcome` is its status now). */
+  lastRun?: { runId: string; scheduledTime?: string; outcome?: string; status?: string };
 }
 
 /** One task of a schedule as the API shows it. */
@@ -161,19 +164,13 @@ export interface TaskView {
 
 type Commands = Awaited<ReturnType<typeof taskCommands>>;
 
-/** Shapes a registry entry and its state for the API; `commands` from taskCommands. */
-export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number, commands: Commands = new Map()): ScheduleView {
+/** Shapes a registry entry and its state for the API; `commands` from taskCommands, `last` its latest run by scheduled time. */
+export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number, commands: Commands = new Map(), last?: RunSummary): ScheduleView {
   const def = entry.definition;
   let times: Date[] = [];
   try {
-    // Registry entries come from Scheduler, so they have an expression; an event-only definition shows no times.
-    times = nextFireTimes(def.expression ?? '', {
-      timezone: def.timezone,
-      from: new Date(now),
-      count: 5,
-      ...(entry.startDate ? { startDate: entry.startDate } : {}),
-      ...(entry.endDate ? { endDate: entry.endDate } : {}),
-    });
+    // The schedule's own series (anchored at its StartDate or CreationDate), not a series started now.
+    times = nextFires(seriesOfSchedule(entry.raw), new Date(now), 5);
   } catch {
     // A definition written by an older version that this one cannot evaluate: show no times rather than fail the listing.
   }
@@ -200,16 +197,15 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     })),
     onFailure: def.onFailure.map((t) => t.name),
     tags: def.tags,
-    ...(state.lastRunId
-      ? {
-          lastRun: {
-            runId: state.lastRunId,
-            ...(state.lastScheduledTime ? { scheduledTime: state.lastScheduledTime } : {}),
-            ...(state.lastOutcome ? { outcome: state.lastOutcome } : {}),
-          },
-        }
+    ...(last
+      ? { lastRun: { runId: last.runId, scheduledTime: last.scheduledTime, outcome: last.status, status: last.status } }
       : {}),
   };
+}
+
+/** The state and the latest run of one schedule, read together. */
+async function stateAndLast(deps: ApiDeps, name: string): Promise<[ScheduleState, RunSummary | undefined]> {
+  return Promise.all([getScheduleState(deps.store, name), latestRunByScheduledTime(deps.store, name)]);
 }
 
 /** GET /schedules. */
@@ -221,7 +217,10 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
   const definitions: DefinitionCache = new Map();
   const schedules = await Promise.all(
     entries.map((e) =>
-      limit(async () => scheduleView(e, await getScheduleState(deps.store, e.name), now, await taskCommands(deps.batch, e.definition.tasks, definitions))),
+      limit(async () => {
+        const [state, last] = await stateAndLast(deps, e.name);
+        return scheduleView(e, state, now, await taskCommands(deps.batch, e.definition.tasks, definitions), last);
+      }),
     ),
   );
   return { schedules };
@@ -230,7 +229,8 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
 /** GET /schedules/{name}. */
 export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
   const entry = await getScheduleEntry(deps, name);
-  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now(), await taskCommands(deps.batch, entry.definition.tasks));
+  const [state, last] = await stateAndLast(deps, name);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
 }
 
 /** The UpdateSchedule input that rewrites `out` with `changes` (UpdateSchedule replaces every field). */
@@ -258,7 +258,8 @@ function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateSched
  */
 export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
   const entry = await applyPaused(deps, await getScheduleEntry(deps, name), paused);
-  return scheduleView(entry, await getScheduleState(deps.store, name), deps.now(), await taskCommands(deps.batch, entry.definition.tasks));
+  const [state, last] = await stateAndLast(deps, name);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
 }
 
 async function applyPaused(deps: ApiDeps, entry: ScheduleEntry, paused: boolean): Promise<ScheduleEntry> {

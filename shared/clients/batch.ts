@@ -1,7 +1,8 @@
 /** The Batch clients, built once per cold start; endpoint from `AWS_ENDPOINT_URL[_BATCH]`. */
 import { BatchClient } from '@aws-sdk/client-batch';
+import { credentials } from './credentials.ts';
 
-export const batch = new BatchClient({});
+export const batch = new BatchClient({ credentials });
 
 /**
  * SubmitJob's own client, without the SDK's retries. SubmitJob is not idempotent: a blind
@@ -11,4 +12,4 @@ export const batch = new BatchClient({});
  * paces SubmitJob and backs off a throttled one (shared/engine/drive.ts), and after any other
  * failure the next driver looks the job up by name before submitting again.
  */
-export const batchSubmit = new BatchClient({ maxAttempts: 1 });
+export const batchSubmit = new BatchClient({ maxAttempts: 1, credentials });

@@ -4,5 +4,6 @@
  * local/logs.ts with the same calls it makes on AWS.
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { credentials } from './credentials.ts';
 
-export const logs = new CloudWatchLogsClient({});
+export const logs = new CloudWatchLogsClient({ credentials });

@@ -63,6 +63,18 @@ export const TaskDefinitionSchema = z.object({
 });
 export type TaskDefinition = z.infer<typeof TaskDefinitionSchema>;
 
+/**
+ * What the sweeper does with a fire that never became a run (the event was lost after every
+ * retry): a fire missed less than `windowMinutes` ago is always run; an older one is run
+ * (`run`), recorded SKIPPED with one alert (`alert`), or recorded SKIPPED silently (`skip`).
+ */
+export const CatchUpSchema = z.object({
+  mode: z.enum(['run', 'alert', 'skip']),
+  windowMinutes: z.number().check(z.int(), z.minimum(1), z.maximum(1440)),
+});
+export type CatchUp = z.infer<typeof CatchUpSchema>;
+export const DEFAULT_CATCH_UP: CatchUp = { mode: 'alert', windowMinutes: 60 };
+
 export const ScheduleDefinitionSchema = z.object({
   name: nonEmpty(),
   /** Absent for a schedule started only by event triggers. */
@@ -84,6 +96,8 @@ export const ScheduleDefinitionSchema = z.object({
     }),
   }),
   tags: z.record(z.string(), z.string()),
+  /** Absent in definitions written before it existed: the default then. */
+  catchUp: z.optional(CatchUpSchema),
 });
 export type ScheduleDefinition = z.infer<typeof ScheduleDefinitionSchema>;
 
@@ -100,6 +114,8 @@ export const FireInputSchema = z.object({
   parameters: z._default(z.record(z.string(), z.string()), {}),
   /** Execution id Scheduler substitutes for `<aws.scheduler.execution-id>`; for logs only. */
   executionId: z.optional(z.string()),
+  /** Set when the sweeper created the run of a fire whose delivery was lost. */
+  recoveredBy: z.optional(z.literal('sweeper')),
 });
 export type FireInput = z.infer<typeof FireInputSchema>;
 

@@ -215,6 +215,17 @@ export const ScheduleSchema = z.strictObject({
   retry: z.optional(RetryOverrideSchema),
   notify: z.optional(NotifySchema),
   tags: z.optional(z.record(z.string(), z.string())),
+  /**
+   * A fire lost on its way (every delivery failed) is repaired by the sweeper when it was due
+   * less than `window` minutes ago; an older one is run (`run`), alerted once (`alert`,
+   * the default) or left (`skip`); both of the latter are recorded SKIPPED.
+   */
+  catchUp: z.optional(
+    z.strictObject({
+      mode: z._default(z.enum(['run', 'alert', 'skip']), 'alert'),
+      window: z._default(intBetween(1, 1440), 60),
+    }),
+  ),
 });
 export type ScheduleInput = z.input<typeof ScheduleSchema>;
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;

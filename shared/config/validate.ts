@@ -603,6 +603,7 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
       },
     },
     tags: spec.tags ?? {},
+    ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
   });
 }
 

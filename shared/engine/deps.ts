@@ -6,6 +6,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { batch, batchSubmit } from '../clients/batch.ts';
 import { documentClient } from '../clients/dynamodb.ts';
+import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
@@ -14,12 +15,15 @@ import type { StoreDeps } from '../store/runs.ts';
 import { now } from '../time.ts';
 import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
+import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
 /** The engine's collaborators and settings. */
 export interface EngineDeps {
   store: StoreDeps;
   batch: BatchPort;
   retries: RetrySchedulerPort;
+  /** The schedules the sweeper checks for fires that never became runs; no missed-fire repair without it. */
+  registry?: ScheduleRegistryPort;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate'>;
   /** Epoch ms; every decision reads time here. */
@@ -110,13 +114,14 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier):
     store: { doc: documentClient, table: env.table },
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
+    ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
     // One notifier per cold start: it caches the webhook URL read from SSM.
     notifier:
       notifier ??
       (slack ??= slackNotifier({
         url: env.slackWebhookUrl,
         parameterName: env.slackWebhookParameter,
-        ssm: () => (ssm ??= new SSMClient({})),
+        ssm: () => (ssm ??= new SSMClient({ credentials })),
         log: logger,
       })),
     env,

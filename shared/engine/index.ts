@@ -5,6 +5,7 @@ export { resumeRetry } from './retry.ts';
 export { sweep, type SweepReport } from './sweep.ts';
 export { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps, type TriggerResult } from './trigger.ts';
 export { cancelRunById, drive, driveById } from './drive.ts';
+export { rerunRunById, type RerunResult } from './rerun.ts';
 export { defaultDeps, lambdaDeps, contextOf, type EngineDeps } from './deps.ts';
 export { runIdFor, jobName, retryScheduleName } from './naming.ts';
 export { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type JobFacts } from './ports.ts';

@@ -84,6 +84,7 @@ export function newRun(input: FireInput, options: NewRunOptions, ctx: Transition
     schedule: input.schedule,
     scheduledTime,
     trigger: input.trigger,
+    ...(input.recoveredBy ? { recoveredBy: input.recoveredBy } : {}),
     parameters: withDefaults(input.definition, input.parameters),
     definition: input.definition,
     status: skipped ? 'SKIPPED' : 'QUEUED',
@@ -111,6 +112,56 @@ export function newRun(input: FireInput, options: NewRunOptions, ctx: Transition
   const claims: Claim[] = [];
   settle(run, ctx, claims);
   return { run, claims, retries: [] };
+}
+
+/** What a re-run runs again: every task, or only the failed and cancelled ones (the succeeded keep their result). */
+export type RerunTasks = 'all' | 'failed';
+
+/**
+ * A finished run's next attempt: the attempt that ended goes to `history`, the tasks to run
+ * again go back to PENDING (their attempts stay, numbering continues), on-failure tasks are
+ * reset, and the run is QUEUED and active again with its roots claimed. The run keeps its id,
+ * so everything that names it (its scheduled time, its place in listings) stays.
+ */
+export function rerunRun(run: RunItem, tasks: RerunTasks, ctx: TransitionContext, key?: string): Transition {
+  const next = structuredClone(run);
+  const entry = {
+    attempt: run.attempt ?? 1,
+    status: run.status,
+    ...(run.statusReason ? { statusReason: run.statusReason } : {}),
+    startedAt: run.attemptStartedAt ?? run.createdAt,
+    ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+    tasks: Object.fromEntries(Object.values(run.tasks).map((t) => [t.name, t.status])),
+    ...(run.rerunKey ? { rerunKey: run.rerunKey } : {}),
+  };
+  next.history = [...(run.history ?? []), entry];
+  next.attempt = entry.attempt + 1;
+  next.attemptStartedAt = iso(ctx.now);
+  if (key !== undefined) next.rerunKey = key;
+  else delete next.rerunKey;
+  for (const task of Object.values(next.tasks)) {
+    if (task.phase === 'main' && tasks === 'failed' && task.status === 'SUCCEEDED') continue;
+    task.status = 'PENDING';
+    delete task.reason;
+    delete task.retryAt;
+    task.firstAttempt = task.attempts.length + 1;
+  }
+  next.status = 'QUEUED';
+  delete next.statusReason;
+  delete next.endedAt;
+  delete next.expiresAt;
+  delete next.held;
+  delete next.supersedes;
+  next.since = { QUEUED: iso(ctx.now) };
+  next.notify = {};
+  next.settled = false;
+  next.finalized = false;
+  next.activePk = activeShard(run.runId);
+  next.activeSk = `${iso(ctx.now)}#${run.runId}`;
+  next.updatedAt = iso(ctx.now);
+  const claims: Claim[] = [];
+  settle(next, ctx, claims);
+  return { run: next, claims, retries: [] };
 }
 
 /** Starts a held (queue-one) run once the active one has ended. */
@@ -194,14 +245,16 @@ function advanceTask(run: RunItem, task: TaskState, record: Attempt, ctx: Transi
       // Once the run has failed, its remaining main tasks are not worth retrying.
       const retryable = !(task.phase === 'main' && isTerminalRun(run.status));
       const facts = { exitCode: record.exitCode, statusReason: record.statusReason };
-      if (!retryable || !shouldRetry(def.retry, record.attempt, facts)) {
+      // Retries count from the task's first attempt in this run attempt (a re-run starts afresh).
+      const nth = record.attempt - (task.firstAttempt ?? 1) + 1;
+      if (!retryable || !shouldRetry(def.retry, nth, facts)) {
         task.status = 'FAILED';
         task.reason = describeFailure(record);
         return;
       }
       const nextAttempt = record.attempt + 1;
       const base = record.stoppedAt ? Date.parse(record.stoppedAt) : ctx.now;
-      const delay = retryDelayMs(def.retry.backoff, nextAttempt, `${run.runId}#${task.name}`);
+      const delay = retryDelayMs(def.retry.backoff, nth + 1, `${run.runId}#${task.name}`);
       if (delay === 0) {
         claim(run, task, nextAttempt, ctx, claims);
         return;
@@ -338,7 +391,7 @@ function settle(run: RunItem, ctx: TransitionContext, claims: Claim[]): void {
       }
       for (const def of run.definition.onFailure) {
         const task = state(def.name);
-        if (task.status === 'PENDING') claim(run, task, 1, ctx, claims);
+        if (task.status === 'PENDING') claim(run, task, task.attempts.length + 1, ctx, claims);
       }
     } else if (main.every((t) => state(t.name).status === 'SUCCEEDED')) {
       if (!isTerminalRun(run.status)) {
@@ -348,7 +401,7 @@ function settle(run: RunItem, ctx: TransitionContext, claims: Claim[]): void {
     } else if (!isTerminalRun(run.status)) {
       for (const def of main) {
         const task = state(def.name);
-        if (task.status === 'PENDING' && def.dependsOn.every((d) => state(d).status === 'SUCCEEDED')) claim(run, task, 1, ctx, claims);
+        if (task.status === 'PENDING' && def.dependsOn.every((d) => state(d).status === 'SUCCEEDED')) claim(run, task, task.attempts.length + 1, ctx, claims);
       }
       const derived = derivedStatus(run);
       if (runAdvances(run.status, derived)) {

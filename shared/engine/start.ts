@@ -34,6 +34,11 @@ export interface StartOptions {
   idempotencyKey?: string;
   /** What the key names: an API call (`adhoc`, the default) or an event or batch window (`event`). */
   keyKind?: 'adhoc' | 'event';
+  /**
+   * `ignore`: the run does not take part in the schedule's overlap policy (a backfill, which
+   * keeps its own runs apart with its `parallel` limit). A paused schedule still skips it.
+   */
+  overlap?: 'ignore';
 }
 
 interface Decision {
@@ -47,8 +52,9 @@ interface Decision {
 const NOT_PAUSED = '(attribute_not_exists(#paused) OR #paused = :false)';
 
 /** Decides how a fire starts under the schedule's pause flag and overlap policy. */
-function decide(input: FireInput, runId: string, state: ScheduleState): Decision {
+function decide(input: FireInput, runId: string, state: ScheduleState, options: StartOptions = {}): Decision {
   if (state.paused) return { mode: 'skip', reason: 'schedule is paused' };
+  if (options.overlap === 'ignore') return { mode: 'start' };
   const active = [...(state.active ?? [])].filter((id) => id !== runId);
   const ids = new Set([runId]);
   const base = { ':false': false, ':ids': ids, ':kind': 'schedule-state', ':s': input.schedule, ':one': 1 };
@@ -102,7 +108,7 @@ export async function startRun(input: FireInput, deps: EngineDeps, options: Star
   const log = { schedule: input.schedule, runId, trigger: input.trigger, scheduledTime: input.scheduledTime };
   for (let i = 0; i < 10; i++) {
     const state = await getScheduleState(deps.store, input.schedule);
-    const decision = decide(input, runId, state);
+    const decision = decide(input, runId, state, options);
     const t = newRun(input, { runId, mode: decision.mode, reason: decision.reason, supersedes: decision.supersedes }, contextOf(deps));
     const outcome = decision.update
       ? await createRunWithState(deps.store, t.run, decision.update, deps.env.retentionDays)

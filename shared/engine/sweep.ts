@@ -16,6 +16,7 @@ import type { RunItem, StuckState } from '../store/schema.ts';
 import { DEFAULTS, type EngineDeps } from './deps.ts';
 import { deliver, drive, startQueued, type Slot } from './drive.ts';
 import { applyJobFacts } from './events.ts';
+import { repairMissedFires, type MissedReport } from './missed.ts';
 import { resumeRetry } from './retry.ts';
 import { repairWindows } from './trigger.ts';
 import { liveJobs } from './run-state.ts';
@@ -32,6 +33,8 @@ export interface SweepReport {
   /** Batch windows of event triggers closed here because their close schedule never came. */
   windowsClosed?: number;
   errors: number;
+  /** The missed-fire repair (shared/engine/missed.ts); absent without a schedule registry. */
+  missed?: MissedReport;
 }
 
 /** Sweeps every active run once. Errors on one run are logged and counted, never stop the sweep. */
@@ -113,6 +116,15 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
       ),
     ),
   );
+  // Fires that never became runs (every delivery lost): their runs are created here.
+  if (deps.registry) {
+    try {
+      report.missed = await repairMissedFires(deps, deps.registry);
+    } catch (error) {
+      report.errors++;
+      deps.log.error('sweep: missed fires not checked this time', { error: String(error) });
+    }
+  }
   deps.log.info('sweep done', { ...report });
   // 5. Batch windows past their end whose close never came (shared/engine/trigger.ts).
   try {

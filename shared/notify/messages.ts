@@ -9,7 +9,7 @@ import { slackText as t } from './escape.ts';
 
 /** A message for the notifier: plain text (the fallback Slack shows in notifications) plus blocks. */
 export interface NotificationMessage {
-  kind: 'failure' | 'recovery' | 'stuck';
+  kind: 'failure' | 'recovery' | 'stuck' | 'missed';
   schedule: string;
   runId: string;
   text: string;

@@ -71,6 +71,11 @@ export const TaskStateSchema = z.object({
   reason: z.optional(z.string()),
   /** When the next attempt is due (ISO), while RETRY_WAIT. */
   retryAt: z.optional(z.string()),
+  /**
+   * The first attempt of this task in the run's current attempt (a re-run continues the
+   * numbering, so job names stay unique; retries count from here). Absent: 1.
+   */
+  firstAttempt: z.optional(z.number().check(z.int(), z.minimum(1))),
   attempts: z.array(AttemptSchema),
 });
 export type TaskState = z.infer<typeof TaskStateSchema>;
@@ -87,6 +92,20 @@ export type Notification = z.infer<typeof NotificationSchema>;
 export const StuckStateSchema = z.enum(['QUEUED', 'SUBMITTED', 'RUNNING']);
 export type StuckState = z.infer<typeof StuckStateSchema>;
 
+/** A finished attempt of a run, kept when the run is re-run (`history`). */
+export const RunAttemptSummarySchema = z.object({
+  attempt: z.number().check(z.int(), z.minimum(1)),
+  status: RunStatusSchema,
+  statusReason: z.optional(z.string()),
+  startedAt: z.string(),
+  endedAt: z.optional(z.string()),
+  /** Each task's status at the end of that attempt. */
+  tasks: z.record(z.string(), TaskStatusSchema),
+  /** The Idempotency-Key of the re-run that started that attempt. */
+  rerunKey: z.optional(z.string()),
+});
+export type RunAttemptSummary = z.infer<typeof RunAttemptSummarySchema>;
+
 export const RunItemSchema = z.object({
   pk: z.string(),
   sk: z.string(),
@@ -100,6 +119,8 @@ export const RunItemSchema = z.object({
   schedule: z.string(),
   scheduledTime: z.string(),
   trigger: z.enum(['schedule', 'api', 'backfill', 'event']),
+  /** `sweeper`: the fire's delivery was lost and the sweeper created the run (shared/engine/missed.ts). */
+  recoveredBy: z.optional(z.literal('sweeper')),
   parameters: z.record(z.string(), z.string()),
   /** The definition this run started with; editing the schedule never changes a run half-way. */
   definition: ScheduleDefinitionSchema,
@@ -107,6 +128,14 @@ export const RunItemSchema = z.object({
   statusReason: z.optional(z.string()),
   /** Set while a queue-one run waits for the active one to end. */
   held: z.optional(z.boolean()),
+  /** The run's attempt: 1, then one more for each re-run (POST /runs/{id}/rerun). Absent: 1. */
+  attempt: z.optional(z.number().check(z.int(), z.minimum(1))),
+  /** When the current attempt started (a re-run); absent: createdAt. */
+  attemptStartedAt: z.optional(z.string()),
+  /** The Idempotency-Key of the re-run that started the current attempt. */
+  rerunKey: z.optional(z.string()),
+  /** The earlier attempts, oldest first. */
+  history: z.optional(z.array(RunAttemptSummarySchema)),
   /** Runs this one cancels (cancel-previous); re-driven until they are terminal. */
   supersedes: z.optional(z.array(z.string())),
   tasks: z.record(z.string(), TaskStateSchema),

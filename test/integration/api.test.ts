@@ -194,8 +194,9 @@ describe('runs', () => {
 
 describe('backfill', () => {
   it('starts one run per scheduled time in [from, to), with the ids normal fires would have', async () => {
-    const res = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z' });
+    const res = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z', parallel: 3 });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.created).toBe(3);
     // 02:00 Tokyo = 17:00Z the day before: Jan 1, 2 and 3 at 17:00Z.
     expect(res.body.runs.map((r: any) => r.scheduledTime)).toEqual([
       '2026-01-01T17:00:00.000Z',
@@ -203,7 +204,9 @@ describe('backfill', () => {
       '2026-01-03T17:00:00.000Z',
     ]);
     expect(res.body.runs[0].runId).toBe('nightly-tokyo.20260101T170000Z');
-    const again = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z' });
+    // Defect: "the last run column showed a run many runs old": it is the latest by scheduled time, at once.
+    expect((await call('GET', '/schedules/nightly-tokyo')).body.lastRun).toMatchObject({ runId: 'nightly-tokyo.20260103T170000Z', scheduledTime: '2026-01-03T17:00:00.000Z' });
+    const again = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z', parallel: 3 });
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(0);
   });

@@ -24,7 +24,7 @@ import { Clock } from '#local/clock';
 import type { BatchSubmitter, LambdaInvoker, SubmitJobRequest } from '#local/contracts';
 import { startEndpoint, type Endpoint } from '#local/endpoint';
 import { Faults } from '#local/faults';
-import { LocalScheduler, type FireReport } from '#local/scheduler/index';
+import { LocalScheduler, type FireReport, type MissedFire } from '#local/scheduler/index';
 import { awsClients } from '#test/helpers/aws';
 
 const ACCOUNT = '000000000000';
@@ -336,7 +336,7 @@ describe('LocalScheduler firing', () => {
     clock.advance(3 * 60_000); // 00:04:30, three fires missed while stopped
     const lambda = new RecordingLambda();
     const second = await stack({ now: '', clock, dataDir, lambda });
-    expect(second.missed).toEqual([
+    expect(second.missed.map(({ group, name, scheduledTime }) => ({ group, name, scheduledTime }))).toEqual([
       { group: 'default', name: 'minutely', scheduledTime: new Date('2026-01-01T00:02:00Z') },
       { group: 'default', name: 'minutely', scheduledTime: new Date('2026-01-01T00:03:00Z') },
       { group: 'default', name: 'minutely', scheduledTime: new Date('2026-01-01T00:04:00Z') },
@@ -345,6 +345,43 @@ describe('LocalScheduler firing', () => {
     expect(lambda.invocations).toEqual([]);
     await advance(second, 60_000);
     expect(second.fires.map((f) => f.scheduledTime.toISOString())).toEqual(['2026-01-01T00:05:00.000Z']);
+  });
+});
+
+describe('the missed-fire report is durable', () => {
+  const times = (missed: MissedFire[]) => missed.map((m) => m.scheduledTime.toISOString().slice(11, 19));
+
+  // Defect: "the missed-fire report on restart is lost when a start fails (e.g. a YAML typo)".
+  it.each([
+    { what: 'a start that failed before the stack was up', failedStarts: 1, report: ['00:02:00', '00:03:00', '00:04:00', '00:05:00'] },
+    { what: 'two failed starts in a row', failedStarts: 2, report: ['00:02:00', '00:03:00', '00:04:00', '00:05:00', '00:06:00'] },
+  ])('keeps the report after $what, and a started stack moves it on', async ({ failedStarts, report }) => {
+    // Prepare: a running stack fires 00:01, then stops.
+    const dataDir = mkdtempSync(join(tmpdir(), 'batchron-scheduler-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const clock = new Clock(new Date('2026-01-01T00:00:30Z'));
+    const first = await stack({ now: '', clock, dataDir });
+    first.scheduler.markRunning();
+    await first.client.send(new CreateScheduleCommand(lambdaSchedule('minutely', 'cron(* * * * ? *)')));
+    await advance(first, 60_000);
+    await first.scheduler.stop();
+    clock.advance(3 * 60_000);
+    // Act: starts that fail after the Scheduler loaded its state (never marked running), a minute apart.
+    for (let i = 0; i < failedStarts; i++) {
+      const failed = await stack({ now: '', clock, dataDir });
+      await failed.scheduler.stop();
+      clock.advance(60_000);
+    }
+    const next = await stack({ now: '', clock, dataDir });
+    // Assess: every fire since the last running instant, with its target.
+    expect(times(next.missed)).toEqual(report);
+    expect(next.missed[0]!.targetArn).toBe(FIRE_FN);
+    // A start that got up moves the mark: the following start reports only what fell due after it.
+    next.scheduler.markRunning();
+    await next.scheduler.stop();
+    clock.advance(2 * 60_000);
+    const after = await stack({ now: '', clock, dataDir });
+    expect(times(after.missed)).toEqual(report.length === 4 ? ['00:06:00', '00:07:00'] : ['00:07:00', '00:08:00']);
   });
 });
 

@@ -72,7 +72,7 @@ afterAll(async () => {
 });
 
 const submitBody = (jobName: string) =>
-  JSON.stringify({ jobName, jobQueue: QUEUE, jobDefinition: DEFINITION, containerOverrides: { command: ['sh', '-c', 'id > pwned'] } });
+  JSON.stringify({ jobName, jobQueue: QUEUE, jobDefinition: DEFINITION, containerOverrides: { command: ['sh', '-c', 'id'] } });
 
 async function jobNamed(name: string): Promise<unknown> {
   const out = await t.clients.batch.send(new ListJobsCommand({ jobQueue: QUEUE, filters: [{ name: 'JOB_NAME', values: [name] }] }));

@@ -21,6 +21,17 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 describe('batchron next', () => {
+  // Defect: a rate's next fires were counted from now instead of from the schedule's anchor.
+  it.each([
+    { flags: ['--created', '2026-11-30T00:00:55Z'], out: '2026-11-30T05:00:55Z\n2026-11-30T06:00:55Z\n' },
+    { flags: ['--start', '2026-11-29T10:20:00Z', '--created', '2026-11-30T00:00:55Z'], out: '2026-11-30T05:20:00Z\n2026-11-30T06:20:00Z\n' },
+    { flags: [], out: '2026-11-30T06:00:00Z\n2026-11-30T07:00:00Z\n' },
+  ])('anchors rate(1 hour) as Scheduler does with $flags', async ({ flags, out }) => {
+    const res = await cli('next', 'rate(1 hour)', '--from', '2026-11-30T05:00:00Z', '--count', '2', ...flags);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toBe(out);
+  });
+
   it('prints weekday 09:00 Tokyo as UTC instants, one per line', async () => {
     const out = await cli('next', 'cron(0 9 ? * MON-FRI *)', '--tz', 'Asia/Tokyo', '--from', '2026-11-23T00:00:00Z', '--count', '3');
     expect(out.code).toBe(0);

@@ -155,9 +155,19 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
       'schedules.x.overlap: must be one of "allow", "skip", "queue-one", "cancel-previous" (got "never")',
     ],
     [
+      'an unknown catch-up mode',
+      config({ x: { expression: 'rate(1 hour)', catchUp: { mode: 'later', window: 30 }, job } }),
+      'schedules.x.catchUp.mode: must be one of "run", "alert", "skip" (got "later")',
+    ],
+    [
+      'a catch-up window beyond a day',
+      config({ x: { expression: 'rate(1 hour)', catchUp: { mode: 'run', window: 2000 }, job } }),
+      'schedules.x.catchUp.window: must be between 1 and 1440 (got 2000)',
+    ],
+    [
       'a misspelt field',
       config({ x: { expresion: 'rate(1 hour)', job } }),
-      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags)',
+      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp)',
     ],
     ['a missing expression', config({ x: { job } }), 'schedules.x.expression: is required (a string)'],
     [

@@ -1,0 +1,335 @@
+/**
+ * IAM on the local stack, from the real serverless.yml: every engine path runs once with
+ * the deployment's principals (the functions' role, the Scheduler role, the jobs' execution
+ * role), each signing with its own keys; every authorization request they make is recorded.
+ *
+ * The template mutation test is then a pure check over that record (local/iam/coverage.ts):
+ * removing any one statement, or one resource of a statement, from the deployment's policies
+ * denies at least one recorded request (none is dead), and the full policies allow every
+ * recorded request (none is missing). One run of the paths instead of one per mutation.
+ *
+ * The stage is `iam` (table, queue and schedules `batchron-iam-*`), so this file shares the
+ * run's DynamoDB Local with the others without touching their tables. The job image is an ECR
+ * image, as a deployment using the stack's own repository has, so image pulls are authorized.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeJobsCommand, SubmitJobCommand, BatchClient } from '@aws-sdk/client-batch';
+import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { deployLocal, resolveService, templateResources, type LocalDeployment, type ResolvedService } from '#local/deploy';
+import { startHttpApi, type HttpApi } from '#local/http-api';
+import { grantCoverage, type RecordedRequest } from '#local/iam/coverage';
+import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
+import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
+
+const STAGE = 'iam';
+const DEPLOYMENT = `batchron-${STAGE}`;
+const ECR_IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/batchron-jobs:latest';
+/** Roles this file adds to show a bug or a job role; kept out of the template's coverage. */
+const FIXTURE_ROLES = ['FixtureOldExecutionRole', 'FixtureJobRole', 'FixtureSchedulerRoleWithoutFire'];
+
+let t: TestStack;
+let api: HttpApi;
+let slack: Server;
+let deployment: LocalDeployment;
+let resolved: ResolvedService;
+let packaging: Promise<Template>;
+const stackLog: string[] = [];
+const slackMessages: string[] = [];
+const recorded = new Map<string, RecordedRequest>();
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${api.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** serverless.yml as deployed with `--stage iam --param jobImage=<ECR image>`, plus this file's fixtures. */
+function withFixtures(service: ResolvedService): ResolvedService {
+  const s = structuredClone(service);
+  const defs = (s.custom!.batchron as { jobDefinitions: Record<string, { image: string }> }).jobDefinitions;
+  for (const def of Object.values(defs)) def.image = ECR_IMAGE;
+  const logs = { LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: 'BatchronJobLogGroup' }, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'old' } };
+  Object.assign(s.resources!.Resources!, {
+    // The execution role's log statement as the template first had it (issue 11).
+    FixtureOldExecutionRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Policies: [
+          {
+            PolicyName: 'pull-and-log',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::Sub': '${BatchronJobLogGroup.Arn}:log-stream:*' } }],
+            },
+          },
+        ],
+      },
+    },
+    FixtureOldJobDefinition: {
+      Type: 'AWS::Batch::JobDefinition',
+      Properties: {
+        JobDefinitionName: `${DEPLOYMENT}-fixture-old-execution-role`,
+        Type: 'container',
+        PlatformCapabilities: ['FARGATE'],
+        ContainerProperties: { Command: ['sh', '-c', 'echo started'], ExecutionRoleArn: { 'Fn::GetAtt': ['FixtureOldExecutionRole', 'Arn'] }, LogConfiguration: logs },
+      },
+    },
+    // A Scheduler role that may invoke only the sweep.
+    FixtureSchedulerRoleWithoutFire: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Policies: [
+          {
+            PolicyName: 'invoke-sweep',
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:batchron-iam-sweep' } }] },
+          },
+        ],
+      },
+    },
+    // A job role allowed to read one parameter, and a job definition running with it.
+    FixtureJobRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Policies: [
+          {
+            PolicyName: 'read-one-parameter',
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/iam-test/allowed' } }] },
+          },
+        ],
+      },
+    },
+    FixtureJobRoleDefinition: {
+      Type: 'AWS::Batch::JobDefinition',
+      Properties: {
+        JobDefinitionName: `${DEPLOYMENT}-fixture-job-role`,
+        Type: 'container',
+        PlatformCapabilities: ['FARGATE'],
+        ContainerProperties: {
+          Command: ['node', 'test/fixtures/jobs/read-parameters.mjs', '/iam-test/allowed', '/iam-test/forbidden'],
+          JobRoleArn: { 'Fn::GetAtt': ['FixtureJobRole', 'Arn'] },
+        },
+      },
+    },
+  });
+  return s;
+}
+
+beforeAll(async () => {
+  t = await startTestStack({ projectDir: PROJECT_DIR, log: (line) => stackLog.push(line) });
+  slack = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      slackMessages.push(body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+  const ssm = new SSMClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const webhook = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+  await ssm.send(new PutParameterCommand({ Name: `/batchron/${STAGE}/slack-webhook`, Value: webhook, Type: 'SecureString', Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: '/iam-test/allowed', Value: 'allowed-value', Type: 'String', Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: '/iam-test/forbidden', Value: 'forbidden-value', Type: 'String', Overwrite: true }));
+  ssm.destroy();
+  // A table left by an earlier run of this file on the shared DynamoDB Local would hold its runs.
+  await t.clients.dynamodb.send(new DeleteTableCommand({ TableName: DEPLOYMENT })).catch(() => undefined);
+
+  t.stack.iam.onDecision((d) => {
+    const { decision: _d, ...request } = d;
+    recorded.set(JSON.stringify(request), request);
+  });
+  // `osls package` of the same stage, on a copy, beside the deploy: its roles are compared below.
+  const copy = copyProject();
+  packaging = osls(copy.dir, ['package', '--stage', STAGE]).then((out) => {
+    const template = out.code === 0 ? readTemplate(copy.dir) : undefined;
+    copy.remove();
+    if (!template) throw new Error(`osls package failed: ${out.stderr}`);
+    return template;
+  });
+  resolved = await resolveService(PROJECT_DIR, { stage: STAGE });
+  const service = withFixtures(resolved);
+  deployment = await deployLocal(t.stack, { projectDir: PROJECT_DIR, stage: STAGE, service });
+  api = await startHttpApi({ port: 0, dataDir: t.dataDir, lambda: t.stack.lambda, now: () => t.stack.clock.now(), routes: deployment.routes });
+  packaging.catch(() => undefined); // awaited (and reported) by the test that compares
+}, 120_000);
+
+afterAll(async () => {
+  await api?.close();
+  await t?.stop();
+  await new Promise((r) => slack?.close(r));
+});
+
+const runsOf = async (schedule: string) => ((await call('GET', `/runs?schedule=${schedule}&limit=100`)).body?.runs ?? []) as { runId: string; status: string }[];
+
+describe('the engine with the template IAM enforced', () => {
+
+  it('runs every engine path as the deployment roles, each request signed with its own keys', async () => {
+    // Scheduler fires (fire, sweep) at creation; always-fails retries through a one-time
+    // schedule (retry), then fails, runs its cleanup and tells Slack.
+    const failed = await eventually(
+      async () => {
+        t.stack.clock.advance(2_000);
+        await t.stack.idle();
+        return (await runsOf('always-fails')).find((r) => r.status === 'FAILED');
+      },
+      'always-fails to fail after its retry',
+      60_000,
+    );
+    await eventually(() => slackMessages.some((m) => m.includes('always-fails')), 'the Slack message');
+    const logs = await call('GET', `/runs/${encodeURIComponent(failed.runId)}/logs?task=main`);
+    expect(logs.status, JSON.stringify(logs.body)).toBe(200);
+    // The API: listing, a dynamic schedule's life, pause/resume, an ad hoc run cancelled, a backfill.
+    expect((await call('GET', '/schedules')).status).toBe(200);
+    const spec = { expression: 'cron(0 3 * * ? *)', timezone: 'UTC', job: { definition: `${DEPLOYMENT}-hello` } };
+    const created = await call('POST', '/schedules', { name: 'iam-dynamic', ...spec });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await call('POST', '/schedules/iam-dynamic/pause')).status).toBe(200);
+    expect((await call('POST', '/schedules/iam-dynamic/resume')).status).toBe(200);
+    expect((await call('DELETE', '/schedules/iam-dynamic')).status).toBe(200);
+    // nightly-tokyo's report job runs for 3 s: long enough to be cancelled while it runs.
+    const started = await call('POST', '/schedules/nightly-tokyo/runs', {});
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = encodeURIComponent(started.body.runId);
+    await eventually(async () => (await call('GET', `/runs/${id}`)).body?.tasks?.[0]?.attempts?.[0]?.jobId, 'the ad hoc job');
+    expect((await call('POST', `/runs/${id}/cancel`)).status).toBe(200);
+    expect((await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' })).status).toBe(201);
+    await t.stack.idle();
+
+    const roles = new Set([...recorded.values()].map((r) => r.roleArn.split('/').pop()));
+    expect(roles).toEqual(new Set([`${DEPLOYMENT}-us-east-1-lambdaRole`, `${DEPLOYMENT}-BatchronSchedulerRole`, `${DEPLOYMENT}-BatchronJobExecutionRole`]));
+  }, 120_000);
+
+  it('needs every statement and every resource of the deployment policies, and misses none (template mutation test)', () => {
+    // Prepare: the deployment's roles, without this file's fixtures.
+    const fixtureArns = new Set(FIXTURE_ROLES.map((id) => `arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-${id}`));
+    const roles = new Map([...t.stack.iam.rolePolicies()].filter(([arn]) => !fixtureArns.has(arn)));
+    const requests = [...recorded.values()].filter((r) => !fixtureArns.has(r.roleArn));
+    // Act
+    const { missing, dead } = grantCoverage(roles, requests);
+    // Assess
+    expect(roles.size).toBe(3);
+    expect(missing).toEqual([]);
+    expect(dead).toEqual([]);
+  });
+});
+
+describe('requests signed with a deployed role', () => {
+  const fireCredentials = () => t.stack.iam.assumeRole(`arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-us-east-1-lambdaRole`, `${DEPLOYMENT}-fire`);
+
+  it('refuses what the role is not granted, with AWS AccessDeniedException and message', async () => {
+    // Prepare: the fire function's own keys.
+    const batch = new BatchClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: fireCredentials(), maxAttempts: 1 });
+    // Act
+    const error = await batch.send(new SubmitJobCommand({ jobName: 'x', jobQueue: 'someone-elses-queue', jobDefinition: `${DEPLOYMENT}-hello` })).catch((e: unknown) => e);
+    batch.destroy();
+    // Assess
+    expect(error).toMatchObject({
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 403 },
+      message:
+        `User: arn:aws:sts::${t.stack.account}:assumed-role/${DEPLOYMENT}-us-east-1-lambdaRole/${DEPLOYMENT}-fire is not authorized to perform: batch:SubmitJob ` +
+        `on resource: arn:aws:batch:us-east-1:${t.stack.account}:job-queue/someone-elses-queue because no identity-based policy allows the batch:SubmitJob action`,
+    });
+  });
+
+  it("answers DynamoDB's AccessDeniedException shape for an operation the role lacks", async () => {
+    const dynamodb = new DynamoDBClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: fireCredentials(), maxAttempts: 1 });
+    const error = await dynamodb.send(new DeleteTableCommand({ TableName: DEPLOYMENT })).catch((e: unknown) => e);
+    dynamodb.destroy();
+    expect(error).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    expect((error as Error).message).toMatch(/is not authorized to perform: dynamodb:DeleteTable on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/batchron-iam because/);
+  });
+
+  it('refuses a deployed access key signed with any other secret, so no one acts as a role without its secret', async () => {
+    const { accessKeyId, sessionToken } = fireCredentials();
+    const dynamodb = new DynamoDBClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: { accessKeyId, sessionToken, secretAccessKey: 'guessed' }, maxAttempts: 1 });
+    const error = await dynamodb.send(new GetItemCommand({ TableName: DEPLOYMENT, Key: { pk: { S: 'x' }, sk: { S: 'y' } } })).catch((e: unknown) => e);
+    dynamodb.destroy();
+    expect(error).toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('allows what the role is granted when the signature is valid', async () => {
+    const dynamodb = new DynamoDBClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: fireCredentials(), maxAttempts: 1 });
+    const out = await dynamodb.send(new GetItemCommand({ TableName: DEPLOYMENT, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }));
+    dynamodb.destroy();
+    expect(out.Item).toBeUndefined();
+  });
+});
+
+describe('Scheduler and its target role', () => {
+  it("drops a delivery its role may not make, with the AccessDenied AWS gives, without retrying it", async () => {
+    // Prepare
+    const fire = t.stack.lambda.arnOf(`${DEPLOYMENT}-fire`);
+    // Act: a schedule that fires at creation, with a role that may invoke only the sweep.
+    await t.clients.scheduler.send(
+      new CreateScheduleCommand({
+        Name: 'iam-no-fire',
+        ScheduleExpression: 'rate(1 hour)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: fire, RoleArn: `arn:aws:iam::000000000000:role/${DEPLOYMENT}-FixtureSchedulerRoleWithoutFire`, Input: '{}', RetryPolicy: { MaximumRetryAttempts: 3 } },
+      }),
+    );
+    const line = await eventually(() => stackLog.find((l) => l.includes('iam-no-fire')), 'the dropped delivery');
+    // Assess
+    expect(line).toContain(
+      `dropped after 1 attempt(s): AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role/${DEPLOYMENT}-FixtureSchedulerRoleWithoutFire/iam-no-fire is not authorized to perform: lambda:InvokeFunction on resource: ${fire} because no identity-based policy allows the lambda:InvokeFunction action`,
+    );
+  });
+});
+
+describe('jobs and their roles', () => {
+  it("fails a job whose execution role's log statement is `${LogGroup.Arn}:log-stream:*` with ECS's ResourceInitializationError, before it runs", async () => {
+    // Act
+    const { jobId } = await t.clients.batch.send(new SubmitJobCommand({ jobName: 'old-role', jobQueue: DEPLOYMENT, jobDefinition: `${DEPLOYMENT}-fixture-old-execution-role` }));
+    const job = await eventually(async () => {
+      const j = (await t.clients.batch.send(new DescribeJobsCommand({ jobs: [jobId!] }))).jobs?.[0];
+      return j?.status === 'FAILED' ? j : undefined;
+    }, 'the job to fail');
+    // Assess
+    expect(job.statusReason).toMatch(
+      /^ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role\/batchron-iam-FixtureOldExecutionRole\/[0-9a-f]+ is not authorized to perform: logs:CreateLogStream on resource: arn:aws:logs:us-east-1:000000000000:log-group:\/aws\/batch\/batchron-iam:log-stream:/,
+    );
+    expect(job.attempts?.[0]?.startedAt).toBeUndefined();
+  });
+
+  it("gives a job its job role's credentials and the stack's endpoint, so its own AWS calls are authorized as that role", async () => {
+    const { jobId } = await t.clients.batch.send(new SubmitJobCommand({ jobName: 'job-role', jobQueue: DEPLOYMENT, jobDefinition: `${DEPLOYMENT}-fixture-job-role` }));
+    const job = await eventually(async () => {
+      const j = (await t.clients.batch.send(new DescribeJobsCommand({ jobs: [jobId!] }))).jobs?.[0];
+      return j?.status === 'SUCCEEDED' || j?.status === 'FAILED' ? j : undefined;
+    }, 'the job to end');
+    const out = t.stack.batch.readLog(jobId!);
+    expect(job.status, out).toBe('SUCCEEDED');
+    expect(out).toContain('/iam-test/allowed: allowed-value');
+    expect(out).toMatch(/\/iam-test\/forbidden: AccessDeniedException: User: arn:aws:sts::000000000000:assumed-role\/batchron-iam-FixtureJobRole\/[0-9a-f]+ is not authorized to perform: ssm:GetParameter/);
+  });
+});
+
+describe('the roles enforced', () => {
+  it("enforces the packaged template's roles: the same roles with the same policy documents as `osls package` writes", async () => {
+    const packaged = await packaging;
+    // The functions' role is generated by osls at package time; the local deploy rebuilds it (local/iam/template.ts).
+    const roles = (resources: Record<string, { Type: string; Properties: Record<string, any> }>) =>
+      Object.fromEntries(
+        Object.entries(resources)
+          .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+          .map(([id, r]) => [id, ((r.Properties.Policies ?? []) as { PolicyDocument: unknown }[]).map((p) => p.PolicyDocument)]),
+      );
+    const policies = (resources: Record<string, { Type: string; Properties: Record<string, any> }>) =>
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+        .map(([id, r]) => [id, r.Properties.PolicyDocument, r.Properties.Roles]);
+    const local = templateResources(resolved, { stage: STAGE, region: t.stack.region }).resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    expect(Object.keys(roles(packaged.Resources)).length).toBeGreaterThan(0);
+    expect(roles(local)).toEqual(roles(packaged.Resources));
+    expect(policies(local)).toEqual(policies(packaged.Resources));
+  }, 180_000);
+});

@@ -124,9 +124,9 @@ describe('deployLocal', () => {
     expect(tokyo).toMatchObject({ ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED' });
   });
 
-  it('registers every function and the job-events rule on the bus', () => {
+  it('registers every function, the job-events rule and the event triggers\' rules on the bus', () => {
     // Assess
-    expect(stack.lambda.functions().sort()).toEqual(['batchron-dev-api', 'batchron-dev-fire', 'batchron-dev-job-events', 'batchron-dev-retry', 'batchron-dev-sweep']);
+    expect(stack.lambda.functions().sort()).toEqual(['batchron-dev-api', 'batchron-dev-fire', 'batchron-dev-job-events', 'batchron-dev-retry', 'batchron-dev-sweep', 'batchron-dev-trigger']);
     expect(stack.bus.rules()).toEqual([
       expect.objectContaining({
         name: 'batchron-dev-job-events-rule-1',
@@ -136,6 +136,15 @@ describe('deployLocal', () => {
           detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: 'batchron-dev-' }] },
         },
         targets: [expect.objectContaining({ arn: stack.lambda.arnOf('batchron-dev-job-events') })],
+      }),
+      expect.objectContaining({
+        name: 'batchron-dev-on-upload-on0',
+        pattern: {
+          source: ['aws.s3'],
+          'detail-type': ['Object Created'],
+          detail: { bucket: { name: ['batchron-example-inbox'] }, object: { key: [{ prefix: 'incoming/' }] } },
+        },
+        targets: [expect.objectContaining({ arn: stack.lambda.arnOf('batchron-dev-trigger'), inputTransformer: expect.objectContaining({ inputTemplate: expect.stringContaining('"event":<aws.events.event.json>}') }) })],
       }),
     ]);
     expect(first.routes).toContainEqual(expect.objectContaining({ method: 'GET', path: '/runs/{id}', functionName: 'batchron-dev-api' }));

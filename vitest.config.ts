@@ -1,18 +1,58 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two tiers, one `npm test` (the type check runs first, from package.json):
+ * - `unit`: pure logic and in-memory engine tests, no network; worker threads (cheap to
+ *   start, no process per file).
+ * - `integration`: DynamoDB Local (one JVM for the tier, see global-setup.ts), the local
+ *   stack, real job processes, `npm start`. Forks: these files set process.env for the
+ *   handlers they load and spawn children, so each file gets its own process.
+ * Workers: most integration time is spent waiting (job processes, Lambda timeouts, the local
+ * Scheduler), not computing, so the tier runs more files at once than there are cores;
+ * see README "Tests" for the measured split.
+ */
+const shared = {
+  // The functions log one JSON line per decision for CloudWatch; in tests only their
+  // warnings and errors are worth reading (POWERTOOLS_LOG_LEVEL=INFO shows all).
+  env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' },
+  // Property tests use one seed per run (FC_SEED overrides it): reproducible, and CI checks what we checked.
+  setupFiles: ['test/helpers/fast-check-seed.ts'],
+};
+
+/** Security tests that need the local stack; the other test/security files are unit tests. */
+const SECURITY_ON_STACK = ['test/security/dynamic-schedules.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/{unit,integration,e2e}/**/*.test.ts', 'test/security/**/*.test.ts'],
     testTimeout: 30_000,
-    // The functions log one JSON line per decision for CloudWatch; in tests only their
-    // warnings and errors are worth reading (POWERTOOLS_LOG_LEVEL=INFO shows all).
-    env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' },
     hookTimeout: 120_000,
-    // One DynamoDB Local JVM for the whole run (see the file); test files get its URL through inject('dynamodbUrl').
-    globalSetup: ['test/helpers/global-setup.ts'],
-    // Property tests use one seed per run (FC_SEED overrides it): reproducible, and CI checks what we checked.
-    setupFiles: ['test/helpers/fast-check-seed.ts'],
+    // Across both tiers; BATCHRON_TEST_WORKERS overrides it (e.g. 1 to bisect an interaction).
+    maxWorkers: Number(process.env.BATCHRON_TEST_WORKERS ?? 3),
     // The summary reporter prints the plain `Tests: N passed, N failed` line CI reads.
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/security/**/*.test.ts'],
+          // It serves the API from a deployed local stack (DynamoDB Local): integration.
+          exclude: [...SECURITY_ON_STACK],
+          pool: 'threads',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          ...shared,
+          name: 'integration',
+          include: ['test/{integration,e2e}/**/*.test.ts', ...SECURITY_ON_STACK],
+          pool: 'forks',
+          // One DynamoDB Local JVM for the tier; test files get its URL through inject('dynamodbUrl').
+          globalSetup: ['test/helpers/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -51,13 +51,13 @@ stack.bus.putRule({
 /** All runs of on-upload (paging the schedule index). */
 async function runIds(): Promise<string[]> {
   const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listRunsBySchedule(store, 'on-upload', { limit: 100, ...(cursor ? { cursor } : {}) });
-    ids.push(...page.items.map((r) => r.runId));
-    cursor = page.cursor;
-  } while (cursor);
-  return ids;
+  let before: string | undefined;
+  for (;;) {
+    const page = await listRunsBySchedule(store, 'on-upload', { limit: 100, ...(before ? { before } : {}) });
+    ids.push(...page.items.map((r) => r.summary.runId));
+    if (!page.more || page.items.length === 0) return ids;
+    before = page.items.at(-1)!.sortKey;
+  }
 }
 
 async function waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 600_000): Promise<T> {

@@ -13,27 +13,27 @@ import { logs } from '#shared/clients/logs';
 import { readApiEnv, type ApiDeps, type ApiEnv, type EngineOps } from '#shared/api/deps';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
 import { apiRoutes } from '#shared/api/routes';
-import { defaultDeps } from '#shared/engine/deps';
+import { defaultDeps, type DepsFor } from '#shared/engine/deps';
 import { cancelRunById } from '#shared/engine/drive';
 import { startRun } from '#shared/engine/start';
 import { rerunRunById } from '#shared/engine/rerun';
 import { getEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
-import { getRun } from '#shared/store/runs';
+import { dynamoStore } from '#shared/store/dynamo';
 import { now } from '#shared/time';
 
 let apiEnv: ApiEnv | undefined;
 
 /** The API's collaborators for one invocation (clients are per cold start; the engine's lease owner is the request). */
-function depsFor(context: Context): ApiDeps {
+function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
   apiEnv ??= readApiEnv();
-  const engineDeps = defaultDeps(getEnv(), context.awsRequestId);
-  const store = { doc: documentClient, table: apiEnv.table };
+  const engineDeps = engineDepsFor(context);
+  const store = dynamoStore({ doc: documentClient, table: apiEnv.table });
   const engine: EngineOps = {
     async startRun(input, options) {
       const started = await startRun(input, engineDeps, options);
-      const run = await getRun(store, started.runId);
+      const run = await store.getRun(started.runId);
       if (!run) throw new Error(`run ${started.runId} was started but cannot be read back`);
       return { run, created: started.created };
     },
@@ -47,22 +47,25 @@ function depsFor(context: Context): ApiDeps {
   return { env: apiEnv, store, scheduler, batch, logs, engine, now };
 }
 
-const routes: Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] = apiRoutes.map((r) => ({
+const routesFor = (engineDepsFor: DepsFor): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
   method: r.method,
   path: r.path,
   handler: middy<ApiEvent, APIGatewayProxyResultV2>()
     .use(validateRequest(r.schemas))
-    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context)))) as never,
+    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor)))) as never,
 }));
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+/** The API over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
+export const createHandler = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
   .handler(
     httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({
-      routes,
+      routes: routesFor(engineDepsFor),
       notFoundResponse: ({ method, path }) => {
         throw new NotFoundError(`No route for ${method} ${path}.`);
       },
     }) as never,
   );
+
+export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId));

@@ -4,9 +4,14 @@
  */
 import { FireInputSchema } from '#shared/config/definition';
 import { getEnv } from '#shared/env';
-import { lambdaDeps, startRun } from '#shared/engine/index';
+import { lambdaDeps, startRun, type DepsFor } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
+
+/** The handler over the deps `depsFor` builds per invocation (a test passes wrapped ones). */
+export function createHandler(depsFor: DepsFor) {
+  return engineHandler('fire', FireInputSchema, (input, context) => startRun(input, depsFor(context)));
+}
 
 const env = getEnv();
 
-export const handler = engineHandler('fire', FireInputSchema, (input, context) => startRun(input, lambdaDeps(env, context)));
+export const handler = createHandler((context) => lambdaDeps(env, context));

@@ -1,12 +1,17 @@
 /** Every few minutes: reconcile active runs with Batch, repair what was lost, alert on stuck runs. */
 import { getEnv } from '#shared/env';
-import { lambdaDeps, sweep } from '#shared/engine/index';
+import { lambdaDeps, sweep, type DepsFor } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 import * as z from '#shared/zod';
-
-const env = getEnv();
 
 // Scheduler and EventBridge send a scheduled event or nothing in particular; the sweep takes no input.
 const SweepInputSchema = z.unknown();
 
-export const handler = engineHandler('sweep', SweepInputSchema, (_input, context) => sweep(lambdaDeps(env, context)));
+/** The handler over the deps `depsFor` builds per invocation (a test passes wrapped ones). */
+export function createHandler(depsFor: DepsFor) {
+  return engineHandler('sweep', SweepInputSchema, (_input, context) => sweep(depsFor(context)));
+}
+
+const env = getEnv();
+
+export const handler = createHandler((context) => lambdaDeps(env, context));

@@ -6,17 +6,22 @@
 import { TriggerFunctionInputSchema } from '#shared/config/trigger';
 import { scheduler } from '#shared/clients/scheduler';
 import { getEnv } from '#shared/env';
-import { closeWindow, handleTriggerEvent, lambdaDeps } from '#shared/engine/index';
+import { closeWindow, handleTriggerEvent, lambdaDeps, type TriggerDeps } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 import { sdkWindowScheduler } from '#shared/engine/ports';
+
+/** The handler over the deps `depsFor` builds per invocation (a test passes wrapped ones). */
+export function createHandler(depsFor: (context: Parameters<typeof lambdaDeps>[1]) => TriggerDeps) {
+  return engineHandler('trigger', TriggerFunctionInputSchema, async (input, context) => {
+    const deps = depsFor(context);
+    if ('closeWindow' in input) return { closed: await closeWindow(input.closeWindow, deps) };
+    return handleTriggerEvent(input, deps);
+  });
+}
 
 const env = getEnv();
 const windows = env.triggerTargetArn
   ? sdkWindowScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.triggerTargetArn, roleArn: env.schedulerRoleArn })
   : undefined;
 
-export const handler = engineHandler('trigger', TriggerFunctionInputSchema, async (input, context) => {
-  const deps = { ...lambdaDeps(env, context), ...(windows ? { windows } : {}) };
-  if ('closeWindow' in input) return { closed: await closeWindow(input.closeWindow, deps) };
-  return handleTriggerEvent(input, deps);
-});
+export const handler = createHandler((context) => ({ ...lambdaDeps(env, context), ...(windows ? { windows } : {}) }));

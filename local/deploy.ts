@@ -53,10 +53,11 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import type { BatchronConfig } from '#shared/config/schema';
-import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
+import { dropUndefined } from '#shared/objects';
 
 const run = promisify(execFile);
 
@@ -190,8 +191,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const service = opts.service ?? (await resolveService(opts.projectDir, opts));
   const resolveSeconds = opts.service ? 0 : (Date.now() - started) / 1000;
   const stage = service.provider.stage ?? opts.stage ?? 'dev';
-  const deployment = service.custom?.deployment ?? `${service.service}-${stage}`;
-  const defaultQueue = service.custom?.jobQueue ?? deployment;
+  const { deployment, defaultQueue } = deploymentOf(service.service, stage, service.custom);
 
   const { config, definitions, resources } = templateResources(service, { stage, region: stack.region });
 
@@ -571,9 +571,6 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
   return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', ...(h.authorizer !== undefined ? { authorizer: h.authorizer } : {}) };
 }
 
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 /**
  * Evaluates the CloudFormation intrinsics serverless.yml and the generated resources use,

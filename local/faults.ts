@@ -131,7 +131,8 @@ export class Faults {
   }
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded generator: the same seed, the same faults (and, in tests, the same scenario). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -27,21 +27,17 @@ export default class BatchronPlugin {
     this.loaded ??= Promise.all([
       tsImport('../shared/config/validate.ts', import.meta.url),
       tsImport('../shared/config/cloudformation.ts', import.meta.url),
-    ]).then(([validate, cloudformation]) => ({ validate, cloudformation }));
+    ]).then(([validate, cloudformation]) => (this.mods = { validate, cloudformation }));
     return this.loaded;
   }
 
-  /** The deployment's names, as serverless.yml's `custom` declares them. */
+  /** The deployment's names, as serverless.yml's `custom` declares them (after `modules()`). */
   context() {
     const service = this.serverless.service;
-    const custom = service.custom ?? {};
     const stage = this.serverless.getProvider('aws').getStage();
-    const deployment = custom.deployment ?? `${service.service}-${stage}`;
-    return {
-      deployment,
-      defaultQueue: custom.jobQueue ?? deployment,
-      jobDefinitionName: (key) => `${deployment}-${key}`,
-    };
+    const { validate } = this.mods;
+    const { deployment, defaultQueue } = validate.deploymentOf(service.service, stage, service.custom ?? {});
+    return validate.deploymentContext(deployment, defaultQueue);
   }
 
   async validate() {

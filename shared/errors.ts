@@ -5,6 +5,7 @@
  * a `NonRetryableError`, which can never succeed however often it is retried.
  * HTTP-facing errors carry their status. Other engineers add classes here: keep it additive.
  */
+import type { RunItem } from './store/schema.ts';
 
 /** Options every Batchron error accepts. */
 export interface BatchronErrorOptions {
@@ -23,13 +24,10 @@ export class BatchronError extends Error {
 
 /** Worth another try later: throttling, a lost optimistic-concurrency race, a dependency outage. */
 export class RetryableError extends BatchronError {
-  constructor(message: string, options: BatchronErrorOptions & { retryAfterMs?: number } = {}) {
+  constructor(message: string, options: BatchronErrorOptions = {}) {
     super(message, options);
     this.name = 'RetryableError';
-    this.retryAfterMs = options.retryAfterMs;
   }
-  /** A hint for callers that can wait in-process. */
-  readonly retryAfterMs: number | undefined;
 }
 
 /** Can never succeed as given: retrying only burns invocations. */
@@ -99,11 +97,19 @@ export class VersionConflictError extends RetryableError {
   }
 }
 
-/** An AWS API kept throttling past the in-invocation backoff budget. */
-export class ThrottledError extends RetryableError {
-  constructor(message: string, options: BatchronErrorOptions & { retryAfterMs?: number } = {}) {
+/**
+ * A run write that lost to another writer. `current` is the run as it stands, returned by
+ * DynamoDB with the failed condition (ReturnValuesOnConditionCheckFailure, no extra cost), so
+ * the writer can re-apply its change without reading again; undefined when the item is gone.
+ */
+export class RunVersionConflictError extends VersionConflictError {
+  constructor(
+    message: string,
+    readonly current: RunItem | undefined,
+    options: { cause?: unknown } = {},
+  ) {
     super(message, options);
-    this.name = 'ThrottledError';
+    this.name = 'RunVersionConflictError';
   }
 }
 

@@ -12,16 +12,6 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 /** Shared metrics (EMF lines in the log); flushed by each handler after an invocation. */
 export const metrics = new Metrics({ namespace: 'Batchron', serviceName: 'batchron' });
 
-/** The log fields that identify what a decision was about. */
-export interface DecisionContext {
-  schedule?: string;
-  runId?: string;
-  task?: string;
-  attempt?: number;
-  jobId?: string;
-  [key: string]: unknown;
-}
-
 /** What the engine needs from a logger; Powertools' Logger satisfies it, and so does a test sink. */
 export interface EngineLogger {
   info(message: string, ...extra: Record<string, unknown>[]): void;
@@ -60,14 +50,3 @@ export const powertoolsMetrics: EngineMetrics = {
     metrics.addMetric(name, MetricUnit.Count, value);
   },
 };
-
-/** In-memory counters, for tests and benchmarks. */
-export class CountingMetrics implements EngineMetrics {
-  readonly counts = new Map<EngineMetric, number>();
-  count(name: EngineMetric, value = 1): void {
-    this.counts.set(name, (this.counts.get(name) ?? 0) + value);
-  }
-  get(name: EngineMetric): number {
-    return this.counts.get(name) ?? 0;
-  }
-}

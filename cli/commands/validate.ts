@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { ConfigError } from '#shared/errors';
-import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { nextFires } from '#shared/expressions/series';
 import { action, EXIT, ExitCodeError, usageExit, UsageError } from './common.ts';
 import { inZone, iso, json } from '#cli/format';
@@ -39,8 +39,8 @@ export function validateCommand(): Command {
       } catch (error) {
         throw new ExitCodeError(EXIT.usage, `${pc.red('serverless.yml could not be resolved')}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      const deployment = service.custom?.deployment ?? `${service.service}-${service.provider.stage ?? 'dev'}`;
-      const ctx = deploymentContext(deployment, service.custom?.jobQueue ?? deployment);
+      const { deployment, defaultQueue } = deploymentOf(service.service, service.provider.stage ?? 'dev', service.custom);
+      const ctx = deploymentContext(deployment, defaultQueue);
       let definitions;
       try {
         definitions = normalizeConfig(parseConfig(service.custom?.batchron, ctx), ctx);

@@ -4,4 +4,4 @@
  */
 export { LocalBatch, type LocalBatchOptions } from './local-batch.ts';
 export { REASONS, type JobDetail, type JobStatus, type AttemptDetail } from './types.ts';
-export { retryDecision, globMatch, type AttemptOutcome, type RetryAction } from './retry.ts';
+export { retryDecision, patternMatches, type AttemptOutcome, type RetryAction } from './retry.ts';

@@ -3,6 +3,7 @@
  * and `evaluateOnExit` rules (first match wins, all given conditions must match) pick
  * RETRY or EXIT. When no rule matches, Batch retries; so do we.
  */
+import { globMatch } from '#shared/glob';
 import type { RetryStrategy } from './types.ts';
 
 /** What an attempt ended with, as the rules see it. */
@@ -38,19 +39,17 @@ function ruleMatches(
   rule: { onExitCode?: string; onReason?: string; onStatusReason?: string },
   outcome: AttemptOutcome,
 ): boolean {
-  if (rule.onExitCode !== undefined && !globMatch(rule.onExitCode, outcome.exitCode?.toString())) return false;
-  if (rule.onReason !== undefined && !globMatch(rule.onReason, outcome.reason)) return false;
-  if (rule.onStatusReason !== undefined && !globMatch(rule.onStatusReason, outcome.statusReason)) return false;
+  if (rule.onExitCode !== undefined && !patternMatches(rule.onExitCode, outcome.exitCode?.toString())) return false;
+  if (rule.onReason !== undefined && !patternMatches(rule.onReason, outcome.reason)) return false;
+  if (rule.onStatusReason !== undefined && !patternMatches(rule.onStatusReason, outcome.statusReason)) return false;
   return true;
 }
 
 /**
- * Batch's patterns: an exact string, or a prefix ending in `*`. Batch documents the
- * match as exact (case-sensitive). A value the attempt did not produce (no exit code
- * after a lost host) matches nothing, so `onExitCode: "*"` does not catch host failures.
+ * A Batch pattern against what the attempt produced: exact, or a prefix ending in `*`
+ * (shared/glob.ts, the engine's match too). A value the attempt did not produce (no exit
+ * code after a lost host) matches nothing, so `onExitCode: "*"` does not catch host failures.
  */
-export function globMatch(pattern: string, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
-  return value === pattern;
+export function patternMatches(pattern: string, value: string | undefined): boolean {
+  return value !== undefined && globMatch(pattern, value);
 }

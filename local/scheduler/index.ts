@@ -30,6 +30,7 @@ import { JsonSnapshot } from '#local/persist';
 import { parseExpression } from '#shared/expressions/index';
 import { nextFires, type SeriesSpec } from '#shared/expressions/series';
 import { NAME_PATTERN, optionalString, requireString, validateSchedule, validationError, type ScheduleSpec, type TargetSpec } from './validate.ts';
+import { baseDelayMs } from '#shared/engine/backoff';
 
 /** How far back CreateSchedule accepts a recurring schedule's StartDate. */
 const START_DATE_SLACK_MS = 5 * 60_000;
@@ -114,8 +115,11 @@ const LAMBDA_ARN = /^arn:aws(-[a-z]+)?:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z
 const MAX_MISSED_PER_SCHEDULE = 100;
 
 /** Scheduler's retry backoff is not documented; we double from 10 s up to 5 min, on the Clock. */
-export function retryDelayMs(attempt: number): number {
-  return Math.min(10_000 * 2 ** (attempt - 1), 300_000);
+const SCHEDULER_BACKOFF = { initialSeconds: 10, multiplier: 2, maxSeconds: 300, jitter: 'none' } as const;
+
+/** The delay before redelivering a failed invocation for the `attempt`-th time (the engine's exponential rule). */
+function redeliveryDelayMs(attempt: number): number {
+  return baseDelayMs(SCHEDULER_BACKOFF, attempt + 1);
 }
 
 /** `2026-11-23T16:00:00Z`: the format of `<aws.scheduler.scheduled-time>` (whole seconds, Z). */
@@ -484,7 +488,7 @@ export class LocalScheduler implements LocalService {
       report(false, message);
       const retriable = !(error instanceof PermanentError);
       const policy = s.Target.RetryPolicy;
-      const delay = retryDelayMs(attempt);
+      const delay = redeliveryDelayMs(attempt);
       const age = this.opts.clock.now() + delay - scheduledTime;
       if (retriable && !this.stopped && attempt <= policy.MaximumRetryAttempts && age <= policy.MaximumEventAgeInSeconds * 1000) {
         this.later(delay, () => void this.deliver(s, scheduledTime, attempt + 1));

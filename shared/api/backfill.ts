@@ -16,8 +16,6 @@ import { fireInput } from '../config/validate.ts';
 import { ExpressionError } from '../expressions/index.ts';
 import { firesBetween, seriesOfSchedule, type SeriesSpec } from '../expressions/series.ts';
 import { runIdFor } from '../engine/naming.ts';
-import { getRun } from '../store/runs.ts';
-import { listRunsScheduledBetween } from '../store/series-runs.ts';
 import type { RunStatus, RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError } from './http.ts';
@@ -126,7 +124,7 @@ export async function backfill(
     if (error instanceof ExpressionError) throw validationError([{ path: 'schedule', message: error.message }]);
     throw error;
   }
-  const recorded = new Map((await listRunsScheduledBetween(deps.store, def.name, input.from, input.to)).map((r) => [r.runId, r]));
+  const recorded = new Map((await deps.store.listRunsScheduledBetween(def.name, input.from, input.to)).map((r) => [r.runId, r]));
   const rerunStatuses = new Set((input.rerun ?? []).map((s) => s.toUpperCase() as RunStatus));
   const plan = planBackfill(def.name, times, recorded, input.parallel ?? 1, rerunStatuses);
   // A run is re-run once per backfill session: the key finds the attempt it started, so a
@@ -136,7 +134,7 @@ export async function backfill(
   const rerunDone = new Set<string>();
   for (const c of plan.candidates) {
     if (c.action !== 'rerun') continue;
-    const run = await getRun(deps.store, c.runId, false);
+    const run = await deps.store.getRun(c.runId, false);
     if (!run || run.rerunKey === key || run.history?.some((h) => h.rerunKey === key)) rerunDone.add(c.runId);
   }
   const candidates = plan.candidates.filter((c) => !rerunDone.has(c.runId));

@@ -8,7 +8,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { FireInput } from '../config/definition.ts';
 import { ENV } from '../config/definition.ts';
 import { EnvironmentError } from '../errors.ts';
-import type { StoreDeps } from '../store/runs.ts';
+import type { Store } from '../engine/ports.ts';
 import type { RerunResult } from '../engine/rerun.ts';
 import type { RunItem } from '../store/schema.ts';
 
@@ -80,7 +80,7 @@ export interface EngineOps {
 /** Everything the API's domain functions use. */
 export interface ApiDeps {
   env: ApiEnv;
-  store: StoreDeps;
+  store: Store;
   scheduler: SchedulerClient;
   batch: BatchClient;
   logs: CloudWatchLogsClient;

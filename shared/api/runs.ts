@@ -8,18 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { GetLogEventsCommand, ResourceNotFoundException as LogsNotFound } from '@aws-sdk/client-cloudwatch-logs';
 import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import * as z from '../zod.ts';
 import type { ScheduleDefinition } from '../config/definition.ts';
 import { compilePattern } from '../config/pattern.ts';
-import { TABLE } from '../config/table.ts';
 import { fireInput } from '../config/validate.ts';
 import { ConflictError, CorruptItemError, NotFoundError, ValidationError } from '../errors.ts';
 import { isTerminalRun } from '../engine/status.ts';
-import { getRun } from '../store/runs.ts';
-import { runsByScheduleKey } from '../store/keys.ts';
-import { RunSummarySchema, type Attempt, type RunAttemptSummary, type RunItem, type RunStatus, type RunSummary } from '../store/schema.ts';
+import { decodeCursor, encodeCursor } from '../store/cursor.ts';
+import { type Attempt, type RunAttemptSummary, type RunItem, type RunStatus, type RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError, type Issue } from './http.ts';
 import { getScheduleEntry } from './schedules.ts';
@@ -200,7 +197,7 @@ function sameParameters(a: Record<string, string>, b: Record<string, string>): b
 }
 
 async function requireRun(deps: ApiDeps, runId: string): Promise<RunItem> {
-  const run = await getRun(deps.store, runId, false);
+  const run = await deps.store.getRun(runId, false);
   if (!run) throw new NotFoundError(`Run '${runId}' does not exist (or expired after the retention period).`);
   return run;
 }
@@ -246,71 +243,6 @@ export async function cancelRun(deps: ApiDeps, runId: string): Promise<RunView> 
 /** Page size bounds of GET /runs. */
 export const LIST_LIMIT = { default: 20, max: 100 } as const;
 
-const CursorSchema = z.object({ b: z.string().check(z.minLength(1)) });
-
-function encodeCursor(before: string): string {
-  return Buffer.from(JSON.stringify({ b: before }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    return CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))).b;
-  } catch (error) {
-    throw new ValidationError('Invalid request: query.cursor is not a cursor this API returned', [
-      { path: 'query.cursor', message: 'is not a cursor this API returned; pass back the `cursor` of the previous page unchanged' },
-    ], { cause: error });
-  }
-}
-
-interface SortedSummary {
-  sortKey: string;
-  summary: RunSummary;
-}
-
-/** Up to `limit` runs of one schedule older than `before` (the GSI1 sort key), with the status filter. */
-async function runsOfSchedule(
-  deps: ApiDeps,
-  schedule: string,
-  limit: number,
-  before: string | undefined,
-  status: RunStatus | undefined,
-): Promise<{ items: SortedSummary[]; more: boolean }> {
-  const items: SortedSummary[] = [];
-  let start: Record<string, unknown> | undefined;
-  // A status filter is applied after DynamoDB reads a page, so read on until the page is full.
-  do {
-    const out = await deps.store.doc.send(
-      new QueryCommand({
-        TableName: deps.store.table,
-        IndexName: TABLE.byScheduleIndex,
-        KeyConditionExpression: before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
-        ...(status ? { FilterExpression: '#status = :status' } : {}),
-        ExpressionAttributeNames: {
-          '#pk': TABLE.byScheduleIndexPartitionKey,
-          ...(before === undefined ? {} : { '#sk': TABLE.byScheduleIndexSortKey }),
-          ...(status ? { '#status': 'status' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':pk': runsByScheduleKey(schedule),
-          ...(before === undefined ? {} : { ':before': before }),
-          ...(status ? { ':status': status } : {}),
-        },
-        ScanIndexForward: false,
-        Limit: limit + 1,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const parsed = RunSummarySchema.safeParse(item);
-      if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
-      items.push({ sortKey: String(item[TABLE.byScheduleIndexSortKey]), summary: parsed.data });
-    }
-    start = out.LastEvaluatedKey;
-  } while (start && items.length <= limit);
-  return { items: items.slice(0, limit), more: items.length > limit || start !== undefined };
-}
-
 /** Names of every schedule of the deployment (for listings across schedules). */
 async function scheduleNames(deps: ApiDeps): Promise<string[]> {
   const names: string[] = [];
@@ -342,7 +274,7 @@ export async function listRuns(
     schedules = await scheduleNames(deps);
   }
   const gate = pLimit(8);
-  const pages = await Promise.all(schedules.map((s) => gate(() => runsOfSchedule(deps, s, limit, before, query.status))));
+  const pages = await Promise.all(schedules.map((s) => gate(() => deps.store.listRunsBySchedule(s, { limit, before, status: query.status }))));
   const merged = pages.flatMap((p) => p.items).sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
   const page = merged.slice(0, limit);
   const more = merged.length > limit || pages.some((p) => p.more);

@@ -30,9 +30,7 @@ import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 import { localIso } from '../expressions/index.ts';
 import { nextFires, seriesOfSchedule } from '../expressions/series.ts';
-import { getScheduleState, setPaused } from '../store/schedules.ts';
 import type { RunSummary, ScheduleState } from '../store/schema.ts';
-import { latestRunByScheduledTime } from '../store/series-runs.ts';
 import type { ApiDeps } from './deps.ts';
 import { batchReferenceProblems, taskCommands, type DefinitionCache } from './batch-refs.ts';
 import { validationError, type Issue } from './http.ts';
@@ -205,7 +203,7 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
 
 /** The state and the latest run of one schedule, read together. */
 async function stateAndLast(deps: ApiDeps, name: string): Promise<[ScheduleState, RunSummary | undefined]> {
-  return Promise.all([getScheduleState(deps.store, name), latestRunByScheduledTime(deps.store, name)]);
+  return Promise.all([deps.store.getScheduleState(name), deps.store.latestRunByScheduledTime(name)]);
 }
 
 /** GET /schedules. */
@@ -263,7 +261,7 @@ export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boo
 }
 
 async function applyPaused(deps: ApiDeps, entry: ScheduleEntry, paused: boolean): Promise<ScheduleEntry> {
-  await setPaused(deps.store, entry.name, paused);
+  await deps.store.setPaused(entry.name, paused);
   const wanted = paused ? 'DISABLED' : 'ENABLED';
   if (entry.state !== wanted) {
     await deps.scheduler.send(new UpdateScheduleCommand(updateInput(entry.raw, { State: wanted })));
@@ -448,7 +446,7 @@ export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown)
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
   const fields = scheduleFields(deps, definition, parsed);
   // A paused schedule stays paused across an edit; resuming is its own decision.
-  const state = await getScheduleState(deps.store, name);
+  const state = await deps.store.getScheduleState(name);
   await deps.scheduler.send(
     new UpdateScheduleCommand({ Name: name, ...fields, ...(state.paused ? { State: 'DISABLED' as const } : {}) }),
   );

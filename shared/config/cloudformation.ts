@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { BatchronConfig, EventTriggerSpec, JobDefinitionSpec, ScheduleSpec } from './schema.ts';
 import { normalizeSchedule, resolveJobDefinition, schedulerTargetInput, triggerInputTemplate, type NormalizeContext } from './validate.ts';
+import { dropUndefined } from '../objects.ts';
 
 /** A CloudFormation value: a literal or an intrinsic function object. */
 export type CfnValue = string | number | boolean | { [fn: string]: unknown };
@@ -298,10 +299,6 @@ function logicalId(prefix: string, name: string, used: Set<string>): string {
   if (used.has(id)) id = `${id}${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
   used.add(id);
   return id;
-}
-
-function dropUndefined<T extends Record<string, unknown>>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**

@@ -43,6 +43,7 @@ import {
 } from './definition.ts';
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
+import { dropUndefined } from '../objects.ts';
 
 export { ConfigError };
 
@@ -58,6 +59,16 @@ export interface NormalizeContext {
 
 /** The deployment name parseConfig assumes when it is given none (used for length limits). */
 export const DEFAULT_DEPLOYMENT = 'batchron-dev';
+
+/**
+ * The deployment's name and default job queue as serverless.yml declares them:
+ * `custom.deployment`, else `<service>-<stage>`; `custom.jobQueue`, else the deployment's name.
+ * The one rule for `osls package` (serverless/batchron-plugin.mjs), the local deploy and the CLI.
+ */
+export function deploymentOf(service: string, stage: string, custom: { deployment?: string; jobQueue?: string } = {}): { deployment: string; defaultQueue: string } {
+  const deployment = custom.deployment ?? `${service}-${stage}`;
+  return { deployment, defaultQueue: custom.jobQueue ?? deployment };
+}
 
 /** The usual NormalizeContext for a deployment: queue and job definitions prefixed by its name. */
 export function deploymentContext(deployment: string, defaultQueue: string = deployment): NormalizeContext {
@@ -630,9 +641,6 @@ function mergeRetry(base: RetryPolicyDefinition, override: RetryOverride | undef
   };
 }
 
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 // ---------------------------------------------------------------------------------------
 // zod issues in plain words

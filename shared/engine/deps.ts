@@ -11,19 +11,22 @@ import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
 import { slackNotifier, type Notifier } from '../notify/slack.ts';
-import type { StoreDeps } from '../store/runs.ts';
+import { dynamoStore } from '../store/dynamo.ts';
+import { dynamoWindowStore } from '../store/windows.ts';
 import { now } from '../time.ts';
-import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort } from './ports.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
 /** The engine's collaborators and settings. */
 export interface EngineDeps {
-  store: StoreDeps;
+  store: Store;
   batch: BatchPort;
   retries: RetrySchedulerPort;
   /** The schedules the sweeper checks for fires that never became runs; no missed-fire repair without it. */
   registry?: ScheduleRegistryPort;
+  /** Batch windows of event triggers (shared/engine/trigger.ts); without it the sweeper has no windows to close. */
+  windowStore?: WindowStore;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate'>;
   /** Epoch ms; every decision reads time here. */
@@ -91,27 +94,21 @@ export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getR
   return { leaseMs, ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
+/**
+ * How a handler gets its deps for one invocation. Each function module exports
+ * `createHandler(depsFor)` beside its `handler` (built with `lambdaDeps`), so a test can
+ * build the real handler over wrapped ports, e.g. to die right after a real SubmitJob.
+ */
+export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => EngineDeps;
+
 let ssm: SSMClient | undefined;
 let slack: Notifier | undefined;
-let depsHook: ((deps: EngineDeps) => EngineDeps) | undefined;
-
-/**
- * Test seam: `defaultDeps` passes the deps it built through `hook` (unset: unchanged), so a
- * crash-point test can wrap the ports of the real handlers, e.g. to die right after a real
- * SubmitJob. Returns a function that restores the previous hook. Never set in production.
- */
-export function setDepsHook(hook: ((deps: EngineDeps) => EngineDeps) | undefined): () => void {
-  const previous = depsHook;
-  depsHook = hook;
-  return () => {
-    depsHook = previous;
-  };
-}
 
 /** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
 export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
-  const deps: EngineDeps = {
-    store: { doc: documentClient, table: env.table },
+  return {
+    store: dynamoStore({ doc: documentClient, table: env.table }),
+    windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
@@ -130,5 +127,4 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier):
     log: logger,
     metrics: powertoolsMetrics,
   };
-  return depsHook ? depsHook(deps) : deps;
 }

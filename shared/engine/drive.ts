@@ -6,11 +6,8 @@
  * idempotent, so any invocation (a duplicate delivery, a Lambda retry, the sweeper) may run
  * it again on the same state.
  */
-import { VersionConflictError } from '../errors.ts';
+import { RunVersionConflictError, VersionConflictError } from '../errors.ts';
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
-import { reserveSubmitSlot } from '../store/pacer.ts';
-import { getRun, RunVersionConflictError, saveRun } from '../store/runs.ts';
-import { getScheduleState, promoteQueued, releaseRun } from '../store/schedules.ts';
 import type { Notification, RunItem, ScheduleState, StuckState } from '../store/schema.ts';
 import { throttleDelayMs } from './backoff.ts';
 import { contextOf, DEFAULTS, type EngineDeps } from './deps.ts';
@@ -62,14 +59,14 @@ export async function mutateRun(
   // returns the newer run.
   let next = known;
   for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-    const run = next ?? (await getRun(deps.store, runId));
+    const run = next ?? (await deps.store.getRun(runId));
     next = undefined;
     if (!run) return { run: undefined, changed: false, transition: undefined };
     const t = fn(run, contextOf(deps));
     if (t.run === run) return { run, changed: false, transition: t };
     if (beforeSave) await beforeSave(t);
     try {
-      const saved = await saveRun(deps.store, t.run);
+      const saved = await deps.store.saveRun(t.run);
       return { run: saved, changed: true, transition: { ...t, run: saved } };
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -94,12 +91,6 @@ export async function drive(run: RunItem, deps: EngineDeps, claims: Claim[] = []
   }
   if (current.settled && !current.finalized) current = await finalize(current, deps);
   return current;
-}
-
-/** Drives a run by id (the retry function and the sweeper start from an id). */
-export async function driveById(runId: string, deps: EngineDeps): Promise<RunItem | undefined> {
-  const run = await getRun(deps.store, runId);
-  return run ? drive(run, deps) : undefined;
 }
 
 /* ---------------------------------------------------------------- submission */
@@ -177,7 +168,7 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
     }, undefined, claims.length ? run : undefined);
     current = recorded.run ?? run;
   } else if (!deferred.length) {
-    current = (await getRun(deps.store, run.runId)) ?? run;
+    current = (await deps.store.getRun(run.runId)) ?? run;
   }
   if (deferred.length) current = await defer(current, deferred, deps, claims.length > 0 && !results.length);
   // Throw after recording what did succeed, so Lambda's retry re-drives only the rest.
@@ -273,7 +264,7 @@ async function submitPaced(
   const deadline = throttleDeadline(deps, leaseUntil);
   // Time passes on deps.now() or, with a frozen test clock and an instant sleep, in the waits.
   const started = deps.now();
-  const slot = reserved ?? (await reserveSubmitSlot(deps.store, deps.env.submitRate, started));
+  const slot = reserved ?? (await deps.store.reserveSubmitSlot(deps.env.submitRate, started));
   // A slot already due is used at once, whatever the budget: deferring it could only be later.
   if (slot > started && slot > deadline) return { deferTo: slot };
   let waited = 0;
@@ -293,7 +284,7 @@ async function submitPaced(
       // the next caller's slot, and never sooner than a jittered backoff.
       const at = Math.max(deps.now(), started + waited);
       const backoff = throttleDelayMs(i, 250, DEFAULTS.throttleCapMs, deps.random ?? Math.random);
-      const next = Math.max(await reserveSubmitSlot(deps.store, deps.env.submitRate, at), at + backoff);
+      const next = Math.max(await deps.store.reserveSubmitSlot(deps.env.submitRate, at), at + backoff);
       if (next > deadline) {
         deps.log.warn('SubmitJob still throttled at the end of the invocation budget; its next slot goes to a one-time schedule', { ...log, tries: i + 1 });
         return { deferTo: next };
@@ -446,7 +437,7 @@ async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
   const outcome = run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED' ? run.status : undefined;
   let recovery = false;
   if (outcome && (await needsRelease(run, outcome, deps))) {
-    const released = await releaseRun(deps.store, {
+    const released = await deps.store.releaseRun({
       schedule: run.schedule,
       runId: run.runId,
       scheduledTime: run.scheduledTime,
@@ -477,7 +468,7 @@ async function needsRelease(
   run: RunItem,
   outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED',
   deps: EngineDeps,
-  readState: ScheduleStateReader = (schedule) => getScheduleState(deps.store, schedule),
+  readState: ScheduleStateReader = (schedule) => deps.store.getScheduleState(schedule),
 ): Promise<boolean> {
   if (run.definition.overlap !== 'allow') return true;
   const state = await readState(run.schedule);
@@ -503,10 +494,10 @@ export async function finalizeInline(run: RunItem, deps: EngineDeps, ctx: Transi
 
 /** Promotes and starts the queue-one waiter of `schedule` if nothing else is active. */
 export async function startQueued(schedule: string, runId: string, deps: EngineDeps): Promise<void> {
-  const promoted = await promoteQueued(deps.store, schedule, runId);
+  const promoted = await deps.store.promoteQueued(schedule, runId);
   if (!promoted) {
     // Promoted earlier by an invocation that died before starting it: start it now.
-    const state = await getScheduleState(deps.store, schedule);
+    const state = await deps.store.getScheduleState(schedule);
     if (!state.active?.has(runId)) return;
   }
   const m = await mutateRun(deps, runId, (r, ctx) => releaseHeld(r, ctx));

@@ -1,12 +1,11 @@
 /**
- * Batch job state changes → run state. The event is trusted only for what it says about
- * one job; the job's tags say which run, task and attempt it is. Statuses only move forward,
+ * Batch job facts → run state. What Batch says about one job (a state-change event unwrapped
+ * by the job-events handler, shared/events/batch.ts, or DescribeJobs from the sweeper) is
+ * trusted only for that job; the job's tags say which run, task and attempt it is. Statuses only move forward,
  * so duplicates and out-of-order deliveries change nothing; the write is a compare-and-set
  * on the run's version, re-applied on conflict.
  */
-import * as z from '../zod.ts';
 import { RetryableError } from '../errors.ts';
-import { getScheduleState } from '../store/schedules.ts';
 import type { RunItem, ScheduleState } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { drive, finalizeInline, mutateRun } from './drive.ts';
@@ -16,71 +15,11 @@ import { applyAttemptUpdate } from './run-state.ts';
 import { attemptStatusOf } from './status.ts';
 import { jobRef } from './submit.ts';
 
-const ContainerSchema = z.object({
-  exitCode: z.optional(z.number().check(z.int())),
-  reason: z.optional(z.string()),
-  logStreamName: z.optional(z.string()),
-});
-
-/** The EventBridge "Batch Job State Change" event, as much of it as the engine reads. */
-export const BatchJobStateChangeSchema = z.object({
-  version: z.optional(z.string()),
-  id: z.optional(z.string()),
-  'detail-type': z.literal('Batch Job State Change'),
-  source: z.literal('aws.batch'),
-  time: z.optional(z.string()),
-  detail: z.object({
-    jobId: z.string().check(z.minLength(1)),
-    jobName: z.string().check(z.minLength(1)),
-    jobQueue: z.optional(z.string()),
-    status: z.enum(['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED']),
-    statusReason: z.optional(z.string()),
-    createdAt: z.optional(z.number()),
-    startedAt: z.optional(z.number()),
-    stoppedAt: z.optional(z.number()),
-    container: z.optional(ContainerSchema),
-    attempts: z.optional(
-      z.array(
-        z.object({
-          container: z.optional(ContainerSchema),
-          startedAt: z.optional(z.number()),
-          stoppedAt: z.optional(z.number()),
-          statusReason: z.optional(z.string()),
-        }),
-      ),
-    ),
-    tags: z.optional(z.record(z.string(), z.string())),
-  }),
-});
-export type BatchJobStateChange = z.infer<typeof BatchJobStateChangeSchema>;
-
-/** The facts of a job state-change event in the shape DescribeJobs gives too. */
-export function factsFromEvent(event: BatchJobStateChange): JobFacts {
-  const d = event.detail;
-  const last = d.attempts?.at(-1);
-  return {
-    jobId: d.jobId,
-    jobName: d.jobName,
-    status: d.status,
-    statusReason: d.statusReason,
-    exitCode: d.container?.exitCode ?? last?.container?.exitCode,
-    logStreamName: d.container?.logStreamName ?? last?.container?.logStreamName,
-    startedAt: d.startedAt ?? last?.startedAt,
-    stoppedAt: d.stoppedAt ?? last?.stoppedAt,
-    tags: d.tags ?? {},
-  };
-}
-
 /** What applying a job's facts did. */
 export interface ApplyResult {
   outcome: 'applied' | 'unchanged' | 'ignored';
   reason?: string;
   run?: RunItem;
-}
-
-/** Applies one Batch job state-change event to its run and performs what follows. */
-export async function applyJobEvent(event: BatchJobStateChange, deps: EngineDeps): Promise<ApplyResult> {
-  return applyJobFacts(factsFromEvent(event), deps);
 }
 
 /**
@@ -99,7 +38,7 @@ export async function applyJobFacts(facts: JobFacts, deps: EngineDeps): Promise<
   const where = { ...log, runId: ref.runId, task: ref.task, attempt: ref.attempt };
   // One read of the schedule's state however often a version conflict re-applies the event.
   let state: Promise<ScheduleState> | undefined;
-  const readState = (schedule: string) => (state ??= getScheduleState(deps.store, schedule));
+  const readState = (schedule: string) => (state ??= deps.store.getScheduleState(schedule));
   const m = await mutateRun(
     deps,
     ref.runId,

@@ -23,8 +23,6 @@ import pLimit from 'p-limit';
 import { DEFAULT_CATCH_UP, type ScheduleDefinition } from '../config/definition.ts';
 import { fireInput } from '../config/validate.ts';
 import { deliveredBy, firesBetween } from '../expressions/series.ts';
-import { putNewRun } from '../store/runs.ts';
-import { listRunsScheduledBetween } from '../store/series-runs.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { runIdFor } from './naming.ts';
 import type { RegisteredSchedule, ScheduleRegistryPort } from './registry.ts';
@@ -100,8 +98,7 @@ async function repairSchedule(
   // Only the definition in force: fires before its last modification (an edit, a pause) are not its own.
   const due = firesBetween(s.series, lookback, new Date(overdueBefore + 1), { history: 'since-modified', limit: MAX_PER_SCHEDULE });
   if (due.length === 0) return;
-  const recorded = await listRunsScheduledBetween(
-    deps.store,
+  const recorded = await deps.store.listRunsScheduledBetween(
     s.name,
     new Date(due[0]!.getTime() - MATCH_MS),
     new Date(due[due.length - 1]!.getTime() + MATCH_MS),
@@ -129,7 +126,7 @@ async function repairSchedule(
       { runId: runIdFor({ schedule: s.name, scheduledTime }), mode: 'skip', reason },
       contextOf(deps),
     );
-    if (!(await putNewRun(deps.store, t2.run, deps.env.retentionDays))) continue; // another sweeper recorded it
+    if (!(await deps.store.putNewRun(t2.run, deps.env.retentionDays))) continue; // another sweeper recorded it
     report.firesSkipped++;
     deps.log.warn('sweep: a fire never became a run and is past its catch-up window; recorded SKIPPED', { ...log, runId: t2.run.runId });
     if (mode === 'alert') {

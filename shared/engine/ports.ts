@@ -1,8 +1,10 @@
 /**
  * The engine's collaborators, as narrow ports with AWS SDK adapters. The engine calls
- * Batch and Scheduler only through these, so a test can wrap the real adapter (to crash
- * right after a real SubmitJob) and the property test can drive thousands of interleavings
- * without starting containers.
+ * Batch, Scheduler and its table only through these, so a test can wrap the real adapter (to
+ * crash right after a real SubmitJob) and the property test can drive thousands of
+ * interleavings without starting containers. The stores' DynamoDB implementation (every
+ * expression) is shared/store/dynamo.ts; shared/store/memory.ts keeps the same conditional
+ * semantics in memory, and test/integration/store-contract.test.ts holds both to one contract.
  */
 import {
   DescribeJobsCommand,
@@ -15,6 +17,7 @@ import {
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RetryInput } from '../config/definition.ts';
 import type { WindowCloseInput } from '../config/trigger.ts';
+import type { RunItem, RunStatus, RunSummary, ScheduleState } from '../store/schema.ts';
 import { schedulerAt } from '../time.ts';
 
 /** What the engine reads of a Batch job (DescribeJobs' JobDetail, or an event's detail). */
@@ -112,6 +115,42 @@ export interface RetryTarget {
   roleArn: string;
 }
 
+/** Which batch window: a schedule's trigger and the window's number (epoch / window length). */
+export interface WindowRef {
+  schedule: string;
+  trigger: number;
+  window: number;
+}
+
+/** A window's head as the close reads it. */
+export interface WindowHeadState {
+  n: number;
+  closesAt: number;
+  closed?: boolean;
+  definition: import('../config/definition.ts').ScheduleDefinition;
+  settings: import('../config/trigger.ts').TriggerSettings;
+}
+
+/**
+ * Batch-window state of event triggers (shared/engine/trigger.ts), every operation a
+ * conditional key write; the DynamoDB implementation and its item layout are in
+ * shared/store/windows.ts.
+ */
+export interface WindowStore {
+  /** Counts an arrival on the window's head (creating it, in the open-windows index); its number, or `closed`. */
+  countArrival(w: WindowRef, head: { closesAt: number; definition: WindowHeadState['definition']; settings: WindowHeadState['settings']; expiresAt: number }): Promise<number | 'closed'>;
+  /** Adds an event to a part, once per key, while window and part are open. */
+  addToPart(w: WindowRef, part: number, event: { key: string; value: string; expiresAt: number }): Promise<'added' | 'duplicate' | 'closed' | 'conflict'>;
+  /** Closes a part (idempotent); the values it holds, or undefined when it holds none. */
+  closePart(w: WindowRef, part: number): Promise<string[] | undefined>;
+  /** Marks the window closed (idempotent); its head, or undefined when there is none. */
+  closeHead(w: WindowRef): Promise<WindowHeadState | undefined>;
+  /** Takes a window whose runs all exist out of the open-windows index. */
+  retireWindow(w: WindowRef): Promise<void>;
+  /** Windows in the open-windows index whose end is before `before` (epoch ms). */
+  listOverdueWindows(before: number): Promise<WindowRef[]>;
+}
+
 /** Creates the one-time schedule that closes a batch window (shared/engine/trigger.ts). */
 export interface WindowSchedulerPort {
   scheduleClose(schedule: { name: string; at: number; input: WindowCloseInput; description: string }): Promise<'created' | 'exists'>;
@@ -169,3 +208,91 @@ export function sdkRetryScheduler(client: SchedulerClient, target: RetryTarget):
     },
   };
 }
+
+/* ------------------------------------------------------------------ the stores */
+
+/**
+ * How a run's creation changes its schedule's overlap state, in the same atomic write. Each
+ * applies only while the schedule is not paused; otherwise the creation reports `state-changed`.
+ * - `become-active`: the run becomes the schedule's only active run; requires none active.
+ * - `queue`: the run becomes the queue-one waiter; requires a run active and none queued.
+ * - `replace-active`: the run replaces the active set (cancel-previous); requires the state
+ *   to be still at `expectedVersion`, so "the previous runs" are exactly those read.
+ */
+export type OverlapChange =
+  | { kind: 'become-active' }
+  | { kind: 'queue' }
+  | { kind: 'replace-active'; expectedVersion: number };
+
+/** What a creation did: created, found the run already there, or lost the state's condition. */
+export type CreateOutcome = 'created' | 'run-exists' | 'state-changed';
+
+/** One run of a listing and the key that orders it (newest scheduled time first). */
+export interface ListedRun {
+  /** The scheduled time and run id, as the index sorts them; a keyset cursor resumes below it. */
+  sortKey: string;
+  summary: RunSummary;
+}
+
+/**
+ * Run items. Writes are conditional: a run is created once, and a save is over the version
+ * read (`run.version`), storing `version + 1`. Reads are strongly consistent unless asked not to be.
+ */
+export interface RunStore {
+  /** One run with its definition; undefined when there is none. */
+  getRun(runId: string, consistent?: boolean): Promise<RunItem | undefined>;
+  /** Creates `run` unless a run with its id exists (then false). */
+  putNewRun(run: RunItem, retentionDays: number): Promise<boolean>;
+  /** Creates `run` and applies `change` to its schedule's state, both or neither. */
+  createRunWithState(run: RunItem, change: OverlapChange, retentionDays: number): Promise<CreateOutcome>;
+  /**
+   * Writes `run` over `run.version`; returns it as stored (`version + 1`). Throws
+   * RunVersionConflictError carrying the run as it stands when someone wrote in between.
+   */
+  saveRun(run: RunItem): Promise<RunItem>;
+  /**
+   * Up to `limit` runs of one schedule, newest scheduled time first, with sort keys below
+   * `before` (absent: from the newest) and, with `status`, only runs in that status.
+   * `more`: there may be runs after the last one returned.
+   */
+  listRunsBySchedule(
+    schedule: string,
+    options: { limit: number; before?: string; status?: RunStatus },
+  ): Promise<{ items: ListedRun[]; more: boolean }>;
+  /** Ids of every run not yet finalized (the sweeper's work list). */
+  listActiveRunIds(): Promise<string[]>;
+  /** Every run of `schedule` scheduled in [from, to), earliest first (an index read: a run created a moment ago may be missing). */
+  listRunsScheduledBetween(schedule: string, from: Date, to: Date): Promise<RunSummary[]>;
+  /** The run of `schedule` with the latest scheduled time. */
+  latestRunByScheduledTime(schedule: string): Promise<RunSummary | undefined>;
+}
+
+/** The outcome a finished run leaves for its schedule. */
+export type Outcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** Per-schedule runtime state: pause flag, runs active for overlap, the queue-one waiter, the last outcome. */
+export interface ScheduleStateStore {
+  /** A schedule never touched has an empty state (version 0). */
+  getScheduleState(schedule: string): Promise<ScheduleState>;
+  setPaused(schedule: string, paused: boolean): Promise<void>;
+  /**
+   * Releases a finished run: drops it from `active` (and from `queued` if it was the waiter)
+   * and records its outcome unless a later-scheduled run already did. Idempotent. Returns the
+   * state after and the outcome before this run (for "recovered").
+   */
+  releaseRun(input: { schedule: string; runId: string; scheduledTime: string; outcome: Outcome }): Promise<{
+    state: ScheduleState;
+    previousOutcome: Outcome | undefined;
+  }>;
+  /** Promotes the queue-one waiter `runId` to active if nothing is active; true when this call did. */
+  promoteQueued(schedule: string, runId: string): Promise<boolean>;
+}
+
+/** The deployment's SubmitJob pacer (generic cell rate algorithm over one shared `tat`). */
+export interface Pacer {
+  /** Reserves the next SubmitJob slot at `rate` calls per second; its time (epoch ms, `now` or later). */
+  reserveSubmitSlot(rate: number, now: number): Promise<number>;
+}
+
+/** Everything the engine and the API keep in the table. */
+export interface Store extends RunStore, ScheduleStateStore, Pacer {}

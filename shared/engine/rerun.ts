@@ -5,7 +5,7 @@
  * concurrency) and driven like a new run. Under an idempotency key, the same key finds the
  * attempt it started instead of starting another.
  */
-import { getRun, RunVersionConflictError, saveRun } from '../store/runs.ts';
+import { RunVersionConflictError } from '../errors.ts';
 import type { RunItem } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { drive } from './drive.ts';
@@ -23,7 +23,7 @@ export type RerunResult =
 
 /** Re-runs `runId` (see the module comment); retries a lost optimistic write a few times. */
 export async function rerunRunById(runId: string, options: { tasks: RerunTasks; key?: string }, deps: EngineDeps): Promise<RerunResult> {
-  let run = await getRun(deps.store, runId);
+  let run = await deps.store.getRun(runId);
   for (let i = 0; i < 5; i++) {
     if (!run) return { outcome: 'not-found' };
     const key = options.key;
@@ -36,10 +36,10 @@ export async function rerunRunById(runId: string, options: { tasks: RerunTasks; 
     const t = rerunRun(run, options.tasks, contextOf(deps), key);
     let saved: RunItem;
     try {
-      saved = await saveRun(deps.store, t.run);
+      saved = await deps.store.saveRun(t.run);
     } catch (error) {
       if (!(error instanceof RunVersionConflictError)) throw error;
-      run = error.current ?? (await getRun(deps.store, runId));
+      run = error.current ?? (await deps.store.getRun(runId));
       continue;
     }
     deps.metrics.count('RunsStarted');

@@ -11,11 +11,10 @@
  */
 import type { FireInput } from '../config/definition.ts';
 import { RetryableError } from '../errors.ts';
-import { createRunWithState, getRun, putNewRun, type StateUpdate } from '../store/runs.ts';
-import { getScheduleState } from '../store/schedules.ts';
 import type { RunStatus, ScheduleState } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { drive } from './drive.ts';
+import type { OverlapChange } from './ports.ts';
 import { runIdFor } from './naming.ts';
 import { newRun, type NewRunOptions } from './run-state.ts';
 
@@ -45,56 +44,26 @@ interface Decision {
   mode: NewRunOptions['mode'];
   reason?: string;
   supersedes?: string[];
-  /** Absent: a plain conditional put; present: a transaction with this state update. */
-  update?: StateUpdate;
+  /** Absent: a plain conditional put; present: created together with this change of the schedule's state. */
+  change?: OverlapChange;
 }
-
-const NOT_PAUSED = '(attribute_not_exists(#paused) OR #paused = :false)';
 
 /** Decides how a fire starts under the schedule's pause flag and overlap policy. */
 function decide(input: FireInput, runId: string, state: ScheduleState, options: StartOptions = {}): Decision {
   if (state.paused) return { mode: 'skip', reason: 'schedule is paused' };
   if (options.overlap === 'ignore') return { mode: 'start' };
   const active = [...(state.active ?? [])].filter((id) => id !== runId);
-  const ids = new Set([runId]);
-  const base = { ':false': false, ':ids': ids, ':kind': 'schedule-state', ':s': input.schedule, ':one': 1 };
-  const names = { '#paused': 'paused', '#active': 'active', '#kind': 'kind', '#schedule': 'schedule', '#version': 'version' };
-  const becomeActive: StateUpdate = {
-    UpdateExpression: 'SET #kind = :kind, #schedule = :s ADD #active :ids, #version :one',
-    ConditionExpression: `attribute_not_exists(#active) AND ${NOT_PAUSED}`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: base,
-  };
   switch (input.definition.overlap) {
     case 'allow':
       return { mode: 'start' };
     case 'skip':
-      return active.length ? { mode: 'skip', reason: `overlap: run ${active.join(', ')} is still active` } : { mode: 'start', update: becomeActive };
+      return active.length ? { mode: 'skip', reason: `overlap: run ${active.join(', ')} is still active` } : { mode: 'start', change: { kind: 'become-active' } };
     case 'queue-one':
-      if (!active.length) return { mode: 'start', update: becomeActive };
+      if (!active.length) return { mode: 'start', change: { kind: 'become-active' } };
       if (state.queued && state.queued !== runId) return { mode: 'skip', reason: `overlap: run ${state.queued} is already queued` };
-      return {
-        mode: 'hold',
-        reason: `queued behind ${active.join(', ')}`,
-        update: {
-          UpdateExpression: 'SET #kind = :kind, #schedule = :s, #queued = :id ADD #version :one',
-          ConditionExpression: `attribute_exists(#active) AND attribute_not_exists(#queued) AND ${NOT_PAUSED}`,
-          ExpressionAttributeNames: { ...names, '#queued': 'queued' },
-          ExpressionAttributeValues: { ':false': false, ':kind': 'schedule-state', ':s': input.schedule, ':one': 1, ':id': runId },
-        },
-      };
+      return { mode: 'hold', reason: `queued behind ${active.join(', ')}`, change: { kind: 'queue' } };
     case 'cancel-previous':
-      return {
-        mode: 'start',
-        supersedes: active,
-        update: {
-          // Replaces the active set; the version condition makes "the previous runs" exactly those read.
-          UpdateExpression: 'SET #kind = :kind, #schedule = :s, #active = :ids ADD #version :one',
-          ConditionExpression: `(attribute_not_exists(#version) OR #version = :v) AND ${NOT_PAUSED}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...base, ':v': state.version },
-        },
-      };
+      return { mode: 'start', supersedes: active, change: { kind: 'replace-active', expectedVersion: state.version } };
   }
 }
 
@@ -107,17 +76,17 @@ export async function startRun(input: FireInput, deps: EngineDeps, options: Star
   const runId = runIdFor(input, options.idempotencyKey, options.keyKind);
   const log = { schedule: input.schedule, runId, trigger: input.trigger, scheduledTime: input.scheduledTime };
   for (let i = 0; i < 10; i++) {
-    const state = await getScheduleState(deps.store, input.schedule);
+    const state = await deps.store.getScheduleState(input.schedule);
     const decision = decide(input, runId, state, options);
     const t = newRun(input, { runId, mode: decision.mode, reason: decision.reason, supersedes: decision.supersedes }, contextOf(deps));
-    const outcome = decision.update
-      ? await createRunWithState(deps.store, t.run, decision.update, deps.env.retentionDays)
-      : (await putNewRun(deps.store, t.run, deps.env.retentionDays))
+    const outcome = decision.change
+      ? await deps.store.createRunWithState(t.run, decision.change, deps.env.retentionDays)
+      : (await deps.store.putNewRun(t.run, deps.env.retentionDays))
         ? 'created'
         : 'run-exists';
     if (outcome === 'state-changed') continue;
     if (outcome === 'run-exists') {
-      const existing = await getRun(deps.store, runId);
+      const existing = await deps.store.getRun(runId);
       if (!existing) continue;
       deps.log.info('run exists; continuing it', { ...log, status: existing.status });
       const driven = await drive(existing, deps);

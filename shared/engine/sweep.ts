@@ -10,8 +10,6 @@
  * It reads only the sparse active index (sharded) and runs by key: no scans.
  */
 import pLimit from 'p-limit';
-import { getRun, listActiveRunIds } from '../store/runs.ts';
-import { getScheduleState } from '../store/schedules.ts';
 import type { RunItem, StuckState } from '../store/schema.ts';
 import { DEFAULTS, type EngineDeps } from './deps.ts';
 import { deliver, drive, startQueued, type Slot } from './drive.ts';
@@ -40,10 +38,10 @@ export interface SweepReport {
 /** Sweeps every active run once. Errors on one run are logged and counted, never stop the sweep. */
 export async function sweep(deps: EngineDeps, options: { concurrency?: number } = {}): Promise<SweepReport> {
   const report: SweepReport = { activeRuns: 0, jobsDescribed: 0, jobsRepaired: 0, retriesStarted: 0, runsDriven: 0, stuckAlerts: 0, errors: 0 };
-  const ids = await listActiveRunIds(deps.store);
+  const ids = await deps.store.listActiveRunIds();
   report.activeRuns = ids.length;
   const limit = pLimit(options.concurrency ?? 8);
-  const runs = (await Promise.all(ids.map((id) => limit(() => getRun(deps.store, id))))).filter((r): r is RunItem => r !== undefined);
+  const runs = (await Promise.all(ids.map((id) => limit(() => deps.store.getRun(id))))).filter((r): r is RunItem => r !== undefined);
 
   // 1. Jobs whose events may have been lost, 100 per DescribeJobs.
   const recorded = new Map<string, { run: RunItem; task: string; attempt: number; status: string }>();
@@ -92,7 +90,7 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
     runs.map((stale) =>
       limit(() =>
         guard(report, deps, stale, async () => {
-          let run = await getRun(deps.store, stale.runId);
+          let run = await deps.store.getRun(stale.runId);
           if (!run || run.finalized) return;
           const now = deps.now();
           for (const task of Object.values(run.tasks)) {
@@ -102,14 +100,14 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
               report.retriesStarted++;
             }
           }
-          run = (await getRun(deps.store, run.runId)) ?? run;
+          run = (await deps.store.getRun(run.runId)) ?? run;
           if (run.held) {
-            const state = await getScheduleState(deps.store, run.schedule);
+            const state = await deps.store.getScheduleState(run.schedule);
             if (state.active?.has(run.runId) || (state.queued === run.runId && !state.active?.size)) {
               await startQueued(run.schedule, run.runId, deps);
             }
           }
-          run = await drive((await getRun(deps.store, run.runId)) ?? run, deps);
+          run = await drive((await deps.store.getRun(run.runId)) ?? run, deps);
           report.runsDriven++;
           report.stuckAlerts += await alertStuck(run, deps);
         }),

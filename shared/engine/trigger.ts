@@ -20,19 +20,10 @@
 import type { ScheduleDefinition } from '../config/definition.ts';
 import type { TriggerInput, TriggerSettings } from '../config/trigger.ts';
 import { RetryableError, ValidationError } from '../errors.ts';
-import {
-  addToPart,
-  closeHead,
-  closePart,
-  countArrival,
-  listOverdueWindows,
-  retireWindow,
-  SEEN_TTL_SECONDS,
-  type WindowRef,
-} from '../store/windows.ts';
+import { SEEN_TTL_SECONDS } from '../store/windows.ts';
 import type { EngineDeps } from './deps.ts';
 import { windowCloseScheduleName } from './naming.ts';
-import type { WindowSchedulerPort } from './ports.ts';
+import type { WindowRef, WindowSchedulerPort, WindowStore } from './ports.ts';
 import { startRun, type StartResult } from './start.ts';
 
 /** The engine's deps plus what closes windows (absent: only maxEvents and the sweeper close them). */
@@ -45,6 +36,11 @@ export type TriggerResult =
   | { outcome: 'started'; run: StartResult }
   | { outcome: 'collected'; window: number; part: number; closed?: StartResult }
   | { outcome: 'duplicate'; run?: StartResult; window?: number; closed?: StartResult };
+
+function windowsOf(deps: EngineDeps): WindowStore {
+  if (!deps.windowStore) throw new Error('event triggers with a batch window need deps.windowStore');
+  return deps.windowStore;
+}
 
 /** Grace after a window's end before the sweeper closes it itself. */
 export const WINDOW_REPAIR_GRACE_MS = 60_000;
@@ -104,14 +100,14 @@ async function collect(input: TriggerInput, key: string, value: string, deps: Tr
     const w: WindowRef = { schedule: input.schedule, trigger: input.trigger, window };
     const closesAt = (window + 1) * lengthMs;
     const expiresAt = Math.floor(closesAt / 1000) + SEEN_TTL_SECONDS + deps.env.retentionDays * 86_400;
-    const n = await countArrival(deps.store, w, { closesAt, definition: input.definition, settings: input.settings, expiresAt });
+    const n = await windowsOf(deps).countArrival(w, { closesAt, definition: input.definition, settings: input.settings, expiresAt });
     if (n === 'closed') {
       window += 1;
       continue;
     }
     if (n === 1) await scheduleClose(w, closesAt, deps);
     const part = Math.floor((n - 1) / maxEvents);
-    const added = await addToPart(deps.store, w, part, { key, value, expiresAt: Math.floor(deps.now() / 1000) + SEEN_TTL_SECONDS });
+    const added = await windowsOf(deps).addToPart(w, part, { key, value, expiresAt: Math.floor(deps.now() / 1000) + SEEN_TTL_SECONDS });
     // The arrival that takes a part's last slot closes it, even as a duplicate: no one else will.
     const closed = n % maxEvents === 0 ? await startPart(w, part, input.definition, input.settings, deps) : undefined;
     if (added === 'added') return { outcome: 'collected', window, part, ...(closed ? { closed } : {}) };
@@ -133,7 +129,7 @@ async function scheduleClose(w: WindowRef, at: number, deps: TriggerDeps): Promi
 
 /** Closes one part and starts its run (both idempotent). */
 async function startPart(w: WindowRef, part: number, definition: ScheduleDefinition, settings: TriggerSettings, deps: EngineDeps): Promise<StartResult | undefined> {
-  const values = await closePart(deps.store, w, part);
+  const values = await windowsOf(deps).closePart(w, part);
   if (!values || values.length === 0) return undefined;
   const lists: Record<string, string[]> = {};
   for (const value of values) {
@@ -154,7 +150,7 @@ async function startPart(w: WindowRef, part: number, definition: ScheduleDefinit
  * repeat after a crash at any step.
  */
 export async function closeWindow(w: WindowRef, deps: EngineDeps): Promise<StartResult[]> {
-  const head = await closeHead(deps.store, w);
+  const head = await windowsOf(deps).closeHead(w);
   if (!head) return [];
   const maxEvents = head.settings.batchWindow?.maxEvents ?? 1;
   const runs: StartResult[] = [];
@@ -162,13 +158,14 @@ export async function closeWindow(w: WindowRef, deps: EngineDeps): Promise<Start
     const run = await startPart(w, part, head.definition, head.settings, deps);
     if (run) runs.push(run);
   }
-  await retireWindow(deps.store, w);
+  await windowsOf(deps).retireWindow(w);
   return runs;
 }
 
 /** The sweeper's repair: closes windows whose end passed over a grace ago and that are still open. */
 export async function repairWindows(deps: EngineDeps): Promise<WindowRef[]> {
-  const overdue = await listOverdueWindows(deps.store, deps.now() - WINDOW_REPAIR_GRACE_MS);
+  if (!deps.windowStore) return [];
+  const overdue = await deps.windowStore.listOverdueWindows(deps.now() - WINDOW_REPAIR_GRACE_MS);
   for (const w of overdue) {
     deps.log.warn('batch window not closed by its schedule; closing it', { ...w });
     await closeWindow(w, deps);

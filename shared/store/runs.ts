@@ -1,16 +1,18 @@
 /**
  * Run items: read (parsed, never cast), created once (conditional put or a transaction with
  * the schedule's overlap state), rewritten under optimistic concurrency, listed by schedule
- * (GSI1, newest first, opaque cursor) and by activity (sparse, sharded GSI2). No scans.
+ * (GSI1, newest first, keyset paging) and by activity (sparse, sharded GSI2). No scans.
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from '../config/table.ts';
-import { CorruptItemError, VersionConflictError } from '../errors.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { CorruptItemError, RunVersionConflictError } from '../errors.ts';
+import type { CreateOutcome, ListedRun, OverlapChange } from '../engine/ports.ts';
 import { ACTIVE_SHARDS, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
-import { RunDefinitionItemSchema, RunItemSchema, RunSummarySchema, type RunItem, type RunSummary } from './schema.ts';
+import { RunDefinitionItemSchema, RunItemSchema, RunSummarySchema, type RunItem, type RunStatus } from './schema.ts';
+
+export { RunVersionConflictError };
 
 /**
  * The definition item outlives the run item's retention by this much, so a run that stays
@@ -109,25 +111,57 @@ export async function putNewRun(deps: StoreDeps, run: RunItem, retentionDays = 3
 }
 
 /** An update of the schedule-state item that must hold together with a run's creation. */
-export interface StateUpdate {
+interface StateUpdate {
   UpdateExpression: string;
-  ConditionExpression?: string;
-  ExpressionAttributeNames?: Record<string, string>;
-  ExpressionAttributeValues?: Record<string, unknown>;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+const NOT_PAUSED = '(attribute_not_exists(#paused) OR #paused = :false)';
+
+/** The schedule-state update that makes `change` for `run` (see OverlapChange). */
+function overlapUpdate(run: RunItem, change: OverlapChange): StateUpdate {
+  const names = { '#paused': 'paused', '#kind': 'kind', '#schedule': 'schedule', '#version': 'version' };
+  const values = { ':false': false, ':kind': 'schedule-state', ':s': run.schedule, ':one': 1 };
+  switch (change.kind) {
+    case 'become-active':
+      return {
+        UpdateExpression: 'SET #kind = :kind, #schedule = :s ADD #active :ids, #version :one',
+        ConditionExpression: `attribute_not_exists(#active) AND ${NOT_PAUSED}`,
+        ExpressionAttributeNames: { ...names, '#active': 'active' },
+        ExpressionAttributeValues: { ...values, ':ids': new Set([run.runId]) },
+      };
+    case 'queue':
+      return {
+        UpdateExpression: 'SET #kind = :kind, #schedule = :s, #queued = :id ADD #version :one',
+        ConditionExpression: `attribute_exists(#active) AND attribute_not_exists(#queued) AND ${NOT_PAUSED}`,
+        ExpressionAttributeNames: { ...names, '#active': 'active', '#queued': 'queued' },
+        ExpressionAttributeValues: { ...values, ':id': run.runId },
+      };
+    case 'replace-active':
+      return {
+        UpdateExpression: 'SET #kind = :kind, #schedule = :s, #active = :ids ADD #version :one',
+        ConditionExpression: `(attribute_not_exists(#version) OR #version = :v) AND ${NOT_PAUSED}`,
+        ExpressionAttributeNames: { ...names, '#active': 'active' },
+        ExpressionAttributeValues: { ...values, ':ids': new Set([run.runId]), ':v': change.expectedVersion },
+      };
+  }
 }
 
 /**
- * Creates `run` and applies `update` to its schedule's state in one transaction.
+ * Creates `run` and applies `change` to its schedule's state in one transaction.
  * `run-exists`: the run was already there (duplicate); `state-changed`: the state's
  * condition failed (re-read it and decide again).
  */
 export async function createRunWithState(
   deps: StoreDeps,
   run: RunItem,
-  update: StateUpdate,
+  change: OverlapChange,
   retentionDays = 30,
-): Promise<'created' | 'run-exists' | 'state-changed'> {
+): Promise<CreateOutcome> {
   await putDefinition(deps, run, retentionDays);
+  const update = overlapUpdate(run, change);
   try {
     await deps.doc.send(
       new TransactWriteCommand({
@@ -154,22 +188,6 @@ export async function createRunWithState(
       if (reasons.some((r) => r.Code === 'TransactionConflict')) return 'state-changed';
     }
     throw error;
-  }
-}
-
-/**
- * A run write that lost to another writer. `current` is the run as it stands, returned by
- * DynamoDB with the failed condition (ReturnValuesOnConditionCheckFailure, no extra cost), so
- * the writer can re-apply its change without reading again; undefined when the item is gone.
- */
-export class RunVersionConflictError extends VersionConflictError {
-  constructor(
-    message: string,
-    readonly current: RunItem | undefined,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
-    this.name = 'RunVersionConflictError';
   }
 }
 
@@ -202,36 +220,49 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
   }
 }
 
-/** A page of runs and the cursor for the next one (absent on the last page). */
-export interface RunPage {
-  items: RunSummary[];
-  cursor?: string;
-}
-
-/** Runs of one schedule, newest scheduled time first, `limit` per page. */
+/**
+ * Up to `limit` runs of one schedule below the GSI1 sort key `before`, newest first, with
+ * the status filter. A filter is applied after DynamoDB reads a page, so this reads on until
+ * the page is full.
+ */
 export async function listRunsBySchedule(
   deps: StoreDeps,
   schedule: string,
-  options: { limit?: number; cursor?: string } = {},
-): Promise<RunPage> {
-  const out = await deps.doc.send(
-    new QueryCommand({
-      TableName: deps.table,
-      IndexName: TABLE.byScheduleIndex,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE.byScheduleIndexPartitionKey },
-      ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule) },
-      ScanIndexForward: false,
-      Limit: Math.min(Math.max(options.limit ?? 20, 1), 100),
-      ExclusiveStartKey: decodeCursor(options.cursor),
-    }),
-  );
-  const items = (out.Items ?? []).map((item) => {
-    const parsed = RunSummarySchema.safeParse(item);
-    if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
-    return parsed.data;
-  });
-  return { items, cursor: encodeCursor(out.LastEvaluatedKey) };
+  options: { limit: number; before?: string; status?: RunStatus },
+): Promise<{ items: ListedRun[]; more: boolean }> {
+  const { limit, before, status } = options;
+  const items: ListedRun[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.table,
+        IndexName: TABLE.byScheduleIndex,
+        KeyConditionExpression: before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+        ...(status ? { FilterExpression: '#status = :status' } : {}),
+        ExpressionAttributeNames: {
+          '#pk': TABLE.byScheduleIndexPartitionKey,
+          ...(before === undefined ? {} : { '#sk': TABLE.byScheduleIndexSortKey }),
+          ...(status ? { '#status': 'status' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':pk': runsByScheduleKey(schedule),
+          ...(before === undefined ? {} : { ':before': before }),
+          ...(status ? { ':status': status } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: limit + 1,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const parsed = RunSummarySchema.safeParse(item);
+      if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
+      items.push({ sortKey: String(item[TABLE.byScheduleIndexSortKey]), summary: parsed.data });
+    }
+    start = out.LastEvaluatedKey;
+  } while (start && items.length <= limit);
+  return { items: items.slice(0, limit), more: items.length > limit || start !== undefined };
 }
 
 /** Ids of every run still in the active index (not finalized), across all shards. */

@@ -6,6 +6,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CorruptItemError } from '../errors.ts';
 import { scheduleStateKey } from './keys.ts';
+import type { Outcome } from '../engine/ports.ts';
 import type { StoreDeps } from './runs.ts';
 import { ScheduleStateSchema, type ScheduleState } from './schema.ts';
 
@@ -33,8 +34,7 @@ export async function setPaused(deps: StoreDeps, schedule: string, paused: boole
   );
 }
 
-/** The outcome a finished run leaves for its schedule. */
-export type Outcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type { Outcome };
 
 /**
  * Releases a finished run: drops it from `active` (and from `queued` if it was the waiter)

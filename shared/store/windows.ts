@@ -23,11 +23,20 @@ import { TriggerSettingsSchema, type TriggerSettings } from '../config/trigger.t
 import { CorruptItemError } from '../errors.ts';
 import type { StoreDeps } from './runs.ts';
 
-/** Which window: a schedule's trigger and the window's number (epoch / window length). */
-export interface WindowRef {
-  schedule: string;
-  trigger: number;
-  window: number;
+import type { WindowRef, WindowStore } from '../engine/ports.ts';
+
+export type { WindowRef };
+
+/** The window store over DynamoDB (the engine's `WindowStore` port). */
+export function dynamoWindowStore(deps: StoreDeps): WindowStore {
+  return {
+    countArrival: (w, head) => countArrival(deps, w, head),
+    addToPart: (w, part, event) => addToPart(deps, w, part, event),
+    closePart: (w, part) => closePart(deps, w, part),
+    closeHead: (w) => closeHead(deps, w),
+    retireWindow: (w) => retireWindow(deps, w),
+    listOverdueWindows: (before) => listOverdueWindows(deps, before),
+  };
 }
 
 /** GSI1 partition of the heads of windows not yet closed. */

@@ -1,15 +1,14 @@
 /**
- * The HTTP API on a local stack, as test/integration/api.test.ts builds it: serverless.yml
+ * The HTTP API on a local stack (api.test.ts, fuzz-api.test.ts, the security tests): serverless.yml
  * deployed with deployLocal, functions/api registered in the local Lambda runtime, served
  * by local/http-api.ts and called over real HTTP with the bearer token, as the CLI calls it.
  */
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
 import { deployLocal } from '#local/deploy';
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { startTestStack, type TestStack } from './stack.ts';
+import { PROJECT_DIR } from '../integration/package.helpers.ts';
 
-export const PROJECT_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export { PROJECT_DIR };
 
 export interface ApiResponse<T = any> {
   status: number;

@@ -15,16 +15,18 @@ import {
 } from '@aws-sdk/client-batch';
 import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FireInput, ScheduleDefinition, TaskDefinition } from '#shared/config/definition';
 import { ENV } from '#shared/config/definition';
 import { TABLE, tableInput } from '#shared/config/table';
 import { setClock } from '#shared/time';
-import { CountingMetrics, logger, type EngineLogger } from '#shared/logger';
+import { logger, type EngineLogger } from '#shared/logger';
+import { CountingMetrics } from '#test/helpers/metrics';
 import type { Notifier } from '#shared/notify/slack';
 import type { NotificationMessage } from '#shared/notify/messages';
 import { sdkBatch, sdkRetryScheduler, type BatchPort } from '#shared/engine/ports';
 import type { EngineDeps } from '#shared/engine/deps';
-import { getRun } from '#shared/store/runs';
+import { dynamoStore } from '#shared/store/dynamo';
 import type { RunItem } from '#shared/store/schema';
 import type { LocalStack } from '#local/stack';
 import type { TestStack } from '#test/helpers/stack';
@@ -145,6 +147,8 @@ export interface EngineDeployment {
   stack: LocalStack;
   deployment: string;
   table: string;
+  /** The document client the deployment's store uses (to record or wrap its requests). */
+  doc: DynamoDBDocumentClient;
   slack: SlackCapture;
   /** ARNs of the registered functions. */
   arns: { fire: string; jobEvents: string; retry: string; sweep: string };
@@ -265,12 +269,13 @@ export async function deployEngine(
     targets: [{ id: 'job-events', arn: arns.jobEvents }],
   });
 
-  const store = { doc: clients.doc, table };
+  const store = dynamoStore({ doc: clients.doc, table });
   const log = new MemoryLog();
   const engine: EngineDeployment = {
     stack,
     deployment,
     table,
+    doc: clients.doc,
     slack,
     arns,
     deps(owner = `test-${Math.random().toString(36).slice(2)}`, batch?: BatchPort): EngineDeps {
@@ -294,14 +299,14 @@ export async function deployEngine(
         metrics: new CountingMetrics(),
       };
     },
-    run: (runId) => getRun(store, runId),
+    run: (runId) => store.getRun(runId),
     async jobs(prefix) {
       const out = await clients.batch.send(new ListJobsCommand({ jobQueue: 'engine-queue', filters: [{ name: 'JOB_NAME', values: [`${prefix}*`] }] }));
       return out.jobSummaryList ?? [];
     },
     async waitRun(runId, check, what, timeoutMs = 20_000) {
       return eventually(async () => {
-        const run = await getRun(store, runId);
+        const run = await store.getRun(runId);
         return run && check(run) ? run : undefined;
       }, what, timeoutMs);
     },

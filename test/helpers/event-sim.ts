@@ -1,6 +1,6 @@
 /**
- * An in-memory Batch for engine properties: the real store (DynamoDB Local) and engine, with
- * Batch and Scheduler simulated so thousands of interleavings run without processes. Each
+ * An in-memory world for engine properties: the real engine on the in-memory store, with
+ * Batch and Scheduler simulated so thousands of interleavings run in milliseconds. Each
  * submitted job ends at once in the simulated Batch (DescribeJobs answers its final status)
  * and puts its real-shaped Job State Change events (RUNNING, then SUCCEEDED or FAILED) in a
  * pool; each created retry schedule puts its firing there. `execute` then delivers the pool
@@ -9,18 +9,19 @@
  * Used by engine-events-property.test.ts (shuffled and duplicated events) and
  * chaos-sweeper.test.ts (dropped and delayed events repaired by the sweeper).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import type { ScheduleDefinition, TaskDefinition } from '#shared/config/definition';
 import type { EngineDeps } from '#shared/engine/deps';
-import { applyJobEvent, BatchJobStateChangeSchema } from '#shared/engine/events';
-import type { BatchPort, JobFacts, RetrySchedulerPort } from '#shared/engine/ports';
+import { applyJobFacts } from '#shared/engine/events';
+import { BatchJobStateChangeSchema, factsFromEvent } from '#shared/events/batch';
+import type { BatchPort, JobFacts, RetrySchedulerPort, Store } from '#shared/engine/ports';
 import { resumeRetry } from '#shared/engine/retry';
 import { startRun } from '#shared/engine/start';
 import { TAGS } from '#shared/engine/submit';
 import { sweep } from '#shared/engine/sweep';
-import { CountingMetrics } from '#shared/logger';
-import { getRun } from '#shared/store/runs';
+import { mulberry32 } from '#local/faults';
+import { CountingMetrics } from '#test/helpers/metrics';
+import { memoryStore } from '#shared/store/memory';
 import type { RunItem } from '#shared/store/schema';
 import { definition, fire, MemoryLog, MemoryNotifier, retry, task } from '#test/helpers/engine';
 
@@ -61,17 +62,6 @@ export function definitionOf(name: string, s: Scenario, extra: Partial<ScheduleD
   return definition(name, tasks, { onFailure: s.onFailure ? [task('cleanup')] : [], ...extra });
 }
 
-/** A small seeded generator (the scenario's seed drives every random choice of a run). */
-export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Where and how `execute` runs. */
 /**
  * The chaos run's choices, from one source seeded by the scenario: the next item is any in
@@ -79,7 +69,7 @@ export function mulberry(seed: number): () => number {
  * scenario's duplicate rate. `random` is the same source, for other choices a test adds.
  */
 export function chaosPolicy(s: Scenario): { random: () => number; pick: (pool: Item[]) => number; duplicate: (item: Item) => boolean } {
-  const random = mulberry(s.seed);
+  const random = mulberry32(s.seed);
   const dupes = new Map<string, number>();
   return {
     random,
@@ -94,8 +84,11 @@ export function chaosPolicy(s: Scenario): { random: () => number; pick: (pool: I
 }
 
 export interface ExecuteOptions {
-  doc: DynamoDBDocumentClient;
-  table: string;
+  /**
+   * The run's store; a fresh in-memory one by default, so a run's sweeps see no other run.
+   * Its semantics are the DynamoDB store's (test/integration/store-contract.test.ts).
+   */
+  store?: Store;
   /** Decides, when an item is picked, that it is lost (never delivered). */
   drop?: (item: Item) => boolean;
   /** Asked before each delivery: run the sweeper now (an event then arrives after it: a delay). */
@@ -127,7 +120,7 @@ export async function execute(
   s: Scenario,
   pick: (pool: Item[]) => number,
   duplicate: (item: Item) => boolean,
-  opts: ExecuteOptions,
+  opts: ExecuteOptions = {},
 ): Promise<Execution> {
   const pool: Item[] = [];
   const jobs: string[] = [];
@@ -204,7 +197,7 @@ export async function execute(
     },
   };
   const deps: EngineDeps = {
-    store: { doc: opts.doc, table: opts.table },
+    store: opts.store ?? memoryStore(),
     batch,
     retries,
     notifier,
@@ -225,7 +218,7 @@ export async function execute(
   let sweeps = 0;
   while (steps++ < 800) {
     if (pool.length === 0) {
-      const run = await getRun(deps.store, started.runId);
+      const run = await deps.store.getRun(started.runId);
       if (!opts.drop || run?.finalized || sweeps >= 40) break;
       // Nothing left to deliver: only the sweeper can move the run now. Past the retry grace,
       // so it also starts retries whose schedule was lost.
@@ -245,9 +238,9 @@ export async function execute(
     if (opts.drop?.(item)) continue;
     if (item.decisive) decided(item.key);
     if (item.kind === 'retry') await resumeRetry(item.input, deps);
-    else await applyJobEvent(BatchJobStateChangeSchema.parse(item.event), deps);
+    else await applyJobFacts(factsFromEvent(BatchJobStateChangeSchema.parse(item.event)), deps);
   }
-  const run = (await getRun(deps.store, started.runId))!;
+  const run = (await deps.store.getRun(started.runId))!;
   return { order, run, jobs, notifier, sweeps };
 }
 

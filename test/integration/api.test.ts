@@ -4,48 +4,20 @@
  * called over real HTTP with the bearer token, the way the CLI calls it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployLocal } from '#local/deploy';
-import { startHttpApi, type HttpApi } from '#local/http-api';
-import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
-import { PROJECT_DIR } from './package.helpers.ts';
+import { startApiStack, type ApiStack } from '#test/helpers/api-stack';
+import { eventually } from '#test/helpers/stack';
 
-let t: TestStack;
-let api: HttpApi;
+let s: ApiStack;
 
 beforeAll(async () => {
-  t = await startTestStack({ projectDir: PROJECT_DIR });
-  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
-  // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
-  const { handler } = await import('#functions/api');
-  t.stack.lambda.register('batchron-api-test', handler, { timeoutMs: 30_000 });
-  api = await startHttpApi({
-    port: 0,
-    dataDir: t.dataDir,
-    lambda: t.stack.lambda,
-    now: () => t.stack.clock.now(),
-    routes: [{ method: 'ANY', path: '/{proxy+}', functionName: 'batchron-api-test' }],
-  });
+  s = await startApiStack('batchron-api-test');
 });
 
 afterAll(async () => {
-  await api?.close();
-  await t?.stop();
+  await s?.stop();
 });
 
-interface Res<T = any> {
-  status: number;
-  body: T;
-}
-
-async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${api.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call: ApiStack['call'] = (method, path, body, headers) => s.call(method, path, body, headers);
 
 describe('schedules', () => {
   it('lists the declared schedules with next fire times in their zone, paused flag and origin', async () => {

@@ -20,8 +20,8 @@ import type { ScheduleDefinition } from '#shared/config/definition';
 import { fireInputTemplate } from '#shared/config/validate';
 import { rerunRunById } from '#shared/engine/rerun';
 import { startRun } from '#shared/engine/start';
-import { getRun } from '#shared/store/runs';
 import { definition, fire, startEngineStack, task, type EngineStack } from '#test/helpers/engine';
+import { dynamoStore } from '#shared/store/dynamo';
 
 let e: EngineStack;
 let api: ApiDeps;
@@ -30,7 +30,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'batchron-rerun-'));
 beforeAll(async () => {
   e = await startEngineStack();
   const engineDeps = () => e.deps();
-  const store = { doc: e.ts.clients.doc, table: e.table };
+  const store = dynamoStore({ doc: e.ts.clients.doc, table: e.table });
   api = {
     env: {
       table: e.table,
@@ -49,7 +49,7 @@ beforeAll(async () => {
     engine: {
       async startRun(input, options) {
         const started = await startRun(input, engineDeps(), options);
-        return { run: (await getRun(store, started.runId))!, created: started.created };
+        return { run: (await store.getRun(started.runId))!, created: started.created };
       },
       rerunRun: (runId, options) => rerunRunById(runId, options, engineDeps()),
       cancelRun: () => Promise.reject(new Error('not used')),

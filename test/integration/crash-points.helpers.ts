@@ -1,7 +1,7 @@
 /**
  * Crash-point harness: the real functions/*.ts handlers on the local stack, with every port
  * call they make (DynamoDB, Batch, Scheduler, Slack) labelled as a step through the
- * engine's deps seam (`setDepsHook`), and one fault injected right after a chosen step of a
+ * handlers' deps factory (`createHandler(depsFor)`), and one fault injected right after a chosen step of a
  * chosen invocation:
  *
  *   crash      the real call succeeded, then the process dies: this call and every later
@@ -29,10 +29,13 @@ import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-sc
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { DEFAULTS, setDepsHook, type EngineDeps } from '#shared/engine/deps';
+import { DEFAULTS, defaultDeps, lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
+import { getEnv } from '#shared/env';
 import { retryScheduleName, runIdFor } from '#shared/engine/naming';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { sweep } from '#shared/engine/sweep';
+import { dynamoStore } from '#shared/store/dynamo';
+import { documentClient } from '#shared/clients/dynamodb';
 import { TAGS } from '#shared/engine/submit';
 import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
 import type { ScheduleDefinition } from '#shared/config/definition';
@@ -125,19 +128,25 @@ export class CrashHarness {
   private armedAt = 0;
   private readonly captured: EventBridgeEvent[] = [];
   private delivered = 0;
-  private readonly restore: () => void;
   private readonly realHandlers: Partial<Record<HarnessFn, LocalHandler>>;
   private readonly names: Record<HarnessFn, string>;
   /** Schedules whose jobs may stay RUNNING while the harness waits for quiet (parked until released). */
   private readonly parked = new Set<string>();
   private api: HttpApi | undefined;
+  /** What the real handlers build their deps with: the production wiring, every port wrapped. */
+  readonly depsFor: DepsFor = (context) => this.wrap(lambdaDeps(getEnv(), context));
 
   constructor(
     readonly engine: EngineStack,
-    handlers: Record<'fire' | 'jobEvents' | 'retry', LocalHandler>,
+    factories: Record<'fire' | 'jobEvents' | 'retry', (depsFor: DepsFor) => LocalHandler>,
     readonly timeoutMs: number,
   ) {
-    this.realHandlers = { ...handlers };
+    // The real handlers, built over the real deps with every port call labelled and faultable.
+    this.realHandlers = {
+      fire: factories.fire(this.depsFor),
+      jobEvents: factories.jobEvents(this.depsFor),
+      retry: factories.retry(this.depsFor),
+    };
     const d = engine.deployment;
     this.names = { fire: `${d}-fire`, jobEvents: `${d}-job-events`, retry: `${d}-retry`, api: `${d}-api` };
     for (const fn of ['fire', 'jobEvents', 'retry'] as const) this.register(fn, DEFAULT_TIMEOUT_MS[fn]);
@@ -147,7 +156,6 @@ export class CrashHarness {
     });
     const rule = engine.stack.bus.rules().find((r) => r.name === `${d}-job-events`)!;
     engine.stack.bus.putRule({ ...rule, targets: [{ id: 'capture', arn: capture }] });
-    this.restore = setDepsHook((deps) => this.wrap(deps));
     // On AWS a timed-out sandbox is frozen or killed; the local Lambda abandons the promise
     // instead, so the harness freezes that attempt's ports: it can never act afterwards.
     this.unsubscribe = engine.stack.lambda.onInvoke((record) => {
@@ -161,7 +169,6 @@ export class CrashHarness {
   /** Stops what the harness added to the stack (the HTTP API, parked jobs' folder) and removes the hook. */
   async dispose(): Promise<void> {
     this.unsubscribe();
-    this.restore();
     await this.api?.close();
     if (parkDir) rmSync(parkDir, { recursive: true, force: true });
   }
@@ -188,7 +195,7 @@ export class CrashHarness {
    */
   async startApi(): Promise<ApiClient> {
     if (!this.api) {
-      this.realHandlers.api = (await import('#functions/api')).handler;
+      this.realHandlers.api = (await import('#functions/api')).createHandler((context) => this.wrap(defaultDeps(getEnv(), context.awsRequestId)));
       this.register('api', DEFAULT_TIMEOUT_MS.api);
       const { startHttpApi } = await import('#local/http-api');
       this.api = await startHttpApi({
@@ -269,12 +276,13 @@ export class CrashHarness {
       }
       return out;
     };
-    const realDoc = deps.store.doc;
+    // The functions' own document client (shared/clients/dynamodb.ts): the one their store sends through.
+    const realDoc = documentClient;
     const doc = { send: (command: any, ...rest: any[]) => step(labelOf(command), () => (realDoc.send as any)(command, ...rest)) };
     const b = deps.batch;
     return {
       ...deps,
-      store: { ...deps.store, doc: doc as unknown as DynamoDBDocumentClient },
+      store: dynamoStore({ doc: doc as unknown as DynamoDBDocumentClient, table: this.engine.table }),
       batch: {
         submitJob: (input) => step('submit-job', () => b.submitJob(input)),
         findJobsByName: (queue, name) => step('find-job', () => b.findJobsByName(queue, name)),
@@ -672,7 +680,7 @@ export async function startCrashHarness(timeoutMs = 500): Promise<CrashHarness> 
   const { startEngineStack } = await import('#test/helpers/engine');
   const engine = await startEngineStack({ lambdaRetryDelaysMs: [60_000, 120_000] });
   const [f, j, r] = await Promise.all([import('#functions/fire'), import('#functions/job-events'), import('#functions/retry')]);
-  return new CrashHarness(engine, { fire: f.handler, jobEvents: j.handler, retry: r.handler }, timeoutMs);
+  return new CrashHarness(engine, { fire: f.createHandler, jobEvents: j.createHandler, retry: r.createHandler }, timeoutMs);
 }
 
 /** The assertions every case shares: the right end state, one job per attempt, nothing lost, the Slack messages due. */
@@ -1313,7 +1321,7 @@ export function defineSweepSuite(title: string, names: string[]): void {
   let sweepHandler: LocalHandler;
 
   beforeAll(async () => {
-    sweepHandler = (await import('#functions/sweep')).handler;
+    sweepHandler = (await import('#functions/sweep')).createHandler(harness().depsFor);
   });
 
   describe(title, () => {

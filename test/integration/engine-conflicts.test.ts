@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextOf } from '#shared/engine/deps';
 import { mutateRun } from '#shared/engine/drive';
 import { newRun } from '#shared/engine/run-state';
-import { putNewRun, saveRun } from '#shared/store/runs';
 import { recordCommands } from '#test/helpers/aws';
 import { definition, fire, task, startEngineStack, type EngineStack } from '#test/helpers/engine';
 
@@ -28,9 +27,9 @@ describe('version conflicts', () => {
     const deps = engine.deps('loser');
     const ctx = contextOf(deps);
     const stale = newRun(fire(definition('raced', [task('main')]), '2025-05-01T00:00:00Z'), { runId: 'raced.20250501T000000Z', mode: 'start' }, ctx).run;
-    await putNewRun(deps.store, stale);
-    await saveRun(deps.store, { ...stale, statusReason: 'the other writer was here' });
-    const recorded = recordCommands(deps.store.doc);
+    await deps.store.putNewRun(stale, 7);
+    await deps.store.saveRun({ ...stale, statusReason: 'the other writer was here' });
+    const recorded = recordCommands(engine.doc);
     // Act: write over the stale version.
     let applied = 0;
     const m = await mutateRun(

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '#shared/engine/start';
 import { sweep } from '#shared/engine/sweep';
 import { sdkBatch, type BatchPort } from '#shared/engine/ports';
-import { CountingMetrics } from '#shared/logger';
+import { CountingMetrics } from '#test/helpers/metrics';
 import { definition, eventually, fire, retry, task, startEngineStack, type EngineStack } from '#test/helpers/engine';
 
 let engine: EngineStack;

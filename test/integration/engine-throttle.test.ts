@@ -11,7 +11,7 @@ import { DEFAULTS, type EngineDeps } from '#shared/engine/deps';
 import { sdkBatch, type BatchPort, type RetrySchedule } from '#shared/engine/ports';
 import { startRun } from '#shared/engine/start';
 import { sweep } from '#shared/engine/sweep';
-import { CountingMetrics } from '#shared/logger';
+import { CountingMetrics } from '#test/helpers/metrics';
 import { definition, fire, task, startEngineStack, type EngineStack } from '#test/helpers/engine';
 
 let engine: EngineStack;

@@ -11,7 +11,9 @@ import { TABLE } from '#shared/config/table';
 import type { TriggerInput, TriggerSettings } from '#shared/config/trigger';
 import type { BatchPort } from '#shared/engine/ports';
 import { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps } from '#shared/engine/trigger';
-import { CountingMetrics } from '#shared/logger';
+import { CountingMetrics } from '#test/helpers/metrics';
+import { dynamoStore } from '#shared/store/dynamo';
+import { dynamoWindowStore } from '#shared/store/windows';
 import type { StoreDeps } from '#shared/store/runs';
 import { runsByScheduleKey } from '#shared/store/keys';
 import { createEngineTable, definition, MemoryLog, MemoryNotifier, task } from '#test/helpers/engine';
@@ -43,7 +45,8 @@ function recordingBatch(): BatchPort & { submitted: { jobName: string; parameter
 
 function depsAt(clock: { now: number }, batch: BatchPort, windows?: TriggerDeps['windows']): TriggerDeps {
   return {
-    store,
+    store: dynamoStore(store),
+    windowStore: dynamoWindowStore(store),
     batch,
     retries: { scheduleRetry: async () => 'created' },
     notifier: new MemoryNotifier(),

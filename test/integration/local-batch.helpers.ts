@@ -20,8 +20,9 @@ import { startEndpoint, type Endpoint } from '#local/endpoint';
 import { LOCAL_ACCOUNT, type EventBridgeEvent } from '#local/contracts';
 import { LocalBatch } from '#local/batch/index';
 import { awsClients } from '#test/helpers/aws';
+import { PROJECT_DIR } from './package.helpers.ts';
 
-export const PROJECT_DIR = process.cwd();
+export { PROJECT_DIR };
 export const FIXTURES = 'test/fixtures/jobs';
 
 export interface Stack {

@@ -182,7 +182,7 @@ describe('deployLocal: event triggers', () => {
     await stack.idle();
     const all = (await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 })).items;
     expect(all).toHaveLength(1);
-    const run = await getRun({ doc: clients.doc, table: first.table }, runs[0]!.runId);
+    const run = await getRun({ doc: clients.doc, table: first.table }, runs[0]!.summary.runId);
     expect(JSON.parse(run!.parameters.keys!)).toEqual(['incoming/deploy-test.csv']);
     expect(run!.trigger).toBe('event');
   }, 60_000);

@@ -40,5 +40,16 @@ describe('retry classification', () => {
     expect(globMatch('Host EC2*', 'The Host EC2 died')).toBe(false);
     expect(globMatch('*timeout*', 'network timeout (x)')).toBe(true);
     expect(globMatch('a.b', 'axb')).toBe(false);
+    expect(globMatch('a*b*c', 'a-b-b-c')).toBe(true);
+    expect(globMatch('a*b*c', 'a-b-b-')).toBe(false);
+    expect(globMatch('**', '')).toBe(true);
+  });
+
+  it('answers a pattern built to make a backtracking matcher explode at once', () => {
+    // `*a*a*...*b` against a long run of `a`: exponential for a naive regex-based glob.
+    const pattern = `${'*a'.repeat(30)}*b`;
+    const text = 'a'.repeat(5_000);
+    expect(globMatch(pattern, text)).toBe(false);
+    expect(globMatch(pattern, `${text}b`)).toBe(true);
   });
 });

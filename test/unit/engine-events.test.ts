@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchJobStateChangeSchema, factsFromEvent } from '#shared/engine/events';
+import { BatchJobStateChangeSchema, factsFromEvent } from '#shared/events/batch';
 import { jobRef } from '#shared/engine/submit';
 import { loadEvent } from '#test/helpers/events';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { engineHandler } from '#shared/engine/handler';
-import { NonRetryableError, RetryableError, ThrottledError, VersionConflictError, isRetryable } from '#shared/errors';
+import { NonRetryableError, RetryableError, VersionConflictError, isRetryable } from '#shared/errors';
 
 const context = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
 const Input = z.object({ n: z.number() });
@@ -25,7 +25,7 @@ describe('engine handler semantics', () => {
 
   it('rethrows a retryable error so Lambda retries the event', async () => {
     const handler = engineHandler('t', Input, async () => {
-      throw new ThrottledError('SubmitJob throttled');
+      throw new RetryableError('SubmitJob throttled');
     });
     await expect(handler({ n: 1 }, context)).rejects.toBeInstanceOf(RetryableError);
   });

@@ -3,7 +3,7 @@
  * evaluateOnExit rule wins, all of a rule's conditions must match, no match retries.
  */
 import { describe, expect, it } from 'vitest';
-import { globMatch, retryDecision } from '#local/batch/index';
+import { patternMatches, retryDecision } from '#local/batch/index';
 
 describe('retryDecision', () => {
   it('exits once the attempts are used up, whatever the rules say', () => {
@@ -53,11 +53,11 @@ describe('retryDecision', () => {
   });
 });
 
-describe('globMatch', () => {
+describe('patternMatches', () => {
   it('matches exactly, or by prefix when the pattern ends in *', () => {
-    expect(globMatch('Host EC2*', 'Host EC2 (instance i-1) terminated.')).toBe(true);
-    expect(globMatch('137', '137')).toBe(true);
-    expect(globMatch('13', '137')).toBe(false);
-    expect(globMatch('*', undefined)).toBe(false);
+    expect(patternMatches('Host EC2*', 'Host EC2 (instance i-1) terminated.')).toBe(true);
+    expect(patternMatches('137', '137')).toBe(true);
+    expect(patternMatches('13', '137')).toBe(false);
+    expect(patternMatches('*', undefined)).toBe(false);
   });
 });

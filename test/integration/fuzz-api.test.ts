@@ -12,10 +12,9 @@ import { METHODS, request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '#shared/api/routes';
-import { deployLocal } from '#local/deploy';
-import { startHttpApi, type HttpApi } from '#local/http-api';
-import { startTestStack, type TestStack } from '#test/helpers/stack';
-import { PROJECT_DIR } from '../integration/package.helpers.ts';
+import type { HttpApi } from '#local/http-api';
+import { startApiStack } from '#test/helpers/api-stack';
+import type { TestStack } from '#test/helpers/stack';
 
 let t: TestStack;
 let api: HttpApi;
@@ -24,18 +23,7 @@ const onUnhandled = (reason: unknown) => void unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  t = await startTestStack({ projectDir: PROJECT_DIR });
-  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
-  // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
-  const { handler } = await import('#functions/api');
-  t.stack.lambda.register('batchron-api-fuzz', handler, { timeoutMs: 30_000 });
-  api = await startHttpApi({
-    port: 0,
-    dataDir: t.dataDir,
-    lambda: t.stack.lambda,
-    now: () => t.stack.clock.now(),
-    routes: [{ method: 'ANY', path: '/{proxy+}', functionName: 'batchron-api-fuzz' }],
-  });
+  ({ t, api } = await startApiStack('batchron-api-fuzz'));
 });
 
 afterAll(async () => {

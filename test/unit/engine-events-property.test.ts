@@ -1,7 +1,9 @@
 /**
  * Property: a run's events delivered shuffled, duplicated and out of order end in the same
- * state as the same events delivered in order, once each. Runs against DynamoDB Local (the
- * run's shared instance) through the real store and engine; Batch is simulated in memory
+ * state as the same events delivered in order, once each. Runs the real engine on the
+ * in-memory store (held to the DynamoDB store's contract by
+ * test/integration/store-contract.test.ts; end to end on DynamoDB Local, the crash-point
+ * suites deliver the same events to the real handlers); Batch is simulated in memory
  * (it is not what is under test here, and thousands of interleavings cannot each start
  * processes), emitting real-shaped Job State Change events parsed by the real schema.
  *
@@ -11,24 +13,10 @@
  * which is first, in any scheduler; what must never matter is duplicates, a RUNNING after a
  * SUCCEEDED, stale attempts, or how the non-decisive events interleave.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createEngineTable } from '#test/helpers/engine';
+import { describe, expect, it } from 'vitest';
+import { memoryStore } from '#shared/store/memory';
 import { chaosPolicy, execute, orderedPick, project, scenario } from '#test/helpers/event-sim';
-
-const table = `engine-prop-${process.pid}`;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  await createEngineTable(client, table);
-});
-
-afterAll(() => client?.destroy());
 
 let counter = 0;
 
@@ -39,9 +27,10 @@ describe('event order independence', () => {
         const id = ++counter;
         // Act: chaos first (random picks, duplicates), then the ordered replay of its decisions.
         const { pick, duplicate } = chaosPolicy(s);
-        const chaos = await execute(`chaos${id}`, s, pick, duplicate, { doc, table });
+        const store = memoryStore();
+        const chaos = await execute(`chaos${id}`, s, pick, duplicate, { store });
         // RUNNING before anything decisive; decisive items in the chaos run's order.
-        const ordered = await execute(`ordered${id}`, s, orderedPick(chaos.order), () => false, { doc, table });
+        const ordered = await execute(`ordered${id}`, s, orderedPick(chaos.order), () => false, { store });
         // Assess
         expect(project(chaos.run)).toEqual(project(ordered.run));
         expect(chaos.jobs.length).toBe(ordered.jobs.length);

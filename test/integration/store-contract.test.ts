@@ -1,0 +1,273 @@
+/**
+ * The store contract (shared/engine/ports.ts), run against both stores: DynamoDB Local
+ * (shared/store/dynamo.ts, every expression) and the in-memory store the fast engine tests
+ * use (shared/store/memory.ts). The same cases, the same assertions: a run is created once,
+ * a save lands only over the version read and a lost one returns the run as it stands, a
+ * creation and its overlap change happen both or neither, releases and promotions are
+ * idempotent, the pacer spaces slots, listings page newest first with an opaque cursor.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { newRun, type TransitionContext } from '#shared/engine/run-state';
+import type { Store } from '#shared/engine/ports';
+import { CorruptItemError, RunVersionConflictError, ValidationError, VersionConflictError } from '#shared/errors';
+import { decodeCursor, encodeCursor } from '#shared/store/cursor';
+import { dynamoStore } from '#shared/store/dynamo';
+import { memoryStore } from '#shared/store/memory';
+import type { RunItem } from '#shared/store/schema';
+import { createEngineTable, definition, fire, task } from '#test/helpers/engine';
+
+const ctx: TransitionContext = { now: Date.parse('2025-05-01T00:00:00Z'), owner: 'o', leaseMs: 60_000, deployment: 'd', retentionDays: 3 };
+
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+const table = `store-contract-${process.pid}`;
+
+beforeAll(async () => {
+  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  await createEngineTable(client, table);
+});
+
+afterAll(() => client?.destroy());
+
+/** A run of `schedule` at `time`, created now (not yet stored). */
+function aRun(schedule: string, time: string, runId: string, mode: 'start' | 'skip' | 'hold' = 'start', overlap: 'allow' | 'skip' | 'queue-one' | 'cancel-previous' = 'allow'): RunItem {
+  return newRun(fire(definition(schedule, [task('main')], { overlap }), time), { runId, mode, reason: mode === 'start' ? undefined : 'x' }, ctx).run;
+}
+
+const stores: [string, () => Store][] = [
+  ['DynamoDB', () => dynamoStore({ doc, table })],
+  ['in-memory', () => memoryStore()],
+];
+
+describe.each(stores)('the %s store', (kind, make) => {
+  // One table for the DynamoDB store: names carry the kind so the cases never share items.
+  const n = (name: string) => `${name}-${kind === 'DynamoDB' ? 'd' : 'm'}`;
+  let store: Store;
+  beforeAll(() => {
+    store = make();
+  });
+
+  it('lists a schedule’s runs newest first, page by page, with an opaque cursor', async () => {
+    // Prepare
+    const listed = n('listed');
+    for (let h = 0; h < 5; h++) await store.putNewRun(aRun(listed, `2025-05-01T0${h}:00:00Z`, `${listed}.2025050${1}T0${h}0000Z`), 3);
+    // Act
+    const first = await store.listRunsBySchedule(listed, { limit: 2 });
+    const cursor = encodeCursor(first.items.at(-1)!.sortKey);
+    const second = await store.listRunsBySchedule(listed, { limit: 2, before: decodeCursor(cursor) });
+    const third = await store.listRunsBySchedule(listed, { limit: 2, before: decodeCursor(encodeCursor(second.items.at(-1)!.sortKey)) });
+    // Assess
+    expect([...first.items, ...second.items, ...third.items].map((r) => r.summary.scheduledTime.slice(11, 13))).toEqual(['04', '03', '02', '01', '00']);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(first.more).toBe(true);
+    expect(third.items).toHaveLength(1);
+    expect(third.more).toBe(false);
+    expect(() => decodeCursor('not-a-cursor')).toThrow(ValidationError);
+  });
+
+  it('lists only the runs in the status asked for, and fills the page past the others', async () => {
+    // Prepare: two skipped runs between started ones.
+    const s = n('filtered');
+    await store.putNewRun(aRun(s, '2025-05-01T00:00:00Z', `${s}.0`), 3);
+    await store.putNewRun(aRun(s, '2025-05-01T01:00:00Z', `${s}.1`, 'skip'), 3);
+    await store.putNewRun(aRun(s, '2025-05-01T02:00:00Z', `${s}.2`, 'skip'), 3);
+    await store.putNewRun(aRun(s, '2025-05-01T03:00:00Z', `${s}.3`), 3);
+    // Act
+    const page = await store.listRunsBySchedule(s, { limit: 2, status: 'QUEUED' });
+    // Assess
+    expect(page.items.map((r) => r.summary.runId)).toEqual([`${s}.3`, `${s}.0`]);
+    expect(page.items.every((r) => r.summary.status === 'QUEUED')).toBe(true);
+  });
+
+  it('finds a schedule’s runs scheduled in a range, earliest first, and its latest run', async () => {
+    // Prepare
+    const s = n('series');
+    for (const h of [3, 0, 2, 1]) await store.putNewRun(aRun(s, `2025-05-01T0${h}:00:00Z`, `${s}.${h}`), 3);
+    // Act
+    const between = await store.listRunsScheduledBetween(s, new Date('2025-05-01T01:00:00Z'), new Date('2025-05-01T03:00:00Z'));
+    const latest = await store.latestRunByScheduledTime(s);
+    // Assess: [from, to): 01:00 and 02:00, not 03:00.
+    expect(between.map((r) => r.runId)).toEqual([`${s}.1`, `${s}.2`]);
+    expect(latest?.runId).toBe(`${s}.3`);
+    expect(await store.latestRunByScheduledTime(n('no-runs'))).toBeUndefined();
+  });
+
+  it('creates a run once and refuses a write over a version it did not read', async () => {
+    // Prepare
+    const run = aRun(n('once'), '2025-05-01T00:00:00Z', `${n('once')}.1`);
+    // Act
+    const created = await store.putNewRun(run, 3);
+    const duplicate = await store.putNewRun(run, 3);
+    const saved = await store.saveRun({ ...run, statusReason: 'first writer' });
+    // Assess
+    expect(created).toBe(true);
+    expect(duplicate).toBe(false);
+    expect(saved.version).toBe(1);
+    await expect(store.saveRun({ ...run, statusReason: 'stale writer' })).rejects.toBeInstanceOf(VersionConflictError);
+    expect((await store.getRun(run.runId))?.statusReason).toBe('first writer');
+  });
+
+  it('hands a writer that lost a version race the run as it stands, so it need not read again', async () => {
+    // Prepare
+    const run = aRun(n('raced'), '2025-05-01T00:00:00Z', `${n('raced')}.1`);
+    await store.putNewRun(run, 3);
+    await store.saveRun({ ...run, statusReason: 'winner' });
+    // Act
+    const lost = await store.saveRun({ ...run, statusReason: 'loser' }).catch((error: unknown) => error);
+    const gone = await store.saveRun(aRun(n('raced'), '2025-05-01T01:00:00Z', `${n('raced')}.never-created`)).catch((error: unknown) => error);
+    // Assess
+    expect(lost).toBeInstanceOf(RunVersionConflictError);
+    expect((lost as RunVersionConflictError).current).toEqual(await store.getRun(run.runId));
+    expect((lost as RunVersionConflictError).current?.statusReason).toBe('winner');
+    expect(gone).toBeInstanceOf(RunVersionConflictError);
+    expect((gone as RunVersionConflictError).current).toBeUndefined();
+  });
+
+  it('returns copies: changing a run in hand changes nothing stored', async () => {
+    const run = aRun(n('copied'), '2025-05-01T00:00:00Z', `${n('copied')}.1`);
+    await store.putNewRun(run, 3);
+    const read = (await store.getRun(run.runId))!;
+    read.tasks.main!.status = 'FAILED';
+    run.parameters.added = 'x';
+    expect((await store.getRun(run.runId))?.tasks.main?.status).toBe('READY');
+    expect((await store.getRun(run.runId))?.parameters).toEqual({});
+  });
+
+  it('finds unfinished runs through the active index only, and keeps the TTL it was given', async () => {
+    // Prepare
+    const s = n('active');
+    const live = aRun(s, '2025-05-01T00:00:00Z', `${s}.live`);
+    const skipped = aRun(s, '2025-05-01T01:00:00Z', `${s}.skipped`, 'skip');
+    await store.putNewRun(live, 3);
+    await store.putNewRun(skipped, 3);
+    // Act
+    const ids = await store.listActiveRunIds();
+    // Assess
+    expect(ids).toContain(live.runId);
+    expect(ids).not.toContain(skipped.runId);
+    expect(skipped.expiresAt).toBe(Math.floor(ctx.now / 1000) + 3 * 86_400);
+    expect((await store.getRun(skipped.runId))?.expiresAt).toBe(skipped.expiresAt);
+  });
+
+  it('pauses and resumes a schedule, and reads a schedule never touched as an empty state', async () => {
+    await store.setPaused(n('pausable'), true);
+    const paused = await store.getScheduleState(n('pausable'));
+    await store.setPaused(n('pausable'), false);
+    expect(paused.paused).toBe(true);
+    expect((await store.getScheduleState(n('pausable'))).paused).toBe(false);
+    expect(await store.getScheduleState(n('untouched'))).toMatchObject({ schedule: n('untouched'), paused: false, version: 0 });
+    expect((await store.getScheduleState(n('untouched'))).active).toBeUndefined();
+  });
+
+  it('makes a run the active one only while none is, and never while paused', async () => {
+    // Prepare
+    const s = n('skip-overlap');
+    const first = aRun(s, '2025-05-01T00:00:00Z', `${s}.1`, 'start', 'skip');
+    const second = aRun(s, '2025-05-01T01:00:00Z', `${s}.2`, 'start', 'skip');
+    // Act
+    const created = await store.createRunWithState(first, { kind: 'become-active' }, 3);
+    const again = await store.createRunWithState(first, { kind: 'become-active' }, 3);
+    const blocked = await store.createRunWithState(second, { kind: 'become-active' }, 3);
+    // Assess
+    expect([created, again, blocked]).toEqual(['created', 'run-exists', 'state-changed']);
+    expect(await store.getRun(second.runId)).toBeUndefined();
+    const state = await store.getScheduleState(s);
+    expect([...(state.active ?? [])]).toEqual([first.runId]);
+    expect(state.version).toBe(1);
+    // Paused: the same change no longer applies, and nothing is created.
+    const p = n('paused-overlap');
+    await store.setPaused(p, true);
+    expect(await store.createRunWithState(aRun(p, '2025-05-01T00:00:00Z', `${p}.1`, 'start', 'skip'), { kind: 'become-active' }, 3)).toBe('state-changed');
+    expect(await store.getRun(`${p}.1`)).toBeUndefined();
+  });
+
+  it('queues one waiter behind an active run, and promotes it once the active run is released', async () => {
+    // Prepare
+    const s = n('queue-one');
+    const active = aRun(s, '2025-05-01T00:00:00Z', `${s}.1`, 'start', 'queue-one');
+    const waiter = aRun(s, '2025-05-01T01:00:00Z', `${s}.2`, 'hold', 'queue-one');
+    const third = aRun(s, '2025-05-01T02:00:00Z', `${s}.3`, 'hold', 'queue-one');
+    const lonely = n('queue-nothing-active');
+    // Act / Assess
+    expect(await store.createRunWithState(aRun(lonely, '2025-05-01T00:00:00Z', `${lonely}.1`, 'hold', 'queue-one'), { kind: 'queue' }, 3)).toBe('state-changed');
+    expect(await store.createRunWithState(active, { kind: 'become-active' }, 3)).toBe('created');
+    expect(await store.createRunWithState(waiter, { kind: 'queue' }, 3)).toBe('created');
+    expect(await store.createRunWithState(third, { kind: 'queue' }, 3)).toBe('state-changed');
+    expect(await store.promoteQueued(s, waiter.runId)).toBe(false); // the active run is still there
+    const released = await store.releaseRun({ schedule: s, runId: active.runId, scheduledTime: active.scheduledTime, outcome: 'SUCCEEDED' });
+    expect(released.state.active).toBeUndefined();
+    expect(released.state.queued).toBe(waiter.runId);
+    expect(await store.promoteQueued(s, waiter.runId)).toBe(true);
+    expect(await store.promoteQueued(s, waiter.runId)).toBe(false);
+    const state = await store.getScheduleState(s);
+    expect([...(state.active ?? [])]).toEqual([waiter.runId]);
+    expect(state.queued).toBeUndefined();
+  });
+
+  it('replaces the active runs only at the version it read (cancel-previous)', async () => {
+    // Prepare
+    const s = n('cancel-previous');
+    const old = aRun(s, '2025-05-01T00:00:00Z', `${s}.1`, 'start', 'cancel-previous');
+    const next = aRun(s, '2025-05-01T01:00:00Z', `${s}.2`, 'start', 'cancel-previous');
+    const late = aRun(s, '2025-05-01T02:00:00Z', `${s}.3`, 'start', 'cancel-previous');
+    // Act
+    const first = await store.createRunWithState(old, { kind: 'replace-active', expectedVersion: 0 }, 3);
+    const read = await store.getScheduleState(s);
+    const second = await store.createRunWithState(next, { kind: 'replace-active', expectedVersion: read.version }, 3);
+    const stale = await store.createRunWithState(late, { kind: 'replace-active', expectedVersion: read.version }, 3);
+    // Assess
+    expect([first, second, stale]).toEqual(['created', 'created', 'state-changed']);
+    expect([...((await store.getScheduleState(s)).active ?? [])]).toEqual([next.runId]);
+  });
+
+  it('records each outcome once, reports the one before it, and lets a later-scheduled run keep the last word', async () => {
+    // Prepare
+    const s = n('outcomes');
+    const release = (runId: string, hour: number, outcome: 'SUCCEEDED' | 'FAILED') =>
+      store.releaseRun({ schedule: s, runId, scheduledTime: `2025-05-01T0${hour}:00:00Z`, outcome });
+    // Act
+    const first = await release(`${s}.1`, 1, 'FAILED');
+    const second = await release(`${s}.2`, 2, 'SUCCEEDED');
+    const again = await release(`${s}.2`, 2, 'SUCCEEDED');
+    const earlier = await release(`${s}.0`, 0, 'FAILED');
+    // Assess
+    expect(first.previousOutcome).toBeUndefined();
+    expect(first.state.lastOutcome).toBe('FAILED');
+    expect(second.previousOutcome).toBe('FAILED');
+    expect(again.previousOutcome).toBe('FAILED');
+    expect(earlier.previousOutcome).toBeUndefined();
+    expect(earlier.state).toMatchObject({ lastRunId: `${s}.2`, lastOutcome: 'SUCCEEDED', prevOutcome: 'FAILED' });
+  });
+
+  it('drops a finished waiter from the queue when it is released without being promoted', async () => {
+    const s = n('dropped-waiter');
+    const active = aRun(s, '2025-05-01T00:00:00Z', `${s}.1`, 'start', 'queue-one');
+    const waiter = aRun(s, '2025-05-01T01:00:00Z', `${s}.2`, 'hold', 'queue-one');
+    await store.createRunWithState(active, { kind: 'become-active' }, 3);
+    await store.createRunWithState(waiter, { kind: 'queue' }, 3);
+    const released = await store.releaseRun({ schedule: s, runId: waiter.runId, scheduledTime: waiter.scheduledTime, outcome: 'CANCELLED' });
+    expect(released.state.queued).toBeUndefined();
+    expect([...(released.state.active ?? [])]).toEqual([active.runId]);
+  });
+
+  it('spaces SubmitJob slots 1/rate apart while busy, and hands out `now` again once idle', async () => {
+    // The pacer is one item per table: start well after anything another case reserved.
+    const t0 = Date.parse('2030-01-01T00:00:00Z');
+    const slots = [];
+    for (let i = 0; i < 4; i++) slots.push(await store.reserveSubmitSlot(50, t0));
+    const idle = await store.reserveSubmitSlot(50, t0 + 60_000);
+    expect(slots).toEqual([t0, t0 + 20, t0 + 40, t0 + 60]);
+    expect(idle).toBe(t0 + 60_000);
+  });
+});
+
+describe('the DynamoDB store alone', () => {
+  // Only items written around the store can be malformed; the in-memory store holds what it parsed.
+  it('reports an item that no longer matches its schema instead of returning it', async () => {
+    await doc.send(new PutCommand({ TableName: table, Item: { pk: 'RUN#broken', sk: 'RUN', kind: 'run', status: 'EXPLODED' } }));
+    await expect(dynamoStore({ doc, table }).getRun('broken')).rejects.toBeInstanceOf(CorruptItemError);
+  });
+});

@@ -230,7 +230,7 @@ describe('osls package', () => {
 
   it('gives every function the environment the engine reads, with log retention', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(['ApiLambdaFunction', 'FireLambdaFunction', 'JobDasheventsLambdaFunction', 'RetryLambdaFunction', 'SweepLambdaFunction']);
+    expect(functions.map(([id]) => id).sort()).toEqual(['ApiLambdaFunction', 'FireLambdaFunction', 'JobDasheventsLambdaFunction', 'RetryLambdaFunction', 'SweepLambdaFunction', 'TriggerLambdaFunction']);
     for (const [, fn] of functions) {
       const variables = Object.keys(fn.Properties.Environment.Variables as object);
       const expected = Object.values(ENV).filter((name) => name !== ENV.slackWebhookUrl);

@@ -19,8 +19,8 @@ const shared = {
   setupFiles: ['test/helpers/fast-check-seed.ts'],
 };
 
-/** Security tests that need the local stack; the other test/security files are unit tests. */
-const SECURITY_ON_STACK = ['test/security/dynamic-schedules.test.ts'];
+/** Security tests that need no network or process: the rest of test/security start stacks, CLIs or packaging. */
+const SECURITY_UNIT = ['test/security/guard-rules.test.ts', 'test/security/status-reason-globs.test.ts'];
 
 export default defineConfig({
   test: {
@@ -36,9 +36,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/security/**/*.test.ts'],
-          // It serves the API from a deployed local stack (DynamoDB Local): integration.
-          exclude: [...SECURITY_ON_STACK],
+          include: ['test/unit/**/*.test.ts', ...SECURITY_UNIT],
           pool: 'threads',
         },
       },
@@ -47,7 +45,8 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'integration',
-          include: ['test/{integration,e2e}/**/*.test.ts', ...SECURITY_ON_STACK],
+          include: ['test/{integration,e2e,browser,security}/**/*.test.ts'],
+          exclude: [...SECURITY_UNIT],
           pool: 'forks',
           // One DynamoDB Local JVM for the tier; test files get its URL through inject('dynamodbUrl').
           globalSetup: ['test/helpers/global-setup.ts'],

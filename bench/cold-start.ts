@@ -58,6 +58,8 @@ const PLAUSIBLE_ENV: Record<keyof typeof ENV, string | undefined> = {
   stuckQueuedMinutes: '30',
   stuckSubmittedMinutes: '120',
   stuckRunningMinutes: '720',
+  // Set by the local stack only; unset on AWS.
+  quietFailureReasons: undefined,
   allowCommandOverride: 'false',
 };
 

@@ -5,7 +5,9 @@
  * and `next` use, plus a short relative duration where that helps.
  */
 import Table from 'cli-table3';
+import { stripVTControlCharacters } from 'node:util';
 import pc from 'picocolors';
+import wrapAnsi from 'wrap-ansi';
 import { localIso } from '#shared/expressions/index';
 
 /** Renders rows under a header; empty input prints a one-line note instead of an empty frame. */
@@ -76,4 +78,70 @@ export function duration(ms: number | undefined): string {
 /** Pretty JSON for `--json`, newline-terminated. */
 export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/* ------------------------------------------------------------------ tables that fit the terminal */
+
+/** A column of `fitTable`. */
+export interface FitColumn {
+  head: string;
+  /**
+   * When the table is too wide, columns with a `drop` rank go first, the highest rank first
+   * (as kubectl leaves out its wide columns); columns without one are kept and wrapped.
+   */
+  drop?: number;
+  /** Free text that may wrap onto several lines (reasons, descriptions); other columns (ids, times) never wrap. */
+  wrap?: boolean;
+  /** The narrowest a `wrap` column is wrapped to (default 20). */
+  minWidth?: number;
+}
+
+/** The width tables are fitted to: the terminal's when stdout is one, else 100 columns. */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  return stream.isTTY && stream.columns && stream.columns > 20 ? stream.columns : 100;
+}
+
+const visible = (s: string) => Math.max(0, ...stripVTControlCharacters(s).split('\n').map((l) => l.length));
+
+/**
+ * A table no wider than `width` (default: `terminalWidth()`): columns are dropped by their
+ * `drop` rank until the rest fit at their natural width, then the widest columns are wrapped
+ * (long words broken) until the table fits. Empty input prints a one-line note.
+ */
+export function fitTable(columns: FitColumn[], rows: (string | number | undefined)[][], opts: { width?: number; empty?: string } = {}): string {
+  if (rows.length === 0) return pc.dim(opts.empty ?? '(none)');
+  const width = opts.width ?? terminalWidth();
+  const cells = rows.map((row) => columns.map((_, i) => (row[i] === undefined ? '' : String(row[i]))));
+  const natural = columns.map((c, i) => Math.max(visible(c.head), ...cells.map((r) => visible(r[i]!))));
+  // Each column costs its content plus one space each side, and one border character.
+  const total = (keep: number[], widths: number[]) => keep.reduce((sum, i) => sum + widths[i]! + 3, 1);
+  // Wrapping columns count at their narrowest while deciding what to drop.
+  const narrowest = natural.map((w, i) => (columns[i]!.wrap ? Math.min(w, columns[i]!.minWidth ?? 20) : w));
+  let keep = columns.map((_, i) => i);
+  const droppable = keep.filter((i) => columns[i]!.drop !== undefined).sort((a, b) => columns[b]!.drop! - columns[a]!.drop! || b - a);
+  for (const i of droppable) {
+    if (total(keep, narrowest) <= width) break;
+    keep = keep.filter((k) => k !== i);
+  }
+  const widths = [...natural];
+  // Narrow the widest column until the table fits: wrapping columns down to their minimum
+  // first, then below it, and only then (a very narrow terminal) the others, whose long
+  // values (ids) are then wrapped, never cut.
+  const floors = [narrowest, narrowest.map((w, i) => (columns[i]!.wrap ? Math.min(w, 8) : w)), natural.map((w) => Math.min(w, 8))];
+  for (const floor of floors) {
+    while (total(keep, widths) > width) {
+      const widest = keep.filter((i) => widths[i]! > floor[i]!).sort((a, b) => widths[b]! - widths[a]!)[0];
+      if (widest === undefined) break;
+      widths[widest]! -= 1;
+    }
+  }
+  const t = new Table({
+    head: keep.map((i) => pc.bold(columns[i]!.head)),
+    style: { head: [], border: [] },
+    colWidths: keep.map((i) => widths[i]! + 2),
+  });
+  // Wrapped here, at word boundaries and inside words longer than the column (a zone name, a
+  // path), colours kept: cli-table3 would cut such a word short with an ellipsis.
+  for (const row of cells) t.push(keep.map((i) => (visible(row[i]!) > widths[i]! ? wrapAnsi(row[i]!, widths[i]!, { hard: true }) : row[i]!)));
+  return t.toString();
 }

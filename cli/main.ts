@@ -2,6 +2,7 @@
  * The `batchron` command line: one commander program; each command lives in its own
  * module and exports a factory returning its `Command`, registered below.
  */
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { localCommand } from '#cli/local';
 import { startCommand } from '#cli/start';
@@ -10,9 +11,11 @@ import { usageExit } from '#cli/commands/common';
 
 /** Builds the program with every command registered; exported for tests. */
 export function buildProgram(): Command {
+  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
   return registerCommands(
-    new Command('batchron')
+    usageExit(new Command('batchron'))
       .description('Batchron: a serverless job scheduler for AWS, and its local stack')
+      .version(version, '-V, --version', 'print the version')
       .showHelpAfterError()
       // Exit 2 on a bad flag, like every other command (commander's own default is 1, "run failed").
       .addCommand(usageExit(startCommand()))

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
@@ -65,7 +66,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError }, store, ddb, lib, naming, guard] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -139,6 +140,10 @@ async function runStart(opts: StartOptions): Promise<number> {
       console.error(pc.red(`batchron start: serverless.yml is not valid:\n${error.message}`));
       return 2;
     }
+    if (error instanceof YamlSyntaxError) {
+      console.error(pc.red(`batchron start: ${error.message}`));
+      return 2;
+    }
     console.error(pc.red(`batchron start: ${startFailure(error, opts.apiPort)}`));
     return 1;
   }
@@ -148,6 +153,10 @@ async function runStart(opts: StartOptions): Promise<number> {
   printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
   const sample = opts.sampleEvent === false ? undefined : scheduleSampleUpload(stack, deployment, projectDir);
+  // One sweep now: jobs the last stop ended (their events held back, see LocalStack.stop)
+  // are read from Batch and their retry policies decide, instead of up to a sweep period later.
+  const sweepFn = deployment.functions.find((f) => f.key === 'sweep');
+  if (sweepFn) void stack.lambda.invokeAsync(sweepFn.arn, {}).catch(() => undefined);
 
   await runUntilSignal({
     command: 'start',
@@ -174,7 +183,9 @@ function printBanner(
   const out = [
     '',
     `${pc.bold('Batchron')} is running offline (${d.deployment})`,
-    `  HTTP API      ${pc.cyan(api.url)}   token in ${api.tokenFile ?? '(fixed)'}`,
+    // The one line that carries the token: the user asked for it, as Jupyter prints its URL.
+    `  Dashboard     ${pc.cyan(api.dashboardUrl)}`,
+    `  HTTP API      ${pc.cyan(api.url)}   token in ${api.tokenFile ?? '(fixed)'} (operator), viewer-token beside it (read only)`,
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
@@ -187,6 +198,10 @@ function printBanner(
     const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
     const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
     out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+  }
+  for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
+  if (d.removedSchedules.length > 0) {
+    out.push(pc.dim(`  removed (no longer in serverless.yml; their runs are kept): ${d.removedSchedules.join(', ')}`));
   }
   // Every schedule that targets `fire`, declared or created through the API; not the sweeper's or the retries'.
   const fireArn = d.functions.find((f) => f.key === 'fire')?.arn;
@@ -203,7 +218,7 @@ function printBanner(
   out.push(
     '',
     pc.dim('Try: npx batchron schedules | npx batchron trigger every-minute --wait | npx batchron runs | npx batchron logs <run>'),
-    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms.`),
+    pc.dim(`Ctrl-C stops it: running jobs get SIGTERM, then SIGKILL after ${graceMs} ms; no run fails and no Slack message goes out while stopping (the next start decides).`),
     '',
   );
   console.log(out.join('\n'));

@@ -1,7 +1,11 @@
 /**
- * The HTTP API (API Gateway HTTP API, payload 2.0, IAM authorizer): every route of
- * shared/api/routes.ts behind one middy chain. Thin on purpose: authorize, route,
- * validate, call shared/api, shape JSON. See docs/api.md for the routes.
+ * The HTTP API (API Gateway HTTP API, payload 2.0): every route of shared/api/routes.ts
+ * behind one middy chain. Thin on purpose: authorize, route, validate, call shared/api,
+ * shape JSON. See docs/api.md for the routes.
+ *
+ * It also serves the dashboard: its static shell and assets (`GET /`, `GET /assets/*`,
+ * no data in them) and, under `/ui/…`, the same routes for the browser, behind the JWT
+ * authorizer instead of IAM, with viewers refused (403) anything that changes state.
  */
 import middy from '@middy/core';
 import httpRouterHandler, { type Route } from '@middy/http-router';
@@ -10,8 +14,10 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
-import { readApiEnv, type ApiDeps, type ApiEnv, type EngineOps } from '#shared/api/deps';
+import { readApiEnv, readRoleConfig, readSignInConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig, type SignInConfig } from '#shared/api/deps';
+import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
+import { isWebPath, serveWebFile } from '#shared/web/assets';
 import { apiRoutes } from '#shared/api/routes';
 import { defaultDeps, type DepsFor } from '#shared/engine/deps';
 import { cancelRunById } from '#shared/engine/drive';
@@ -55,10 +61,30 @@ const routesFor = (engineDepsFor: DepsFor): Route<APIGatewayProxyEventV2, APIGat
     .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor)))) as never,
 }));
 
-/** The API over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
-export const createHandler = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+let roleConfig: RoleConfig | undefined;
+function roles(): RoleConfig {
+  roleConfig ??= readRoleConfig();
+  return roleConfig;
+}
+
+/** The dashboard's prefix for the API's routes (browser callers, JWT authorizer). */
+const UI_PREFIX = '/ui';
+
+/** The API's route chain over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
+const apiHandlerFor = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
+  .use(requireRole(roles))
+  .before((request) => {
+    // `/ui/runs` is `/runs` for a browser: the same route table, another authorizer.
+    const event = request.event;
+    const path = event.requestContext.http.path;
+    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) {
+      const inner = path.slice(UI_PREFIX.length) || '/';
+      event.requestContext.http.path = inner;
+      event.rawPath = event.rawPath.slice(UI_PREFIX.length) || '/';
+    }
+  })
   .handler(
     httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({
       routes: routesFor(engineDepsFor),
@@ -67,5 +93,38 @@ export const createHandler = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEv
       },
     }) as never,
   );
+
+/** `GET /ui/me`: who the dashboard is signed in as, so it shows only the actions the caller may take. */
+function whoAmI(event: APIGatewayProxyEventV2): APIGatewayProxyResultV2 | undefined {
+  if (event.requestContext.http.method !== 'GET' || event.requestContext.http.path !== `${UI_PREFIX}/me`) return undefined;
+  const role = roleOf(event, roles());
+  if (!role) return undefined; // no authorizer: the chain below answers 401
+  return jsonResponse({ status: 200, body: { role } });
+}
+
+let signIn: SignInConfig | undefined;
+function signInConfig(): SignInConfig {
+  signIn ??= readSignInConfig();
+  return signIn;
+}
+
+/** The api function over engine deps `engineDepsFor`: the dashboard's files, its sign-in answer, then the API. */
+export const createHandler = (engineDepsFor: DepsFor) => {
+  const apiHandler = apiHandlerFor(engineDepsFor);
+  return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
+    const { method, path } = event.requestContext.http;
+    if (isWebPath(method, path)) {
+      const config = signInConfig();
+      const connectTo = config.signIn === 'oidc' ? [new URL(config.tokenUrl).origin] : [];
+      const response = await serveWebFile(path, event.headers?.['if-none-match'], connectTo);
+      return method === 'HEAD' ? { ...response, body: '' } : response;
+    }
+    // `GET /auth/session` (public): how a browser signs in here. Locally the gateway answers it itself.
+    if (method === 'GET' && path === '/auth/session') {
+      return jsonResponse({ status: 200, body: signInConfig(), headers: { 'cache-control': 'no-store' } });
+    }
+    return whoAmI(event) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
+  };
+};
 
 export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId));

@@ -19,16 +19,23 @@
  * Idempotent: run again against a stack that has these things (a restart), it updates
  * them instead of failing. A declared schedule that already exists keeps its current state
  * (a schedule paused through the API stays paused across restarts, as CloudFormation leaves
- * an unchanged State alone) unless serverless.yml disables it.
+ * an unchanged State alone) unless serverless.yml disables it. A Batchron schedule that
+ * serverless.yml no longer declares is deleted, as a CloudFormation update deletes a resource
+ * removed from the template; schedules created through the API (`"origin": "api"` in their
+ * input) and the engine's one-time retry schedules are not the template's and stay. Runs
+ * of a removed schedule stay in the history.
  */
 import { setClock } from '#shared/time';
+import { YamlSyntaxError } from '#shared/errors';
+import { STACK_STOPPED_GLOB } from '#local/batch/types';
+import { LineCounter, parseDocument } from 'yaml';
 import { setCredentialSource } from '#shared/clients/credentials';
 import { OSLS_FUNCTION_ROLE, deployedRoles, oslsFunctionRole } from './iam/template.ts';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -46,7 +53,9 @@ import {
   ConflictException,
   CreateScheduleCommand,
   CreateScheduleGroupCommand,
+  DeleteScheduleCommand,
   GetScheduleCommand,
+  ListSchedulesCommand,
   SchedulerClient,
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
@@ -55,6 +64,7 @@ import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import type { BatchronConfig } from '#shared/config/schema';
 import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { buildResources, lambdaLogicalId, templateContext, type CfnResource } from '#shared/config/cloudformation';
+import { DASHBOARD_ENV } from '#shared/api/deps';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
 import { dropUndefined } from '#shared/objects';
@@ -78,7 +88,7 @@ export interface ResolvedService {
   };
   custom?: Record<string, unknown> & { batchron?: unknown; deployment?: string; jobQueue?: string };
   functions?: Record<string, ResolvedFunction>;
-  resources?: { Resources?: Record<string, CfnResource> };
+  resources?: { Resources?: Record<string, CfnResource>; Conditions?: Record<string, unknown> };
 }
 
 export interface ResolvedFunction {
@@ -126,6 +136,8 @@ export interface LocalDeployment {
   jobDefinitions: { name: string; arn: string; revision: number; registered: boolean }[];
   scheduleGroup: string;
   schedules: { name: string; arn: string; expression: string; timezone: string; state: string; created: boolean }[];
+  /** Declared schedules of an earlier deploy that serverless.yml no longer declares: deleted. */
+  removedSchedules: string[];
   rules: { name: string; arn: string; function: string }[];
   functions: { key: string; name: string; arn: string; file: string }[];
   routes: LocalRoute[];
@@ -135,6 +147,22 @@ export interface LocalDeployment {
   definitions: Record<string, ScheduleDefinition>;
   /** Seconds `osls print` took (0 when a resolved service was passed in). */
   resolveSeconds: number;
+}
+
+/**
+ * Throws YamlSyntaxError (file, line, column) when `file` is not valid YAML, before osls
+ * (whose own message does not say where) reads it. CloudFormation's short tags (`!Ref`,
+ * `!GetAtt`, ...) are unknown to a plain YAML parser but valid: only errors count, not warnings.
+ */
+export function checkYamlSyntax(file: string, text: string = readFileSync(file, 'utf8')): void {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  const first = doc.errors[0];
+  if (!first) return;
+  const pos = lineCounter.linePos(first.pos[0]);
+  const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
+  const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  throw new YamlSyntaxError(basename(file), pos.line, pos.col, reason, `  ${lineText}\n  ${' '.repeat(Math.max(0, pos.col - 1))}^`);
 }
 
 /**
@@ -165,6 +193,8 @@ export function templateResources(
 
 /** Resolves serverless.yml with osls itself (`osls print --format json`). */
 export async function resolveService(projectDir: string, options: { stage?: string; env?: Record<string, string> } = {}): Promise<ResolvedService> {
+  const yml = join(projectDir, 'serverless.yml');
+  if (existsSync(yml)) checkYamlSyntax(yml);
   const require = createRequire(join(projectDir, 'package.json'));
   const bin = join(dirname(require.resolve('osls/package.json')), 'bin', 'serverless.js');
   const args = [bin, 'print', '--format', 'json', ...(options.stage ? ['--stage', options.stage] : [])];
@@ -200,7 +230,13 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     fn,
     name: fn.name ?? `${service.service}-${stage}-${key}`,
   }));
-  const cfn = new Intrinsics(stack, resources, `${service.service}-${stage}`, new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])));
+  const cfn = new Intrinsics(
+    stack,
+    resources,
+    `${service.service}-${stage}`,
+    new Map(functions.map((f) => [lambdaLogicalId(f.key), stack.lambda.arnOf(f.name)])),
+    service.resources?.Conditions ?? {},
+  );
 
   // IAM: every role of the template, each function's handler running as its role's session (local/iam/).
   const sharedRole = service.provider.iam?.role;
@@ -224,7 +260,12 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const slackParameter = environment[ENV.slackWebhookParameter];
   delete environment[ENV.slackWebhookParameter];
   delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
+  // The local gateway signs browsers in itself (token + cookie); the stack's OIDC settings name a
+  // Cognito domain that exists only on AWS.
+  for (const name of [DASHBOARD_ENV.authorizeUrl, DASHBOARD_ENV.tokenUrl, DASHBOARD_ENV.clientId]) delete environment[name];
   Object.assign(environment, stack.env(), opts.env ?? {});
+  // Jobs the stack's own stop ended are not failures anyone is paged for (docs/cli.md).
+  environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
   const slack = opts.env?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
   if (slack) environment[ENV.slackWebhookUrl] = slack;
   Object.assign(process.env, environment);
@@ -405,6 +446,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     for (const [, resource] of byType('AWS::Scheduler::Schedule')) {
       schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
     }
+    const removedSchedules = await removeUndeclared(scheduler, scheduleGroup, new Set(schedules.map((s) => s.name)));
 
     return {
       service: service.service,
@@ -416,6 +458,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       jobDefinitions,
       scheduleGroup,
       schedules,
+      removedSchedules,
       rules,
       functions: registered,
       routes,
@@ -552,6 +595,48 @@ async function putSchedule(scheduler: SchedulerClient, props: Record<string, any
   };
 }
 
+/**
+ * Deletes the group's declared Batchron schedules that are not in `declared` (what a
+ * CloudFormation update does to a resource removed from the template). A declared schedule
+ * is one whose target input carries a schedule definition (`schedule` + `definition`)
+ * without `"origin": "api"`; dynamic schedules and one-time retry/deferral schedules (whose
+ * input is a run, task and attempt) are left alone.
+ */
+async function removeUndeclared(scheduler: SchedulerClient, group: string, declared: Set<string>): Promise<string[]> {
+  const removed: string[] = [];
+  let token: string | undefined;
+  const candidates: string[] = [];
+  do {
+    const page = await scheduler.send(new ListSchedulesCommand({ GroupName: group, NextToken: token }));
+    for (const s of page.Schedules ?? []) if (s.Name && !declared.has(s.Name)) candidates.push(s.Name);
+    token = page.NextToken;
+  } while (token);
+  for (const name of candidates) {
+    let input: unknown;
+    try {
+      const out = await scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group }));
+      input = JSON.parse(out.Target?.Input ?? 'null');
+    } catch {
+      continue; // deleted meanwhile, or an input that is not ours
+    }
+    if (!isDeclaredInput(input)) continue;
+    try {
+      await scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: group }));
+      removed.push(name);
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    }
+  }
+  return removed.sort();
+}
+
+/** True for the target input of a schedule declared in serverless.yml (not created through the API). */
+export function isDeclaredInput(input: unknown): boolean {
+  if (!input || typeof input !== 'object') return false;
+  const o = input as Record<string, unknown>;
+  return typeof o.schedule === 'string' && typeof o.definition === 'object' && o.definition !== null && o.origin !== 'api';
+}
+
 /** `functions/fire.handler` -> `<projectDir>/functions/fire.ts` (or .mts/.js/.mjs). */
 function handlerFile(projectDir: string, handler: string): string {
   const base = join(projectDir, handler.slice(0, handler.lastIndexOf('.')));
@@ -568,7 +653,8 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
     return { method: method.toUpperCase(), path };
   }
   const h = (httpApi ?? {}) as { method?: string; path?: string; authorizer?: unknown };
-  return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', ...(h.authorizer !== undefined ? { authorizer: h.authorizer } : {}) };
+  // A route declared without an authorizer is public on AWS; say so explicitly for the local gateway.
+  return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', authorizer: h.authorizer ?? 'none' };
 }
 
 
@@ -582,7 +668,33 @@ class Intrinsics {
     private readonly resources: Record<string, CfnResource>,
     private readonly stackName: string,
     private readonly functionArns: Map<string, string>,
+    private readonly conditions: Record<string, unknown> = {},
   ) {}
+
+  /** A template condition by name (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`). */
+  condition(name: string): boolean {
+    if (!(name in this.conditions)) throw new Error(`local deploy: condition ${name} is not declared under resources.Conditions`);
+    return this.truth(this.conditions[name]);
+  }
+
+  private truth(value: unknown): boolean {
+    const [fn, arg] = Object.entries((value ?? {}) as Record<string, unknown>)[0] ?? [];
+    const list = (arg ?? []) as unknown[];
+    switch (fn) {
+      case 'Fn::Equals':
+        return String(this.evaluate(list[0])) === String(this.evaluate(list[1]));
+      case 'Fn::Not':
+        return !this.truth(list[0]);
+      case 'Fn::And':
+        return list.every((c) => this.truth(c));
+      case 'Fn::Or':
+        return list.some((c) => this.truth(c));
+      case 'Condition':
+        return this.condition(String(arg));
+      default:
+        throw new Error(`local deploy: condition function ${String(fn)} is not supported`);
+    }
+  }
 
   evaluate(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((v) => this.evaluate(v));
@@ -610,6 +722,10 @@ class Intrinsics {
         case 'Fn::Select': {
           const [index, list] = arg as [number, unknown];
           return (this.evaluate(list) as unknown[])[Number(index)];
+        }
+        case 'Fn::If': {
+          const [name, then, otherwise] = arg as [string, unknown, unknown];
+          return this.evaluate(this.condition(name) ? then : otherwise);
         }
         default:
           if (fn.startsWith('Fn::')) throw new Error(`local deploy: ${fn} is not supported`);

@@ -139,6 +139,7 @@ export class LocalEventBus implements EventSink, LocalService {
   private readonly held = new Map<string, { delivery: Delivery; timer: Timer }>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
+  private closed = false;
   private readonly region: string;
   private readonly account: string;
 
@@ -198,12 +199,20 @@ export class LocalEventBus implements EventSink, LocalService {
   }
 
   /**
+   * Stops delivering: events published from now on match no rule (the stack is stopping,
+   * and what the stop itself causes must not run the functions; see LocalStack.stop).
+   */
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
    * Matches the event against every enabled rule and delivers it to their targets.
    * @param detailText the detail's JSON as sent (PutEvents), so matching sees its numbers digit for digit
    */
   publish(event: EventBridgeEvent, detailText?: string, eventBusName = DEFAULT_BUS): void {
     const view = detailText === undefined ? event : { ...event, detail: parseEventJson(detailText) };
-    const matched = [...this.rulesByName.values()].filter((r) => r.bus === eventBusName && r.enabled && r.matcher(view));
+    const matched = this.closed ? [] : [...this.rulesByName.values()].filter((r) => r.bus === eventBusName && r.enabled && r.matcher(view));
     this.emit({ kind: 'published', event, rules: matched.map((r) => r.name) });
     for (const rule of matched) {
       for (const target of rule.targets) this.route({ event, rule, target });

@@ -274,8 +274,8 @@ export const TOKEN_FILE_HINT = `the ${API_TOKEN_FILE} file in the local stack's 
  * base64url, mode 0600) when absent, so a restart keeps the token a user already copied.
  * The HTTP API and the control API both accept it.
  */
-export function loadOrCreateApiToken(dataDir: string): { token: string; file: string; created: boolean } {
-  const file = join(dataDir, API_TOKEN_FILE);
+export function loadOrCreateApiToken(dataDir: string, name: string = API_TOKEN_FILE): { token: string; file: string; created: boolean } {
+  const file = join(dataDir, name);
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 16) {

@@ -5,11 +5,17 @@
  * Lambda runtime and turns its result back into an HTTP response by the same rules
  * API Gateway applies.
  *
- * Authentication stands in for the IAM authorizer of a deployed stage: a bearer token,
- * generated on first start and kept in `<dataDir>/api-token` (mode 0600). A request
- * without it, or with another one, is answered 401 before any function runs. An
- * authenticated request reaches the function with `requestContext.authorizer.iam` filled
- * in, as it would after API Gateway verified a SigV4 signature. Before the token, the
+ * Authentication stands in for the authorizers of a deployed stage. Two bearer tokens are
+ * generated on first start (mode 0600): `<dataDir>/api-token` for operators (the CLI) and
+ * `<dataDir>/viewer-token` for read-only viewers. The dashboard trades either for an
+ * HttpOnly, SameSite=Strict session cookie (`POST /auth/session`), so the token leaves the
+ * address bar at once. A request with neither a token nor the cookie is answered 401 before
+ * any function runs. The operator's bearer token reaches the function as
+ * `requestContext.authorizer.iam` (as after API Gateway verified a SigV4 signature); a
+ * viewer, or a browser session, as `authorizer.jwt` with a groups claim (as after the JWT
+ * authorizer verified a Cognito token), so the function tells the roles apart exactly as
+ * on AWS. Routes declared without an authorizer (the dashboard's static shell) are public.
+ * Before the token, the
  * guard of local/guard.ts refuses a foreign Host or Origin (403); the body is read only
  * after both, up to API Gateway's 10 MB, and JSON nested past 1,000 levels is a 400.
  *
@@ -17,7 +23,7 @@
  *          ◀──────── v2 result → status, headers, cookies, body ◀───────────────────┘
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT, type LambdaInvoker } from './contracts.ts';
 import {
@@ -41,6 +47,12 @@ export { API_TOKEN_FILE, loadOrCreateApiToken } from './guard.ts';
 
 /** API Gateway's default port for the local API, as serverless-offline uses. */
 export const DEFAULT_HTTP_API_PORT = 3000;
+/** Name of the read-only viewer token file under the stack's data folder. */
+export const VIEWER_TOKEN_FILE = 'viewer-token';
+/** The dashboard's session cookie. */
+export const SESSION_COOKIE = 'batchron_session';
+/** Group claims the local gateway puts on browser sessions and viewers (Cognito's claim name). */
+export const LOCAL_GROUPS = { operator: 'operators', viewer: 'viewers' } as const;
 
 /** One `httpApi` event of a function: `GET /runs/{id}` → `api`. */
 export interface HttpRoute {
@@ -50,6 +62,12 @@ export interface HttpRoute {
   path: string;
   /** Name (or ARN) of the function registered in the local Lambda runtime. */
   functionName: string;
+  /**
+   * The route's authorizer as serverless.yml declares it; `'none'` (what local/deploy.ts
+   * passes for a route declared without one) makes the route public. Anything else,
+   * or nothing, requires a token or the session cookie.
+   */
+  authorizer?: unknown;
 }
 
 export interface HttpApiOptions {
@@ -63,6 +81,8 @@ export interface HttpApiOptions {
   dataDir?: string;
   /** A fixed token (tests); otherwise read from or created in `<dataDir>/api-token`. */
   token?: string;
+  /** A fixed viewer token (tests); otherwise `<dataDir>/viewer-token`, created when absent. */
+  viewerToken?: string;
   /** Epoch milliseconds for `requestContext.time`; the stack passes its clock. */
   now?: () => number;
   region?: string;
@@ -78,8 +98,12 @@ export interface HttpApiOptions {
 export interface HttpApi {
   readonly url: string;
   readonly port: number;
-  /** The bearer token clients must send. */
+  /** The operator's bearer token. */
   readonly token: string;
+  /** The read-only viewer's bearer token. */
+  readonly viewerToken: string;
+  /** The address that opens the dashboard signed in as an operator (`/?token=…`). */
+  readonly dashboardUrl: string;
   /** Where the token is kept, when it came from the data folder. */
   readonly tokenFile?: string;
   /** True when this start generated the token (the caller prints it then). */
@@ -138,7 +162,8 @@ export function matchRoute(
   method: string,
   path: string,
 ): { route: CompiledRoute; pathParameters: Record<string, string> } | undefined {
-  const parts = path.split('/').slice(1);
+  // `/` is the route with no segments (compileRoutes drops the empty one).
+  const parts = path === '/' ? [] : path.split('/').slice(1);
   let best: { route: CompiledRoute; pathParameters: Record<string, string>; score: number[] } | undefined;
   for (const route of routes) {
     if (route.isDefault) continue;
@@ -220,7 +245,8 @@ export interface HttpApiEventV2 {
     accountId: string;
     apiId: string;
     authorizer?: {
-      iam: {
+      jwt?: { claims: Record<string, string>; scopes: string[] | null };
+      iam?: {
         accessKey: string;
         accountId: string;
         callerId: string;
@@ -257,6 +283,8 @@ export function buildEventV2(input: {
   apiId: string;
   domainName: string;
   authorized: boolean;
+  /** For an authorized request: JWT claims (a viewer, a browser session); absent = IAM (the operator's bearer token). */
+  jwtClaims?: Record<string, string>;
 }): HttpApiEventV2 {
   const q = input.url.indexOf('?');
   const rawPath = q < 0 ? input.url : input.url.slice(0, q);
@@ -303,7 +331,9 @@ export function buildEventV2(input: {
     requestContext: {
       accountId: LOCAL_ACCOUNT,
       apiId: input.apiId,
-      ...(input.authorized
+      ...(input.authorized && input.jwtClaims
+        ? { authorizer: { jwt: { claims: input.jwtClaims, scopes: null } } }
+        : input.authorized
         ? {
             authorizer: {
               iam: {
@@ -397,6 +427,67 @@ function isStructured(
   return typeof r === 'object' && r !== null && typeof (r as { statusCode?: unknown }).statusCode === 'number';
 }
 
+/** Who a request is: the operator (CLI token, or a session made with it) or a viewer. */
+export type LocalRole = 'operator' | 'viewer';
+
+function sameSecret(given: string, expected: string): boolean {
+  // Compare digests so the comparison takes the same time whatever the length.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function bearerOf(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
+/**
+ * The session cookie's value for a token: an HMAC keyed by the token, so it needs no
+ * server-side state, survives a restart, and dies when the token file is replaced, while
+ * the token itself never sits in the browser's cookie jar.
+ */
+export function sessionValue(token: string, role: LocalRole): string {
+  return createHmac('sha256', token).update(`batchron-dashboard-session:${role}`).digest('base64url');
+}
+
+function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** A request's principal: from the bearer token, else from the session cookie. */
+function principalOf(
+  req: IncomingMessage,
+  tokens: Record<LocalRole, string>,
+): { role: LocalRole; via: 'bearer' | 'cookie' } | undefined {
+  const bearer = bearerOf(req.headers.authorization);
+  if (bearer !== undefined) {
+    if (sameSecret(bearer, tokens.operator)) return { role: 'operator', via: 'bearer' };
+    if (sameSecret(bearer, tokens.viewer)) return { role: 'viewer', via: 'bearer' };
+    return undefined;
+  }
+  const cookie = cookieOf(req.headers.cookie, SESSION_COOKIE);
+  if (cookie === undefined) return undefined;
+  for (const role of ['operator', 'viewer'] as const) {
+    if (sameSecret(cookie, sessionValue(tokens[role], role))) return { role, via: 'cookie' };
+  }
+  return undefined;
+}
+
+/** A browser's request from another site (its Origin is not this listener): refused when it rides on the cookie. */
+function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return origin === 'null';
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 /** Starts the local HTTP API; resolves once it is listening. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const compiled = compileRoutes(opts.routes);
@@ -406,6 +497,11 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   if (opts.token !== undefined) token = opts.token;
   else if (opts.dataDir !== undefined) ({ token, file: tokenFile, created: tokenCreated } = loadOrCreateApiToken(opts.dataDir));
   else throw new Error('startHttpApi needs a dataDir (for the API token) or a token.');
+  let viewerToken: string;
+  if (opts.viewerToken !== undefined) viewerToken = opts.viewerToken;
+  else if (opts.dataDir !== undefined) viewerToken = loadOrCreateApiToken(opts.dataDir, VIEWER_TOKEN_FILE).token;
+  else viewerToken = randomBytes(32).toString('base64url');
+  const tokens: Record<LocalRole, string> = { operator: token, viewer: viewerToken };
   const now = opts.now ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
   assertLoopbackBind(host);
@@ -422,14 +518,34 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   applyLimits(server, opts.limits);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Host/Origin, then the token, then the body: nothing unauthenticated is ever buffered.
+    // Host/Origin, then the token (or the dashboard's session), then the body: nothing
+    // unauthenticated is ever buffered (but the small sign-in body and public GETs).
     const refusal = checkRequest(req.headers, opts.allowedHosts);
     if (refusal) return send(res, gatewayError(403, refusal.code, refusal.message), req);
-    if (!bearerMatches(req.headers.authorization, token)) {
+    const url = req.url ?? '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.split('?')[0]!;
+    if (path === '/auth/session') {
+      let signInBody: Buffer;
+      try {
+        signInBody = await readBodyCapped(req, 64 * 1024);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        return send(res, gatewayError(413, 'PayloadTooLarge', 'A sign-in body is a token, not 64 KB.'), req);
+      }
+      return send(res, sessionExchange(req, method, signInBody, tokens));
+    }
+    const match = matchRoute(compiled, method, path);
+    const isPublic = match?.route.route.authorizer === 'none';
+    const principal = isPublic ? undefined : principalOf(req, tokens);
+    if (!isPublic && !principal) {
       const message = req.headers.authorization
         ? `The bearer token is not the one this local API issued; use the token in ${TOKEN_FILE_HINT}.`
         : `Missing Authorization header; send "Authorization: Bearer <token>" with the token in ${TOKEN_FILE_HINT}.`;
       return send(res, gatewayError(401, 'Unauthorized', message), req);
+    }
+    if (principal?.via === 'cookie' && method !== 'GET' && method !== 'HEAD' && crossSite(req)) {
+      return send(res, gatewayError(403, 'Forbidden', 'A request carrying the dashboard session must come from the dashboard itself.'), req);
     }
     let body: Buffer;
     try {
@@ -441,10 +557,6 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     if (jsonDepthExceeds(body)) {
       return send(res, gatewayError(400, 'BadRequest', `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`));
     }
-    const url = req.url ?? '/';
-    const method = (req.method ?? 'GET').toUpperCase();
-    const path = url.split('?')[0]!;
-    const match = matchRoute(compiled, method, path);
     if (!match) {
       send(res, gatewayError(404, 'NotFound', `No route for ${method} ${safeDecode(path)}.`));
       return;
@@ -461,7 +573,12 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       now: now(),
       apiId,
       domainName: req.headers.host ?? `${host}:${port}`,
-      authorized: true,
+      authorized: principal !== undefined,
+      // The operator's bearer token is the CLI's stand-in for SigV4 (IAM); a viewer and a
+      // browser session arrive as the JWT authorizer would pass them on AWS.
+      ...(principal && (principal.role === 'viewer' || principal.via === 'cookie')
+        ? { jwtClaims: { sub: `local-${principal.role}`, 'cognito:groups': `[${LOCAL_GROUPS[principal.role]}]` } }
+        : {}),
     });
     let result: unknown;
     try {
@@ -495,6 +612,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     token,
+    viewerToken,
+    dashboardUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${encodeURIComponent(token)}`,
     ...(tokenFile !== undefined ? { tokenFile } : {}),
     tokenCreated,
     server,
@@ -504,6 +623,38 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * `POST /auth/session` with `{ "token": "…" }` (the dashboard's sign-in) sets the session
+ * cookie for the token's role; `DELETE /auth/session` signs out; `GET` says sign-in is by token. The gateway answers it
+ * itself: it is the local stand-in for an OIDC sign-in, not an API route.
+ */
+function sessionExchange(req: IncomingMessage, method: string, body: Buffer, tokens: Record<LocalRole, string>): GatewayResponse {
+  const json = (status: number, value: unknown, cookies: string[] = []): GatewayResponse => ({
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    cookies,
+    body: Buffer.from(JSON.stringify(value)),
+  });
+  const attributes = 'Path=/; HttpOnly; SameSite=Strict';
+  if (crossSite(req)) return gatewayError(403, 'Forbidden', 'Sign-in must come from the dashboard itself.');
+  if (method === 'DELETE') return json(200, { signedOut: true }, [`${SESSION_COOKIE}=; ${attributes}; Max-Age=0`]);
+  // The dashboard asks how to sign in: here with a token (on AWS this path does not exist and it uses OIDC).
+  if (method === 'GET') return json(200, { signIn: 'token' });
+  if (method !== 'POST') return gatewayError(405, 'MethodNotAllowed', 'Use POST /auth/session with {"token": "…"}, or DELETE to sign out.');
+  let given: unknown;
+  try {
+    given = (JSON.parse(body.toString('utf8')) as { token?: unknown }).token;
+  } catch {
+    given = undefined;
+  }
+  if (typeof given !== 'string' || given.length === 0) {
+    return gatewayError(400, 'Validation', 'body.token is required: the token from .batchron/api-token or .batchron/viewer-token.');
+  }
+  const role = sameSecret(given, tokens.operator) ? 'operator' : sameSecret(given, tokens.viewer) ? 'viewer' : undefined;
+  if (!role) return gatewayError(401, 'Unauthorized', 'That token is not one this local API issued.');
+  return json(200, { role }, [`${SESSION_COOKIE}=${sessionValue(tokens[role], role)}; ${attributes}`]);
 }
 
 /** Errors the gateway itself answers, in the API's own error shape so clients read one format. */

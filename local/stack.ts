@@ -106,9 +106,9 @@ export interface LocalStack {
   /** Resolves once the bus and Lambda have nothing queued or running (Lambda retries waiting on the Clock excepted). */
   idle(): Promise<void>;
   /**
-   * Stops the scheduler, then jobs (SIGTERM, SIGKILL after `graceMs`, FAILED with a reason
-   * saying so), lets the resulting events reach their targets, then the bus, Lambda,
-   * DynamoDB and the endpoint; state is flushed to disk.
+   * Stops the scheduler, closes the bus (the events the stop causes are not delivered), then
+   * jobs (SIGTERM, SIGKILL after `graceMs`, FAILED in Batch with a reason saying so), lets
+   * deliveries under way finish, then Lambda, DynamoDB and the endpoint; state is flushed to disk.
    */
   stop(opts?: { graceMs?: number }): Promise<void>;
 }
@@ -296,8 +296,14 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
         }
       };
       await step(() => scheduler.stop());
+      // What the stop does to jobs is not news for the functions: the jobs it ends are
+      // recorded FAILED in Batch (kept on disk, with a reason saying the stack stopped), but
+      // their events are not delivered, so no run fails and no Slack message goes out while
+      // stopping. The next start's sweep reads them (DescribeJobs) and each task's retry
+      // policy decides then, as for a job whose events were lost.
+      bus.close();
       await step(() => batch.stop(stopOpts.graceMs ?? opts.killGraceMs));
-      // The jobs' final FAILED events go to their rules' targets while DynamoDB is still up; bounded, so a stuck handler cannot hold shutdown.
+      // Deliveries already under way finish while DynamoDB is still up; bounded, so a stuck handler cannot hold shutdown.
       await step(() => Promise.race([idle(), new Promise((r) => setTimeout(r, 10_000).unref())]));
       await step(() => bus.stop());
       await step(() => lambda.stop());

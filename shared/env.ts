@@ -27,6 +27,8 @@ export interface EngineEnv {
   jobLogGroup: string;
   region: string;
   stuckMinutes: { queued: number; submitted: number; running: number };
+  /** Status-reason globs whose failures are not notified (the local stack's own stop); none on AWS. */
+  quietFailureReasons?: string[];
 }
 
 type Source = Record<string, string | undefined>;
@@ -58,6 +60,21 @@ function positiveNumber(source: Source, name: string, fallback: number): number 
   return value;
 }
 
+function globList(source: Source, name: string): string[] {
+  const raw = optional(source, name);
+  if (raw === undefined) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new EnvironmentError(name, `must be a JSON array of status-reason globs, got "${raw}"`);
+  }
+  return value;
+}
+
 /** Parses the engine environment from `source`; throws EnvironmentError naming the variable. */
 export function readEnv(source: Source = process.env): EngineEnv {
   return {
@@ -80,6 +97,7 @@ export function readEnv(source: Source = process.env): EngineEnv {
       submitted: positiveInt(source, ENV.stuckSubmittedMinutes, 120),
       running: positiveInt(source, ENV.stuckRunningMinutes, 720),
     },
+    quietFailureReasons: globList(source, ENV.quietFailureReasons),
   };
 }
 

@@ -137,11 +137,55 @@ export class ConfigError extends NonRetryableError {
   }
 }
 
+/**
+ * AWS refused a request for good (Batch's `ClientException`: a job definition or queue that
+ * does not exist, an invalid vCPU/memory override, a malformed request). The same request
+ * can never succeed, so the engine records it (the task fails with AWS's message as the
+ * reason) instead of letting Lambda, the retry schedules or the sweeper send it again.
+ */
+export class RequestRefusedError extends NonRetryableError {
+  constructor(
+    /** The AWS operation refused (`SubmitJob`, `ListJobs`). */
+    readonly operation: string,
+    /** AWS's own message, as a user should read it. */
+    readonly reason: string,
+    options: BatchronErrorOptions = {},
+  ) {
+    super(`${operation} refused: ${reason}`, options);
+    this.name = 'RequestRefusedError';
+  }
+}
+
+/** A YAML file that does not parse: where (file, line, column, 1-based) and what. */
+export class YamlSyntaxError extends NonRetryableError {
+  override readonly statusCode: number = 400;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+    /** The offending line with a caret under the column. */
+    readonly excerpt: string = '',
+  ) {
+    super(`${file}:${line}:${column}: YAML syntax error: ${reason}${excerpt ? `\n${excerpt}` : ''}`);
+    this.name = 'YamlSyntaxError';
+  }
+}
+
 /** The caller is not authenticated (no IAM authorizer context on the API event). HTTP 401. */
 export class UnauthorizedError extends NonRetryableError {
   override readonly statusCode: number = 401;
   constructor(message: string, options: BatchronErrorOptions = {}) {
     super(message, options);
     this.name = 'UnauthorizedError';
+  }
+}
+
+/** The caller is authenticated but its role may not do this (a viewer triggering a run). HTTP 403. */
+export class ForbiddenError extends NonRetryableError {
+  override readonly statusCode: number = 403;
+  constructor(message: string, options: BatchronErrorOptions = {}) {
+    super(message, options);
+    this.name = 'ForbiddenError';
   }
 }

@@ -34,6 +34,7 @@ export type EngineMetric =
   | 'ThrottlesAbsorbed'
   | 'PacedWaits'
   | 'SubmissionsDeferred'
+  | 'SubmissionsRefused'
   | 'VersionConflicts'
   | 'NotificationsSent'
   | 'NotificationsFailed'

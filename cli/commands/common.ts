@@ -24,6 +24,8 @@ export const EXIT = {
   conflict: 6,
   /** The API or the CLI failed unexpectedly (5xx, a bug). */
   internal: 7,
+  /** `trigger`: the run was SKIPPED (paused schedule, overlap policy): nothing ran. */
+  skipped: 8,
 } as const;
 
 /** A usage problem found after commander parsed the flags (e.g. a bad `--param`). */
@@ -45,15 +47,40 @@ export class ExitCodeError extends Error {
   }
 }
 
-/** Maps an error to its exit code and the text printed on stderr. */
-export function describeError(error: unknown): { code: number; text: string } {
+/**
+ * The command-line name of an API field: `body.to` → `--to`, `body.parameters.day` →
+ * `--param day`, `headers.idempotency-key` → `--idempotency-key`, `path.name` → `<schedule>`;
+ * the API's own path when the command has no such flag.
+ */
+export function flagFor(path: string, cmd?: Command): string {
+  const m = /^(body|query|headers|path)\.([^.]+)(?:\.(.+))?$/.exec(path);
+  if (!m || !cmd) return path;
+  const [, part, field, rest] = m as unknown as [string, string, string, string | undefined];
+  if (part === 'path') {
+    const args = cmd.registeredArguments;
+    return args.length === 1 ? `<${args[0]!.name()}>` : path;
+  }
+  const camel = field.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (camel === 'parameters' && rest !== undefined) {
+    const param = cmd.options.find((o) => o.attributeName() === 'param');
+    if (param?.long) return `${param.long} ${rest}`;
+  }
+  const option = cmd.options.find((o) => o.attributeName() === camel);
+  if (!option?.long) return path;
+  return rest === undefined ? option.long : `${option.long} (${rest})`;
+}
+
+/** Maps an error to its exit code and the text printed on stderr (`cmd` names the flags). */
+export function describeError(error: unknown, cmd?: Command): { code: number; text: string } {
   if (error instanceof ExitCodeError) return { code: error.exitCode, text: error.message };
   if (error instanceof UsageError) return { code: EXIT.usage, text: `error: ${error.message}` };
   if (error instanceof ApiUnreachableError) return { code: EXIT.unreachable, text: `error: ${error.message}` };
   if (error instanceof ApiAuthConfigError) return { code: EXIT.auth, text: `error: ${error.message}` };
   if (error instanceof ApiError) {
-    const issues = error.issues.map((i) => `\n  - ${i.path}: ${i.message}`).join('');
-    const text = `error: ${error.message}${issues}`;
+    // The API's message repeats its issues; each is printed once, under the flag's name.
+    const issues = error.issues.map((i) => `${flagFor(i.path, cmd)}: ${i.message}`);
+    const text =
+      issues.length === 0 ? `error: ${error.message}` : issues.length === 1 ? `error: ${issues[0]}` : `error: invalid request:${issues.map((i) => `\n  - ${i}`).join('')}`;
     if (error.status === 400 || error.status === 413 || error.status === 422) return { code: EXIT.usage, text };
     if (error.status === 404) return { code: EXIT.notFound, text };
     if (error.status === 401 || error.status === 403) return { code: EXIT.auth, text };
@@ -73,8 +100,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     try {
       await fn(...args);
     } catch (error) {
-      const { code, text } = describeError(error);
-      if (text) process.stderr.write(`${code === EXIT.runFailed ? text : pc.red(text)}\n`);
+      // Commander passes the command itself last: it knows the flags' names.
+      const cmd = args.at(-1) instanceof Command ? (args.at(-1) as Command) : undefined;
+      const { code, text } = describeError(error, cmd);
+      if (text) process.stderr.write(`${code === EXIT.runFailed || code === EXIT.skipped ? text : pc.red(text)}\n`);
       process.exitCode = code;
     }
   };
@@ -86,9 +115,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
  */
 export function usageExit(cmd: Command): Command {
   return cmd.exitOverride((err: CommanderError) => {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-      process.exit(0);
-    }
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    // Help shown because something was missing (`batchron` alone) is a usage error.
+    if (err.code === 'commander.help') process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
     process.exit(EXIT.usage);
   });
 }

@@ -18,11 +18,11 @@ import {
   withApiOptions,
   type ApiOptions,
 } from './common.ts';
-import { details, duration, iso, json, status, table } from '#cli/format';
+import { details, duration, fitTable, iso, json, status } from '#cli/format';
 import type { ApiClient } from '#cli/api-client';
 
 /** The parts of a run the CLI reads (the API's RunView). */
-interface Run {
+export interface Run {
   runId: string;
   schedule: string;
   scheduledTime: string;
@@ -48,6 +48,7 @@ interface Run {
       jobId?: string;
       exitCode?: number;
       statusReason?: string;
+      submittedAt?: string;
       startedAt?: string;
       stoppedAt?: string;
       log?: { group: string; stream: string };
@@ -100,26 +101,65 @@ function printRun(run: Run): void {
       ['parameters', Object.entries(run.parameters).map(([k, v]) => `${k}=${v}`).join(' ') || undefined],
     ])}\n`,
   );
-  const rows = run.tasks.flatMap((t) => {
-    if (t.attempts.length === 0) return [[t.name, status(t.status), '', '', '', t.reason ?? (t.dependsOn.length ? `after ${t.dependsOn.join(', ')}` : '')]];
-    return t.attempts.map((a, i) => [
-      i === 0 ? `${t.name}${t.phase === 'onFailure' ? pc.dim(' (on failure)') : ''}` : '',
-      i === t.attempts.length - 1 ? status(t.status) : pc.dim(a.status),
-      `#${a.attempt}`,
-      a.jobId ?? '',
-      a.exitCode === undefined ? '' : String(a.exitCode),
-      [a.statusReason, a.startedAt && a.stoppedAt ? duration(Date.parse(a.stoppedAt) - Date.parse(a.startedAt)) : undefined]
-        .filter(Boolean)
-        .join(' · ') || (t.retryAt && i === t.attempts.length - 1 ? `retry at ${iso(t.retryAt)}` : ''),
-    ]);
-  });
-  process.stdout.write(`${table(['task', 'status', 'attempt', 'job id', 'exit', 'reason / duration'], rows, '(no tasks)')}\n`);
+  process.stdout.write(`${attemptsTable(run)}\n`);
 }
 
-function runExit(run: { status: string }): void {
-  if (run.status === 'FAILED' || run.status === 'CANCELLED') {
-    throw new ExitCodeError(EXIT.runFailed, `run ended ${run.status}`);
-  }
+/** An instant to the second, as its time of day when it falls on `day` (the run's own date), else in full. */
+function clock(t: string | undefined, day: string): string {
+  if (!t) return '';
+  const full = iso(Math.floor(Date.parse(t) / 1000) * 1000);
+  return full.slice(0, 10) === day ? full.slice(11) : full;
+}
+
+/** One row per attempt: when it started and ended (or was submitted, when it never started), its job, exit code and reason. */
+export function attemptsTable(run: Run, width?: number): string {
+  const day = iso(run.createdAt).slice(0, 10);
+  const rows = run.tasks.flatMap((t) => {
+    if (t.attempts.length === 0) return [[t.name, status(t.status), '', '', '', '', '', t.reason ?? (t.dependsOn.length ? `after ${t.dependsOn.join(', ')}` : '')]];
+    return t.attempts.map((a, i) => {
+      const last = i === t.attempts.length - 1;
+      const started = a.startedAt ? clock(a.startedAt, day) : a.submittedAt ? pc.dim(`${clock(a.submittedAt, day)} submitted`) : '';
+      return [
+        i === 0 ? `${t.name}${t.phase === 'onFailure' ? pc.dim(' (on failure)') : ''}` : '',
+        last ? status(t.status) : pc.dim(a.status),
+        `#${a.attempt}`,
+        started,
+        a.stoppedAt ? `${clock(a.stoppedAt, day)}${a.startedAt ? pc.dim(` ${duration(Date.parse(a.stoppedAt) - Date.parse(a.startedAt))}`) : ''}` : '',
+        a.exitCode === undefined ? '' : String(a.exitCode),
+        a.jobId ?? '',
+        // Batch gives a succeeded job a reason too ("Essential container in task exited"): not shown.
+        (a.status === 'SUCCEEDED' ? '' : a.statusReason) || (t.retryAt && last ? `retry at ${iso(t.retryAt)}` : '') || (last && t.reason && t.status !== 'SUCCEEDED' ? t.reason : ''),
+      ];
+    });
+  });
+  return fitTable(
+    [
+      { head: 'task' },
+      { head: 'status' },
+      { head: '#' },
+      { head: 'started' },
+      { head: 'ended' },
+      { head: 'exit' },
+      { head: 'job id', drop: 1 },
+      { head: 'reason', wrap: true },
+    ],
+    rows,
+    { empty: '(no tasks)', ...(width ? { width } : {}) },
+  );
+}
+
+/** The exit code `trigger` ends with for a run in `status` (0 while it has not ended). */
+export function runExitCode(status: string): number {
+  if (status === 'FAILED' || status === 'CANCELLED') return EXIT.runFailed;
+  if (status === 'SKIPPED') return EXIT.skipped;
+  return EXIT.ok;
+}
+
+function runExit(run: { runId: string; status: string; statusReason?: string }): void {
+  const code = runExitCode(run.status);
+  if (code === EXIT.ok) return;
+  const reason = run.statusReason ? `: ${run.statusReason}` : '';
+  throw new ExitCodeError(code, code === EXIT.skipped ? `run ${run.runId} was SKIPPED, nothing ran${reason}` : `run ${run.runId} ended ${run.status}${reason}`);
 }
 
 /** `trigger <schedule>`. */
@@ -129,7 +169,7 @@ export function triggerCommand(): Command {
     .argument('<schedule>', 'schedule name')
     .option('-p, --param <name=value>', 'a run parameter (repeatable)', collectParam, {})
     .option('--idempotency-key <key>', 'same key and parameters give back the same run instead of a new one')
-    .option('--wait', 'wait until the run ends; exit 1 when it FAILED or was CANCELLED')
+    .option('--wait', 'wait until the run ends; exit 1 when it FAILED or was CANCELLED, 8 when it was SKIPPED')
     .addOption(new Option('--interval <seconds>', 'poll interval with --wait').default('2'));
   withApiOptions(cmd);
   cmd.action(
@@ -153,7 +193,8 @@ export function triggerCommand(): Command {
       if (opts.json) process.stdout.write(json(run));
       else if (opts.wait) printRun(run);
       else process.stdout.write(`${run.runId}\n`);
-      if (opts.wait) runExit(run);
+      // A run SKIPPED at once (paused schedule, overlap) ran nothing: say so, with or without --wait.
+      if (opts.wait || run.status === 'SKIPPED') runExit(run);
     }),
   );
   return cmd;
@@ -164,8 +205,8 @@ async function fetchRuns(api: ApiClient, q: { schedule?: string; status?: string
 }
 
 function runsTable(runs: RunSummary[]): string {
-  return table(
-    ['run', 'schedule', 'status', 'trigger', 'scheduled', 'duration', 'reason'],
+  return fitTable(
+    [{ head: 'run' }, { head: 'schedule', drop: 3 }, { head: 'status' }, { head: 'trigger', drop: 4 }, { head: 'scheduled', drop: 1 }, { head: 'duration', drop: 2 }, { head: 'reason', wrap: true }],
     runs.map((r) => [
       r.runId,
       r.schedule,
@@ -175,7 +216,7 @@ function runsTable(runs: RunSummary[]): string {
       r.endedAt ? duration(Date.parse(r.endedAt) - Date.parse(r.createdAt)) : '',
       r.statusReason ?? '',
     ]),
-    '(no runs)',
+    { empty: '(no runs)' },
   );
 }
 

@@ -6,10 +6,12 @@ import * as z from 'zod';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, PositiveInt, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
-import { details, inZone, iso, json, status, table } from '#cli/format';
+import { details, fitTable, inZone, iso, json, status, table } from '#cli/format';
 
 interface Schedule {
   name: string;
+  /** Absent from an API older than the `source` field: `origin` says the same. */
+  source?: 'declared' | 'dynamic';
   origin: 'declared' | 'api';
   expression: string;
   timezone: string;
@@ -71,18 +73,36 @@ export function schedulesCommand(): Command {
         process.stdout.write(`${scheduleDetails(schedules[0]!)}\n`);
         return;
       }
-      const rows = schedules.map((s) => [
-        s.name + (s.origin === 'api' ? pc.dim(' (api)') : ''),
-        `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
-        s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
-        s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
-        s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
-        commandCell(s),
-      ]);
-      process.stdout.write(`${table(['schedule', 'expression', 'state', 'next fire', 'last run', 'command'], rows, '(no schedules)')}\n`);
+      process.stdout.write(`${schedulesTable(schedules)}\n`);
     }),
   );
   return cmd;
+}
+
+/** The schedules listing: declared and dynamic told apart, fitted to the terminal. */
+export function schedulesTable(schedules: Schedule[], width?: number): string {
+  const rows = schedules.map((s) => [
+    s.name,
+    s.source ?? (s.origin === 'api' ? 'dynamic' : 'declared'),
+    `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
+    s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
+    s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
+    s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
+    commandCell(s),
+  ]);
+  return fitTable(
+    [
+      { head: 'schedule' },
+      { head: 'source' },
+      { head: 'expression', wrap: true, minWidth: 16 },
+      { head: 'state' },
+      { head: 'next fire', wrap: true, minWidth: 20 },
+      { head: 'last run', wrap: true, drop: 2 },
+      { head: 'command', wrap: true, minWidth: 16 },
+    ],
+    rows,
+    { empty: '(no schedules)', ...(width ? { width } : {}) },
+  );
 }
 
 function pauseLike(verb: 'pause' | 'resume'): Command {

@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
-import { ConfigError } from '#shared/errors';
+import { ConfigError, YamlSyntaxError } from '#shared/errors';
 import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { configWarnings } from '#shared/config/warnings';
 import { nextFires } from '#shared/expressions/series';
 import { action, EXIT, ExitCodeError, usageExit, UsageError } from './common.ts';
 import { inZone, iso, json } from '#cli/format';
@@ -37,13 +38,20 @@ export function validateCommand(): Command {
       try {
         service = await resolveService(dir, opts.stage ? { stage: opts.stage } : {});
       } catch (error) {
+        if (error instanceof YamlSyntaxError) {
+          if (opts.json) process.stdout.write(json({ valid: false, problems: [error.message.split('\n')[0]] }));
+          throw new ExitCodeError(EXIT.usage, `${pc.red(`${error.file}:${error.line}:${error.column}: YAML syntax error:`)} ${error.reason}\n${error.excerpt}`);
+        }
         throw new ExitCodeError(EXIT.usage, `${pc.red('serverless.yml could not be resolved')}: ${error instanceof Error ? error.message : String(error)}`);
       }
       const { deployment, defaultQueue } = deploymentOf(service.service, service.provider.stage ?? 'dev', service.custom);
       const ctx = deploymentContext(deployment, defaultQueue);
       let definitions;
+      let warnings: string[] = [];
       try {
-        definitions = normalizeConfig(parseConfig(service.custom?.batchron, ctx), ctx);
+        const config = parseConfig(service.custom?.batchron, ctx);
+        warnings = configWarnings(config);
+        definitions = normalizeConfig(config, ctx);
       } catch (error) {
         if (error instanceof ConfigError) {
           if (opts.json) process.stdout.write(json({ valid: false, problems: error.problems }));
@@ -76,11 +84,13 @@ export function validateCommand(): Command {
           json({
             valid: true,
             deployment,
+            warnings,
             schedules: schedules.map((s) => ({ ...s, next: s.next.map((t) => iso(t)) })),
           }),
         );
         return;
       }
+      for (const w of warnings) process.stderr.write(`${pc.yellow('warning:')} ${w}\n`);
       process.stdout.write(`${pc.green('✓')} serverless.yml is valid: ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} (deployment ${deployment})\n`);
       for (const s of schedules) {
         process.stdout.write(`\n${pc.bold(s.name)}  ${s.expression} ${pc.dim(s.timezone)}  ${pc.dim(`tasks: ${s.tasks.join(', ')}`)}\n`);

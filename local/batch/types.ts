@@ -24,6 +24,15 @@ export const TERMINAL: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED'])
  * Status reasons Batch writes, so `evaluateOnExit.onStatusReason` globs written for AWS
  * (`Host EC2*`, `Essential container*`) match the local stack the same way.
  */
+/** What a stack-stopped reason says after AWS's own text; `STACK_STOPPED_GLOB` matches it. */
+const STACK_STOPPED_MARK = '(The local stack stopped:';
+/**
+ * The status-reason glob of jobs the local stack's own stop ended: the local deploy gives it
+ * to the functions (BATCHRON_QUIET_FAILURE_REASONS), so a run its retry policy then fails is
+ * not notified (see docs/cli.md, Stopping the local stack).
+ */
+export const STACK_STOPPED_GLOB = `*${STACK_STOPPED_MARK}*`;
+
 export const REASONS = {
   essentialExited: 'Essential container in task exited',
   timeout: 'Job attempt duration exceeded timeout',
@@ -36,7 +45,7 @@ export const REASONS = {
    * what really happened.
    */
   stackStopped: (instanceId: string, graceMs: number) =>
-    `Host EC2 (instance ${instanceId}) terminated. (The local stack stopped: the job's process was sent SIGTERM, then SIGKILL after ${graceMs} ms.)`,
+    `Host EC2 (instance ${instanceId}) terminated. ${STACK_STOPPED_MARK} the job's process was sent SIGTERM, then SIGKILL after ${graceMs} ms.)`,
   cannotStart: (detail: string) => `CannotStartContainerError: ${detail}`,
   taskFailedToStart: 'Task failed to start',
   arrayChildFailed: 'Array Child Job failed',

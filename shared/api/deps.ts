@@ -27,7 +27,52 @@ export interface ApiEnv {
   allowCommandOverride: boolean;
 }
 
+/** How the api function tells a browser operator from a viewer (read once, at cold start). */
+export interface RoleConfig {
+  /** JWT claim with the caller's groups. */
+  groupsClaim: string;
+  /** The group that makes a browser user an operator. */
+  operatorGroup: string;
+}
+
+/** Reads the dashboard's role settings; both have defaults (Cognito's claim, `operators`). */
+export function readRoleConfig(source: Source = process.env): RoleConfig {
+  return {
+    groupsClaim: source[DASHBOARD_ENV.groupsClaim]?.trim() || 'cognito:groups',
+    operatorGroup: source[DASHBOARD_ENV.operatorGroup]?.trim() || 'operators',
+  };
+}
+
 type Source = Record<string, string | undefined>;
+
+/** Variables only the api function reads (the dashboard's roles); serverless.yml sets them on `api`. */
+export const DASHBOARD_ENV = {
+  /** The JWT claim that lists a browser user's groups (Cognito: `cognito:groups`). */
+  groupsClaim: 'BATCHRON_GROUPS_CLAIM',
+  /** The group whose members may trigger, cancel, pause, backfill and re-run from the dashboard. */
+  operatorGroup: 'BATCHRON_OPERATOR_GROUP',
+  /** The identity provider's authorization endpoint, where the dashboard sends a browser to sign in. */
+  authorizeUrl: 'BATCHRON_DASHBOARD_AUTHORIZE_URL',
+  /** Its token endpoint (default: the authorization endpoint with `/token` for `/authorize`, as Cognito has it). */
+  tokenUrl: 'BATCHRON_DASHBOARD_TOKEN_URL',
+  /** The dashboard's OIDC client id (the `aud` of its ID tokens). */
+  clientId: 'BATCHRON_DASHBOARD_CLIENT_ID',
+} as const;
+
+/** How a browser signs in on AWS: OIDC with PKCE, or not at all when unconfigured. */
+export type SignInConfig = { signIn: 'oidc'; authorizeUrl: string; tokenUrl: string; clientId: string } | { signIn: 'none' };
+
+/** Reads the dashboard's OIDC settings; `none` unless an authorization URL and client id are set. */
+export function readSignInConfig(source: Source = process.env): SignInConfig {
+  const authorizeUrl = source[DASHBOARD_ENV.authorizeUrl]?.trim();
+  const clientId = source[DASHBOARD_ENV.clientId]?.trim();
+  if (!authorizeUrl || !clientId) return { signIn: 'none' };
+  const tokenUrl = source[DASHBOARD_ENV.tokenUrl]?.trim() || authorizeUrl.replace(/\/authorize$/, '/token');
+  for (const [name, url] of [[DASHBOARD_ENV.authorizeUrl, authorizeUrl], [DASHBOARD_ENV.tokenUrl, tokenUrl]] as const) {
+    if (!/^https:\/\/[^/]+/.test(url)) throw new EnvironmentError(name, `must be an https:// URL, not '${url}'`);
+  }
+  return { signIn: 'oidc', authorizeUrl, tokenUrl, clientId };
+}
 
 function required(source: Source, name: string): string {
   const value = source[name]?.trim();

@@ -227,13 +227,16 @@ export const apiRoutes: ApiRoute[] = [
   route({
     method: 'GET',
     path: '/runs',
-    summary: 'List runs, newest first: ?schedule=&status=&limit=&cursor=',
+    summary: 'List runs, newest first: ?schedule=&status=&scheduledFrom=&scheduledTo=&limit=&cursor=',
     schemas: {
       query: z.strictObject({
         schedule: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
         status: z.optional(RunStatusSchema),
         limit: z.optional(queryInt(1, LIST_LIMIT.max)),
         cursor: z.optional(z.string()),
+        /** Scheduled-time range [scheduledFrom, scheduledTo), ISO-8601 with a zone. */
+        scheduledFrom: z.optional(Instant),
+        scheduledTo: z.optional(Instant),
       }),
     },
     run: async ({ query }, deps) => ({ status: 200, body: await listRuns(deps, query) }),

@@ -262,10 +262,14 @@ async function scheduleNames(deps: ApiDeps): Promise<string[]> {
  */
 export async function listRuns(
   deps: ApiDeps,
-  query: { schedule?: string; status?: RunStatus; limit?: number; cursor?: string },
+  query: { schedule?: string; status?: RunStatus; limit?: number; cursor?: string; scheduledFrom?: string; scheduledTo?: string },
 ): Promise<{ runs: RunSummary[]; cursor?: string }> {
   const limit = query.limit ?? LIST_LIMIT.default;
-  const before = decodeCursor(query.cursor);
+  // Scheduled-time range [from, to) as sort-key bounds: `<iso>` sorts before every `<iso>#<runId>`.
+  const cursor = decodeCursor(query.cursor);
+  const to = query.scheduledTo === undefined ? undefined : new Date(query.scheduledTo).toISOString();
+  const before = cursor !== undefined && to !== undefined ? (cursor < to ? cursor : to) : (cursor ?? to);
+  const after = query.scheduledFrom === undefined ? undefined : new Date(query.scheduledFrom).toISOString();
   let schedules: string[];
   if (query.schedule !== undefined) {
     // Runs outlive a deleted dynamic schedule, so the name is not checked against the registry.
@@ -274,7 +278,7 @@ export async function listRuns(
     schedules = await scheduleNames(deps);
   }
   const gate = pLimit(8);
-  const pages = await Promise.all(schedules.map((s) => gate(() => deps.store.listRunsBySchedule(s, { limit, before, status: query.status }))));
+  const pages = await Promise.all(schedules.map((s) => gate(() => deps.store.listRunsBySchedule(s, { limit, before, after, status: query.status }))));
   const merged = pages.flatMap((p) => p.items).sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
   const page = merged.slice(0, limit);
   const more = merged.length > limit || pages.some((p) => p.more);

@@ -124,6 +124,9 @@ export async function listScheduleEntries(deps: ApiDeps): Promise<ScheduleEntry[
 /** A schedule as the API shows it. */
 export interface ScheduleView {
   name: string;
+  /** `declared`: managed by serverless.yml (edit, deploy); `dynamic`: created through the API. */
+  source: 'declared' | 'dynamic';
+  /** The same as `source`, under its older name (`api` = dynamic). */
   origin: 'declared' | 'api';
   description?: string;
   expression: string;
@@ -174,6 +177,7 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
   }
   return {
     name: entry.name,
+    source: entry.origin === 'api' ? 'dynamic' : 'declared',
     origin: entry.origin,
     ...(entry.description ? { description: entry.description } : {}),
     expression: def.expression ?? '',
@@ -468,7 +472,7 @@ export async function deleteSchedule(deps: ApiDeps, name: string): Promise<{ del
 function refuseDeclared(entry: ScheduleEntry, verb: string): void {
   if (entry.origin === 'declared') {
     throw new ConflictError(
-      `Schedule '${entry.name}' is declared in serverless.yml and can only be ${verb} there (and deployed); the API edits only schedules it created. Pause and resume work for both.`,
+      `Schedule '${entry.name}' is declared in serverless.yml (source: declared) and can only be ${verb} there: edit serverless.yml, then deploy (or restart \`npm start\`), which ${verb === 'deleted' ? 'deletes a schedule no longer declared and keeps its runs' : 'applies it'}. The API ${verb === 'deleted' ? 'deletes' : 'changes'} only dynamic schedules (created with POST /schedules); pause and resume work for both.`,
     );
   }
 }

@@ -149,6 +149,12 @@ export const ENV = {
   stuckQueuedMinutes: 'BATCHRON_STUCK_QUEUED_MINUTES',
   stuckSubmittedMinutes: 'BATCHRON_STUCK_SUBMITTED_MINUTES',
   stuckRunningMinutes: 'BATCHRON_STUCK_RUNNING_MINUTES',
+  /**
+   * A JSON array of status-reason globs: a run that fails for good on an attempt whose Batch
+   * status reason matches one is recorded FAILED and `interrupted`, without a failure message.
+   * Set by the local stack for the jobs its own stop ended; unset on AWS.
+   */
+  quietFailureReasons: 'BATCHRON_QUIET_FAILURE_REASONS',
   /** `true` when dynamic schedules may replace a job definition's command (custom.batchron.api.allowCommandOverride). */
   allowCommandOverride: 'BATCHRON_ALLOW_COMMAND_OVERRIDE',
 } as const;

@@ -22,6 +22,7 @@
  */
 import * as z from '../zod.ts';
 import { ConfigError } from '../errors.ts';
+import { dayOfWeekWarning } from './warnings.ts';
 import { ExpressionError, isValidTimezone, parseExpression } from '../expressions/index.ts';
 import {
   BatchronConfigSchema,
@@ -126,16 +127,33 @@ export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {
     // the user sees its semantic problems in the same pass.
     const rawSchedules = isRecord(raw) && isRecord(raw.schedules) ? raw.schedules : {};
     const rawConfig = isRecord(raw) ? raw : {};
-    const jobDefinitionKeys = isRecord(rawConfig.jobDefinitions) ? Object.keys(rawConfig.jobDefinitions) : [];
-    // Only the keys of jobDefinitions are trusted here, so Fargate sizes are not checked.
+    const rawDefinitions = isRecord(rawConfig.jobDefinitions) ? rawConfig.jobDefinitions : {};
+    // Job definitions that parse on their own are checked (Fargate sizes) and used as they
+    // are; the others stand in as placeholders, whose sizes are not checked.
     const placeholder = JobDefinitionSchema.parse({ image: 'placeholder', command: ['placeholder'] });
-    const base: BatchronConfig = {
-      ...BatchronConfigSchema.parse({ schedules: {} }),
-      jobDefinitions: Object.fromEntries(jobDefinitionKeys.map((k) => [k, placeholder])),
-    };
+    const trusted = new Set<string>();
+    const jobDefinitions: BatchronConfig['jobDefinitions'] = {};
+    for (const [key, rawDef] of Object.entries(rawDefinitions)) {
+      const one = JobDefinitionSchema.safeParse(rawDef);
+      jobDefinitions[key] = one.success ? one.data : placeholder;
+      if (!one.success) continue;
+      trusted.add(key);
+      const combo = fargateProblem(one.data.vcpus, one.data.memory);
+      if (combo) problems.push(`jobDefinitions.${key}.${combo.field}: ${combo.message}`);
+    }
+    const base: BatchronConfig = { ...BatchronConfigSchema.parse({ schedules: {} }), jobDefinitions };
     for (const [name, rawSchedule] of Object.entries(rawSchedules)) {
+      // A schedule with a bad field is checked without that field (its default, if any),
+      // so its other problems (an unknown job definition, a Fargate size) show in the same pass.
       const one = ScheduleSchema.safeParse(rawSchedule);
-      if (one.success) problems.push(...scheduleProblems(name, one.data, base, ctx, { skipFargate: true }));
+      let spec = one.success ? one.data : undefined;
+      if (!one.success && isRecord(rawSchedule)) {
+        const bad = new Set(one.error.issues.map((i) => String(i.path[0] ?? '')));
+        const rest = Object.fromEntries(Object.entries(rawSchedule).filter(([k]) => !bad.has(k)));
+        const again = ScheduleSchema.safeParse(rest);
+        if (again.success) spec = again.data;
+      }
+      if (spec) problems.push(...scheduleProblems(name, spec, base, ctx, { trustedDefinitions: trusted }));
     }
     throw new ConfigError(unique(problems));
   }
@@ -236,8 +254,11 @@ export function resolveJobDefinition(ref: string, config: Pick<BatchronConfig, '
 
 interface CheckOptions {
   skipInputSize?: boolean;
-  /** When only the keys of jobDefinitions are known (the config did not parse as a whole). */
-  skipFargate?: boolean;
+  /**
+   * When the config did not parse as a whole: only these job definitions are known as
+   * declared (the others are placeholders, whose Fargate sizes are not checked).
+   */
+  trustedDefinitions?: ReadonlySet<string>;
 }
 
 function completeContext(context: Partial<NormalizeContext>): NormalizeContext {
@@ -274,7 +295,7 @@ function configProblems(config: BatchronConfig, ctx: NormalizeContext): string[]
       problems.push(`${path}: the Batch name "${batchName}" is ${batchName.length} characters, over Batch's ${BATCH_NAME_LIMIT}; use a shorter key`);
     }
     const combo = fargateProblem(def.vcpus, def.memory);
-    if (combo) problems.push(`${path}.memory: ${combo}`);
+    if (combo) problems.push(`${path}.${combo.field}: ${combo.message}`);
   }
   return problems;
 }
@@ -289,7 +310,10 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     try {
       kind = parseExpression(spec.expression).kind;
     } catch (error) {
-      problems.push(`${at}.expression: ${expressionMessage(error)}`);
+      const message = expressionMessage(error);
+      // A Unix-style day 0 (Sunday): say how AWS counts, and what to write instead.
+      const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
+      problems.push(`${at}.expression: ${message}${hint ? `; ${hint}` : ''}`);
     }
   } else if (!spec.on) {
     problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), or both`);
@@ -358,12 +382,14 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     const ref = resolveJobDefinition(task.definition, config, ctx);
     if ('problem' in ref) {
       problems.push(`${path}.definition: ${ref.problem}`);
-    } else if (ref.kind === 'declared' && !options.skipFargate) {
-      const declared = config.jobDefinitions[ref.key]!;
-      if (task.vcpus !== undefined || task.memory !== undefined) {
-        const combo = fargateProblem(task.vcpus ?? declared.vcpus, task.memory ?? declared.memory);
-        if (combo) problems.push(`${path}.${task.memory !== undefined ? 'memory' : 'vcpus'}: ${combo}`);
-      }
+    } else if (task.vcpus !== undefined || task.memory !== undefined) {
+      // Only for a job definition declared here (Fargate); one named outside serverless.yml
+      // may be on EC2, and is checked against Batch by the API (shared/api/batch-refs.ts).
+      const declared = ref.kind === 'declared' && (options.trustedDefinitions?.has(ref.key) ?? true) ? config.jobDefinitions[ref.key] : undefined;
+      const combo = declared ? fargateProblem(task.vcpus ?? declared.vcpus, task.memory ?? declared.memory) : undefined;
+      // The field named is the one the task sets that is wrong: vcpus when Fargate has no such
+      // vCPU value, else the memory the task sets (or its vcpus, when it sets no memory).
+      if (combo) problems.push(`${path}.${combo.field === 'memory' && task.memory === undefined ? 'vcpus' : combo.field}: ${combo.message}`);
     }
     if (task.retry?.backoff) problems.push(...retryProblems(`${path}.retry`, mergeRetry(scheduleRetry, task.retry)));
     problems.push(...paramRefProblems(`${path}.command`, task.command, parameterNames));
@@ -520,13 +546,14 @@ const FARGATE_MEMORY: Record<string, number[]> = {
   '16': range(32768, 122880, 8192),
 };
 
-function fargateProblem(vcpus: number, memory: number): string | undefined {
+/** What is wrong with a Fargate vCPU/memory pair, and which of the two fields is at fault. */
+function fargateProblem(vcpus: number, memory: number | undefined): { field: 'vcpus' | 'memory'; message: string } | undefined {
   const allowed = FARGATE_MEMORY[String(vcpus)];
   // Integer-like keys come first in an object's key order: sort them by value for the message.
-  if (!allowed) return `Fargate takes vcpus ${Object.keys(FARGATE_MEMORY).sort((a, b) => Number(a) - Number(b)).join(', ')} (got ${vcpus})`;
-  if (allowed.includes(memory)) return undefined;
+  if (!allowed) return { field: 'vcpus', message: `Fargate takes vcpus ${Object.keys(FARGATE_MEMORY).sort((a, b) => Number(a) - Number(b)).join(', ')} (got ${vcpus})` };
+  if (memory === undefined || allowed.includes(memory)) return undefined;
   const list = allowed.length > 6 ? `${allowed[0]}-${allowed[allowed.length - 1]} in steps of ${allowed[1]! - allowed[0]!}` : allowed.join(', ');
-  return `Fargate with ${vcpus} vCPU takes ${list} MiB of memory (got ${memory})`;
+  return { field: 'memory', message: `Fargate with ${vcpus} vCPU takes ${list} MiB of memory (got ${memory})` };
 }
 
 /**
@@ -535,7 +562,7 @@ function fargateProblem(vcpus: number, memory: number): string | undefined {
  * definitions dynamic schedules name (their platform read from Batch).
  */
 export function resourceProblem(platform: 'FARGATE' | 'EC2', vcpus: number, memory: number): string | undefined {
-  if (platform === 'FARGATE') return fargateProblem(vcpus, memory);
+  if (platform === 'FARGATE') return fargateProblem(vcpus, memory)?.message;
   if (!Number.isInteger(vcpus) || vcpus < 1) return `EC2 jobs take a whole number of vCPUs, at least 1 (got ${vcpus})`;
   return undefined;
 }

@@ -28,7 +28,7 @@ export interface EngineDeps {
   /** Batch windows of event triggers (shared/engine/trigger.ts); without it the sweeper has no windows to close. */
   windowStore?: WindowStore;
   notifier: Notifier;
-  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate'>;
+  env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
   now: () => number;
   /** Identity of this invocation (Lambda request id): the owner of the leases it takes. */
@@ -85,6 +85,7 @@ export function contextOf(deps: EngineDeps): TransitionContext {
     leaseMs: deps.leaseMs ?? DEFAULTS.leaseMs,
     deployment: deps.env.deployment,
     retentionDays: deps.env.retentionDays,
+    ...(deps.env.quietFailureReasons?.length ? { quietFailureReasons: deps.env.quietFailureReasons } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * idempotent, so any invocation (a duplicate delivery, a Lambda retry, the sweeper) may run
  * it again on the same state.
  */
-import { RunVersionConflictError, VersionConflictError } from '../errors.ts';
+import { RequestRefusedError, RunVersionConflictError, VersionConflictError } from '../errors.ts';
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
 import type { Notification, RunItem, ScheduleState, StuckState } from '../store/schema.ts';
 import { throttleDelayMs } from './backoff.ts';
@@ -19,6 +19,7 @@ import {
   markFinalized,
   readyTasks,
   recordSubmission,
+  refuseSubmission,
   releaseHeld,
   takeOverLease,
   taskDefinitions,
@@ -110,6 +111,7 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
   if (work.length === 0) return run;
   const results: { task: string; attempt: number; jobId: string }[] = [];
   const deferred: { task: string; attempt: number; slotAt: number }[] = [];
+  const refused: { task: string; attempt: number; reason: string }[] = [];
   const failures: unknown[] = [];
   await Promise.all(
     work.map(async ({ task, record }) => {
@@ -149,6 +151,13 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
         deps.log.info('job submitted', { ...log, jobId });
         results.push({ task: task.name, attempt: record.attempt, jobId });
       } catch (error) {
+        if (error instanceof RequestRefusedError) {
+          // Permanent: recorded below as the attempt's failure, never sent again.
+          deps.metrics.count('SubmissionsRefused');
+          deps.log.warn('Batch refused the submission for good; the task fails', { ...log, error: error.message });
+          refused.push({ task: task.name, attempt: record.attempt, reason: error.reason });
+          return;
+        }
         deps.log.warn('submission failed', { ...log, error: String(error) });
         failures.push(error);
       }
@@ -167,10 +176,24 @@ async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[]): Pro
       // recorded these jobs, so the first try writes over it without reading it again.
     }, undefined, claims.length ? run : undefined);
     current = recorded.run ?? run;
-  } else if (!deferred.length) {
+  } else if (!deferred.length && !refused.length) {
     current = (await deps.store.getRun(run.runId)) ?? run;
   }
   if (deferred.length) current = await defer(current, deferred, deps, claims.length > 0 && !results.length);
+  if (refused.length) {
+    const m = await mutateRun(deps, run.runId, (r, ctx) => {
+      let t: Transition = { run: r, claims: [], retries: [] };
+      for (const f of refused) {
+        const next = refuseSubmission(t.run, f.task, f.attempt, f.reason, ctx);
+        t = { run: next.run, claims: [...t.claims, ...next.claims], retries: [] };
+      }
+      return t;
+    });
+    current = m.run ?? current;
+    // The failure may have claimed on-failure tasks: submit them now (they have no successors,
+    // so this recursion is one level deep).
+    if (m.transition?.claims.length) current = await submitReady(current, deps, m.transition.claims);
+  }
   // Throw after recording what did succeed, so Lambda's retry re-drives only the rest.
   if (failures.length) throw failures[0];
   return current;
@@ -434,7 +457,9 @@ async function writeFinalized(run: RunItem, deps: EngineDeps): Promise<RunItem> 
  * leave the active index with a TTL.
  */
 async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
-  const outcome = run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED' ? run.status : undefined;
+  // An interrupted run (failed by its stack's stop) counts as cancelled for the schedule: the
+  // next success is no "recovery" from a failure nobody was told about.
+  const outcome = run.interrupted ? 'CANCELLED' : run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED' ? run.status : undefined;
   let recovery = false;
   if (outcome && (await needsRelease(run, outcome, deps))) {
     const released = await deps.store.releaseRun({

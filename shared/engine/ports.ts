@@ -17,6 +17,7 @@ import {
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RetryInput } from '../config/definition.ts';
 import type { WindowCloseInput } from '../config/trigger.ts';
+import { RequestRefusedError } from '../errors.ts';
 import type { RunItem, RunStatus, RunSummary, ScheduleState } from '../store/schema.ts';
 import { schedulerAt } from '../time.ts';
 
@@ -44,13 +45,36 @@ export interface BatchPort {
 }
 
 /**
+ * True when Batch refused a request for good: `ClientException` (HTTP 4xx) is Batch's answer
+ * to bad input and unknown resources. A throttle (429, or a ClientException saying "Too Many
+ * Requests", as Batch's does under its account quota) is not: it passes if retried.
+ */
+export function isPermanentBatchError(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (e?.name !== 'ClientException') return false;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 429 || (status !== undefined && status >= 500)) return false;
+  return !/too many requests|rate exceeded|throttl/i.test(e.message ?? '');
+}
+
+/** Rethrows a permanent Batch refusal as a RequestRefusedError (never retried), anything else as it came. */
+async function refusable<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isPermanentBatchError(error)) throw new RequestRefusedError(operation, (error as Error).message, { cause: error });
+    throw error;
+  }
+}
+
+/**
  * Batch through the AWS SDK. `submitClient` sends SubmitJob: in the functions, one without the
  * SDK's retries (see shared/clients/batch.ts); the other calls are safe to retry.
  */
 export function sdkBatch(client: BatchClient, submitClient: BatchClient = client): BatchPort {
   return {
     async submitJob(input) {
-      const out = await submitClient.send(new SubmitJobCommand(input));
+      const out = await refusable('SubmitJob', () => submitClient.send(new SubmitJobCommand(input)));
       if (!out.jobId) throw new Error('SubmitJob returned no jobId');
       return { jobId: out.jobId };
     },
@@ -59,8 +83,8 @@ export function sdkBatch(client: BatchClient, submitClient: BatchClient = client
       let nextToken: string | undefined;
       do {
         // With a filter, ListJobs ignores jobStatus and returns jobs in every status.
-        const out = await client.send(
-          new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken }),
+        const out = await refusable('ListJobs', () =>
+          client.send(new ListJobsCommand({ jobQueue, filters: [{ name: 'JOB_NAME', values: [jobName] }], nextToken })),
         );
         for (const job of out.jobSummaryList ?? []) {
           if (job.jobId && job.jobName === jobName) found.push({ jobId: job.jobId, status: job.status, createdAt: job.createdAt });
@@ -257,7 +281,8 @@ export interface RunStore {
    */
   listRunsBySchedule(
     schedule: string,
-    options: { limit: number; before?: string; status?: RunStatus },
+    /** `before` (exclusive) and `after` (inclusive) bound the by-schedule sort key (`<scheduled time>#<run id>`). */
+    options: { limit: number; before?: string; after?: string; status?: RunStatus },
   ): Promise<{ items: ListedRun[]; more: boolean }>;
   /** Ids of every run not yet finalized (the sweeper's work list). */
   listActiveRunIds(): Promise<string[]>;

@@ -13,7 +13,7 @@ import type { FireInput, ScheduleDefinition, TaskDefinition } from '../config/de
 import { activeShard, runKey, runsByScheduleKey, runsByScheduleSort } from '../store/keys.ts';
 import type { Attempt, AttemptStatus, RunItem, RunStatus, TaskState } from '../store/schema.ts';
 import { retryDelayMs } from './backoff.ts';
-import { shouldRetry } from './classify.ts';
+import { globMatch, shouldRetry } from './classify.ts';
 import { jobName } from './naming.ts';
 import { attemptAdvances, isLiveTask, isTerminalAttempt, isTerminalRun, isTerminalTask, runAdvances } from './status.ts';
 
@@ -26,6 +26,8 @@ export interface TransitionContext {
   leaseMs: number;
   deployment: string;
   retentionDays: number;
+  /** Status-reason globs whose failures end the run `interrupted`, without a failure message. */
+  quietFailureReasons?: readonly string[];
 }
 
 /** An attempt that a transition created with a lease for `ctx.owner`: submit it without a lookup. */
@@ -332,6 +334,32 @@ export function recordSubmission(run: RunItem, taskName: string, attempt: number
   return finish(run, next, ctx, claims, []);
 }
 
+/**
+ * Records that Batch refused an attempt's submission for good (`ClientException`: the job
+ * definition or queue does not exist, an invalid resource override). No job exists and the
+ * same request can never succeed, so the attempt fails with Batch's message as its reason
+ * and the task fails without a retry; the run then fails as for any failed task (on-failure
+ * tasks, one notification). Without this the task stays READY and every driver (Lambda's
+ * retries, the sweeper every period) would send the same refused request for ever.
+ */
+export function refuseSubmission(run: RunItem, taskName: string, attempt: number, reason: string, ctx: TransitionContext): Transition {
+  const next = structuredClone(run);
+  const task = next.tasks[taskName];
+  const record = task?.attempts[attempt - 1];
+  if (!task || task.status !== 'READY' || !record || record !== task.attempts.at(-1) || record.jobId !== undefined) return { run, claims: [], retries: [] };
+  record.status = 'FAILED';
+  record.statusReason = reason;
+  record.stoppedAt = iso(ctx.now);
+  delete record.leaseOwner;
+  delete record.leaseUntil;
+  delete record.slotAt;
+  task.status = 'FAILED';
+  task.reason = `Batch refused the job: ${reason}`;
+  const claims: Claim[] = [];
+  settle(next, ctx, claims);
+  return finish(run, next, ctx, claims, []);
+}
+
 /** Cancels a run: every task not over is CANCELLED (their jobs are terminated by the driver). */
 export function cancelRun(run: RunItem, reason: string, ctx: TransitionContext): Transition {
   if (isTerminalRun(run.status)) return { run, claims: [], retries: [] };
@@ -387,7 +415,14 @@ function settle(run: RunItem, ctx: TransitionContext, claims: Claim[]): void {
         run.status = 'FAILED';
         run.statusReason = `task ${failed.name} failed: ${state(failed.name).reason ?? 'unknown reason'}`;
         run.endedAt = iso(ctx.now);
-        if (run.definition.notify.onFailure) run.notify.failure = { status: 'PENDING', tries: 0 };
+        const reason = state(failed.name).attempts.at(-1)?.statusReason;
+        if (reason && ctx.quietFailureReasons?.some((glob) => globMatch(glob, reason))) {
+          // Ended by its own infrastructure's stop (the local stack's Ctrl-C), not by the job:
+          // the retry policy has had its say; nobody is paged for it.
+          run.interrupted = true;
+        } else if (run.definition.notify.onFailure) {
+          run.notify.failure = { status: 'PENDING', tries: 0 };
+        }
       }
       for (const def of run.definition.onFailure) {
         const task = state(def.name);

@@ -160,9 +160,14 @@ export function memoryStore(): MemoryStore {
       return next;
     },
 
-    async listRunsBySchedule(schedule, options: { limit: number; before?: string; status?: RunStatus }) {
+    async listRunsBySchedule(schedule, options: { limit: number; before?: string; after?: string; status?: RunStatus }) {
       const listed: ListedRun[] = [...runs.values()]
-        .filter((r) => r.schedule === schedule && (options.before === undefined || r.gsi1sk < options.before))
+        .filter(
+          (r) =>
+            r.schedule === schedule &&
+            (options.before === undefined || r.gsi1sk < options.before) &&
+            (options.after === undefined || r.gsi1sk >= options.after),
+        )
         .sort((a, b) => (a.gsi1sk < b.gsi1sk ? 1 : a.gsi1sk > b.gsi1sk ? -1 : 0))
         .filter((r) => options.status === undefined || r.status === options.status)
         .map((r) => ({ sortKey: r.gsi1sk, summary: summaryOf(r) }));

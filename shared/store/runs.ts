@@ -228,26 +228,38 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
 export async function listRunsBySchedule(
   deps: StoreDeps,
   schedule: string,
-  options: { limit: number; before?: string; status?: RunStatus },
+  options: { limit: number; before?: string; after?: string; status?: RunStatus },
 ): Promise<{ items: ListedRun[]; more: boolean }> {
-  const { limit, before, status } = options;
+  const { limit, before, after, status } = options;
   const items: ListedRun[] = [];
+  // A range is BETWEEN (inclusive at both ends) on the sort key; `before` is exclusive, so its own item is dropped below.
+  const keyCondition =
+    before !== undefined && after !== undefined
+      ? '#pk = :pk AND #sk BETWEEN :after AND :before'
+      : before !== undefined
+        ? '#pk = :pk AND #sk < :before'
+        : after !== undefined
+          ? '#pk = :pk AND #sk >= :after'
+          : '#pk = :pk';
+  const sorted = before !== undefined || after !== undefined;
   let start: Record<string, unknown> | undefined;
+  // A status filter is applied after DynamoDB reads a page, so read on until the page is full.
   do {
     const out = await deps.doc.send(
       new QueryCommand({
         TableName: deps.table,
         IndexName: TABLE.byScheduleIndex,
-        KeyConditionExpression: before === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+        KeyConditionExpression: keyCondition,
         ...(status ? { FilterExpression: '#status = :status' } : {}),
         ExpressionAttributeNames: {
           '#pk': TABLE.byScheduleIndexPartitionKey,
-          ...(before === undefined ? {} : { '#sk': TABLE.byScheduleIndexSortKey }),
+          ...(sorted ? { '#sk': TABLE.byScheduleIndexSortKey } : {}),
           ...(status ? { '#status': 'status' } : {}),
         },
         ExpressionAttributeValues: {
           ':pk': runsByScheduleKey(schedule),
           ...(before === undefined ? {} : { ':before': before }),
+          ...(after === undefined ? {} : { ':after': after }),
           ...(status ? { ':status': status } : {}),
         },
         ScanIndexForward: false,
@@ -258,7 +270,9 @@ export async function listRunsBySchedule(
     for (const item of out.Items ?? []) {
       const parsed = RunSummarySchema.safeParse(item);
       if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
-      items.push({ sortKey: String(item[TABLE.byScheduleIndexSortKey]), summary: parsed.data });
+      const sortKey = String(item[TABLE.byScheduleIndexSortKey]);
+      if (sortKey === before) continue;
+      items.push({ sortKey, summary: parsed.data });
     }
     start = out.LastEvaluatedKey;
   } while (start && items.length <= limit);

@@ -128,6 +128,12 @@ export const RunItemSchema = z.object({
   statusReason: z.optional(z.string()),
   /** Set while a queue-one run waits for the active one to end. */
   held: z.optional(z.boolean()),
+  /**
+   * Failed because its jobs were ended by the stop of the stack they ran on (the local
+   * stack's Ctrl-C; see BATCHRON_QUIET_FAILURE_REASONS): not notified, and counted as an
+   * interruption, not a failure, for the "recovered" message.
+   */
+  interrupted: z.optional(z.boolean()),
   /** The run's attempt: 1, then one more for each re-run (POST /runs/{id}/rerun). Absent: 1. */
   attempt: z.optional(z.number().check(z.int(), z.minimum(1))),
   /** When the current attempt started (a re-run); absent: createdAt. */

@@ -67,6 +67,36 @@ describe('schedules', () => {
     expect((await call('GET', '/schedules/dyn-api-test')).status).toBe(404);
   });
 
+  it('tells declared and dynamic schedules apart in the listing and refuses to delete a declared one, naming serverless.yml', async () => {
+    // Prepare
+    const spec = { expression: 'cron(0 3 * * ? *)', job: { definition: 'batchron-dev-hello' } };
+    expect((await call('POST', '/schedules', { name: 'dyn-source-test', ...spec })).status).toBe(201);
+    // Act
+    const listed = (await call('GET', '/schedules')).body.schedules as { name: string; source: string }[];
+    const refused = await call('DELETE', '/schedules/etl-dag');
+    const deleted = await call('DELETE', '/schedules/dyn-source-test');
+    // Assess
+    expect(listed.find((s) => s.name === 'etl-dag')?.source).toBe('declared');
+    expect(listed.find((s) => s.name === 'dyn-source-test')?.source).toBe('dynamic');
+    expect(listed.every((s) => s.source === 'declared' || s.source === 'dynamic')).toBe(true);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('serverless.yml');
+    expect(refused.body.error.message).toContain('source: declared');
+    expect(deleted.status).toBe(200);
+  });
+
+  it('answers a run of a paused schedule with the run SKIPPED and the reason (201: a run record was created)', async () => {
+    // Prepare
+    // (flaky: a schedule no other test here reads the runs of)
+    await call('POST', '/schedules/flaky/pause');
+    // Act
+    const res = await call('POST', '/schedules/flaky/runs', {});
+    await call('POST', '/schedules/flaky/resume');
+    // Assess
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'SKIPPED', statusReason: 'schedule is paused' });
+  });
+
   it('refuses an invalid dynamic schedule with the field named', async () => {
     const res = await call('POST', '/schedules', { name: 'dyn-bad', expression: 'cron(0 25 * * ? *)', timezone: 'Mars/Olympus', job: { definition: 'x' } });
     expect(res.status).toBe(400);
@@ -181,6 +211,25 @@ describe('backfill', () => {
     const again = await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-04T00:00:00Z', parallel: 3 });
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(0);
+  });
+
+  it('lists the runs of a scheduled-time range [scheduledFrom, scheduledTo), paging within it', async () => {
+    await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-02-01T00:00:00Z', to: '2026-02-06T00:00:00Z', parallel: 50 });
+    const range = 'scheduledFrom=2026-02-02T17:00:00Z&scheduledTo=2026-02-04T17:00:00Z';
+    // A backfill may start its runs after answering: wait for the five of them.
+    await eventually(async () => (await call('GET', '/runs?schedule=nightly-tokyo&scheduledFrom=2026-02-01T00:00:00Z&scheduledTo=2026-02-06T00:00:00Z')).body.runs.length === 5 || undefined, 'the backfilled runs');
+    const all = await call('GET', `/runs?schedule=nightly-tokyo&${range}`);
+    expect(all.status, JSON.stringify(all.body)).toBe(200);
+    expect(all.body.runs.map((r: any) => r.scheduledTime)).toEqual(['2026-02-03T17:00:00.000Z', '2026-02-02T17:00:00.000Z']);
+    const first = await call('GET', `/runs?schedule=nightly-tokyo&limit=1&${range}`);
+    const second = await call('GET', `/runs?schedule=nightly-tokyo&limit=1&${range}&cursor=${first.body.cursor}`);
+    expect([...first.body.runs, ...second.body.runs].map((r: any) => r.scheduledTime)).toEqual(['2026-02-03T17:00:00.000Z', '2026-02-02T17:00:00.000Z']);
+    expect(second.body.cursor).toBeUndefined();
+    const across = await call('GET', `/runs?${range}`);
+    expect(across.body.runs.map((r: any) => r.runId)).toEqual(['nightly-tokyo.20260203T170000Z', 'nightly-tokyo.20260202T170000Z']);
+    const bad = await call('GET', '/runs?scheduledFrom=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe('query.scheduledFrom');
   });
 
   it.each([

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeComputeEnvironmentsCommand, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { deployLocal, type LocalDeployment } from '#local/deploy';
+import { CreateScheduleCommand, GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { deployLocal, resolveService, type LocalDeployment } from '#local/deploy';
 import { startLocalStack, type LocalStack } from '#local/stack';
 import { FireInputSchema, ENV } from '#shared/config/definition';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
@@ -119,6 +119,8 @@ describe('deployLocal', () => {
       [ENV.schedulerRoleArn]: `arn:aws:iam::${stack.account}:role/batchron-dev-BatchronSchedulerRole`,
       AWS_ENDPOINT_URL: stack.url,
     });
+    // Jobs the stack's own stop ends are not paged for (docs/cli.md).
+    expect(JSON.parse(first.environment[ENV.quietFailureReasons]!)).toEqual(['*(The local stack stopped:*']);
     // Locally Slack comes from SLACK_WEBHOOK_URL: the stack has no SSM.
     expect(first.environment[ENV.slackWebhookParameter]).toBeUndefined();
   });
@@ -144,6 +146,29 @@ describe('deployLocal', () => {
     expect(second.jobDefinitions.map((d) => d.revision)).toEqual(first.jobDefinitions.map((d) => d.revision));
     const after = await clients.scheduler.send(new GetScheduleCommand({ GroupName: 'batchron-dev', Name: 'every-minute' }));
     expect(after.State).toBe('DISABLED');
+  });
+
+  it('removes the schedules serverless.yml no longer declares, as a deploy would, and keeps dynamic and retry schedules', async () => {
+    // Prepare: a dynamic schedule (created through the API), a one-time retry schedule, and
+    // serverless.yml without `flaky`.
+    const etl = await clients.scheduler.send(new GetScheduleCommand({ GroupName: 'batchron-dev', Name: 'etl-dag' }));
+    const fireInput = JSON.parse(etl.Target!.Input!) as Record<string, unknown>;
+    const common = { GroupName: 'batchron-dev', FlexibleTimeWindow: { Mode: 'OFF' as const }, State: 'DISABLED' as const };
+    await clients.scheduler.send(
+      new CreateScheduleCommand({ ...common, Name: 'made-by-api', ScheduleExpression: 'rate(1 hour)', Target: { ...etl.Target!, Input: JSON.stringify({ ...fireInput, schedule: 'made-by-api', origin: 'api' }) } }),
+    );
+    await clients.scheduler.send(
+      new CreateScheduleCommand({ ...common, Name: 'retry-x', ScheduleExpression: 'at(2030-01-01T00:00:00)', Target: { ...etl.Target!, Input: JSON.stringify({ runId: 'x', task: 'main', attempt: 2 }) } }),
+    );
+    const service = await resolveService(PROJECT_DIR);
+    const batchron = structuredClone(service.custom!.batchron) as { schedules: Record<string, unknown> };
+    delete batchron.schedules.flaky;
+    // Act
+    const third = await deployLocal(stack, { projectDir: PROJECT_DIR, service: { ...service, custom: { ...service.custom, batchron } } });
+    // Assess
+    const names = ((await clients.scheduler.send(new ListSchedulesCommand({ GroupName: 'batchron-dev' }))).Schedules ?? []).map((s) => s.Name).sort();
+    expect(third.removedSchedules).toEqual(['flaky']);
+    expect(names).toEqual([...EXAMPLE_SCHEDULES.filter((n) => n !== 'flaky'), SWEEP_SCHEDULE_NAME, 'made-by-api', 'retry-x'].sort());
   });
 });
 

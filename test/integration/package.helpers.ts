@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-const COPIED = ['serverless.yml', 'serverless', 'functions', 'shared', 'jobs', 'package.json', 'tsconfig.json'];
+const COPIED = ['serverless.yml', 'serverless', 'functions', 'shared', 'web', 'jobs', 'package.json', 'tsconfig.json'];
 
 /** A throwaway copy of the project; `serverlessYml` replaces serverless.yml when given. */
 export function copyProject(options: { serverlessYml?: (original: string) => string } = {}): { dir: string; remove: () => void } {

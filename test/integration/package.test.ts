@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -21,6 +22,7 @@ const schedules = Object.fromEntries(Object.entries(allSchedules).filter(([, s])
 const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
 
 let template: Template;
+let packaged: string;
 let invalid: { code: number; stdout: string; stderr: string };
 const cleanups: (() => void)[] = [];
 
@@ -35,6 +37,7 @@ beforeAll(async () => {
   const [ok, bad] = await Promise.all([osls(valid.dir, ['package']), osls(broken.dir, ['package'])]);
   if (ok.code !== 0) throw new Error(`osls package failed:\n${ok.stdout}\n${ok.stderr}`);
   template = readTemplate(valid.dir);
+  packaged = valid.dir;
   invalid = bad;
 });
 
@@ -251,10 +254,51 @@ describe('osls package', () => {
     expect(sweep.ScheduleExpression).toBe(SERVERLESS_YML.sweepExpression);
   });
 
-  it('protects every HTTP API route with IAM', () => {
+  it("protects the CLI's routes with IAM and the dashboard's with the JWT authorizer; only the data-free shell is public", () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-    expect(routes.length).toBeGreaterThan(0);
-    for (const route of routes) expect(route).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+    const byKey = Object.fromEntries(routes.map((r) => [r.RouteKey as string, r]));
+    const dashboard = new Set(['GET /', 'GET /assets/{file}', 'GET /auth/session', 'ANY /ui/{proxy+}']);
+    const cli = routes.filter((r) => !dashboard.has(r.RouteKey));
+    expect(cli.length).toBeGreaterThan(10);
+    for (const route of cli) expect(route).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+    expect(byKey['ANY /ui/{proxy+}']).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: 'HttpApiAuthorizerDashboardJwt' } });
+    expect(byKey['GET /']!.AuthorizationType).toBeUndefined();
+    expect(byKey['GET /assets/{file}']!.AuthorizationType).toBeUndefined();
+    expect(byKey['GET /auth/session']!.AuthorizationType).toBeUndefined();
+
+    const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const authorizer = authorizers[0]![1];
+    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
+    // The stack's own user pool unless an issuer is given (params oidcIssuerUrl / oidcClientId).
+    expect(authorizer.Properties.JwtConfiguration.Issuer['Fn::If'][0]).toBe('BatchronDashboardCreatesUserPool');
+    expect(authorizer.Properties.JwtConfiguration.Audience[0]['Fn::If'][1]).toEqual({ Ref: 'BatchronDashboardUserPoolClient' });
+  });
+
+  it('creates the Cognito user pool, its PKCE client and the operators and viewers groups only when no OIDC issuer is given', () => {
+    const conditions = (template as unknown as { Conditions: Record<string, unknown> }).Conditions;
+    expect(conditions.BatchronDashboardCreatesUserPool).toEqual({ 'Fn::Equals': ['', ''] });
+    const cognito = Object.entries(template.Resources).filter(([, r]) => r.Type.startsWith('AWS::Cognito::'));
+    expect(cognito.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::Cognito::UserPool',
+      'AWS::Cognito::UserPoolClient',
+      'AWS::Cognito::UserPoolDomain',
+      'AWS::Cognito::UserPoolGroup',
+      'AWS::Cognito::UserPoolGroup',
+    ]);
+    for (const [, r] of cognito) expect((r as { Condition?: string }).Condition).toBe('BatchronDashboardCreatesUserPool');
+    const client = cognito.find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')![1].Properties;
+    expect(client).toMatchObject({ GenerateSecret: false, AllowedOAuthFlows: ['code'] });
+    const groups = cognito.filter(([, r]) => r.Type === 'AWS::Cognito::UserPoolGroup').map(([, r]) => r.Properties.GroupName);
+    expect(groups.sort()).toEqual(['operators', 'viewers']);
+  });
+
+  it("builds the dashboard into the api function's bundle (no bucket, nothing fetched at run time)", () => {
+    const bundle = execFileSync('unzip', ['-p', join(packaged, '.serverless', 'api.zip'), 'functions/api.mjs'], { maxBuffer: 64 * 1024 * 1024 }).toString('utf8');
+    expect(bundle).toContain('<title>Batchron</title>');
+    expect(bundle).toMatch(/\/assets\/app-[A-Z0-9]+\.js/);
+    // esbuild itself stays out: the stub replaced the on-demand builder.
+    expect(bundle).toContain('the dashboard is embedded in this bundle');
   });
 
   it('fails packaging on an invalid schedule with a message naming the schedule and the field', () => {

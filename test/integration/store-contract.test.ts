@@ -68,6 +68,18 @@ describe.each(stores)('the %s store', (kind, make) => {
     expect(() => decodeCursor('not-a-cursor')).toThrow(ValidationError);
   });
 
+  it('lists a schedule’s runs scheduled in a range: from inclusive, before exclusive', async () => {
+    // Prepare
+    const s = n('ranged');
+    for (let h = 0; h < 5; h++) await store.putNewRun(aRun(s, `2025-05-01T0${h}:00:00Z`, `${s}.${h}`), 3);
+    // Act
+    const from = await store.listRunsBySchedule(s, { limit: 10, after: '2025-05-01T02:00:00.000Z' });
+    const between = await store.listRunsBySchedule(s, { limit: 10, after: '2025-05-01T01:00:00.000Z', before: '2025-05-01T03:00:00.000Z' });
+    // Assess
+    expect(from.items.map((r) => r.summary.runId)).toEqual([`${s}.4`, `${s}.3`, `${s}.2`]);
+    expect(between.items.map((r) => r.summary.runId)).toEqual([`${s}.2`, `${s}.1`]);
+  });
+
   it('lists only the runs in the status asked for, and fills the page past the others', async () => {
     // Prepare: two skipped runs between started ones.
     const s = n('filtered');

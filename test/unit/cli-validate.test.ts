@@ -97,4 +97,30 @@ describe('batchron validate', () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('no serverless.yml in');
   });
+
+  it.each([
+    {
+      what: 'a YAML syntax error names the file, line and column',
+      yaml: 'service: demo\nprovider:\n  name: aws\ncustom:\n  batchron:\n    schedules:\n      a: {expression: [oops\n   b: 1\n',
+      stderr: /serverless\.yml:8:4: YAML syntax error: .*indented/,
+    },
+    {
+      what: 'a day 0 (Unix Sunday) says how AWS counts days',
+      yaml: `${HEADER}    schedules:\n      sunday:\n        expression: cron(0 9 ? * 0 *)\n        job: { definition: hello }\n`,
+      stderr: /schedules\.sunday\.expression: .*AWS numbering, 1 = Sunday.*it would mean SUN/,
+    },
+  ])('exits 2 when $what', async ({ yaml, stderr }) => {
+    const out = await cli('validate', '--dir', project(yaml));
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(stderr);
+    expect(out.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('warns (and still exits 0) when a day-of-week uses numbers, which AWS counts from 1 = Sunday', async () => {
+    const dir = project(`${HEADER}    schedules:\n      weekdays:\n        expression: cron(0 9 ? * 1-5 *)\n        job: { definition: hello }\n      named:\n        expression: cron(0 9 ? * MON-FRI *)\n        job: { definition: hello }\n`);
+    const out = await cli('validate', '--dir', dir);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('warning: schedules.weekdays.expression: day-of-week "1-5" uses AWS numbering, 1 = Sunday .. 7 = Saturday: on AWS it means SUN-THU; in Unix cron (0 = Sunday, 1 = Monday) it would mean MON-FRI');
+    expect(out.stderr).not.toContain('schedules.named');
+  });
 });

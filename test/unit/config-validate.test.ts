@@ -9,6 +9,7 @@ import {
   SCHEDULER_INPUT_LIMIT,
 } from '#shared/config/validate';
 import { FireInputSchema, ScheduleDefinitionSchema } from '#shared/config/definition';
+import { configWarnings } from '#shared/config/warnings';
 
 const ctx = deploymentContext('batchron-dev');
 
@@ -358,5 +359,58 @@ describe('normalizeSchedule', () => {
     // Assess
     expect(JSON.parse(input)).toMatchObject({ schedule: 'x', scheduledTime: '<aws.scheduler.scheduled-time>' });
     expect(FireInputSchema.parse(delivered)).toMatchObject({ schedule: 'x', scheduledTime: '2026-01-01T02:00:00Z', definition: def, trigger: 'schedule' });
+  });
+});
+
+describe('parseConfig names the field at fault and lists every problem at once', () => {
+  it.each([
+    {
+      what: "a job definition's vCPU value Fargate does not offer names vcpus, not memory",
+      raw: config({ x: { expression: 'rate(1 hour)', job } }, { jobDefinitions: { extract: { image: 'alpine', command: ['x'], vcpus: 0.3, memory: 1024 } } }),
+      problems: ['jobDefinitions.extract.vcpus: Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)'],
+    },
+    {
+      what: "a task's vCPU override Fargate does not offer names vcpus, even when it also sets memory",
+      raw: config({ x: { expression: 'rate(1 hour)', job: { definition: 'load', vcpus: 0.3, memory: 1024 } } }),
+      problems: ['schedules.x.job.vcpus: Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)'],
+    },
+    {
+      what: 'a bad field elsewhere does not hide the Fargate sizes, nor the other problems of the same schedule',
+      raw: config(
+        {
+          x: { expression: 'rate(1 hour)', overlap: 'sometimes', job: { definition: 'extract', vcpus: 0.3 } },
+          y: { expression: 'rate(1 hour)', timezone: 'Mars/Olympus', job },
+        },
+        { jobDefinitions: { extract: { image: 'alpine', command: ['x'], vcpus: 0.25, memory: 9999 } } },
+      ),
+      problems: [
+        'schedules.x.overlap: must be one of "allow", "skip", "queue-one", "cancel-previous" (got "sometimes")',
+        'jobDefinitions.extract.memory: Fargate with 0.25 vCPU takes 512, 1024, 2048 MiB of memory (got 9999)',
+        'schedules.x.job.vcpus: Fargate takes vcpus 0.25, 0.5, 1, 2, 4, 8, 16 (got 0.3)',
+        'schedules.y.timezone: unknown time zone "Mars/Olympus" (use an IANA name such as "Asia/Tokyo")',
+      ],
+    },
+  ])('$what', ({ raw, problems }) => {
+    expect(new Set(problemsOf(raw))).toEqual(new Set(problems));
+  });
+});
+
+describe('configWarnings', () => {
+  it.each([
+    { expression: 'cron(0 9 ? * 1-5 *)', warns: 'on AWS it means SUN-THU; in Unix cron (0 = Sunday, 1 = Monday) it would mean MON-FRI' },
+    { expression: 'cron(0 9 ? * 7 *)', warns: 'on AWS it means SAT; in Unix cron (0 = Sunday, 1 = Monday) it would mean SUN' },
+    { expression: 'cron(0 9 ? * 2#1 *)', warns: 'on AWS it means MON#1; in Unix cron (0 = Sunday, 1 = Monday) it would mean TUE#1' },
+    { expression: 'cron(0 9 ? * MON-FRI *)', warns: undefined },
+    { expression: 'cron(0 9 ? * MON#1 *)', warns: undefined },
+    { expression: 'cron(0 9 1 * ? *)', warns: undefined },
+    { expression: 'rate(5 minutes)', warns: undefined },
+  ])('$expression → $warns', ({ expression, warns }) => {
+    const warnings = configWarnings(parseConfig(config({ x: { expression, job } }), ctx));
+    if (warns === undefined) expect(warnings).toEqual([]);
+    else expect(warnings).toEqual([expect.stringMatching(new RegExp(`^schedules\\.x\\.expression: day-of-week ".*" uses AWS numbering, 1 = Sunday .. 7 = Saturday: ${warns.replace(/[()#]/g, '\\$&')}`))]);
+  });
+
+  it('explains day 0 in the error AWS numbering gives it', () => {
+    expect(problemsOf(config({ x: { expression: 'cron(0 9 ? * 0 *)', job } }))[0]).toMatch(/^schedules\.x\.expression: .*AWS has no day 0; in Unix cron .* it would mean SUN/);
   });
 });

@@ -36,6 +36,56 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+// First, on the deployment as declared; it waits for its windows' one-time close schedules to
+// fire and delete themselves, so the schedule listings below see only the declared ones.
+describe('deployLocal: event triggers', () => {
+  it('registers the on-upload rule, and an S3 upload published as S3 would starts one run holding its key, however often it is sent', async () => {
+    // Prepare
+    const rule = first.rules.find((r) => r.name === 'batchron-dev-on-upload-on0');
+    const upload = loadEvent('s3', 'object-created');
+    upload.id = `deploy-test-${Date.now()}`;
+    upload.detail.object.key = 'incoming/deploy-test.csv';
+    const elsewhere = loadEvent('s3', 'object-created-other-prefix');
+    const publish = (events: unknown[]) =>
+      fetch(`${stack.url}/_batchron/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+    // Act: the same upload three times (S3 and EventBridge deliver at least once), and one outside incoming/.
+    const sent = await publish([upload, upload, elsewhere]);
+    const again = await publish([upload]);
+    const unauthorized = await fetch(`${stack.url}/_batchron/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [upload] }) });
+    // Assess
+    expect(rule?.function).toBe('trigger');
+    expect(sent.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(unauthorized.status).toBe(401);
+    const runs = await eventually(
+      async () => {
+        const page = await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 });
+        return page.items.length > 0 ? page.items : undefined;
+      },
+      'the on-upload run of the batch window',
+      40_000,
+    );
+    await stack.idle();
+    const all = (await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 })).items;
+    expect(all).toHaveLength(1);
+    const run = await getRun({ doc: clients.doc, table: first.table }, runs[0]!.summary.runId);
+    expect(JSON.parse(run!.parameters.keys!)).toEqual(['incoming/deploy-test.csv']);
+    expect(run!.trigger).toBe('event');
+    await eventually(
+      async () => {
+        const names = ((await clients.scheduler.send(new ListSchedulesCommand({ GroupName: 'batchron-dev' }))).Schedules ?? []).map((s) => s.Name ?? '');
+        return names.every((n) => !n.startsWith('_') || n === SWEEP_SCHEDULE_NAME) ? true : undefined;
+      },
+      'the window close schedules to delete themselves',
+      30_000,
+    );
+  }, 90_000);
+});
+
 describe('deployLocal', () => {
   it('creates the table with its indexes and TTL', async () => {
     // Act
@@ -170,45 +220,4 @@ describe('deployLocal', () => {
     expect(third.removedSchedules).toEqual(['flaky']);
     expect(names).toEqual([...EXAMPLE_SCHEDULES.filter((n) => n !== 'flaky'), SWEEP_SCHEDULE_NAME, 'made-by-api', 'retry-x'].sort());
   });
-});
-
-// Last: its batch window's one-time close schedule would show in the listing above.
-describe('deployLocal: event triggers', () => {
-  it('registers the on-upload rule, and an S3 upload published as S3 would starts one run holding its key, however often it is sent', async () => {
-    // Prepare
-    const rule = first.rules.find((r) => r.name === 'batchron-dev-on-upload-on0');
-    const upload = loadEvent('s3', 'object-created');
-    upload.id = `deploy-test-${Date.now()}`;
-    upload.detail.object.key = 'incoming/deploy-test.csv';
-    const elsewhere = loadEvent('s3', 'object-created-other-prefix');
-    const publish = (events: unknown[]) =>
-      fetch(`${stack.url}/_batchron/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ events }),
-      });
-    // Act: the same upload three times (S3 and EventBridge deliver at least once), and one outside incoming/.
-    const sent = await publish([upload, upload, elsewhere]);
-    const again = await publish([upload]);
-    const unauthorized = await fetch(`${stack.url}/_batchron/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [upload] }) });
-    // Assess
-    expect(rule?.function).toBe('trigger');
-    expect(sent.status).toBe(200);
-    expect(again.status).toBe(200);
-    expect(unauthorized.status).toBe(401);
-    const runs = await eventually(
-      async () => {
-        const page = await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 });
-        return page.items.length > 0 ? page.items : undefined;
-      },
-      'the on-upload run of the batch window',
-      40_000,
-    );
-    await stack.idle();
-    const all = (await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 })).items;
-    expect(all).toHaveLength(1);
-    const run = await getRun({ doc: clients.doc, table: first.table }, runs[0]!.summary.runId);
-    expect(JSON.parse(run!.parameters.keys!)).toEqual(['incoming/deploy-test.csv']);
-    expect(run!.trigger).toBe('event');
-  }, 60_000);
 });

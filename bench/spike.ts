@@ -162,7 +162,7 @@ try {
   stack.bus.onEvent((a) => {
     if (a.kind !== 'published' || a.event.source !== 'aws.batch') return;
     const detail = a.event.detail as { jobId: string; jobName: string; status: string };
-    if (!detail.jobName.startsWith(`${deploy.deployment}-`)) return;
+    if (!detail.jobName.startsWith(`${deploy.deployment}_`)) return;
     jobStatus.set(detail.jobId, detail.status);
   });
 

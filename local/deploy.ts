@@ -178,10 +178,21 @@ export function templateResources(
   const defaultQueue = service.custom?.jobQueue ?? deployment;
   const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
   const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
-  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string };
+  const network = (service.custom?.network ?? {}) as { assignPublicIp?: string; subnets?: string; securityGroupIds?: string };
+  const jobLogGroup = typeof service.custom?.jobLogGroup === 'string' ? service.custom.jobLogGroup : undefined;
   const resources: Record<string, CfnResource> = {
     ...(service.resources?.Resources ?? {}),
-    ...buildResources(config, templateContext({ deployment, defaultQueue, ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}) })),
+    ...buildResources(
+      config,
+      templateContext({
+        deployment,
+        defaultQueue,
+        ...(network.assignPublicIp ? { assignPublicIp: network.assignPublicIp } : {}),
+        ...(network.subnets ? { subnets: network.subnets } : {}),
+        ...(network.securityGroupIds ? { securityGroupIds: network.securityGroupIds } : {}),
+        ...(jobLogGroup ? { jobLogGroup } : {}),
+      }),
+    ),
   };
   const sharedRole = service.provider.iam?.role;
   const functions = Object.values(service.functions ?? {});
@@ -329,7 +340,8 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
           (await batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: name, state: props.State ?? 'ENABLED', computeResources: { maxvCpus } })))
             .computeEnvironmentArn,
       );
-      computeEnvironment = { name, arn: arn ?? cfn.arnOf(id), maxvCpus };
+      // The first is serverless.yml's (Fargate); the platforms' generated ones follow it.
+      if (!computeEnvironment.name) computeEnvironment = { name, arn: arn ?? cfn.arnOf(id), maxvCpus };
     }
 
     let jobQueue = { name: '', arn: '' };
@@ -351,7 +363,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
           (await batch.send(new UpdateJobQueueCommand({ jobQueue: name, priority: Number(props.Priority ?? 1), state: props.State ?? 'ENABLED', computeEnvironmentOrder: order })))
             .jobQueueArn,
       );
-      jobQueue = { name, arn: arn ?? cfn.arnOf(id) };
+      if (!jobQueue.name) jobQueue = { name, arn: arn ?? cfn.arnOf(id) };
     }
 
     const jobDefinitions: LocalDeployment['jobDefinitions'] = [];
@@ -524,7 +536,12 @@ export function jobDefinitionInput(props: Record<string, unknown>): RegisterJobD
       image: container.Image,
       command: container.Command,
       environment: (container.Environment as { Name: string; Value: string }[] | undefined)?.map((e) => ({ name: e.Name, value: e.Value })),
-      resourceRequirements: (container.ResourceRequirements as { Type: 'VCPU' | 'MEMORY'; Value: string }[] | undefined)?.map((r) => ({ type: r.Type, value: String(r.Value) })),
+      secrets: (container.Secrets as { Name: string; ValueFrom: string }[] | undefined)?.map((e) => ({ name: e.Name, valueFrom: e.ValueFrom })),
+      runtimePlatform: container.RuntimePlatform
+        ? { operatingSystemFamily: container.RuntimePlatform.OperatingSystemFamily, cpuArchitecture: container.RuntimePlatform.CpuArchitecture }
+        : undefined,
+      ephemeralStorage: container.EphemeralStorage ? { sizeInGiB: Number(container.EphemeralStorage.SizeInGiB) } : undefined,
+      resourceRequirements: (container.ResourceRequirements as { Type: 'VCPU' | 'MEMORY' | 'GPU'; Value: string }[] | undefined)?.map((r) => ({ type: r.Type, value: String(r.Value) })),
       executionRoleArn: container.ExecutionRoleArn,
       jobRoleArn: container.JobRoleArn,
       fargatePlatformConfiguration: container.FargatePlatformConfiguration ? { platformVersion: container.FargatePlatformConfiguration.PlatformVersion } : undefined,
@@ -789,6 +806,10 @@ class Intrinsics {
         return `arn:aws:batch:${region}:${account}:job-queue/${String(this.evaluate(p.JobQueueName ?? id))}`;
       case 'AWS::Scheduler::ScheduleGroup':
         return `arn:aws:scheduler:${region}:${account}:schedule-group/${String(this.ref(id))}`;
+      case 'AWS::ECR::Repository':
+        return `arn:aws:ecr:${region}:${account}:repository/${String(this.evaluate(p.RepositoryName ?? id))}`;
+      case 'AWS::IAM::InstanceProfile':
+        return `arn:aws:iam::${account}:instance-profile/${this.stackName}-${id}`;
       default:
         throw new Error(`local deploy: Fn::GetAtt ${id}.Arn (${r.Type}) is not supported`);
     }

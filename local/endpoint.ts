@@ -43,6 +43,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   DynamoDB_20120810: 'dynamodb',
   DynamoDBStreams_20120810: 'streams.dynamodb',
   AmazonSSM: 'ssm',
+  secretsmanager: 'secretsmanager',
   AWSEvents: 'events',
   Logs_20140328: 'logs',
 };

@@ -71,6 +71,11 @@ export class LocalSsm implements LocalService {
     }
   }
 
+  /** A parameter's value by name (`/a/b` or `a`); throws ParameterNotFound as GetParameter would. */
+  value(parameterName: string): string {
+    return this.get(parameterName).Value;
+  }
+
   /** Writes state now; called when the stack stops. */
   flush(): void {
     this.persist.flush();

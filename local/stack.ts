@@ -7,7 +7,8 @@
  *                                            ├─ lambda     Invoke API ──▶ LocalLambda
  *                                            ├─ events     PutEvents/PutRule ──▶ LocalEventBus
  *                                            ├─ logs       GetLogEvents ──▶ job log files
- *                                            ├─ ssm        Parameter Store (the Slack webhook)
+ *                                            ├─ ssm        Parameter Store (the Slack webhook, job secrets)
+ *                                            ├─ secretsmanager  job secrets (Create/Put/GetSecretValue)
  *                                            └─ /_batchron/ control API (clock, faults, kill; bearer token)
  *
  * Every listener binds loopback and refuses a foreign Host or Origin (local/guard.ts);
@@ -30,6 +31,8 @@ import { LocalScheduler, type FireReport, type MissedFire } from './scheduler/in
 import { LocalLogs, batchLogDirectory } from './logs.ts';
 import { LocalSsm } from './ssm.ts';
 import { LocalIam } from './iam/index.ts';
+import { LocalSecretsManager } from './secretsmanager.ts';
+import { localSecretResolver } from './secrets.ts';
 import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { lockDataDir, type DataDirLock } from './lock.ts';
@@ -153,6 +156,11 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
   const jobEnv: Record<string, string> = { ...opts.jobEnv };
 
   const iam = new LocalIam({ region, account });
+  // Parameter Store (the Slack webhook's SecureString, job secrets) and Secrets Manager, read exactly as on AWS.
+  const ssm = new LocalSsm({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  const secretsManager = new LocalSecretsManager({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  // IAM authorizes a secret by its full ARN, whatever name or partial ARN the caller used.
+  iam.setSecretArnResolver((name) => secretsManager.arnOf(name));
   const lambda = new LocalLambda({
     iam,
     clock,
@@ -171,6 +179,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     account,
     projectDir: opts.projectDir ?? process.cwd(),
     jobEnv,
+    resolveSecrets: localSecretResolver(ssm, secretsManager),
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(opts.transitionDelayMs !== undefined ? { transitionDelayMs: opts.transitionDelayMs } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
@@ -196,9 +205,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
   const killJob = (jobId: string, reason?: string) => batch.killJob(jobId, reason);
   // Job output is served as CloudWatch Logs, so code that reads a job's log stream works unchanged.
   const logs = new LocalLogs(batchLogDirectory(batch.logDirectory));
-  // Parameter Store for the Slack webhook's SecureString, read exactly as on AWS.
-  const ssm = new LocalSsm({ clock, faults, region, account, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
-  const services: LocalService[] = [batch, scheduler, lambda, bus, logs, ssm, ...(dynamodb ? [dynamodb] : [])];
+  const services: LocalService[] = [batch, scheduler, lambda, bus, logs, ssm, secretsManager, ...(dynamodb ? [dynamodb] : [])];
   // The JVM takes seconds to start; the endpoint listens meanwhile. Both are awaited to
   // the end even when one fails, so a failure never leaves the other one running.
   const [dynamoResult, endpointResult] = await Promise.allSettled([
@@ -308,6 +315,7 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
       await step(() => bus.stop());
       await step(() => lambda.stop());
       await step(() => ssm.flush());
+      await step(() => secretsManager.flush());
       await step(() => dynamodb?.stop());
       await step(() => endpoint.close());
       if (ownClock) clock.dispose();

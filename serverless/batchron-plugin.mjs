@@ -8,6 +8,8 @@
 import { tsImport } from 'tsx/esm/api';
 
 const PLACEHOLDER = /placeholder/;
+/** The image serverless.yml's examples run (params.default.jobImage): fine offline, refused on deploy. */
+export const EXAMPLE_IMAGE = 'public.ecr.aws/docker/library/alpine:3.20';
 
 export default class BatchronPlugin {
   constructor(serverless, options, { log } = {}) {
@@ -65,7 +67,9 @@ export default class BatchronPlugin {
         deployment,
         defaultQueue,
         assignPublicIp: custom.network?.assignPublicIp,
-        functionRoleLogicalId: this.serverless.getProvider('aws').naming.getRoleLogicalId(),
+        jobLogGroup: custom.jobLogGroup,
+        subnets: custom.network?.subnets,
+        securityGroupIds: custom.network?.securityGroupIds,
       }),
     );
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
@@ -81,12 +85,23 @@ export default class BatchronPlugin {
   checkDeployParams() {
     const values = this.serverless.service.custom?.network ?? {};
     const network = ['subnets', 'securityGroupIds'].filter((name) => PLACEHOLDER.test(String(values[name] ?? '')));
+    const problems = [];
     if (network.length > 0) {
-      throw new this.serverless.classes.Error(
-        `batchron: set ${network.join(' and ')} for the Fargate compute environment, e.g. ` +
+      problems.push(
+        `set ${network.join(' and ')} for the compute environments, e.g. ` +
           `npx osls deploy --param="subnets=subnet-aaa,subnet-bbb" --param="securityGroupIds=sg-ccc" ` +
           '(or BATCHRON_SUBNETS / BATCHRON_SECURITY_GROUP_IDS)',
       );
     }
+    // The example image has none of the jobs' code: a deploy with it would run jobs that fail.
+    const definitions = this.serverless.service.custom?.batchron?.jobDefinitions ?? {};
+    const example = Object.keys(definitions).filter((key) => definitions[key]?.image === EXAMPLE_IMAGE);
+    if (example.length > 0) {
+      problems.push(
+        `jobDefinitions ${example.join(', ')} use the example image ${EXAMPLE_IMAGE}; build and push your job image ` +
+          '(docs/deploy.md: the stack output JobRepositoryUri) and deploy with --param="jobImage=<uri>:<tag>" (or BATCHRON_JOB_IMAGE)',
+      );
+    }
+    if (problems.length > 0) throw new this.serverless.classes.Error(`batchron: ${problems.join('; ')}`, 'BATCHRON_DEPLOY_PARAMS');
   }
 }

@@ -32,6 +32,7 @@ import { place, neverFits } from './capacity.ts';
 import { BatchResources, checkRetryStrategy, checkTimeout } from './resources.ts';
 import { retryDecision } from './retry.ts';
 import { runProcess, type RunningProcess, type RunResult } from './runner.ts';
+import { SecretResolutionError, type SecretRef, type SecretResolver } from '../secrets.ts';
 import { route, type BatchOperation, type Body } from './service.ts';
 import {
   ACTIVE_ON_HOST,
@@ -76,6 +77,8 @@ export interface LocalBatchOptions {
   projectDir: string;
   /** Extra environment for every job process (e.g. `AWS_ENDPOINT_URL`). */
   jobEnv?: Record<string, string>;
+  /** Reads a job's `secrets` into its environment (local/secrets.ts); without it a job with secrets fails to start. */
+  resolveSecrets?: SecretResolver;
   /** Clock milliseconds between automatic transitions; default 20. */
   transitionDelayMs?: number;
   /** SIGTERM → SIGKILL grace in real milliseconds; default 5000. */
@@ -634,6 +637,19 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     if (job.arrayIndex !== undefined) env.AWS_BATCH_JOB_ARRAY_INDEX = String(job.arrayIndex);
     // The job role's session, as ECS gives the container its task role's credentials.
     Object.assign(env, this.opts.iam?.roleEnvironment(c.jobRoleArn, taskId));
+    // Secrets last (they win over a same-named variable, as on ECS) and only in the process's environment.
+    const secrets = (c.secrets ?? []) as SecretRef[];
+    if (secrets.length > 0) {
+      try {
+        if (!this.opts.resolveSecrets) throw new SecretResolutionError('ResourceInitializationError: unable to pull secrets or registry auth: the local stack has no secret store');
+        const executionRoleArn = typeof c.executionRoleArn === 'string' ? c.executionRoleArn : undefined;
+        Object.assign(env, this.opts.resolveSecrets(secrets, { jobId: job.detail.jobId, ...(executionRoleArn ? { executionRoleArn } : {}) }));
+      } catch (error) {
+        const reason = error instanceof SecretResolutionError ? error.message : 'ResourceInitializationError: unable to pull secrets or registry auth';
+        this.failToStart(job, reason);
+        return;
+      }
+    }
 
     const proc = runProcess({ command: c.command, cwd: this.opts.projectDir, env, logFile: this.logPath(logStreamName) });
     const settled = (async () => {
@@ -658,6 +674,17 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       this.attemptEnded(job, result, startedAt);
     })();
     this.processes.set(job.detail.jobId, { proc, settled });
+  }
+
+  /** The attempt ends before its container starts (as ECS ends a task whose secrets it cannot read). */
+  private failToStart(job: JobRecord, reason: string): void {
+    const c = job.detail.container;
+    const attempt: AttemptDetail = {
+      container: { containerInstanceArn: c.containerInstanceArn, taskArn: c.taskArn, reason, logStreamName: c.logStreamName, networkInterfaces: [] },
+      stoppedAt: this.now(),
+      statusReason: reason,
+    };
+    this.closeAttempt(job, attempt, { retryable: true, jobReason: reason });
   }
 
   /** Records the attempt that just ended and decides what the job does next. */

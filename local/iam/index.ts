@@ -190,11 +190,20 @@ export class LocalIam {
    * undefined when every step is allowed (or the role is not the deployment's).
    */
   taskStartDenial(executionRoleArn: string | undefined, sessionName: string, start: Omit<TaskStart, 'region' | 'account'>): string | undefined {
-    for (const step of taskStartSteps({ ...start, region: this.region, account: this.account })) {
+    // A `valueFrom` may be a partial secret ARN (no suffix); IAM authorizes the secret's full ARN.
+    const secrets = start.secrets?.map((secret) => ({ ...secret, valueFrom: this.fullSecretValueFrom(secret.valueFrom) }));
+    for (const step of taskStartSteps({ ...start, ...(secrets ? { secrets } : {}), region: this.region, account: this.account })) {
       const denied = this.checkRole(executionRoleArn, sessionName, step.requests);
       if (denied) return step.reason(denied);
     }
     return undefined;
+  }
+
+  private fullSecretValueFrom(valueFrom: string | undefined): string | undefined {
+    if (!valueFrom?.startsWith('arn:aws:secretsmanager:') || !this.secretArnResolver) return valueFrom;
+    const parts = valueFrom.split(':');
+    const full = this.secretArnResolver(parts.slice(0, 7).join(':'));
+    return full ? [full, ...parts.slice(7)].join(':') : valueFrom;
   }
 
   /**

@@ -13,21 +13,24 @@
  *   schedule;
  * - the sweep schedule (`SWEEP_SCHEDULE_NAME`) targeting `sweep`;
  * - one `AWS::Batch::JobDefinition` per `jobDefinitions` entry, named
- *   `${deployment}-${key}`, for Fargate, logging to the deployment's job log group;
- * - when tasks use job definitions or queues the deployment does not declare, an IAM
- *   policy on the functions' role allowing SubmitJob on exactly those.
+ *   `${deployment}-${key}`, on its platform, logging to the deployment's job log group,
+ *   with its secrets and job role;
+ * - the compute environments and queues of the platforms other than Fargate that a job
+ *   definition uses (Spot queues fall back to on-demand by compute environment order),
+ *   and for EC2 an instance role and profile;
+ * - one IAM role per function and the job roles and secret grants (./iam.ts).
  *
- * The fixed resources (table, compute environment, queue, roles, log group) are written
- * out in serverless.yml, where a reader looks for them; these are generated because they
- * follow from the config.
+ * The fixed resources (table, Fargate compute environment and queue, execution and
+ * Scheduler roles, log group, ECR repository) are written out in serverless.yml, where a
+ * reader looks for them; these are generated because they follow from the config.
  */
 import { createHash } from 'node:crypto';
-import type { BatchronConfig, EventTriggerSpec, JobDefinitionSpec, ScheduleSpec } from './schema.ts';
-import { normalizeSchedule, resolveJobDefinition, schedulerTargetInput, triggerInputTemplate, type NormalizeContext } from './validate.ts';
+import type { BatchronConfig, EventTriggerSpec, JobDefinitionSpec, Platform, ScheduleSpec } from './schema.ts';
+import { isFargate, normalizeSchedule, platformQueueName, schedulerTargetInput, triggerInputTemplate, type NormalizeContext } from './validate.ts';
+import { FUNCTIONS, functionRole, functionRoleLogicalId, jobRole, jobSecretStatements, pascal, secretValueFrom, type CfnValue } from './iam.ts';
 import { dropUndefined } from '../objects.ts';
 
-/** A CloudFormation value: a literal or an intrinsic function object. */
-export type CfnValue = string | number | boolean | { [fn: string]: unknown };
+export type { CfnValue };
 
 /** One template resource. */
 export interface CfnResource {
@@ -54,8 +57,13 @@ export interface CloudFormationContext extends NormalizeContext {
   jobLogGroupName: CfnValue;
   /** `ENABLED` when the compute environment's subnets are public (no NAT), the usual default-VPC case. */
   assignPublicIp: 'ENABLED' | 'DISABLED';
-  /** Logical ID of the functions' IAM role (osls: `IamRoleLambdaExecution`). */
-  functionRoleLogicalId: string;
+  /** Name of the job log group (`/aws/batch/<deployment>`), for the ARNs of its streams. */
+  jobLogGroup: string;
+  /** Name of the Slack webhook's SSM parameter, when one is configured. */
+  slackWebhookParameter?: string;
+  /** Subnets and security groups of the compute environments this file generates. */
+  subnets: CfnValue;
+  securityGroupIds: CfnValue;
 }
 
 /** Logical ID of the schedule group. */
@@ -68,8 +76,24 @@ export const SCHEDULE_GROUP_LOGICAL_ID = 'BatchronScheduleGroup';
  */
 export const SWEEP_SCHEDULE_NAME = '_sweep';
 
-/** Logical ID of the policy for job definitions and queues the deployment does not declare. */
-export const EXTERNAL_BATCH_POLICY_LOGICAL_ID = 'BatchronExternalBatchPolicy';
+/** Logical ID of the policy on the job execution role that lets it read the jobs' secrets. */
+export const JOB_SECRETS_POLICY_LOGICAL_ID = 'BatchronJobSecretsPolicy';
+
+/** Logical IDs of the fixed resources serverless.yml declares and the generated ones reference. */
+export const FIXED = {
+  table: 'BatchronTable',
+  schedulerRole: 'BatchronSchedulerRole',
+  jobExecutionRole: 'BatchronJobExecutionRole',
+  computeEnvironment: 'BatchronComputeEnvironment',
+  instanceRole: 'BatchronInstanceRole',
+  instanceProfile: 'BatchronInstanceProfile',
+} as const;
+
+/** Logical IDs of a platform's generated compute environment and queue. */
+export function platformLogicalIds(platform: Exclude<Platform, 'fargate'>): { computeEnvironment: string; jobQueue: string } {
+  const p = pascal(platform);
+  return { computeEnvironment: `BatchronComputeEnvironment${p}`, jobQueue: `BatchronJobQueue${p}` };
+}
 
 /**
  * Scheduler's delivery retries of a fire. `fire` is idempotent (the run is keyed by schedule
@@ -117,24 +141,137 @@ export function buildResources(config: BatchronConfig, ctx: CloudFormationContex
   };
 
   for (const [key, spec] of Object.entries(config.jobDefinitions)) {
-    resources[logicalId('BatchronJobDefinition', key, usedIds)] = jobDefinitionResource(key, spec, ctx);
+    resources[logicalId('BatchronJobDefinition', key, usedIds)] = jobDefinitionResource(key, spec, ctx, Object.keys(config.jobDefinitions));
   }
 
-  const external = externalBatchResources(config, ctx);
-  if (external.length > 0) {
-    resources[EXTERNAL_BATCH_POLICY_LOGICAL_ID] = {
+  Object.assign(resources, computeResources(config, ctx));
+
+  const iamCtx = { ...ctx, schedulerRoleLogicalId: FIXED.schedulerRole, tableLogicalId: FIXED.table };
+  for (const fn of FUNCTIONS) resources[functionRoleLogicalId(fn)] = functionRole(fn, config, iamCtx);
+  for (const [key, spec] of Object.entries(config.jobDefinitions)) {
+    if (spec.role !== undefined && typeof spec.role !== 'string') resources[jobRoleLogicalId(key, Object.keys(config.jobDefinitions))] = jobRole(key, spec.role.statements, ctx);
+  }
+  const secrets = jobSecretStatements(config.jobDefinitions);
+  if (secrets.length > 0) {
+    resources[JOB_SECRETS_POLICY_LOGICAL_ID] = {
       Type: 'AWS::IAM::Policy',
       Properties: {
-        PolicyName: `${ctx.deployment}-external-batch`,
-        Roles: [{ Ref: ctx.functionRoleLogicalId }],
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: ['batch:SubmitJob'], Resource: external }],
-        },
+        PolicyName: 'job-secrets',
+        Roles: [{ Ref: FIXED.jobExecutionRole }],
+        PolicyDocument: { Version: '2012-10-17', Statement: secrets },
       },
     };
   }
   return resources;
+}
+
+/**
+ * Logical ID of the role a job definition declares with `role.statements`
+ * (`nightly-etl` -> `BatchronJobRoleNightlyEtl`); keys that differ only in punctuation
+ * (`a-b`, `a_b`; `keys` are all of them) get a hash so their IDs differ.
+ */
+export function jobRoleLogicalId(key: string, keys: readonly string[] = [key]): string {
+  const id = `BatchronJobRole${pascal(key)}`;
+  const clash = keys.some((k) => k !== key && pascal(k) === pascal(key));
+  return clash ? `${id}${createHash('sha256').update(key).digest('hex').slice(0, 6)}` : id;
+}
+
+/** The platforms the job definitions use, besides Fargate (whose resources serverless.yml declares). */
+function platformsUsed(config: BatchronConfig): Set<Exclude<Platform, 'fargate'>> {
+  const used = new Set<Exclude<Platform, 'fargate'>>();
+  for (const def of Object.values(config.jobDefinitions)) if (def.platform !== 'fargate') used.add(def.platform);
+  return used;
+}
+
+/**
+ * Compute environments and queues of the platforms in use. Fargate Spot's queue tries the
+ * Spot environment first and then the Fargate one serverless.yml declares; EC2 Spot's
+ * tries Spot, then on-demand EC2 (Batch places a job on the first environment in order
+ * with capacity). EC2 instances get the ECS instance role through an instance profile.
+ */
+function computeResources(config: BatchronConfig, ctx: CloudFormationContext): Record<string, CfnResource> {
+  const used = platformsUsed(config);
+  const out: Record<string, CfnResource> = {};
+  const network = { Subnets: ctx.subnets, SecurityGroupIds: ctx.securityGroupIds };
+  const queue = (platform: Exclude<Platform, 'fargate'>, order: CfnValue[]): CfnResource => ({
+    Type: 'AWS::Batch::JobQueue',
+    Properties: {
+      JobQueueName: platformQueueName(ctx, platform),
+      Priority: 1,
+      State: 'ENABLED',
+      ComputeEnvironmentOrder: order.map((ce, i) => ({ Order: i + 1, ComputeEnvironment: ce })),
+    },
+  });
+  const ceName = (platform: Platform) => `${ctx.deployment}_${platform}`;
+  if (used.has('fargate-spot')) {
+    const ids = platformLogicalIds('fargate-spot');
+    out[ids.computeEnvironment] = {
+      Type: 'AWS::Batch::ComputeEnvironment',
+      Properties: {
+        ComputeEnvironmentName: ceName('fargate-spot'),
+        Type: 'MANAGED',
+        State: 'ENABLED',
+        ComputeResources: { Type: 'FARGATE_SPOT', MaxvCpus: config.compute.fargateSpot.maxvCpus, ...network },
+      },
+    };
+    out[ids.jobQueue] = queue('fargate-spot', [{ Ref: ids.computeEnvironment }, { Ref: FIXED.computeEnvironment }]);
+  }
+  if (used.has('ec2') || used.has('ec2-spot')) {
+    out[FIXED.instanceRole] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `Batchron ${ctx.deployment}: EC2 instances of the Batch compute environments (ECS agent)`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        ManagedPolicyArns: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role' }],
+      },
+    };
+    out[FIXED.instanceProfile] = { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: FIXED.instanceRole }] } };
+    const ec2 = platformLogicalIds('ec2');
+    out[ec2.computeEnvironment] = {
+      Type: 'AWS::Batch::ComputeEnvironment',
+      Properties: {
+        ComputeEnvironmentName: ceName('ec2'),
+        Type: 'MANAGED',
+        State: 'ENABLED',
+        ComputeResources: {
+          Type: 'EC2',
+          AllocationStrategy: 'BEST_FIT_PROGRESSIVE',
+          InstanceTypes: config.compute.ec2.instanceTypes,
+          MinvCpus: config.compute.ec2.minvCpus,
+          MaxvCpus: config.compute.ec2.maxvCpus,
+          InstanceRole: { 'Fn::GetAtt': [FIXED.instanceProfile, 'Arn'] },
+          ...network,
+        },
+      },
+    };
+    if (used.has('ec2')) out[ec2.jobQueue] = queue('ec2', [{ Ref: ec2.computeEnvironment }]);
+    if (used.has('ec2-spot')) {
+      const spot = platformLogicalIds('ec2-spot');
+      const c = config.compute.ec2Spot;
+      out[spot.computeEnvironment] = {
+        Type: 'AWS::Batch::ComputeEnvironment',
+        Properties: {
+          ComputeEnvironmentName: ceName('ec2-spot'),
+          Type: 'MANAGED',
+          State: 'ENABLED',
+          ComputeResources: {
+            Type: 'SPOT',
+            AllocationStrategy: c.allocationStrategy,
+            InstanceTypes: c.instanceTypes,
+            MinvCpus: c.minvCpus,
+            MaxvCpus: c.maxvCpus,
+            InstanceRole: { 'Fn::GetAtt': [FIXED.instanceProfile, 'Arn'] },
+            ...network,
+          },
+        },
+      };
+      out[spot.jobQueue] = queue('ec2-spot', [{ Ref: spot.computeEnvironment }, { Ref: ec2.computeEnvironment }]);
+    }
+  }
+  return out;
 }
 
 /** The `AWS::Scheduler::Schedule` of one declared schedule. */
@@ -217,17 +354,23 @@ export function triggerResources(
   ];
 }
 
-/** The `AWS::Batch::JobDefinition` of one `jobDefinitions` entry (Fargate). */
-export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx: CloudFormationContext): CfnResource {
+/** The `AWS::Batch::JobDefinition` of one `jobDefinitions` entry, on its platform. */
+export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx: CloudFormationContext, keys: readonly string[] = [key]): CfnResource {
   const environment = Object.entries(spec.environment ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([Name, Value]) => ({ Name, Value }));
+  const secrets = Object.entries(spec.secrets ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([Name, source]) => ({ Name, ValueFrom: secretValueFrom(source) }));
+  const fargate = isFargate(spec.platform);
+  const jobRoleArn =
+    spec.role === undefined ? ctx.jobRoleArn : typeof spec.role === 'string' ? spec.role : { 'Fn::GetAtt': [jobRoleLogicalId(key, keys), 'Arn'] };
   return {
     Type: 'AWS::Batch::JobDefinition',
     Properties: dropUndefined({
       JobDefinitionName: ctx.jobDefinitionName(key),
       Type: 'container',
-      PlatformCapabilities: ['FARGATE'],
+      PlatformCapabilities: [fargate ? 'FARGATE' : 'EC2'],
       PropagateTags: true,
       Parameters: spec.parameters,
       // Batch itself makes one attempt: retries are the engine's, with backoff and Slack.
@@ -237,14 +380,21 @@ export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx:
         Image: spec.image,
         Command: spec.command,
         Environment: environment.length > 0 ? environment : undefined,
+        Secrets: secrets.length > 0 ? secrets : undefined,
         ResourceRequirements: [
           { Type: 'VCPU', Value: String(spec.vcpus) },
           { Type: 'MEMORY', Value: String(spec.memory) },
+          ...(spec.gpus !== undefined ? [{ Type: 'GPU', Value: String(spec.gpus) }] : []),
         ],
         ExecutionRoleArn: ctx.jobExecutionRoleArn,
-        JobRoleArn: ctx.jobRoleArn,
-        FargatePlatformConfiguration: { PlatformVersion: 'LATEST' },
-        NetworkConfiguration: { AssignPublicIp: ctx.assignPublicIp },
+        JobRoleArn: jobRoleArn,
+        FargatePlatformConfiguration: fargate ? { PlatformVersion: 'LATEST' } : undefined,
+        NetworkConfiguration: fargate ? { AssignPublicIp: ctx.assignPublicIp } : undefined,
+        RuntimePlatform:
+          fargate && spec.architecture !== undefined
+            ? { OperatingSystemFamily: 'LINUX', CpuArchitecture: spec.architecture === 'arm64' ? 'ARM64' : 'X86_64' }
+            : undefined,
+        EphemeralStorage: fargate && spec.ephemeralStorageGiB !== undefined ? { SizeInGiB: spec.ephemeralStorageGiB } : undefined,
         LogConfiguration: {
           LogDriver: 'awslogs',
           Options: {
@@ -256,33 +406,6 @@ export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx:
       }),
     }),
   };
-}
-
-/** ARNs (as CFN values) of job definitions and queues tasks use that the deployment does not declare. */
-function externalBatchResources(config: BatchronConfig, ctx: CloudFormationContext): CfnValue[] {
-  const out = new Map<string, CfnValue>();
-  const defaultQueues = new Set([ctx.defaultQueue, config.defaults?.queue].filter((q): q is string => q !== undefined));
-  for (const spec of Object.values(config.schedules)) {
-    const tasks = [...(spec.job ? [spec.job] : []), ...Object.values(spec.tasks ?? {}), ...Object.values(spec.onFailure ?? {})];
-    for (const task of tasks) {
-      const ref = resolveJobDefinition(task.definition, config, ctx);
-      if ('problem' in ref || ref.kind === 'declared') {
-        // declared ones are covered by serverless.yml's `job-definition/${deployment}-*`
-      } else if (ref.kind === 'arn') {
-        out.set(ref.arn, `${ref.arn}:*`);
-      } else {
-        out.set(ref.name, { 'Fn::Sub': `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/${ref.name}:*` });
-      }
-      const queue = task.queue;
-      if (queue !== undefined && !defaultQueues.has(queue)) {
-        out.set(
-          `queue:${queue}`,
-          queue.startsWith('arn:') ? queue : { 'Fn::Sub': `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-queue/${queue}` },
-        );
-      }
-    }
-  }
-  return [...out.values()];
 }
 
 /**
@@ -319,7 +442,11 @@ export function templateContext(options: {
   deployment: string;
   defaultQueue?: string;
   assignPublicIp?: string;
-  functionRoleLogicalId?: string;
+  jobLogGroup?: string;
+  slackWebhookParameter?: string;
+  /** Comma-separated ids, as serverless.yml's params hold them. */
+  subnets?: string;
+  securityGroupIds?: string;
 }): CloudFormationContext {
   const { deployment } = options;
   return {
@@ -329,10 +456,13 @@ export function templateContext(options: {
     fireFunctionArn: { 'Fn::GetAtt': [lambdaLogicalId('fire'), 'Arn'] },
     sweepFunctionArn: { 'Fn::GetAtt': [lambdaLogicalId('sweep'), 'Arn'] },
     triggerFunctionArn: { 'Fn::GetAtt': [lambdaLogicalId('trigger'), 'Arn'] },
-    schedulerRoleArn: { 'Fn::GetAtt': ['BatchronSchedulerRole', 'Arn'] },
-    jobExecutionRoleArn: { 'Fn::GetAtt': ['BatchronJobExecutionRole', 'Arn'] },
+    schedulerRoleArn: { 'Fn::GetAtt': [FIXED.schedulerRole, 'Arn'] },
+    jobExecutionRoleArn: { 'Fn::GetAtt': [FIXED.jobExecutionRole, 'Arn'] },
     jobLogGroupName: { Ref: 'BatchronJobLogGroup' },
     assignPublicIp: options.assignPublicIp === 'DISABLED' ? 'DISABLED' : 'ENABLED',
-    functionRoleLogicalId: options.functionRoleLogicalId ?? 'IamRoleLambdaExecution',
+    jobLogGroup: options.jobLogGroup ?? `/aws/batch/${deployment}`,
+    ...(options.slackWebhookParameter ? { slackWebhookParameter: options.slackWebhookParameter } : {}),
+    subnets: { 'Fn::Split': [',', options.subnets ?? 'subnet-placeholder'] },
+    securityGroupIds: { 'Fn::Split': [',', options.securityGroupIds ?? 'sg-placeholder'] },
   };
 }

@@ -230,17 +230,102 @@ export const ScheduleSchema = z.strictObject({
 export type ScheduleInput = z.input<typeof ScheduleSchema>;
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;
 
+/** One IAM policy statement, as a job role's policy takes it (IAM JSON policy reference). */
+const stringOrList = () => z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))], { error: 'must be a string or a non-empty list of strings' });
+export const IamStatementSchema = z.strictObject({
+  Sid: z.optional(z.string().check(z.regex(/^[A-Za-z0-9]+$/, 'must use letters and digits only (IAM Sid)'))),
+  Effect: z.enum(['Allow', 'Deny']),
+  Action: z.optional(stringOrList()),
+  NotAction: z.optional(stringOrList()),
+  /** ARNs; `${AWS::Region}`, `${AWS::AccountId}`, `${AWS::Partition}` are substituted (Fn::Sub). */
+  Resource: z.optional(stringOrList()),
+  NotResource: z.optional(stringOrList()),
+  Condition: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))),
+});
+export type IamStatement = z.infer<typeof IamStatementSchema>;
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** The job's own role: the IAM statements of a role the deployment creates, or an existing role's ARN. */
+export const JobRoleSchema = z.union(
+  [
+    z.string().check(z.regex(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')),
+    z.strictObject({ statements: z.array(IamStatementSchema).check(z.minLength(1)) }),
+  ],
+  { error: 'must be an existing role ARN (arn:aws:iam::<account>:role/<name>) or { statements: [<IAM statements>] }' },
+);
+export type JobRole = z.infer<typeof JobRoleSchema>;
+
+/** SSM parameter name (`/a/b` or `a`), as Parameter Store takes it. */
+const SSM_NAME = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+/** Secrets Manager secret name (letters, digits and /_+=.@-). */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/** Where a secret environment variable's value comes from. */
+export const SecretSourceSchema = z.union(
+  [
+    z.strictObject({ ssm: z.string().check(z.regex(SSM_NAME, 'must be an SSM parameter name, e.g. "/batchron/dev/db-password"')) }),
+    z.strictObject({
+      secretsManager: z.string().check(z.regex(SECRET_NAME, 'must be a Secrets Manager secret name (letters, digits and /_+=.@-)')),
+      /** A key of the secret's JSON value; absent = the whole value. */
+      key: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,256}$/, 'must be a JSON key of letters, digits, "_", "." or "-"'))),
+    }),
+  ],
+  { error: 'must be { ssm: <parameter name> } or { secretsManager: <secret name>, key: <optional JSON key> }' },
+);
+export type SecretSource = z.infer<typeof SecretSourceSchema>;
+
+export const PLATFORMS = ['fargate', 'fargate-spot', 'ec2', 'ec2-spot'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
 export const JobDefinitionSchema = z.strictObject({
   /** Container image; locally the command runs as a process in the project folder. */
   image: nonEmpty(),
   command: z.array(z.string()).check(z.minLength(1)),
   environment: z.optional(z.record(z.string(), z.string())),
   parameters: z.optional(z.record(z.string(), z.string())),
-  vcpus: z._default(z.number().check(z.positive('must be more than 0'), z.maximum(16, "must be at most 16 (Fargate's largest task)")), 0.25),
-  memory: z._default(intBetween(512, 122_880), 512),
+  /** Fargate takes 0.25-16 in its fixed pairs with memory (validate.ts); EC2 whole vCPUs. */
+  vcpus: z._default(z.number().check(z.positive('must be more than 0'), z.maximum(192, 'must be at most 192')), 0.25),
+  memory: z._default(intBetween(512, 1_048_576), 512),
   timeoutSeconds: z.optional(wholeSeconds()),
+  /** The job's own AWS credentials (Batch JobRoleArn). */
+  role: z.optional(JobRoleSchema),
+  /** Environment variables whose values are read from SSM or Secrets Manager when the job starts. */
+  secrets: z.optional(z.record(z.string(), SecretSourceSchema)),
+  /** Where the job runs; each platform has its compute environment and queue (see `compute`). */
+  platform: z._default(z.enum(PLATFORMS), 'fargate'),
+  /** GPUs per job (EC2 platforms only). */
+  gpus: z.optional(intBetween(1, 16)),
+  /** CPU architecture of a Fargate job (Fargate RuntimePlatform); on EC2 the instance types decide. */
+  architecture: z.optional(z.enum(['x86_64', 'arm64'])),
+  /** Fargate task ephemeral storage, GiB (21-200; Fargate gives 20 when absent). */
+  ephemeralStorageGiB: z.optional(intBetween(21, 200)),
 });
 export type JobDefinitionSpec = z.infer<typeof JobDefinitionSchema>;
+
+const InstanceTypes = z.array(z.string().check(z.regex(/^[a-z0-9-]+(\.[a-z0-9]+)?$/, 'must be an EC2 instance type or family, e.g. "c6i.large", "g5" or "optimal"'))).check(z.minLength(1));
+const SpotStrategy = z.enum(['SPOT_CAPACITY_OPTIMIZED', 'SPOT_PRICE_CAPACITY_OPTIMIZED']);
+
+const Ec2ComputeSchema = z.strictObject({
+  instanceTypes: z._default(InstanceTypes, ['optimal']),
+  minvCpus: z._default(intBetween(0, 10_000), 0),
+  maxvCpus: z._default(intBetween(1, 10_000), 64),
+});
+
+export const ComputeSchema = z.strictObject({
+  fargateSpot: z._default(z.strictObject({ maxvCpus: z._default(intBetween(1, 10_000), 16) }), { maxvCpus: 16 }),
+  ec2: z._default(Ec2ComputeSchema, { instanceTypes: ['optimal'], minvCpus: 0, maxvCpus: 64 }),
+  ec2Spot: z._default(
+    z.strictObject({
+      instanceTypes: z._default(InstanceTypes, ['optimal']),
+      minvCpus: z._default(intBetween(0, 10_000), 0),
+      maxvCpus: z._default(intBetween(1, 10_000), 64),
+      allocationStrategy: z._default(SpotStrategy, 'SPOT_PRICE_CAPACITY_OPTIMIZED'),
+    }),
+    { instanceTypes: ['optimal'], minvCpus: 0, maxvCpus: 64, allocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED' },
+  ),
+});
+export type ComputeConfig = z.infer<typeof ComputeSchema>;
 
 export const BatchronConfigSchema = z.strictObject({
   /** Days a finished run is kept before DynamoDB's TTL removes it. */
@@ -275,6 +360,11 @@ export const BatchronConfigSchema = z.strictObject({
       overlap: z.optional(OverlapPolicySchema),
     }),
   ),
+  /**
+   * Compute environments of the platforms other than Fargate, created only when a job
+   * definition uses that platform. Spot queues fall back to on-demand by queue order.
+   */
+  compute: z._default(ComputeSchema, ComputeSchema.parse({})),
   jobDefinitions: z._default(z.record(NameSchema, JobDefinitionSchema), {}),
   schedules: z.record(NameSchema, ScheduleSchema),
   /** What the HTTP API lets its callers do (set on the `api` function's environment). */

@@ -31,6 +31,8 @@ import {
   ScheduleSchema,
   type BatchronConfig,
   type EventTriggerSpec,
+  type JobDefinitionSpec,
+  type Platform,
   type RetryOverride,
   type ScheduleSpec,
   type Task,
@@ -294,8 +296,75 @@ function configProblems(config: BatchronConfig, ctx: NormalizeContext): string[]
     if (batchName.length > BATCH_NAME_LIMIT) {
       problems.push(`${path}: the Batch name "${batchName}" is ${batchName.length} characters, over Batch's ${BATCH_NAME_LIMIT}; use a shorter key`);
     }
+    problems.push(...jobDefinitionProblems(path, def, config));
+  }
+  if (!/^[A-Za-z0-9-]+$/.test(ctx.deployment)) {
+    // Generated names put "_" after the deployment so that `dev` never matches `dev-2`'s jobs.
+    problems.push(`custom.deployment: must use letters, digits and "-" only, as osls service and stage names do (got "${ctx.deployment}")`);
+  }
+  return problems;
+}
+
+/** Whether a platform runs on Fargate (where vCPU/memory come in fixed pairs). */
+export function isFargate(platform: Platform): boolean {
+  return platform === 'fargate' || platform === 'fargate-spot';
+}
+
+/**
+ * The queue of a platform: the deployment's queue for Fargate, `${deployment}_<platform>`
+ * for the others ("_" cannot occur in a deployment name, so `dev`'s queues never read as `dev-2`'s).
+ */
+export function platformQueueName(ctx: Pick<NormalizeContext, 'deployment' | 'defaultQueue'>, platform: Platform): string {
+  return platform === 'fargate' ? ctx.defaultQueue : `${ctx.deployment}_${platform}`;
+}
+
+/** GPU instance families (accelerated computing, NVIDIA) that Batch's GPU scheduling supports. */
+const GPU_INSTANCE = /^(g[0-9]|p[0-9])/;
+
+function jobDefinitionProblems(path: string, def: JobDefinitionSpec, config: BatchronConfig): string[] {
+  const problems: string[] = [];
+  const fargate = isFargate(def.platform);
+  if (fargate) {
     const combo = fargateProblem(def.vcpus, def.memory);
     if (combo) problems.push(`${path}.${combo.field}: ${combo.message}`);
+  } else if (!Number.isInteger(def.vcpus)) {
+    problems.push(`${path}.vcpus: EC2 jobs take whole vCPUs (got ${def.vcpus})`);
+  }
+  if (def.gpus !== undefined) {
+    if (fargate) {
+      problems.push(`${path}.gpus: Fargate has no GPUs; use platform ec2 or ec2-spot (got platform ${def.platform})`);
+    } else {
+      const where = def.platform === 'ec2' ? 'compute.ec2.instanceTypes' : 'compute.ec2Spot.instanceTypes';
+      const types = def.platform === 'ec2' ? config.compute.ec2.instanceTypes : config.compute.ec2Spot.instanceTypes;
+      if (!types.some((t) => GPU_INSTANCE.test(t))) {
+        problems.push(`${where}: ${path} needs GPUs, but ${types.join(', ')} has no GPU instances; list GPU types such as "g5.xlarge" or "g4dn"`);
+      }
+    }
+  }
+  if (def.architecture !== undefined && !fargate) {
+    const where = def.platform === 'ec2' ? 'compute.ec2.instanceTypes' : 'compute.ec2Spot.instanceTypes';
+    problems.push(`${path}.architecture: applies to Fargate only; on EC2 the instance types (${where}) decide`);
+  }
+  if (def.architecture === 'arm64' && def.platform === 'fargate-spot') {
+    problems.push(`${path}.architecture: Fargate Spot runs x86_64 only; use platform fargate for arm64`);
+  }
+  if (def.ephemeralStorageGiB !== undefined && !fargate) {
+    problems.push(`${path}.ephemeralStorageGiB: applies to Fargate only; EC2 jobs use the instance's storage`);
+  }
+  for (const name of Object.keys(def.secrets ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      problems.push(`${path}.secrets.${name}: environment variable names use letters, digits and "_", starting with a letter or "_"`);
+    }
+    if (def.environment && name in def.environment) {
+      problems.push(`${path}.secrets.${name}: is also in environment; a variable comes from one or the other`);
+    }
+  }
+  if (def.role !== undefined && typeof def.role !== 'string') {
+    def.role.statements.forEach((st, i) => {
+      const at = `${path}.role.statements[${i}]`;
+      if ((st.Action === undefined) === (st.NotAction === undefined)) problems.push(`${at}: needs exactly one of Action or NotAction`);
+      if ((st.Resource === undefined) === (st.NotResource === undefined)) problems.push(`${at}: needs exactly one of Resource or NotResource (name the resources the job uses)`);
+    });
   }
   return problems;
 }
@@ -385,7 +454,9 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     } else if (task.vcpus !== undefined || task.memory !== undefined) {
       // Only for a job definition declared here (Fargate); one named outside serverless.yml
       // may be on EC2, and is checked against Batch by the API (shared/api/batch-refs.ts).
-      const declared = ref.kind === 'declared' && (options.trustedDefinitions?.has(ref.key) ?? true) ? config.jobDefinitions[ref.key] : undefined;
+      const candidate = ref.kind === 'declared' && (options.trustedDefinitions?.has(ref.key) ?? true) ? config.jobDefinitions[ref.key] : undefined;
+      // EC2 definitions take any whole vCPUs and memory: only Fargate's pairs are checked here.
+      const declared = candidate && isFargate(candidate.platform) ? candidate : undefined;
       const combo = declared ? fargateProblem(task.vcpus ?? declared.vcpus, task.memory ?? declared.memory) : undefined;
       // The field named is the one the task sets that is wrong: vcpus when Fargate has no such
       // vCPU value, else the memory the task sets (or its vcpus, when it sets no memory).
@@ -606,10 +677,12 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
   const task = (taskName: string, t: Task, withDeps: boolean): TaskDefinition => {
     const ref = resolveJobDefinition(t.definition, config, ctx);
     if ('problem' in ref) throw new ConfigError([`schedules.${name}: ${ref.problem}`]);
+    // A declared definition off Fargate runs on its platform's queue unless the task names one.
+    const platform = ref.kind === 'declared' ? config.jobDefinitions[ref.key]!.platform : 'fargate';
     return dropUndefined({
       name: taskName,
       jobDefinition: ref.kind === 'arn' ? ref.arn : ref.name,
-      jobQueue: t.queue ?? queue,
+      jobQueue: t.queue ?? (platform === 'fargate' ? queue : platformQueueName(ctx, platform)),
       command: t.command,
       environment: t.environment,
       parameters: t.parameters,
@@ -710,6 +783,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
       const hint = near ? `did you mean "${near}"? ` : '';
       return `${where}: unknown field "${key}" (${hint}${allowed ? `allowed: ${allowed.join(', ')}` : 'remove it'})`;
     });
+  }
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // A value of the right kind for exactly one of the shapes (a mapping where the other
+    // shape is a string): report what is wrong inside that shape, at its own path.
+    const near = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (near.length === 1 && near[0]!.length > 0) {
+      return near[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, raw));
+    }
   }
   if (issue.code === 'invalid_key') {
     const inner = issue.issues[0]?.message ?? 'invalid name';

@@ -23,13 +23,15 @@ export function runIdFor(input: { schedule: string; scheduledTime: string }, ide
 const JOB_NAME_MAX = 128;
 
 /**
- * Batch job name `<deployment>-<run>-<task>-<attempt>` ([A-Za-z0-9_-], ≤ 128 chars; the
+ * Batch job name `<deployment>_<run>-<task>-<attempt>` ([A-Za-z0-9_-], ≤ 128 chars; the
  * run id's `.` becomes `-`). When a part holds other characters or the name is too long,
  * the readable prefix is kept and a hash of the exact parts is appended, so two different
- * attempts never share a name.
+ * attempts never share a name. The `_` after the deployment cannot occur in a deployment
+ * name (osls service and stage names are letters, digits and `-`), so the job-events rule's
+ * `<deployment>_` prefix never matches another stage's jobs (`dev` and `dev-2`).
  */
 export function jobName(deployment: string, runId: string, task: string, attempt: number): string {
-  const raw = `${deployment}-${runId.replace(/\.(?=[^.]*$)/, '-')}-${task}-${attempt}`;
+  const raw = `${deployment}_${runId.replace(/\.(?=[^.]*$)/, '-')}-${task}-${attempt}`;
   if (/^[A-Za-z0-9_-]+$/.test(raw) && raw.length <= JOB_NAME_MAX) return raw;
   const suffix = `-${hash(JSON.stringify([deployment, runId, task, attempt]), 12)}-${attempt}`;
   const readable = raw.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, JOB_NAME_MAX - suffix.length);

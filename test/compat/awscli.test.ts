@@ -142,4 +142,14 @@ describe.each(clis.map((cli, i) => ({ ...cli, n: i + 1 })))('the AWS CLI $versio
       expect(await aws('scheduler', 'get-schedule', '--name', name)).toMatchObject({ Name: name });
     }
   });
+  it('seeds job secrets as docs/deploy.md says: ssm put-parameter and secretsmanager create-secret / put-secret-value / get-secret-value', async () => {
+    // Act
+    await aws('ssm', 'put-parameter', '--name', `/batchron/cli/db-${n}`, '--type', 'SecureString', '--value', 'pw');
+    const created = await aws('secretsmanager', 'create-secret', '--name', `batchron/cli/api-${n}`, '--secret-string', '{"token":"t1"}');
+    await aws('secretsmanager', 'put-secret-value', '--secret-id', `batchron/cli/api-${n}`, '--secret-string', '{"token":"t2"}');
+    const read = await aws('secretsmanager', 'get-secret-value', '--secret-id', String(created.ARN));
+    // Assess
+    expect(created.ARN).toMatch(new RegExp(`:secret:batchron/cli/api-${n}-[A-Za-z0-9]{6}$`));
+    expect(read).toMatchObject({ Name: `batchron/cli/api-${n}`, SecretString: '{"token":"t2"}' });
+  });
 });

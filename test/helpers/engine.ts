@@ -264,7 +264,7 @@ export async function deployEngine(
     pattern: {
       source: ['aws.batch'],
       'detail-type': ['Batch Job State Change'],
-      detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: `${deployment}-` }] },
+      detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: `${deployment}_` }] },
     },
     targets: [{ id: 'job-events', arn: arns.jobEvents }],
   });

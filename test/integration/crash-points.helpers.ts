@@ -354,7 +354,7 @@ export class CrashHarness {
     const lists = await Promise.all(
       NOT_OVER.map((jobStatus) => batch.send(new ListJobsCommand({ jobQueue: 'engine-queue', jobStatus, maxResults: 100 }))),
     );
-    const prefixes = [...this.parked].map((s) => `${this.engine.deployment}-${s}-`);
+    const prefixes = [...this.parked].map((s) => `${this.engine.deployment}_${s}-`);
     return lists.flatMap((l) => l.jobSummaryList ?? []).every((j) => j.status === 'RUNNING' && prefixes.some((p) => j.jobName!.startsWith(p)));
   }
 
@@ -658,7 +658,7 @@ export async function runCase(
   try {
     engine.stack.lambda.accept(engine.arns.fire, fire(def, SCHEDULED));
     const run = await h.settle(runId);
-    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
+    const jobs = await engine.jobs(`${engine.deployment}_${schedule}-20250301T`);
     return {
       run,
       fired: h.fired,
@@ -987,7 +987,7 @@ export async function runOverlapCase(
     const a = await h.settle(runA);
     const b = await engine.run(runB);
     const c = runC ? await engine.run(runC) : undefined;
-    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
+    const jobs = await engine.jobs(`${engine.deployment}_${schedule}-20250301T`);
     const aJobs = jobs.filter((j) => j.jobName!.includes('-20250301T000000Z-'));
     const runs = [runA, runB, ...(runC ? [runC] : [])];
     return {
@@ -1297,7 +1297,7 @@ export async function runSweepCase(
     if (scenario.setup === 'stuck-running') h.unpark(schedule);
     const run = await h.settle(runId);
     const before = runId === runA ? undefined : await h.settle(runA);
-    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-20250301T`);
+    const jobs = await engine.jobs(`${engine.deployment}_${schedule}-20250301T`);
     return {
       run,
       before,
@@ -1461,7 +1461,7 @@ export async function runApiCase(
     const runId = cancel ? `${schedule}.20250301T000000Z` : runIdFor({ schedule, scheduledTime: '' }, API_KEY);
     const run = await h.settle(runId);
     const listed = (await call('GET', `/runs?schedule=${schedule}`)).body.runs.map((r: { runId: string }) => r.runId);
-    const jobs = await engine.jobs(`${engine.deployment}-${schedule}-`);
+    const jobs = await engine.jobs(`${engine.deployment}_${schedule}-`);
     return {
       run,
       first,

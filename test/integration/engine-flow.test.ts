@@ -30,7 +30,7 @@ describe('engine on the local stack', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.tasks.main!.attempts).toHaveLength(1);
     expect(run.tasks.main!.attempts[0]).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
-    const jobs = await engine.jobs(`${engine.deployment}-single-`);
+    const jobs = await engine.jobs(`${engine.deployment}_single-`);
     expect(jobs).toHaveLength(1);
     expect(jobs[0]!.jobId).toBe(run.tasks.main!.attempts[0]!.jobId);
     expect(run.activePk).toBeUndefined();
@@ -47,7 +47,7 @@ describe('engine on the local stack', () => {
     await engine.ts.stack.idle();
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(await engine.jobs(`${engine.deployment}-dup50-`)).toHaveLength(1);
+    expect(await engine.jobs(`${engine.deployment}_dup50-`)).toHaveLength(1);
   });
 
   it('runs a three-task DAG with a fan-out and a fan-in in dependency order', async () => {
@@ -67,7 +67,7 @@ describe('engine on the local stack', () => {
     expect(at('left', 'startedAt')).toBeGreaterThanOrEqual(at('extract', 'stoppedAt'));
     expect(at('right', 'startedAt')).toBeGreaterThanOrEqual(at('extract', 'stoppedAt'));
     expect(at('join', 'startedAt')).toBeGreaterThanOrEqual(Math.max(at('left', 'stoppedAt'), at('right', 'stoppedAt')));
-    expect(await engine.jobs(`${engine.deployment}-dag-`)).toHaveLength(4);
+    expect(await engine.jobs(`${engine.deployment}_dag-`)).toHaveLength(4);
   });
 
   it('retries a failing task with growing delays, then fails the run, runs its on-failure task and sends one Slack message', async () => {
@@ -142,7 +142,7 @@ describe('engine on the local stack', () => {
     // Assess
     const run = await engine.run('paused.20250115T100000Z');
     expect(run).toMatchObject({ status: 'SKIPPED', statusReason: 'schedule is paused', finalized: true });
-    expect(await engine.jobs(`${engine.deployment}-paused-`)).toHaveLength(0);
+    expect(await engine.jobs(`${engine.deployment}_paused-`)).toHaveLength(0);
   });
 
   it('answers an invalid fire with a rejection and no retry', async () => {
@@ -169,6 +169,6 @@ describe('engine on the local stack', () => {
     expect(other.runId).not.toBe(first.runId);
     expect(run).toMatchObject({ status: 'SUCCEEDED', trigger: 'api', parameters: { day: '2025-01-01' } });
     await engine.waitRun(other.runId, (r) => r.finalized, 'the other ad hoc run to end');
-    expect(await engine.jobs(`${engine.deployment}-adhoc-`)).toHaveLength(2);
+    expect(await engine.jobs(`${engine.deployment}_adhoc-`)).toHaveLength(2);
   });
 });

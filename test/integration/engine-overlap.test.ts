@@ -62,7 +62,7 @@ describe('overlap policies', () => {
     expect(skipped).toMatchObject({ status: 'SKIPPED', created: true });
     expect((await engine.run('skip.20250201T010000Z'))?.statusReason).toContain('skip.20250201T000000Z');
     expect(third.status).toBe('SUCCEEDED');
-    expect(await engine.jobs(`${engine.deployment}-skip-`)).toHaveLength(2);
+    expect(await engine.jobs(`${engine.deployment}_skip-`)).toHaveLength(2);
   });
 
   it('queue-one: queues one waiter, skips a second, and starts the waiter when the active run ends', async () => {
@@ -73,7 +73,7 @@ describe('overlap policies', () => {
     // Act
     const queued = await invoke(fire(def, '2025-02-01T01:00:00Z'));
     const second = await invoke(fire(def, '2025-02-01T02:00:00Z'));
-    const jobsWhileHeld = (await engine.jobs(`${engine.deployment}-queue-`)).length;
+    const jobsWhileHeld = (await engine.jobs(`${engine.deployment}_queue-`)).length;
     release();
     const waiter = await engine.waitRun('queue.20250201T010000Z', (r) => r.finalized, 'the queued run to run and end');
     // Assess
@@ -82,7 +82,7 @@ describe('overlap policies', () => {
     expect(jobsWhileHeld).toBe(1);
     expect(waiter.status).toBe('SUCCEEDED');
     expect(waiter.held).toBeUndefined();
-    expect(await engine.jobs(`${engine.deployment}-queue-`)).toHaveLength(2);
+    expect(await engine.jobs(`${engine.deployment}_queue-`)).toHaveLength(2);
   });
 
   it('cancel-previous: cancels the running run, terminates its job, and runs the new one', async () => {
@@ -101,7 +101,7 @@ describe('overlap policies', () => {
     expect(cancelled.statusReason).toContain('cancel.20250201T010000Z');
     expect(newer.status).toBe('SUCCEEDED');
     const firstJob = cancelled.tasks.main!.attempts[0]!.jobId!;
-    const jobs = await engine.jobs(`${engine.deployment}-cancel-`);
+    const jobs = await engine.jobs(`${engine.deployment}_cancel-`);
     expect(jobs.find((j) => j.jobId === firstJob)?.status).toBe('FAILED');
   });
 });

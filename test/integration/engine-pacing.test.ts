@@ -92,7 +92,7 @@ describe('the SubmitJob pacer', () => {
       expect(submitted.at(-1)! - submitted[0]!).toBeGreaterThanOrEqual(((n - 1) / rate) * 1000 * 0.95);
       // Spaced slots keep every clock second at ≤ 10 calls; a stray refusal (a call delayed past its second) is backed off.
       expect(throttled() - before).toBeLessThanOrEqual(2);
-      for (let i = 0; i < n; i++) expect(await engine.jobs(`${engine.deployment}-paced-burst-${i}-`)).toHaveLength(1);
+      for (let i = 0; i < n; i++) expect(await engine.jobs(`${engine.deployment}_paced-burst-${i}-`)).toHaveLength(1);
     } finally {
       engine.ts.stack.faults.throttle('batch', 'SubmitJob', undefined);
     }
@@ -123,6 +123,6 @@ describe('the SubmitJob pacer', () => {
       expect(attempt.slotAt).toBeUndefined();
     }
     expect(done.every((run) => run!.tasks.main!.attempts.length === 1)).toBe(true);
-    for (let i = 0; i < n; i++) expect(await engine.jobs(`${engine.deployment}-paced-defer-${i}-`)).toHaveLength(1);
+    for (let i = 0; i < n; i++) expect(await engine.jobs(`${engine.deployment}_paced-defer-${i}-`)).toHaveLength(1);
   });
 });

@@ -70,7 +70,7 @@ describe('engine recovery', () => {
     await startRun(input, late);
     const adopted = await engine.run(runId);
     // Assess
-    const jobs = await engine.jobs(`${engine.deployment}-crash-`);
+    const jobs = await engine.jobs(`${engine.deployment}_crash-`);
     expect(afterCrash?.tasks.main).toMatchObject({ status: 'READY' });
     expect(afterCrash?.tasks.main!.attempts[0]!.jobId).toBeUndefined();
     expect(whileLeased?.tasks.main!.attempts[0]!.jobId).toBeUndefined();
@@ -90,7 +90,7 @@ describe('engine recovery', () => {
     await startRun(input, engine.deps('invocation-r'));
     // Assess
     const run = await engine.run('crash-retry.20250301T000000Z');
-    const jobs = await engine.jobs(`${engine.deployment}-crash-retry-`);
+    const jobs = await engine.jobs(`${engine.deployment}_crash-retry-`);
     expect(jobs).toHaveLength(1);
     expect(run?.tasks.main!.attempts[0]!.jobId).toBe(jobs[0]!.jobId);
   });
@@ -117,7 +117,7 @@ describe('engine recovery', () => {
     expect(beforeSweep?.status).toBe('SUBMITTED');
     expect(afterFirstSweep?.tasks.first!.status).toBe('SUCCEEDED');
     expect(done.status).toBe('SUCCEEDED');
-    expect(await engine.jobs(`${engine.deployment}-dropped-`)).toHaveLength(2);
+    expect(await engine.jobs(`${engine.deployment}_dropped-`)).toHaveLength(2);
   });
 
   it('keeps the run state through a Slack outage and sends the message once Slack is back', async () => {
@@ -180,7 +180,7 @@ describe('engine recovery', () => {
     for (let i = 0; i < 8; i++) {
       const run = await engine.run(`burst-${i}.20250301T000000Z`);
       expect(run?.tasks.main!.attempts[0]!.jobId).toBeDefined();
-      expect(await engine.jobs(`${engine.deployment}-burst-${i}-`)).toHaveLength(1);
+      expect(await engine.jobs(`${engine.deployment}_burst-${i}-`)).toHaveLength(1);
     }
   });
 

@@ -67,7 +67,7 @@ describe('SubmitJob throttling', () => {
     // Assess
     const run = await engine.run(started.runId);
     expect(run?.tasks.main!.attempts[0]!.jobId).toBeDefined();
-    expect(await engine.jobs(`${engine.deployment}-throttle-long-`)).toHaveLength(1);
+    expect(await engine.jobs(`${engine.deployment}_throttle-long-`)).toHaveLength(1);
     expect(world.elapsed()).toBeGreaterThanOrEqual(35_000);
     expect(Math.max(...world.sleeps)).toBeLessThanOrEqual(DEFAULTS.throttleCapMs);
     expect((deps.metrics as CountingMetrics).get('ThrottlesAbsorbed')).toBeGreaterThan(10);
@@ -99,14 +99,14 @@ describe('SubmitJob throttling', () => {
     const run = await engine.run('throttle-handover.20250501T000000Z');
     expect(run?.tasks.main!.attempts).toHaveLength(1);
     expect(run?.tasks.main!.attempts[0]!.jobId).toBeDefined();
-    expect(await engine.jobs(`${engine.deployment}-throttle-handover-`)).toHaveLength(1);
+    expect(await engine.jobs(`${engine.deployment}_throttle-handover-`)).toHaveLength(1);
   });
 
   it('leaves a refused SubmitJob to the engine: the functions\' client sends it once, where the SDK would have retried it blind', async () => {
     // Prepare: the functions' clients, built after deployEngine pointed the environment at this stack; Batch takes 1 SubmitJob a second.
     const { batch, batchSubmit } = await import('#shared/clients/batch');
     const port = sdkBatch(batch, batchSubmit);
-    const input = { jobName: `${engine.deployment}-sdk-retry`, jobQueue: 'engine-queue', jobDefinition: 'engine-sh' };
+    const input = { jobName: `${engine.deployment}_sdk-retry`, jobQueue: 'engine-queue', jobDefinition: 'engine-sh' };
     const refusedCalls = () => engine.ts.stack.faults.counters.get('throttled:batch:SubmitJob') ?? 0;
     engine.ts.stack.faults.throttle('batch', 'SubmitJob', 1);
     try {

@@ -143,7 +143,7 @@ describe('deployLocal', () => {
         pattern: {
           source: ['aws.batch'],
           'detail-type': ['Batch Job State Change'],
-          detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: 'batchron-dev-' }] },
+          detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: 'batchron-dev_' }] },
         },
         targets: [expect.objectContaining({ arn: stack.lambda.arnOf('batchron-dev-job-events') })],
       }),

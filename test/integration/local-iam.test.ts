@@ -27,7 +27,8 @@ import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './p
 
 const STAGE = 'iam';
 const DEPLOYMENT = `batchron-${STAGE}`;
-const ECR_IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/batchron-jobs:latest';
+// The stack's own job repository (BatchronJobRepository), the one the execution role may pull from.
+const ECR_IMAGE = `000000000000.dkr.ecr.us-east-1.amazonaws.com/${DEPLOYMENT}-jobs:latest`;
 /** Roles this file adds to show a bug or a job role; kept out of the template's coverage. */
 const FIXTURE_ROLES = ['FixtureOldExecutionRole', 'FixtureJobRole', 'FixtureSchedulerRoleWithoutFire'];
 
@@ -204,7 +205,10 @@ describe('the engine with the template IAM enforced', () => {
     await t.stack.idle();
 
     const roles = new Set([...recorded.values()].map((r) => r.roleArn.split('/').pop()));
-    expect(roles).toEqual(new Set([`${DEPLOYMENT}-us-east-1-lambdaRole`, `${DEPLOYMENT}-BatchronSchedulerRole`, `${DEPLOYMENT}-BatchronJobExecutionRole`]));
+    // One role per function (shared/config/iam.ts), the Scheduler role and the job execution role.
+    expect(roles).toEqual(
+      new Set(['Fire', 'JobEvents', 'Retry', 'Sweep', 'Api', 'Scheduler', 'JobExecution'].map((r) => `${DEPLOYMENT}-Batchron${r}Role`)),
+    );
   }, 120_000);
 
   it('needs every statement and every resource of the deployment policies, and misses none (template mutation test)', () => {
@@ -215,14 +219,15 @@ describe('the engine with the template IAM enforced', () => {
     // Act
     const { missing, dead } = grantCoverage(roles, requests);
     // Assess
-    expect(roles.size).toBe(3);
+    // one role per function, the Scheduler role and the job execution role
+    expect(roles.size).toBe(7);
     expect(missing).toEqual([]);
     expect(dead).toEqual([]);
   });
 });
 
 describe('requests signed with a deployed role', () => {
-  const fireCredentials = () => t.stack.iam.assumeRole(`arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-us-east-1-lambdaRole`, `${DEPLOYMENT}-fire`);
+  const fireCredentials = () => t.stack.iam.assumeRole(`arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-BatchronFireRole`, `${DEPLOYMENT}-fire`);
 
   it('refuses what the role is not granted, with AWS AccessDeniedException and message', async () => {
     // Prepare: the fire function's own keys.
@@ -235,7 +240,7 @@ describe('requests signed with a deployed role', () => {
       name: 'AccessDeniedException',
       $metadata: { httpStatusCode: 403 },
       message:
-        `User: arn:aws:sts::${t.stack.account}:assumed-role/${DEPLOYMENT}-us-east-1-lambdaRole/${DEPLOYMENT}-fire is not authorized to perform: batch:SubmitJob ` +
+        `User: arn:aws:sts::${t.stack.account}:assumed-role/${DEPLOYMENT}-BatchronFireRole/${DEPLOYMENT}-fire is not authorized to perform: batch:SubmitJob ` +
         `on resource: arn:aws:batch:us-east-1:${t.stack.account}:job-queue/someone-elses-queue because no identity-based policy allows the batch:SubmitJob action`,
     });
   });

@@ -8,7 +8,7 @@ import { RUN_SUMMARY_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table'
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { SCHEDULER_INPUT_LIMIT } from '#shared/config/validate';
 import { SERVERLESS_YML } from '../../bench/lib/spike-deploy.ts';
-import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
+import { allows, copyProject, functionRoleId, osls, PROJECT_DIR, readTemplate, resolveCfn, roleStatements, TEST_ACCOUNT, TEST_REGION, withBatchron, EVERY_FIELD, type Template } from './package.helpers.ts';
 
 /** serverless.yml as written (variables unresolved): the schedules a user declared. */
 const declared = parseYaml(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
@@ -22,24 +22,48 @@ const schedules = Object.fromEntries(Object.entries(allSchedules).filter(([, s])
 const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
 
 let template: Template;
+/** The project's serverless.yml plus job definitions with every field and external references (EVERY_FIELD). */
+let extended: Template;
 let packaged: string;
 let invalid: { code: number; stdout: string; stderr: string };
+
+/** The functions and their logical IDs; every one of them may submit jobs (they all drive runs). */
+const FUNCTION_IDS = { fire: 'FireLambdaFunction', 'job-events': 'JobDasheventsLambdaFunction', retry: 'RetryLambdaFunction', sweep: 'SweepLambdaFunction', api: 'ApiLambdaFunction' };
+
+/** Every (queue, job definition) pair the schedules of a template submit to, as SubmitJob is authorized on them (revision 1). */
+function submittedPairs(t: Template): { task: string; queue: string; definition: string }[] {
+  return Object.values(t.Resources)
+    .filter((r) => r.Type === 'AWS::Scheduler::Schedule' && r.Properties.Name !== SWEEP_SCHEDULE_NAME)
+    .flatMap((r) => {
+      const { definition } = JSON.parse(r.Properties.Target.Input as string) as { definition: { name: string; tasks: { name: string; jobQueue: string; jobDefinition: string }[]; onFailure: { name: string; jobQueue: string; jobDefinition: string }[] } };
+      return [...definition.tasks, ...definition.onFailure].map((task) => ({
+        task: `${definition.name}.${task.name}`,
+        queue: task.jobQueue.startsWith('arn:') ? task.jobQueue : `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/${task.jobQueue}`,
+        definition: `${task.jobDefinition.startsWith('arn:') ? task.jobDefinition : `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/${task.jobDefinition}`}:1`,
+      }));
+    });
+}
 const cleanups: (() => void)[] = [];
 
 beforeAll(async () => {
   // Prepare: one valid copy and one with a broken schedule, packaged side by side.
   const valid = copyProject();
+  const more = copyProject({ serverlessYml: withBatchron(EVERY_FIELD) });
   const broken = copyProject({
     serverlessYml: (yml) =>
       yml.replace('expression: cron(0 2 * * ? *)', 'expression: cron(0 2 * * *)').replace('timezone: Asia/Tokyo', 'timezone: Asia/Tokio'),
   });
-  cleanups.push(valid.remove, broken.remove);
-  const [ok, bad] = await Promise.all([osls(valid.dir, ['package']), osls(broken.dir, ['package'])]);
+  cleanups.push(valid.remove, broken.remove, more.remove);
+  const [ok, bad, ext] = await Promise.all([osls(valid.dir, ['package']), osls(broken.dir, ['package']), osls(more.dir, ['package'])]);
   if (ok.code !== 0) throw new Error(`osls package failed:\n${ok.stdout}\n${ok.stderr}`);
+  if (ext.code !== 0) throw new Error(`osls package (extended) failed:\n${ext.stdout}\n${ext.stderr}`);
   template = readTemplate(valid.dir);
+  extended = readTemplate(more.dir);
   packaged = valid.dir;
   invalid = bad;
-});
+  // Packaging bundles every function with esbuild (three copies here, in parallel): on the
+  // shared 2-core machine under a full run it can take longer than the default hook timeout.
+}, 300_000);
 
 afterAll(() => {
   for (const remove of cleanups) remove();
@@ -136,7 +160,7 @@ describe('osls package', () => {
         EventPattern: {
           source: ['aws.batch'],
           'detail-type': ['Batch Job State Change'],
-          detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: 'batchron-dev-' }] },
+          detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: 'batchron-dev_' }] },
         },
         Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': ['JobDasheventsLambdaFunction', 'Arn'] } })],
       }),
@@ -164,12 +188,132 @@ describe('osls package', () => {
     });
   });
 
-  it('lets functions submit only to the deployment queue and job definitions', () => {
-    const role = ofType('AWS::IAM::Role').find(([id]) => id === 'IamRoleLambdaExecution')![1];
-    const statements = (role.Properties.Policies as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
-    const submit = statements.find((s) => ([] as unknown[]).concat(s.Action).includes('batch:SubmitJob'))!;
-    expect(JSON.stringify(submit.Resource)).toContain(':job-queue/batchron-dev');
-    expect(JSON.stringify(submit.Resource)).toContain(':job-definition/batchron-dev-*');
+  it('lets every function submit each task of every schedule to its queue and job definition, external ones included', () => {
+    for (const t of [template, extended]) {
+      const pairs = submittedPairs(t);
+      expect(pairs.length).toBeGreaterThan(5);
+      for (const [fn, id] of Object.entries(FUNCTION_IDS)) {
+        const statements = roleStatements(t, functionRoleId(t, id));
+        for (const { task, queue, definition } of pairs) {
+          expect(allows(statements, 'batch:SubmitJob', queue), `${fn} submits ${task} to ${queue}`).toBe(true);
+          expect(allows(statements, 'batch:SubmitJob', definition), `${fn} submits ${task} with ${definition}`).toBe(true);
+        }
+      }
+    }
+    // the extended config's external references are among them
+    expect(submittedPairs(extended).map((p) => [p.task, p.queue, p.definition])).toEqual(
+      expect.arrayContaining([
+        ['external.a', `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/shared-queue`, `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/shared-etl:1`],
+        ['external.b', `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/other-queue`, `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/other-team:1`],
+        ['external.c', `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/big-queue`, `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/batchron-dev-spot-report:1`],
+      ]),
+    );
+  });
+
+  it('grants no function anything of a stage whose name extends this one (dev vs dev-2)', () => {
+    for (const [fn, id] of Object.entries(FUNCTION_IDS)) {
+      const statements = roleStatements(template, functionRoleId(template, id));
+      expect(allows(statements, 'batch:SubmitJob', `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/batchron-dev-2`), fn).toBe(false);
+      expect(allows(statements, 'batch:SubmitJob', `arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-definition/batchron-dev-2-hello:1`), fn).toBe(false);
+      expect(allows(statements, 'scheduler:CreateSchedule', `arn:aws:scheduler:${TEST_REGION}:${TEST_ACCOUNT}:schedule/batchron-dev-2/x`), fn).toBe(false);
+    }
+  });
+
+  it("lets jobs write their log streams and the api read them (the log group's Arn already ends in :*)", () => {
+    // Prepare: a stream as Batch names it in the deployment's job log group
+    const stream = `arn:aws:logs:${TEST_REGION}:${TEST_ACCOUNT}:log-group:/aws/batch/batchron-dev:log-stream:hello/default/0123456789abcdef`;
+    // Act
+    const execution = roleStatements(template, 'BatchronJobExecutionRole');
+    const api = roleStatements(template, functionRoleId(template, 'ApiLambdaFunction'));
+    // Assess
+    expect(allows(execution, 'logs:CreateLogStream', stream)).toBe(true);
+    expect(allows(execution, 'logs:PutLogEvents', stream)).toBe(true);
+    expect(allows(api, 'logs:GetLogEvents', stream)).toBe(true);
+    expect(allows(execution, 'logs:PutLogEvents', stream.replace('/aws/batch/batchron-dev', '/aws/batch/batchron-dev-2'))).toBe(false);
+  });
+
+  it('renders an ec2-spot job definition with GPUs on a Spot queue that falls back to on-demand EC2', () => {
+    const byName = (type: string, name: string, field: string) => Object.entries(extended.Resources).find(([, r]) => r.Type === type && r.Properties[field] === name)!;
+    // Act
+    const [, def] = byName('AWS::Batch::JobDefinition', 'batchron-dev-gpu-train', 'JobDefinitionName');
+    const [, queue] = byName('AWS::Batch::JobQueue', 'batchron-dev_ec2-spot', 'JobQueueName');
+    const order = (queue.Properties.ComputeEnvironmentOrder as { Order: number; ComputeEnvironment: { Ref: string } }[]).map((o) => extended.Resources[o.ComputeEnvironment.Ref]!.Properties);
+    const train = submittedPairs(extended).find((p) => p.task === 'train.main')!;
+    // Assess
+    expect(def.Properties.PlatformCapabilities).toEqual(['EC2']);
+    expect(def.Properties.ContainerProperties.ResourceRequirements).toEqual([
+      { Type: 'VCPU', Value: '4' },
+      { Type: 'MEMORY', Value: '16384' },
+      { Type: 'GPU', Value: '1' },
+    ]);
+    expect(def.Properties.ContainerProperties).not.toHaveProperty('FargatePlatformConfiguration');
+    expect(def.Properties.ContainerProperties).not.toHaveProperty('NetworkConfiguration');
+    expect(order.map((ce) => [ce.ComputeEnvironmentName, ce.ComputeResources.Type])).toEqual([
+      ['batchron-dev_ec2-spot', 'SPOT'],
+      ['batchron-dev_ec2', 'EC2'],
+    ]);
+    expect(order[0]!.ComputeResources).toMatchObject({
+      AllocationStrategy: 'SPOT_CAPACITY_OPTIMIZED',
+      InstanceTypes: ['g5.xlarge', 'g4dn.xlarge'],
+      MinvCpus: 0,
+      MaxvCpus: 32,
+      InstanceRole: { 'Fn::GetAtt': ['BatchronInstanceProfile', 'Arn'] },
+    });
+    expect(extended.Resources.BatchronInstanceProfile!.Properties.Roles).toEqual([{ Ref: 'BatchronInstanceRole' }]);
+    expect(JSON.stringify(extended.Resources.BatchronInstanceRole!.Properties.ManagedPolicyArns)).toContain('service-role/AmazonEC2ContainerServiceforEC2Role');
+    expect(train.queue).toBe(`arn:aws:batch:${TEST_REGION}:${TEST_ACCOUNT}:job-queue/batchron-dev_ec2-spot`);
+    // only the platforms in use get resources: the project's own serverless.yml has only Fargate
+    expect(ofType('AWS::Batch::JobQueue').map(([, r]) => r.Properties.JobQueueName)).toEqual(['batchron-dev']);
+  });
+
+  it('renders fargate-spot, ec2, arm64 and ephemeral storage job definitions on their queues', () => {
+    const def = (name: string) => Object.values(extended.Resources).find((r) => r.Properties.JobDefinitionName === name)!.Properties;
+    const queue = (name: string) => Object.values(extended.Resources).find((r) => r.Type === 'AWS::Batch::JobQueue' && r.Properties.JobQueueName === name)!.Properties;
+    const ce = (ref: { Ref: string }) => extended.Resources[ref.Ref]!.Properties;
+    // Assess
+    expect(def('batchron-dev-spot-report').PlatformCapabilities).toEqual(['FARGATE']);
+    const spot = queue('batchron-dev_fargate-spot').ComputeEnvironmentOrder as { ComputeEnvironment: { Ref: string } }[];
+    expect(spot.map((o) => ce(o.ComputeEnvironment).ComputeResources.Type)).toEqual(['FARGATE_SPOT', 'FARGATE']);
+    expect(def('batchron-dev-ec2-batch').PlatformCapabilities).toEqual(['EC2']);
+    expect(queue('batchron-dev_ec2').ComputeEnvironmentOrder).toEqual([{ Order: 1, ComputeEnvironment: { Ref: 'BatchronComputeEnvironmentEc2' } }]);
+    expect(def('batchron-dev-arm').ContainerProperties).toMatchObject({
+      RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'ARM64' },
+      EphemeralStorage: { SizeInGiB: 50 },
+    });
+  });
+
+  it("injects secrets from SSM and Secrets Manager, and lets the execution role read exactly those", () => {
+    // Act
+    const container = Object.values(extended.Resources).find((r) => r.Properties.JobDefinitionName === 'batchron-dev-with-secrets')!.Properties.ContainerProperties;
+    const execution = roleStatements(extended, 'BatchronJobExecutionRole');
+    const arn = (rest: string) => `arn:aws:${rest.replace('{}', `${TEST_REGION}:${TEST_ACCOUNT}`)}`;
+    // Assess
+    expect(resolveCfn(extended, container.Secrets)).toEqual([
+      { Name: 'API_TOKEN', ValueFrom: arn('secretsmanager:{}:secret:batchron/dev/api:token::') },
+      { Name: 'DB_PASSWORD', ValueFrom: arn('ssm:{}:parameter/batchron/dev/db-password') },
+    ]);
+    expect(allows(execution, 'ssm:GetParameters', arn('ssm:{}:parameter/batchron/dev/db-password'))).toBe(true);
+    expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(true);
+    expect(allows(execution, 'ssm:GetParameters', arn('ssm:{}:parameter/batchron/dev/slack-webhook'))).toBe(false);
+    expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-other-AbC123'))).toBe(false);
+    // the project's own template has no secrets, so no grant at all
+    expect(roleStatements(template, 'BatchronJobExecutionRole').some((s) => JSON.stringify(s).includes('secretsmanager'))).toBe(false);
+  });
+
+  it("gives a job definition the role its statements declare, or the existing role it names", () => {
+    const container = (name: string) => Object.values(extended.Resources).find((r) => r.Properties.JobDefinitionName === name)!.Properties.ContainerProperties;
+    // Act
+    const declared = container('batchron-dev-with-role').JobRoleArn as { 'Fn::GetAtt': [string, string] };
+    const role = extended.Resources[declared['Fn::GetAtt'][0]]!;
+    const statements = roleStatements(extended, declared['Fn::GetAtt'][0]);
+    // Assess
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+    ]);
+    expect(allows(statements, 's3:GetObject', 'arn:aws:s3:::reports-bucket/2026/01/report.csv')).toBe(true);
+    expect(allows(statements, 's3:PutObject', 'arn:aws:s3:::reports-bucket/x')).toBe(false);
+    expect(container('batchron-dev-existing-role').JobRoleArn).toBe(`arn:aws:iam::${TEST_ACCOUNT}:role/existing-job-role`);
+    expect(container('batchron-dev-hello')).not.toHaveProperty('JobRoleArn');
   });
 
   it('declares the table with the key and index names the engine imports', () => {

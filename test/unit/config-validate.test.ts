@@ -38,6 +38,70 @@ function problemsOf(raw: unknown): string[] {
   throw new Error('expected parseConfig to throw');
 }
 
+/** A config whose only job definition is `spec` (on top of a minimal valid one), used by a schedule. */
+function withDefinition(spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { jobDefinitions: { d: { image: 'alpine', command: ['true'], ...spec } }, schedules: { x: { expression: 'rate(1 hour)', job: { definition: 'd' } } }, ...extra };
+}
+
+/** Bad job-definition fields (role, secrets, platform, gpus, architecture, ephemeral storage), each named in its message. */
+function jobDefinitionCases(): [string, Record<string, unknown>, string][] {
+  return [
+    ['an unknown platform', withDefinition({ platform: 'lambda' }), 'jobDefinitions.d.platform: must be one of "fargate", "fargate-spot", "ec2", "ec2-spot" (got "lambda")'],
+    ['GPUs on Fargate', withDefinition({ gpus: 1 }), 'jobDefinitions.d.gpus: Fargate has no GPUs; use platform ec2 or ec2-spot (got platform fargate)'],
+    [
+      'GPUs on instance types without GPUs',
+      withDefinition({ platform: 'ec2-spot', gpus: 1, vcpus: 4, memory: 8192 }),
+      'compute.ec2Spot.instanceTypes: jobDefinitions.d needs GPUs, but optimal has no GPU instances; list GPU types such as "g5.xlarge" or "g4dn"',
+    ],
+    ['zero GPUs', withDefinition({ platform: 'ec2', gpus: 0, vcpus: 1, memory: 2048 }), 'jobDefinitions.d.gpus: must be between 1 and 16 (got 0)'],
+    ['fractional vCPUs on EC2', withDefinition({ platform: 'ec2', vcpus: 0.5, memory: 1024 }), 'jobDefinitions.d.vcpus: EC2 jobs take whole vCPUs (got 0.5)'],
+    ['an unknown architecture', withDefinition({ architecture: 'arm' }), 'jobDefinitions.d.architecture: must be one of "x86_64", "arm64" (got "arm")'],
+    ['arm64 on Fargate Spot', withDefinition({ platform: 'fargate-spot', architecture: 'arm64' }), 'jobDefinitions.d.architecture: Fargate Spot runs x86_64 only; use platform fargate for arm64'],
+    [
+      'an architecture on EC2',
+      withDefinition({ platform: 'ec2', architecture: 'arm64', vcpus: 1, memory: 2048 }),
+      'jobDefinitions.d.architecture: applies to Fargate only; on EC2 the instance types (compute.ec2.instanceTypes) decide',
+    ],
+    ['too little ephemeral storage', withDefinition({ ephemeralStorageGiB: 20 }), 'jobDefinitions.d.ephemeralStorageGiB: must be between 21 and 200 (got 20)'],
+    [
+      'ephemeral storage on EC2',
+      withDefinition({ platform: 'ec2', ephemeralStorageGiB: 50, vcpus: 1, memory: 2048 }),
+      'jobDefinitions.d.ephemeralStorageGiB: applies to Fargate only; EC2 jobs use the instance\'s storage',
+    ],
+    [
+      'a secret with neither source',
+      withDefinition({ secrets: { TOKEN: { vault: 'x' } } }),
+      'jobDefinitions.d.secrets.TOKEN: must be { ssm: <parameter name> } or { secretsManager: <secret name>, key: <optional JSON key> } (got {"vault":"x"})',
+    ],
+    ['a secret with a bad variable name', withDefinition({ secrets: { 'MY-TOKEN': { ssm: '/a/b' } } }), 'jobDefinitions.d.secrets.MY-TOKEN: environment variable names use letters, digits and "_", starting with a letter or "_"'],
+    [
+      'a secret that is also a plain variable',
+      withDefinition({ environment: { TOKEN: 'x' }, secrets: { TOKEN: { ssm: '/a/b' } } }),
+      'jobDefinitions.d.secrets.TOKEN: is also in environment; a variable comes from one or the other',
+    ],
+    [
+      'a role that is neither an ARN nor statements',
+      withDefinition({ role: 'my-role' }),
+      'jobDefinitions.d.role: must be an IAM role ARN (arn:aws:iam::<account>:role/<name>) (got "my-role")',
+    ],
+    [
+      'a role statement without resources',
+      withDefinition({ role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject' }] } }),
+      'jobDefinitions.d.role.statements[0]: needs exactly one of Resource or NotResource (name the resources the job uses)',
+    ],
+    [
+      'a role statement with a bad Effect',
+      withDefinition({ role: { statements: [{ Effect: 'Permit', Action: 's3:GetObject', Resource: '*' }] } }),
+      'jobDefinitions.d.role.statements[0].Effect: must be one of "Allow", "Deny" (got "Permit")',
+    ],
+    [
+      'an unknown Spot allocation strategy',
+      withDefinition({}, { compute: { ec2Spot: { allocationStrategy: 'LOWEST_PRICE' } } }),
+      'compute.ec2Spot.allocationStrategy: must be one of "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED" (got "LOWEST_PRICE")',
+    ],
+  ];
+}
+
 describe('parseConfig rejects bad schedules, each with its own message', () => {
   const cases: [string, Record<string, unknown>, string][] = [
     [
@@ -201,6 +265,7 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
       { ...config({ x: { expression: 'rate(1 hour)', job } }), submitRate: 0 },
       'submitRate: must be more than 0 (got 0)',
     ],
+    ...jobDefinitionCases(),
   ];
 
   it.each(cases)('rejects %s', (_, raw, message) => {
@@ -335,6 +400,24 @@ describe('normalizeSchedule', () => {
     // Assess
     expect(defs.x).toMatchObject({ timezone: 'UTC', overlap: 'allow', tasks: [{ jobQueue: 'batchron-dev', retry: { attempts: 1 } }] });
     expect(ScheduleDefinitionSchema.safeParse(defs.x).success).toBe(true);
+  });
+
+  it('runs a declared definition off Fargate on its platform queue unless the task names one', () => {
+    // Prepare
+    const raw = withDefinition({ platform: 'ec2-spot', gpus: 1, vcpus: 4, memory: 8192 }, { compute: { ec2Spot: { instanceTypes: ['g5.xlarge'] } } });
+    (raw.schedules as Record<string, unknown>).y = { expression: 'rate(1 hour)', job: { definition: 'd', queue: 'mine' } };
+    const parsed = parseConfig(raw, ctx);
+    // Act
+    const defs = normalizeConfig(parsed, ctx);
+    // Assess
+    expect(defs.x!.tasks[0]!.jobQueue).toBe('batchron-dev_ec2-spot');
+    expect(defs.y!.tasks[0]!.jobQueue).toBe('mine');
+  });
+
+  it('refuses a deployment name with "_" (generated names use it as the separator)', () => {
+    expect(() => parseConfig(config({ x: { expression: 'rate(1 hour)', job } }), deploymentContext('batchron_dev'))).toThrow(
+      'custom.deployment: must use letters, digits and "-" only, as osls service and stage names do (got "batchron_dev")',
+    );
   });
 
   it('keeps a job definition ARN and an existing definition name as they are', () => {

@@ -19,7 +19,17 @@ describe('deterministic names', () => {
   });
 
   it('keeps a readable job name when the parts are already valid', () => {
-    expect(jobName('batchron-prod', 'nightly.20250115T020000Z', 'extract', 2)).toBe('batchron-prod-nightly-20250115T020000Z-extract-2');
+    expect(jobName('batchron-prod', 'nightly.20250115T020000Z', 'extract', 2)).toBe('batchron-prod_nightly-20250115T020000Z-extract-2');
+  });
+
+  it("never gives a stage's job a name that another stage's rule prefix matches (dev vs dev-2)", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }), (run, task) => {
+        // The job-events rule of stage `dev` matches names starting `batchron-dev_`.
+        expect(jobName('batchron-dev-2', run, task, 1).startsWith('batchron-dev_')).toBe(false);
+        expect(jobName('batchron-dev', run, task, 1).startsWith('batchron-dev_')).toBe(true);
+      }),
+    );
   });
 
   it('always produces a valid, distinct Batch job name (≤ 128 of [A-Za-z0-9_-])', () => {

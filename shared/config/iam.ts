@@ -48,6 +48,7 @@ export const STAR_ONLY_ACTIONS = [
 /** Named groups of permissions, each one thing the code does. */
 type Grant =
   | 'table'
+  | 'tableConditionCheck'
   | 'submitJobs'
   | 'manageJobs'
   | 'findJobs'
@@ -76,7 +77,7 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
   'job-events': ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   retry: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   // Starts runs as fire does; a batch window's close is a one-time schedule like a retry's.
-  trigger: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
+  trigger: ['table', 'tableConditionCheck', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   sweep: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
   api: [
     'table',
@@ -175,6 +176,9 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
           Resource: [{ 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] }, sub(`\${${ctx.tableLogicalId}.Arn}/index/*`)],
         },
       ];
+    case 'tableConditionCheck':
+      // A batch window's transaction checks the window is still open (a ConditionCheck item).
+      return [{ Sid: 'TableConditionCheck', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } }];
     case 'submitJobs':
       // SubmitJob is authorized on both the queue and the job definition.
       return [{ Sid: 'SubmitJobs', Effect: 'Allow', Action: 'batch:SubmitJob', Resource: submitJobResources(config, ctx) }];

@@ -4,14 +4,18 @@
  * role), each signing with its own keys; every authorization request they make is recorded.
  *
  * The template mutation test is then a pure check over that record (local/iam/coverage.ts):
- * removing any one statement, or one resource of a statement, from the deployment's policies
- * denies at least one recorded request (none is dead), and the full policies allow every
- * recorded request (none is missing). One run of the paths instead of one per mutation.
+ * the full policies allow every recorded request (none is missing), and removing any one
+ * statement, or one resource of a statement, denies at least one recorded request (none is
+ * dead) for the Scheduler and job execution roles. With one role per function, a function's
+ * role also holds grants for paths this fault-free run does not drive; those may stay
+ * unexercised only if they are of a kind test/fixtures/iam-unexercised.json explains.
+ * One run of the paths instead of one per mutation.
  *
  * The stage is `iam` (table, queue and schedules `batchron-iam-*`), so this file shares the
  * run's DynamoDB Local with the others without touching their tables. The job image is an ECR
  * image, as a deployment using the stack's own repository has, so image pulls are authorized.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +28,12 @@ import { startHttpApi, type HttpApi } from '#local/http-api';
 import { grantCoverage, type RecordedRequest } from '#local/iam/coverage';
 import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
 import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
+
+/** Grants the paths below do not reach, each kind with its reason; see the fixture's `_about`. */
+const UNEXERCISED = JSON.parse(readFileSync(new URL('../fixtures/iam-unexercised.json', import.meta.url), 'utf8')) as {
+  reasons: Record<string, string>;
+};
+const FUNCTION_ROLE = /:role\/batchron-iam-Batchron(Fire|JobEvents|Retry|Sweep|Api)Role$/;
 
 const STAGE = 'iam';
 const DEPLOYMENT = `batchron-${STAGE}`;
@@ -211,7 +221,7 @@ describe('the engine with the template IAM enforced', () => {
     );
   }, 120_000);
 
-  it('needs every statement and every resource of the deployment policies, and misses none (template mutation test)', () => {
+  it('misses no grant; every statement and resource of the Scheduler and execution roles is needed, and a function role leaves unexercised only grants of explained kinds (template mutation test)', () => {
     // Prepare: the deployment's roles, without this file's fixtures.
     const fixtureArns = new Set(FIXTURE_ROLES.map((id) => `arn:aws:iam::${t.stack.account}:role/${DEPLOYMENT}-${id}`));
     const roles = new Map([...t.stack.iam.rolePolicies()].filter(([arn]) => !fixtureArns.has(arn)));
@@ -222,7 +232,9 @@ describe('the engine with the template IAM enforced', () => {
     // one role per function, the Scheduler role and the job execution role
     expect(roles.size).toBe(7);
     expect(missing).toEqual([]);
-    expect(dead).toEqual([]);
+    // A dead grant is allowed only in a function's own role and only of a kind the fixture explains.
+    const unexplained = dead.filter((d) => !FUNCTION_ROLE.test(d.roleArn) || d.sid === undefined || !(d.sid in UNEXERCISED.reasons));
+    expect(unexplained).toEqual([]);
   });
 });
 

@@ -47,6 +47,7 @@ const PLAUSIBLE_ENV: Record<keyof typeof ENV, string | undefined> = {
   scheduleGroup: 'batchron-dev',
   fireTargetArn: 'arn:aws:lambda:us-east-1:123456789012:function:batchron-dev-fire',
   retryTargetArn: 'arn:aws:lambda:us-east-1:123456789012:function:batchron-dev-retry',
+  triggerTargetArn: 'arn:aws:lambda:us-east-1:123456789012:function:batchron-dev-trigger',
   schedulerRoleArn: 'arn:aws:iam::123456789012:role/batchron-dev-BatchronSchedulerRole-1A2B3C4D5E6F',
   defaultQueue: 'batchron-dev',
   retentionDays: '30',

@@ -8,6 +8,8 @@
  * FAILED as a lost host would; the retry policy decides what happens next). The next start
  * resumes from `.batchron/` and lists the fires it missed while stopped.
  */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
@@ -15,7 +17,7 @@ import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
 import { visible } from '#cli/sanitize';
 import pc from 'picocolors';
-import { DEFAULT_PORT } from '#local/contracts';
+import { DEFAULT_PORT, type EventBridgeEvent } from '#local/contracts';
 import type { LocalStack } from '#local/stack';
 import type { LocalDeployment } from '#local/deploy';
 import type { HttpApi } from '#local/http-api';
@@ -34,6 +36,8 @@ interface StartOptions {
   stage: string;
   grace: number;
   verbose?: boolean;
+  /** False with --no-sample-event. */
+  sampleEvent?: boolean;
   allowedHosts?: string;
 }
 
@@ -53,6 +57,7 @@ export function startCommand(): Command {
       ),
     )
     .option('-v, --verbose', 'also print every Batch job event and the functions\' JSON logs')
+    .option('--no-sample-event', 'do not publish the sample S3 upload (events/s3/object-created.json) a few seconds after start')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
     });
@@ -147,6 +152,7 @@ async function runStart(opts: StartOptions): Promise<number> {
   stack.scheduler.markRunning();
   printBanner(stack, deployment, api, dataDir, opts.grace);
   view.attach(stack, deployment, Boolean(opts.verbose));
+  const sample = opts.sampleEvent === false ? undefined : scheduleSampleUpload(stack, deployment, projectDir);
   // One sweep now: jobs the last stop ended (their events held back, see LocalStack.stop)
   // are read from Batch and their retry policies decide, instead of up to a sweep period later.
   const sweepFn = deployment.functions.find((f) => f.key === 'sweep');
@@ -156,6 +162,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     command: 'start',
     graceMs: opts.grace,
     stop: async () => {
+      if (sample) clearTimeout(sample);
       view.detach();
       await api.close();
       await stack.stop({ graceMs: opts.grace });
@@ -188,9 +195,9 @@ function printBanner(
   for (const def of userSchedules) {
     const state = d.schedules.find((s) => s.name === def.name)?.state ?? 'ENABLED';
     // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
-    const t = stack.scheduler.nextFire(d.scheduleGroup, def.name);
-    const next = t ? `next ${t.toISOString()}` : 'no more fires';
-    out.push(`  ${pad(def.name, 22)} ${pad(def.expression, 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
+    const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
+    out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
   for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
   if (d.removedSchedules.length > 0) {
@@ -381,3 +388,35 @@ function step(text: string): void {
 
 
 
+
+/** Seconds after start at which the sample upload is published. */
+const SAMPLE_EVENT_DELAY_MS = 5_000;
+
+/**
+ * When the deployment has event triggers and the project has `events/s3/object-created.json`,
+ * publishes it once, a few seconds after start, as S3 would (a fresh id, a key under
+ * `incoming/` named for the moment), so an event-triggered schedule such as `on-upload`
+ * shows a run within its batch window of starting. Returns the timer, or undefined.
+ */
+function scheduleSampleUpload(stack: LocalStack, deployment: LocalDeployment, projectDir: string): NodeJS.Timeout | undefined {
+  const file = resolve(projectDir, 'events/s3/object-created.json');
+  if (!existsSync(file) || !deployment.rules.some((r) => r.function === 'trigger')) return undefined;
+  const timer = setTimeout(() => {
+    try {
+      const event = JSON.parse(readFileSync(file, 'utf8')) as EventBridgeEvent<{ object?: { key?: string } }>;
+      const now = new Date(stack.clock.now());
+      const key = `incoming/sample-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}.csv`;
+      stack.bus.publish({
+        ...event,
+        id: randomUUID(),
+        time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        detail: { ...event.detail, object: { ...event.detail.object, key } },
+      });
+      line(pc.dim(`sample upload: published S3 Object Created for ${key} (events/s3/object-created.json)`));
+    } catch (error) {
+      line(pc.yellow(`sample upload: not published: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }, SAMPLE_EVENT_DELAY_MS);
+  timer.unref();
+  return timer;
+}

@@ -13,6 +13,9 @@
  *   POST /_batchron/faults/events              { duplicateRate, dropRate, delayRate, delayMs, reorderRate, seed? }
  *   POST /_batchron/faults/reset
  *   POST /_batchron/jobs/{jobId}/kill          { reason? }  (as a lost host would)
+ *   POST /_batchron/events                     { events: [EventBridge event, ...] } (1-10)
+ *        publishes as an AWS service would, `aws.*` sources included (a simulated S3
+ *        "Object Created"), which PutEvents refuses as on AWS; `batchron emit --as-aws-service`
  *
  * The same powers are on the in-process `LocalStack` object (local/stack.ts).
  */
@@ -29,6 +32,8 @@ export interface ControlTarget {
   faults: Faults;
   /** Kills a running job as a lost host would; false when no such job is running. */
   killJob(jobId: string, reason?: string): boolean;
+  /** Publishes events on the default bus as their service would (no PutEvents refusal of `aws.*`); returns their ids. */
+  publishEvents(events: SimulatedEvent[]): string[];
   /** Extra facts for GET /_batchron/health. */
   health(): Record<string, unknown>;
   /** The bearer token every control request must carry. */
@@ -62,6 +67,24 @@ export const EventFaultsRequestSchema = z
     seed: z.number().int().optional(),
   })
   .strict();
+
+/** An event as a service publishes it: the EventBridge envelope, id and time optional. */
+export const SimulatedEventSchema = z
+  .object({
+    version: z.string().optional(),
+    id: z.string().min(1).max(256).optional(),
+    'detail-type': z.string().min(1).max(256),
+    source: z.string().min(1).max(256),
+    account: z.string().optional(),
+    time: z.iso.datetime({ offset: true }).optional(),
+    region: z.string().optional(),
+    resources: z.array(z.string().max(2048)).max(100).optional(),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+export type SimulatedEvent = z.infer<typeof SimulatedEventSchema>;
+
+export const PublishEventsRequestSchema = z.object({ events: z.array(SimulatedEventSchema).min(1).max(10) }).strict();
 
 export const KillRequestSchema = z.object({ reason: z.string().min(1).optional() }).strict();
 
@@ -121,6 +144,8 @@ function route(target: ControlTarget, req: AwsRequest): unknown {
       });
       return faults.snapshot();
     }
+    case 'POST /_batchron/events':
+      return { eventIds: target.publishEvents(parse(PublishEventsRequestSchema, req).events) };
     case 'POST /_batchron/faults/reset':
       faults.reset();
       return faults.snapshot();

@@ -415,6 +415,35 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       }
     }
 
+    // Event triggers' rules (AWS::Events::Rule from the plugin's resources), as CloudFormation
+    // creates them: pattern, state and targets with their InputTransformer. Their
+    // AWS::Lambda::Permission has no local counterpart: the local bus invokes any function.
+    for (const [id, resource] of byType('AWS::Events::Rule')) {
+      const props = cfn.evaluate(resource.Properties) as {
+        Name?: string;
+        EventPattern: unknown;
+        State?: string;
+        Description?: string;
+        Targets?: { Id: string; Arn: string; Input?: string; InputPath?: string; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string } }[];
+      };
+      const ruleName = props.Name ?? `${deployment}-${id}`;
+      const ruleArn = stack.bus.putRule({
+        name: ruleName,
+        pattern: props.EventPattern,
+        targets: (props.Targets ?? []).map((t) => ({
+          id: t.Id,
+          arn: t.Arn,
+          ...(t.Input !== undefined ? { input: t.Input } : {}),
+          ...(t.InputPath !== undefined ? { inputPath: t.InputPath } : {}),
+          ...(t.InputTransformer ? { inputTransformer: { inputTemplate: t.InputTransformer.InputTemplate, inputPathsMap: t.InputTransformer.InputPathsMap ?? {} } } : {}),
+        })),
+        enabled: props.State !== 'DISABLED',
+        ...(props.Description ? { description: props.Description } : {}),
+      });
+      const target = registered.find((f) => (props.Targets ?? []).some((t) => t.Arn === f.arn));
+      rules.push({ name: ruleName, arn: ruleArn, function: target?.key ?? '' });
+    }
+
     // Scheduler: group, then schedules (declared ones and the sweep)
     let scheduleGroup = deployment;
     for (const [, resource] of byType('AWS::Scheduler::ScheduleGroup')) {

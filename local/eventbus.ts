@@ -42,6 +42,12 @@ export interface RuleTarget {
   input?: unknown;
   /** JSONPath (`$`, `$.detail`, `$.detail.status`) selecting part of the event as input. */
   inputPath?: string;
+  /**
+   * EventBridge's InputTransformer: `<name>` placeholders in `inputTemplate` take the value at
+   * `inputPathsMap[name]` in the event, or a reserved variable (`aws.events.event.json`,
+   * `aws.events.rule-name`, `aws.events.rule-arn`, `aws.events.event.ingestion-time`).
+   */
+  inputTransformer?: { inputPathsMap?: Record<string, string>; inputTemplate: string };
 }
 
 export interface RuleDefinition {
@@ -326,11 +332,12 @@ export class LocalEventBus implements EventSink, LocalService {
     this.emit({ kind: 'failed', ...this.where(delivery), error: error instanceof Error ? error.message : String(error) });
   }
 
-  private inputFor({ event, target }: Delivery): unknown {
+  private inputFor({ event, target, rule }: Delivery): unknown {
     if (target.input !== undefined) {
       return typeof target.input === 'string' ? JSON.parse(target.input) : target.input;
     }
     if (target.inputPath) return selectPath(event, target.inputPath);
+    if (target.inputTransformer) return transformInput(target.inputTransformer, event, rule, this.opts.clock.now());
     return event;
   }
 
@@ -441,6 +448,10 @@ export class LocalEventBus implements EventSink, LocalService {
           const target: RuleTarget = { id: t.Id as string, arn: t.Arn as string };
           if (typeof t.Input === 'string') target.input = t.Input;
           if (typeof t.InputPath === 'string') target.inputPath = t.InputPath;
+          const it = t.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate?: unknown } | undefined;
+          if (it && typeof it.InputTemplate === 'string') {
+            target.inputTransformer = { inputTemplate: it.InputTemplate, ...(it.InputPathsMap ? { inputPathsMap: it.InputPathsMap } : {}) };
+          }
           const at = next.findIndex((x) => x.id === target.id);
           if (at >= 0) next[at] = target;
           else next.push(target);
@@ -489,6 +500,9 @@ export class LocalEventBus implements EventSink, LocalService {
             Arn: t.arn,
             ...(t.input === undefined ? {} : { Input: typeof t.input === 'string' ? t.input : JSON.stringify(t.input) }),
             ...(t.inputPath === undefined ? {} : { InputPath: t.inputPath }),
+            ...(t.inputTransformer === undefined
+              ? {}
+              : { InputTransformer: { InputPathsMap: t.inputTransformer.inputPathsMap ?? {}, InputTemplate: t.inputTransformer.inputTemplate } }),
           })),
         };
       }
@@ -692,6 +706,54 @@ function constraint(value: unknown, at: string, rule: string): AwsError {
 /** EventBridge's `time`: ISO 8601 to the second, as AWS writes it. */
 export function eventTime(date: Date | number): string {
   return new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Applies an InputTransformer as EventBridge does: a placeholder inside a JSON string gets the
+ * value's text (escaped for the string), one outside a string gets the value as JSON; the
+ * result is parsed when it is JSON, else delivered as text.
+ */
+export function transformInput(
+  transformer: { inputPathsMap?: Record<string, string>; inputTemplate: string },
+  event: EventBridgeEvent,
+  rule: { name: string; arn: string },
+  now: number,
+): unknown {
+  const reserved: Record<string, unknown> = {
+    'aws.events.event.json': event,
+    'aws.events.rule-name': rule.name,
+    'aws.events.rule-arn': rule.arn,
+    'aws.events.event.ingestion-time': eventTime(now),
+  };
+  const template = transformer.inputTemplate;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c === '\\' && inString) {
+      out += c + (template[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (c === '"') inString = !inString;
+    if (c === '<') {
+      const end = template.indexOf('>', i);
+      const name = end > i ? template.slice(i + 1, end) : '';
+      const known = name in reserved || (transformer.inputPathsMap && name in transformer.inputPathsMap);
+      if (known) {
+        const value = name in reserved ? reserved[name] : selectPath(event, transformer.inputPathsMap![name]!);
+        out += inString ? JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value ?? null)).slice(1, -1) : JSON.stringify(value ?? null);
+        i = end;
+        continue;
+      }
+    }
+    out += c;
+  }
+  try {
+    return JSON.parse(out);
+  } catch {
+    return out;
+  }
 }
 
 /** Resolves the simple JSONPath forms EventBridge's InputPath takes: `$` and `$.a.b[0].c`. */

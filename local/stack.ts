@@ -23,7 +23,7 @@ import { Clock } from './clock.ts';
 import { Faults } from './faults.ts';
 import { startEndpoint, type Endpoint } from './endpoint.ts';
 import { LocalLambda } from './lambda.ts';
-import { LocalEventBus } from './eventbus.ts';
+import { eventTime, LocalEventBus } from './eventbus.ts';
 import { LocalDynamoDB } from './dynamodb.ts';
 import { createControlHandler } from './control.ts';
 import { LocalBatch } from './batch/index.ts';
@@ -34,7 +34,7 @@ import { LocalIam } from './iam/index.ts';
 import { LocalSecretsManager } from './secretsmanager.ts';
 import { localSecretResolver } from './secrets.ts';
 import { assertLoopbackBind, loadOrCreateApiToken, securePrivateDir, type ServerLimits } from './guard.ts';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { lockDataDir, type DataDirLock } from './lock.ts';
 
 export interface LocalStackOptions {
@@ -221,6 +221,22 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
         clock,
         faults,
         killJob,
+        publishEvents: (events) =>
+          events.map((e) => {
+            const id = e.id ?? randomUUID();
+            bus.publish({
+              version: '0',
+              id,
+              'detail-type': e['detail-type'],
+              source: e.source,
+              account: e.account ?? account,
+              time: e.time ? eventTime(new Date(e.time)) : eventTime(clock.now()),
+              region: e.region ?? region,
+              resources: e.resources ?? [],
+              detail: e.detail,
+            });
+            return id;
+          }),
         token,
         // DynamoDB Local's own port stays private: it is reached through this endpoint only.
         health: () => ({

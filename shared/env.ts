@@ -13,6 +13,8 @@ export interface EngineEnv {
   deployment: string;
   scheduleGroup: string;
   retryTargetArn: string;
+  /** The `trigger` function, which batch windows' close schedules invoke; absent: windows close by maxEvents and the sweeper only. */
+  triggerTargetArn?: string;
   /** The `fire` function's ARN: what the deployment's schedules target (the sweeper's missed-fire repair lists them). */
   fireTargetArn: string | undefined;
   schedulerRoleArn: string;
@@ -80,6 +82,7 @@ export function readEnv(source: Source = process.env): EngineEnv {
     deployment: required(source, ENV.deployment),
     scheduleGroup: required(source, ENV.scheduleGroup),
     retryTargetArn: required(source, ENV.retryTargetArn),
+    triggerTargetArn: optional(source, ENV.triggerTargetArn),
     schedulerRoleArn: required(source, ENV.schedulerRoleArn),
     fireTargetArn: optional(source, ENV.fireTargetArn),
     defaultQueue: optional(source, ENV.defaultQueue),

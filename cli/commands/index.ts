@@ -3,6 +3,7 @@
  * cli/main.ts stays a list of one line per module.
  */
 import type { Command } from 'commander';
+import { emitCommand } from './emit.ts';
 import { nextCommand } from './next.ts';
 import { validateCommand } from './validate.ts';
 import { cancelCommand, logsCommand, rerunCommand, runCommand, runsCommand, triggerCommand } from './runs.ts';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): Command {
     pauseCommand,
     resumeCommand,
     backfillCommand,
+    emitCommand,
   ]) {
     program.addCommand(make());
   }

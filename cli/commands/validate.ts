@@ -66,7 +66,7 @@ export function validateCommand(): Command {
       const schedules = Object.values(definitions).map((def) => {
         const spec = (service.custom?.batchron as { schedules?: Record<string, { startDate?: string; endDate?: string }> } | undefined)?.schedules?.[def.name];
         // Not deployed yet: a rate without a startDate would be anchored at its creation, taken as now.
-        const times = nextFires(
+        const times = def.expression === undefined ? [] : nextFires(
           {
             expression: def.expression,
             timezone: def.timezone,
@@ -77,7 +77,7 @@ export function validateCommand(): Command {
           from,
           5,
         );
-        return { name: def.name, expression: def.expression, timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
+        return { name: def.name, expression: def.expression ?? 'on events', timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
       });
       if (opts.json) {
         process.stdout.write(

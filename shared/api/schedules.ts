@@ -180,7 +180,7 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     source: entry.origin === 'api' ? 'dynamic' : 'declared',
     origin: entry.origin,
     ...(entry.description ? { description: entry.description } : {}),
-    expression: def.expression,
+    expression: def.expression ?? '',
     timezone: def.timezone,
     overlap: def.overlap,
     enabled: entry.state === 'ENABLED',

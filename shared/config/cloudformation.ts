@@ -6,6 +6,11 @@
  * - one `AWS::Scheduler::ScheduleGroup` named after the deployment;
  * - one `AWS::Scheduler::Schedule` per schedule, targeting `fire` with the normalized
  *   definition in its Input (validate.ts#schedulerTargetInput);
+ * - one `AWS::Events::Rule` per event trigger (`on:`), its pattern as declared, targeting
+ *   `trigger` through an InputTransformer that wraps the event with the definition
+ *   (validate.ts#triggerInputTemplate), and the `AWS::Lambda::Permission` that lets exactly
+ *   that rule invoke `trigger`; a schedule with triggers and no expression gets no Scheduler
+ *   schedule;
  * - the sweep schedule (`SWEEP_SCHEDULE_NAME`) targeting `sweep`;
  * - one `AWS::Batch::JobDefinition` per `jobDefinitions` entry, named
  *   `${deployment}-${key}`, on its platform, logging to the deployment's job log group,
@@ -20,8 +25,8 @@
  * reader looks for them; these are generated because they follow from the config.
  */
 import { createHash } from 'node:crypto';
-import type { BatchronConfig, JobDefinitionSpec, Platform, ScheduleSpec } from './schema.ts';
-import { isFargate, normalizeSchedule, platformQueueName, schedulerTargetInput, type NormalizeContext } from './validate.ts';
+import type { BatchronConfig, EventTriggerSpec, JobDefinitionSpec, Platform, ScheduleSpec } from './schema.ts';
+import { isFargate, normalizeSchedule, platformQueueName, schedulerTargetInput, triggerInputTemplate, type NormalizeContext } from './validate.ts';
 import { FUNCTIONS, functionRole, functionRoleLogicalId, jobRole, jobSecretStatements, pascal, secretValueFrom, type CfnValue } from './iam.ts';
 import { dropUndefined } from '../objects.ts';
 
@@ -38,6 +43,8 @@ export interface CfnResource {
 export interface CloudFormationContext extends NormalizeContext {
   /** ARN of the `fire` function (e.g. `{ "Fn::GetAtt": ["FireLambdaFunction", "Arn"] }`). */
   fireFunctionArn: CfnValue;
+  /** ARN of the `trigger` function (event triggers' rules and batch-window closes). */
+  triggerFunctionArn?: CfnValue;
   /** ARN of the `sweep` function. */
   sweepFunctionArn: CfnValue;
   /** Role Scheduler assumes to invoke the targets. */
@@ -105,7 +112,13 @@ export function buildResources(config: BatchronConfig, ctx: CloudFormationContex
 
   const usedIds = new Set<string>(Object.keys(resources));
   for (const [name, spec] of Object.entries(config.schedules)) {
-    resources[logicalId('BatchronSchedule', name, usedIds)] = scheduleResource(name, spec, config, ctx);
+    if (spec.expression !== undefined) resources[logicalId('BatchronSchedule', name, usedIds)] = scheduleResource(name, spec, config, ctx);
+    for (const [i, trigger] of (spec.on ?? []).entries()) {
+      const ruleId = logicalId('BatchronTrigger', `${name}-on${i}`, usedIds);
+      const [rule, permission] = triggerResources(name, i, trigger, spec, config, ctx, ruleId);
+      resources[ruleId] = rule;
+      resources[logicalId('BatchronTriggerPermission', `${name}-on${i}`, usedIds)] = permission;
+    }
   }
   resources.BatchronSweepSchedule = {
     Type: 'AWS::Scheduler::Schedule',
@@ -287,6 +300,60 @@ export function scheduleResource(name: string, spec: ScheduleSpec, config: Batch
   };
 }
 
+/**
+ * Name of the EventBridge rule of trigger `index` of a schedule: `<deployment>-<schedule>-on<index>`,
+ * cut to EventBridge's 64 characters with a hash when longer.
+ */
+export function triggerRuleName(deployment: string, schedule: string, index: number): string {
+  const name = `${deployment}-${schedule}-on${index}`;
+  if (name.length <= 64) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 64 - 9 - `-on${index}`.length)}-${hash}-on${index}`;
+}
+
+/** The rule of one event trigger and the permission for that rule (only) to invoke `trigger`. */
+export function triggerResources(
+  name: string,
+  index: number,
+  trigger: EventTriggerSpec,
+  spec: ScheduleSpec,
+  config: BatchronConfig,
+  ctx: CloudFormationContext,
+  ruleLogicalId: string,
+): [CfnResource, CfnResource] {
+  if (ctx.triggerFunctionArn === undefined) throw new Error(`schedules.${name}.on: event triggers need the trigger function (functions.trigger in serverless.yml)`);
+  const definition = normalizeSchedule(name, spec, config, ctx);
+  return [
+    {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Name: triggerRuleName(ctx.deployment, name, index),
+        Description: `Batchron: start ${name} on these events`,
+        EventPattern: trigger.event,
+        State: spec.enabled ? 'ENABLED' : 'DISABLED',
+        Targets: [
+          {
+            Id: 'trigger',
+            Arn: ctx.triggerFunctionArn,
+            InputTransformer: { InputPathsMap: {}, InputTemplate: triggerInputTemplate(definition, index, trigger) },
+            // `trigger` is idempotent per key: keep retrying for EventBridge's maximum of a day.
+            RetryPolicy: { ...FIRE_RETRY_POLICY },
+          },
+        ],
+      },
+    },
+    {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: ctx.triggerFunctionArn,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleLogicalId, 'Arn'] },
+      },
+    },
+  ];
+}
+
 /** The `AWS::Batch::JobDefinition` of one `jobDefinitions` entry, on its platform. */
 export function jobDefinitionResource(key: string, spec: JobDefinitionSpec, ctx: CloudFormationContext, keys: readonly string[] = [key]): CfnResource {
   const environment = Object.entries(spec.environment ?? {})
@@ -388,6 +455,7 @@ export function templateContext(options: {
     jobDefinitionName: (key) => `${deployment}-${key}`,
     fireFunctionArn: { 'Fn::GetAtt': [lambdaLogicalId('fire'), 'Arn'] },
     sweepFunctionArn: { 'Fn::GetAtt': [lambdaLogicalId('sweep'), 'Arn'] },
+    triggerFunctionArn: { 'Fn::GetAtt': [lambdaLogicalId('trigger'), 'Arn'] },
     schedulerRoleArn: { 'Fn::GetAtt': [FIXED.schedulerRole, 'Arn'] },
     jobExecutionRoleArn: { 'Fn::GetAtt': [FIXED.jobExecutionRole, 'Arn'] },
     jobLogGroupName: { Ref: 'BatchronJobLogGroup' },

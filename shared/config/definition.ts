@@ -77,7 +77,8 @@ export const DEFAULT_CATCH_UP: CatchUp = { mode: 'alert', windowMinutes: 60 };
 
 export const ScheduleDefinitionSchema = z.object({
   name: nonEmpty(),
-  expression: nonEmpty(),
+  /** Absent for a schedule started only by event triggers. */
+  expression: z.optional(nonEmpty()),
   timezone: nonEmpty(),
   overlap: OverlapPolicySchema,
   parameters: z.record(z.string(), ParameterSchema),
@@ -109,7 +110,7 @@ export const FireInputSchema = z.object({
   schedule: nonEmpty(),
   scheduledTime: z.iso.datetime({ offset: true }),
   definition: ScheduleDefinitionSchema,
-  trigger: z._default(z.enum(['schedule', 'api', 'backfill']), 'schedule'),
+  trigger: z._default(z.enum(['schedule', 'api', 'backfill', 'event']), 'schedule'),
   parameters: z._default(z.record(z.string(), z.string()), {}),
   /** Execution id Scheduler substitutes for `<aws.scheduler.execution-id>`; for logs only. */
   executionId: z.optional(z.string()),
@@ -137,6 +138,7 @@ export const ENV = {
   scheduleGroup: 'BATCHRON_SCHEDULE_GROUP',
   fireTargetArn: 'BATCHRON_FIRE_TARGET_ARN',
   retryTargetArn: 'BATCHRON_RETRY_TARGET_ARN',
+  triggerTargetArn: 'BATCHRON_TRIGGER_TARGET_ARN',
   schedulerRoleArn: 'BATCHRON_SCHEDULER_ROLE_ARN',
   defaultQueue: 'BATCHRON_DEFAULT_QUEUE',
   retentionDays: 'BATCHRON_RETENTION_DAYS',

@@ -29,7 +29,7 @@ export interface CfnStatement {
 }
 
 /** The functions serverless.yml declares, each with its own role. */
-export const FUNCTIONS = ['fire', 'job-events', 'retry', 'sweep', 'api'] as const;
+export const FUNCTIONS = ['fire', 'job-events', 'retry', 'sweep', 'api', 'trigger'] as const;
 export type FunctionKey = (typeof FUNCTIONS)[number];
 
 /**
@@ -48,6 +48,7 @@ export const STAR_ONLY_ACTIONS = [
 /** Named groups of permissions, each one thing the code does. */
 type Grant =
   | 'table'
+  | 'tableConditionCheck'
   | 'submitJobs'
   | 'manageJobs'
   | 'findJobs'
@@ -75,6 +76,8 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
   fire: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   'job-events': ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   retry: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
+  // Starts runs as fire does; a batch window's close is a one-time schedule like a retry's.
+  trigger: ['table', 'tableConditionCheck', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   sweep: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
   api: [
     'table',
@@ -173,6 +176,9 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
           Resource: [{ 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] }, sub(`\${${ctx.tableLogicalId}.Arn}/index/*`)],
         },
       ];
+    case 'tableConditionCheck':
+      // A batch window's transaction checks the window is still open (a ConditionCheck item).
+      return [{ Sid: 'TableConditionCheck', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } }];
     case 'submitJobs':
       // SubmitJob is authorized on both the queue and the job definition.
       return [{ Sid: 'SubmitJobs', Effect: 'Allow', Action: 'batch:SubmitJob', Resource: submitJobResources(config, ctx) }];

@@ -154,10 +154,46 @@ export const NotifySchema = z.strictObject({
   ),
 });
 
+/**
+ * A path into an EventBridge event, JSONPath's simple form as EventBridge's InputPath takes
+ * it: `$.detail.object.key`, `$.id`, `$.resources[0]`.
+ */
+export const EVENT_PATH = /^\$(?:\.[A-Za-z0-9_-]+|\[\d+\])+$/;
+const EventPath = z.string().check(z.regex(EVENT_PATH, 'must be a path into the event such as $.detail.object.key or $.resources[0]'));
+
+/** Largest batch window: the window's keys live in one DynamoDB item (400 KB). */
+export const BATCH_WINDOW_MAX_EVENTS = 1000;
+
+/**
+ * An event trigger (`on:`): an EventBridge rule with this pattern starts a run of the
+ * schedule for each distinct idempotency key, or one run per batch window.
+ */
+export const EventTriggerSchema = z.strictObject({
+  /** An EventBridge event pattern, checked by the matcher the local bus uses. */
+  event: z.record(z.string(), z.unknown()),
+  /** Run parameter name -> path into the event whose value it takes. */
+  parameters: z.optional(z.record(z.string(), EventPath)),
+  /** Path to the value that makes two deliveries the same event (default `$.id`). */
+  idempotencyKey: z._default(EventPath, '$.id'),
+  /** Collect the events of `seconds` (or until `maxEvents`) into one run. */
+  batchWindow: z.optional(
+    z.strictObject({
+      seconds: intBetween(1, 86_400),
+      maxEvents: z._default(intBetween(1, BATCH_WINDOW_MAX_EVENTS), BATCH_WINDOW_MAX_EVENTS),
+    }),
+  ),
+});
+export type EventTriggerSpec = z.infer<typeof EventTriggerSchema>;
+
 export const ScheduleSchema = z.strictObject({
   description: z.optional(z.string().check(z.maxLength(512))),
-  /** `cron(...)`, `rate(...)` or `at(...)`, as EventBridge Scheduler takes them. */
-  expression: nonEmpty(),
+  /**
+   * `cron(...)`, `rate(...)` or `at(...)`, as EventBridge Scheduler takes them. Optional
+   * when the schedule has event triggers (`on`); a schedule may have both.
+   */
+  expression: z.optional(nonEmpty()),
+  /** Event triggers: EventBridge rules that start runs of this schedule. */
+  on: z.optional(z.array(EventTriggerSchema).check(z.minLength(1), z.maxLength(5))),
   /**
    * IANA time zone the expression is evaluated in; absent = `defaults.timezone`, then UTC.
    * Not defaulted here so that `defaults.timezone` can apply.

@@ -30,6 +30,7 @@ import {
   JobDefinitionSchema,
   ScheduleSchema,
   type BatchronConfig,
+  type EventTriggerSpec,
   type JobDefinitionSpec,
   type Platform,
   type RetryOverride,
@@ -44,6 +45,7 @@ import {
   type TaskDefinition,
 } from './definition.ts';
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
+import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
 import { dropUndefined } from '../objects.ts';
 
 export { ConfigError };
@@ -373,14 +375,19 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
 
   // When: expression, zone, window.
   let kind: 'cron' | 'rate' | 'at' | undefined;
-  try {
-    kind = parseExpression(spec.expression).kind;
-  } catch (error) {
-    const message = expressionMessage(error);
-    // A Unix-style day 0 (Sunday): say how AWS counts, and what to write instead.
-    const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
-    problems.push(`${at}.expression: ${message}${hint ? `; ${hint}` : ''}`);
+  if (spec.expression !== undefined) {
+    try {
+      kind = parseExpression(spec.expression).kind;
+    } catch (error) {
+      const message = expressionMessage(error);
+      // A Unix-style day 0 (Sunday): say how AWS counts, and what to write instead.
+      const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
+      problems.push(`${at}.expression: ${message}${hint ? `; ${hint}` : ''}`);
+    }
+  } else if (!spec.on) {
+    problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), or both`);
   }
+  problems.push(...triggerProblems(at, spec));
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(`${at}.timezone: ${timezoneProblem(spec.timezone)}`);
   if (spec.startDate && spec.endDate && Date.parse(spec.startDate) >= Date.parse(spec.endDate)) {
     problems.push(`${at}.endDate: must be after startDate (startDate ${spec.startDate}, got ${spec.endDate})`);
@@ -496,6 +503,18 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     if (value.length > 256) problems.push(`${at}.tags.${key}: tag values are at most 256 characters (got ${value.length})`);
   }
 
+  if (problems.length === 0 && !options.skipInputSize && spec.on) {
+    const def = buildDefinition(name, spec, config, ctx);
+    for (const [i, trigger] of spec.on.entries()) {
+      const template = triggerInputTemplate(def, i, trigger);
+      if (template.length > TRIGGER_INPUT_LIMIT) {
+        problems.push(
+          `${at}.on[${i}]: its EventBridge target input template would be ${template.length} characters, over EventBridge's ${TRIGGER_INPUT_LIMIT}; ` +
+            'move long commands, environment and parameters into a job definition and reference it',
+        );
+      }
+    }
+  }
   if (problems.length === 0 && !options.skipInputSize) {
     const input = schedulerTargetInput(buildDefinition(name, spec, config, ctx));
     if (input.length > SCHEDULER_INPUT_LIMIT) {
@@ -507,6 +526,52 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
   }
   return problems;
 }
+
+/** EventBridge's limit on a target's InputTransformer `InputTemplate`. */
+export const TRIGGER_INPUT_LIMIT = 8192;
+
+/** The problems of a schedule's event triggers: patterns EventBridge would refuse, parameters the schedule does not declare. */
+function triggerProblems(at: string, spec: ScheduleSpec): string[] {
+  const problems: string[] = [];
+  const declared = Object.keys(spec.parameters ?? {});
+  for (const [i, trigger] of (spec.on ?? []).entries()) {
+    const path = `${at}.on[${i}]`;
+    try {
+      compileEventPattern(trigger.event);
+    } catch (error) {
+      const reason = error instanceof EventPatternError ? error.message : String(error);
+      problems.push(`${path}.event: not a valid EventBridge event pattern: ${reason}`);
+    }
+    for (const name of Object.keys(trigger.parameters ?? {})) {
+      if (!declared.includes(name)) {
+        const near = closest(name, declared, 2);
+        problems.push(
+          `${path}.parameters.${name}: not a parameter of this schedule (declare it under parameters; declared: ${declared.join(', ') || 'none'})${near ? `; did you mean "${near}"?` : ''}`,
+        );
+      }
+    }
+    for (const [name, p] of Object.entries(spec.parameters ?? {})) {
+      if (p.required && p.default === undefined && !(name in (trigger.parameters ?? {}))) {
+        problems.push(`${path}.parameters: the required parameter "${name}" takes no value from the event; map it to a path (e.g. ${name}: $.detail.${name})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The EventBridge target input of event trigger `index`: an InputTransformer template that
+ * wraps the whole event (`<aws.events.event.json>`) with the schedule's normalized definition
+ * and the trigger's settings, so the `trigger` function, like `fire`, needs no lookup.
+ */
+export function triggerInputTemplate(def: ScheduleDefinition, index: number, trigger: EventTriggerSpec): string {
+  const settings = { parameters: trigger.parameters ?? {}, idempotencyKey: trigger.idempotencyKey, batchWindow: trigger.batchWindow };
+  const head = JSON.stringify({ schedule: def.name, trigger: index, settings: dropUndefined(settings), definition: def });
+  return `${head.slice(0, -1)},"event":${EVENT_JSON_PLACEHOLDER}}`;
+}
+
+/** EventBridge's InputTransformer variable for the whole event. */
+export const EVENT_JSON_PLACEHOLDER = '<aws.events.event.json>';
 
 /**
  * Paths of every own `__proto__` key among the maps of a parsed YAML/JSON value. Names only

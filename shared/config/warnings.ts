@@ -39,7 +39,7 @@ export function dayOfWeekWarning(expression: string): string | undefined {
 export function configWarnings(config: Pick<BatchronConfig, 'schedules'>): string[] {
   const out: string[] = [];
   for (const [name, spec] of Object.entries(config.schedules)) {
-    const warning = dayOfWeekWarning(spec.expression);
+    const warning = spec.expression === undefined ? undefined : dayOfWeekWarning(spec.expression);
     if (warning) out.push(`schedules.${name}.expression: ${warning}`);
   }
   return out;

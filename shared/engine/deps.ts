@@ -12,8 +12,9 @@ import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
 import { slackNotifier, type Notifier } from '../notify/slack.ts';
 import { dynamoStore } from '../store/dynamo.ts';
+import { dynamoWindowStore } from '../store/windows.ts';
 import { now } from '../time.ts';
-import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store } from './ports.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
@@ -24,6 +25,8 @@ export interface EngineDeps {
   retries: RetrySchedulerPort;
   /** The schedules the sweeper checks for fires that never became runs; no missed-fire repair without it. */
   registry?: ScheduleRegistryPort;
+  /** Batch windows of event triggers (shared/engine/trigger.ts); without it the sweeper has no windows to close. */
+  windowStore?: WindowStore;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
@@ -106,6 +109,7 @@ let slack: Notifier | undefined;
 export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
   return {
     store: dynamoStore({ doc: documentClient, table: env.table }),
+    windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),

@@ -3,6 +3,7 @@ export { startRun, type StartResult, type StartOptions } from './start.ts';
 export { applyJobFacts, type ApplyResult } from './events.ts';
 export { resumeRetry } from './retry.ts';
 export { sweep, type SweepReport } from './sweep.ts';
+export { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps, type TriggerResult } from './trigger.ts';
 export { cancelRunById, drive } from './drive.ts';
 export { rerunRunById, type RerunResult } from './rerun.ts';
 export { defaultDeps, lambdaDeps, contextOf, type DepsFor, type EngineDeps } from './deps.ts';

@@ -11,10 +11,12 @@ const hash = (text: string, length: number) => createHash('sha256').update(text)
 /**
  * Run id of a fire: `<schedule>.<yyyymmddThhmmssZ>` for scheduled and backfill runs (one
  * per schedule and scheduled time), `<schedule>.adhoc-<hash of the idempotency key>` for ad
- * hoc runs, so retrying an API call with the same key finds the same run.
+ * hoc runs, so retrying an API call with the same key finds the same run;
+ * `<schedule>.event-<hash>` for event-triggered runs (the key is the trigger and the event's
+ * idempotency key, or the batch window), so a redelivered event finds the same run.
  */
-export function runIdFor(input: { schedule: string; scheduledTime: string }, idempotencyKey?: string): string {
-  if (idempotencyKey !== undefined) return `${input.schedule}.adhoc-${hash(`${input.schedule}\n${idempotencyKey}`, 20)}`;
+export function runIdFor(input: { schedule: string; scheduledTime: string }, idempotencyKey?: string, kind: 'adhoc' | 'event' = 'adhoc'): string {
+  if (idempotencyKey !== undefined) return `${input.schedule}.${kind}-${hash(`${input.schedule}\n${idempotencyKey}`, 20)}`;
   return `${input.schedule}.${compactUtc(input.scheduledTime)}`;
 }
 
@@ -65,6 +67,11 @@ export const RESERVED_SCHEDULE_PREFIX = '_';
 /** Whether `name` belongs to Batchron's own schedules (see RESERVED_SCHEDULE_PREFIX). */
 export function isReservedScheduleName(name: string): boolean {
   return name.startsWith(RESERVED_SCHEDULE_PREFIX);
+}
+
+/** Name of the one-time schedule that closes batch window `window` of a schedule's trigger. */
+export function windowCloseScheduleName(deployment: string, schedule: string, trigger: number, window: number): string {
+  return oneTimeScheduleName(deployment, `${schedule}-w`, [deployment, schedule, trigger, window, 'window'], 20, 'w');
 }
 
 /**

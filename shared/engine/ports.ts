@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-batch';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RetryInput } from '../config/definition.ts';
+import type { WindowCloseInput } from '../config/trigger.ts';
 import { RequestRefusedError } from '../errors.ts';
 import type { RunItem, RunStatus, RunSummary, ScheduleState } from '../store/schema.ts';
 import { schedulerAt } from '../time.ts';
@@ -136,6 +137,73 @@ export interface RetryTarget {
   groupName: string;
   targetArn: string;
   roleArn: string;
+}
+
+/** Which batch window: a schedule's trigger and the window's number (epoch / window length). */
+export interface WindowRef {
+  schedule: string;
+  trigger: number;
+  window: number;
+}
+
+/** A window's head as the close reads it. */
+export interface WindowHeadState {
+  n: number;
+  closesAt: number;
+  closed?: boolean;
+  definition: import('../config/definition.ts').ScheduleDefinition;
+  settings: import('../config/trigger.ts').TriggerSettings;
+}
+
+/**
+ * Batch-window state of event triggers (shared/engine/trigger.ts), every operation a
+ * conditional key write; the DynamoDB implementation and its item layout are in
+ * shared/store/windows.ts.
+ */
+export interface WindowStore {
+  /** Counts an arrival on the window's head (creating it, in the open-windows index); its number, or `closed`. */
+  countArrival(w: WindowRef, head: { closesAt: number; definition: WindowHeadState['definition']; settings: WindowHeadState['settings']; expiresAt: number }): Promise<number | 'closed'>;
+  /** Adds an event to a part, once per key, while window and part are open. */
+  addToPart(w: WindowRef, part: number, event: { key: string; value: string; expiresAt: number }): Promise<'added' | 'duplicate' | 'closed' | 'conflict'>;
+  /** Closes a part (idempotent); the values it holds, or undefined when it holds none. */
+  closePart(w: WindowRef, part: number): Promise<string[] | undefined>;
+  /** Marks the window closed (idempotent); its head, or undefined when there is none. */
+  closeHead(w: WindowRef): Promise<WindowHeadState | undefined>;
+  /** Takes a window whose runs all exist out of the open-windows index. */
+  retireWindow(w: WindowRef): Promise<void>;
+  /** Windows in the open-windows index whose end is before `before` (epoch ms). */
+  listOverdueWindows(before: number): Promise<WindowRef[]>;
+}
+
+/** Creates the one-time schedule that closes a batch window (shared/engine/trigger.ts). */
+export interface WindowSchedulerPort {
+  scheduleClose(schedule: { name: string; at: number; input: WindowCloseInput; description: string }): Promise<'created' | 'exists'>;
+}
+
+/** Window closes through EventBridge Scheduler, invoking the `trigger` function. */
+export function sdkWindowScheduler(client: SchedulerClient, target: RetryTarget): WindowSchedulerPort {
+  return {
+    async scheduleClose(schedule) {
+      try {
+        await client.send(
+          new CreateScheduleCommand({
+            Name: schedule.name,
+            GroupName: target.groupName,
+            ScheduleExpression: schedulerAt(schedule.at),
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            ActionAfterCompletion: 'DELETE',
+            Target: { Arn: target.targetArn, RoleArn: target.roleArn, Input: JSON.stringify(schedule.input) },
+            Description: schedule.description,
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (error instanceof ConflictException) return 'exists';
+        throw error;
+      }
+    },
+  };
 }
 
 /** EventBridge Scheduler through the AWS SDK. */

@@ -31,6 +31,8 @@ export interface StartResult {
 export interface StartOptions {
   /** The API's Idempotency-Key: the same key always names the same run. */
   idempotencyKey?: string;
+  /** What the key names: an API call (`adhoc`, the default) or an event or batch window (`event`). */
+  keyKind?: 'adhoc' | 'event';
   /**
    * `ignore`: the run does not take part in the schedule's overlap policy (a backfill, which
    * keeps its own runs apart with its `parallel` limit). A paused schedule still skips it.
@@ -71,7 +73,7 @@ function decide(input: FireInput, runId: string, state: ScheduleState, options: 
  * Throws RetryableError when Batch or DynamoDB must be retried later; the run is recorded.
  */
 export async function startRun(input: FireInput, deps: EngineDeps, options: StartOptions = {}): Promise<StartResult> {
-  const runId = runIdFor(input, options.idempotencyKey);
+  const runId = runIdFor(input, options.idempotencyKey, options.keyKind);
   const log = { schedule: input.schedule, runId, trigger: input.trigger, scheduledTime: input.scheduledTime };
   for (let i = 0; i < 10; i++) {
     const state = await deps.store.getScheduleState(input.schedule);

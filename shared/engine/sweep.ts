@@ -16,6 +16,7 @@ import { deliver, drive, startQueued, type Slot } from './drive.ts';
 import { applyJobFacts } from './events.ts';
 import { repairMissedFires, type MissedReport } from './missed.ts';
 import { resumeRetry } from './retry.ts';
+import { repairWindows } from './trigger.ts';
 import { liveJobs } from './run-state.ts';
 import { attemptStatusOf, isTerminalRun } from './status.ts';
 
@@ -27,6 +28,8 @@ export interface SweepReport {
   retriesStarted: number;
   runsDriven: number;
   stuckAlerts: number;
+  /** Batch windows of event triggers closed here because their close schedule never came. */
+  windowsClosed?: number;
   errors: number;
   /** The missed-fire repair (shared/engine/missed.ts); absent without a schedule registry. */
   missed?: MissedReport;
@@ -121,6 +124,13 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
     }
   }
   deps.log.info('sweep done', { ...report });
+  // 5. Batch windows past their end whose close never came (shared/engine/trigger.ts).
+  try {
+    report.windowsClosed = (await repairWindows(deps)).length;
+  } catch (error) {
+    report.errors++;
+    deps.log.error('sweep: closing overdue batch windows failed', { error: String(error) });
+  }
   return report;
 }
 

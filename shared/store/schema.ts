@@ -118,7 +118,7 @@ export const RunItemSchema = z.object({
   runId: z.string(),
   schedule: z.string(),
   scheduledTime: z.string(),
-  trigger: z.enum(['schedule', 'api', 'backfill']),
+  trigger: z.enum(['schedule', 'api', 'backfill', 'event']),
   /** `sweeper`: the fire's delivery was lost and the sweeper created the run (shared/engine/missed.ts). */
   recoveredBy: z.optional(z.literal('sweeper')),
   parameters: z.record(z.string(), z.string()),
@@ -191,7 +191,7 @@ export const RunSummarySchema = z.object({
   runId: z.string(),
   schedule: z.string(),
   scheduledTime: z.string(),
-  trigger: z.enum(['schedule', 'api', 'backfill']),
+  trigger: z.enum(['schedule', 'api', 'backfill', 'event']),
   status: RunStatusSchema,
   statusReason: z.optional(z.string()),
   createdAt: z.string(),

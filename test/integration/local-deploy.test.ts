@@ -12,6 +12,9 @@ import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { TABLE } from '#shared/config/table';
 import { awsClients } from '#test/helpers/aws';
 import { PROJECT_DIR } from './package.helpers.ts';
+import { loadEvent } from '#test/helpers/events';
+import { eventually } from '#test/helpers/eventually';
+import { getRun, listRunsBySchedule } from '#shared/store/runs';
 
 const EXAMPLE_SCHEDULES = ['every-minute', 'nightly-tokyo', 'etl-dag', 'flaky', 'always-fails', 'overlap-skip'];
 
@@ -31,6 +34,56 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop({ graceMs: 0 });
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+// First, on the deployment as declared; it waits for its windows' one-time close schedules to
+// fire and delete themselves, so the schedule listings below see only the declared ones.
+describe('deployLocal: event triggers', () => {
+  it('registers the on-upload rule, and an S3 upload published as S3 would starts one run holding its key, however often it is sent', async () => {
+    // Prepare
+    const rule = first.rules.find((r) => r.name === 'batchron-dev-on-upload-on0');
+    const upload = loadEvent('s3', 'object-created');
+    upload.id = `deploy-test-${Date.now()}`;
+    upload.detail.object.key = 'incoming/deploy-test.csv';
+    const elsewhere = loadEvent('s3', 'object-created-other-prefix');
+    const publish = (events: unknown[]) =>
+      fetch(`${stack.url}/_batchron/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+    // Act: the same upload three times (S3 and EventBridge deliver at least once), and one outside incoming/.
+    const sent = await publish([upload, upload, elsewhere]);
+    const again = await publish([upload]);
+    const unauthorized = await fetch(`${stack.url}/_batchron/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [upload] }) });
+    // Assess
+    expect(rule?.function).toBe('trigger');
+    expect(sent.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(unauthorized.status).toBe(401);
+    const runs = await eventually(
+      async () => {
+        const page = await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 });
+        return page.items.length > 0 ? page.items : undefined;
+      },
+      'the on-upload run of the batch window',
+      40_000,
+    );
+    await stack.idle();
+    const all = (await listRunsBySchedule({ doc: clients.doc, table: first.table }, 'on-upload', { limit: 10 })).items;
+    expect(all).toHaveLength(1);
+    const run = await getRun({ doc: clients.doc, table: first.table }, runs[0]!.summary.runId);
+    expect(JSON.parse(run!.parameters.keys!)).toEqual(['incoming/deploy-test.csv']);
+    expect(run!.trigger).toBe('event');
+    await eventually(
+      async () => {
+        const names = ((await clients.scheduler.send(new ListSchedulesCommand({ GroupName: 'batchron-dev' }))).Schedules ?? []).map((s) => s.Name ?? '');
+        return names.every((n) => !n.startsWith('_') || n === SWEEP_SCHEDULE_NAME) ? true : undefined;
+      },
+      'the window close schedules to delete themselves',
+      30_000,
+    );
+  }, 90_000);
 });
 
 describe('deployLocal', () => {
@@ -81,9 +134,9 @@ describe('deployLocal', () => {
     expect(tokyo).toMatchObject({ ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED' });
   });
 
-  it('registers every function and the job-events rule on the bus', () => {
+  it('registers every function, the job-events rule and the event triggers\' rules on the bus', () => {
     // Assess
-    expect(stack.lambda.functions().sort()).toEqual(['batchron-dev-api', 'batchron-dev-fire', 'batchron-dev-job-events', 'batchron-dev-retry', 'batchron-dev-sweep']);
+    expect(stack.lambda.functions().sort()).toEqual(['batchron-dev-api', 'batchron-dev-fire', 'batchron-dev-job-events', 'batchron-dev-retry', 'batchron-dev-sweep', 'batchron-dev-trigger']);
     expect(stack.bus.rules()).toEqual([
       expect.objectContaining({
         name: 'batchron-dev-job-events-rule-1',
@@ -93,6 +146,15 @@ describe('deployLocal', () => {
           detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: 'batchron-dev_' }] },
         },
         targets: [expect.objectContaining({ arn: stack.lambda.arnOf('batchron-dev-job-events') })],
+      }),
+      expect.objectContaining({
+        name: 'batchron-dev-on-upload-on0',
+        pattern: {
+          source: ['aws.s3'],
+          'detail-type': ['Object Created'],
+          detail: { bucket: { name: ['batchron-example-inbox'] }, object: { key: [{ prefix: 'incoming/' }] } },
+        },
+        targets: [expect.objectContaining({ arn: stack.lambda.arnOf('batchron-dev-trigger'), inputTransformer: expect.objectContaining({ inputTemplate: expect.stringContaining('"event":<aws.events.event.json>}') }) })],
       }),
     ]);
     expect(first.routes).toContainEqual(expect.objectContaining({ method: 'GET', path: '/runs/{id}', functionName: 'batchron-dev-api' }));

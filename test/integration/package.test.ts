@@ -12,9 +12,11 @@ import { allows, copyProject, functionRoleId, osls, PROJECT_DIR, readTemplate, r
 
 /** serverless.yml as written (variables unresolved): the schedules a user declared. */
 const declared = parseYaml(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
-  custom: { batchron: { schedules: Record<string, { expression: string; timezone?: string; enabled?: boolean }>; jobDefinitions: Record<string, unknown> } };
+  custom: { batchron: { schedules: Record<string, { expression?: string; timezone?: string; enabled?: boolean; on?: { event: unknown }[] }>; jobDefinitions: Record<string, unknown> } };
 };
-const schedules = declared.custom.batchron.schedules;
+const allSchedules = declared.custom.batchron.schedules;
+/** The schedules with a time expression (event-only ones have no Scheduler schedule). */
+const schedules = Object.fromEntries(Object.entries(allSchedules).filter(([, s]) => s.expression !== undefined));
 
 /** Actions whose only valid IAM Resource is "*" (each commented where serverless.yml grants it). */
 const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
@@ -114,6 +116,33 @@ describe('osls package', () => {
     ]);
   });
 
+  it('creates one EventBridge rule per event trigger, its pattern as declared, targeting trigger, which only that rule may invoke', () => {
+    // Act
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => String(r.Properties.Name ?? '').includes('-on'));
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, r]) => r.Properties.Principal === 'events.amazonaws.com');
+    // Assess
+    const declaredTriggers = Object.entries(allSchedules).flatMap(([name, s]) => (s.on ?? []).map((t, i) => ({ name, i, event: t.event })));
+    expect(declaredTriggers.length).toBeGreaterThan(0);
+    expect(rules).toHaveLength(declaredTriggers.length);
+    for (const t of declaredTriggers) {
+      const [id, rule] = rules.find(([, r]) => r.Properties.Name === `batchron-dev-${t.name}-on${t.i}`)!;
+      expect(rule.Properties.EventPattern).toEqual(t.event);
+      const [target] = rule.Properties.Targets as { Arn: unknown; InputTransformer: { InputTemplate: string } }[];
+      expect(target!.Arn).toEqual({ 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] });
+      expect(target!.InputTransformer.InputTemplate).toContain('"event":<aws.events.event.json>}');
+      expect(permissions.map(([, p]) => p.Properties)).toContainEqual({
+        FunctionName: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
+      });
+    }
+    // Batch windows close through a one-time schedule that invokes trigger: the Scheduler role may, and names it.
+    const role = template.Resources.BatchronSchedulerRole!.Properties as { Policies: { PolicyDocument: { Statement: { Resource: unknown[] }[] } }[] };
+    expect(JSON.stringify(role.Policies[0]!.PolicyDocument.Statement[0]!.Resource)).toContain('-trigger');
+    expect(Object.keys(allSchedules).filter((n) => !(n in schedules))).toEqual(['on-upload']);
+  });
+
   it('targets sweep from the sweep schedule', () => {
     const sweep = ofType('AWS::Scheduler::Schedule').find(([, r]) => r.Properties.Name === SWEEP_SCHEDULE_NAME)![1].Properties;
     expect(sweep).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', Target: { Arn: { 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] } } });
@@ -121,7 +150,10 @@ describe('osls package', () => {
 
   it("routes this deployment's Batch job state changes to job-events", () => {
     // Act
-    const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+    // (the event triggers' rules are checked above)
+    const rules = ofType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .filter((p) => !String(p.Name ?? '').includes('-on'));
     // Assess
     expect(rules).toEqual([
       expect.objectContaining({
@@ -345,7 +377,7 @@ describe('osls package', () => {
 
   it('gives every function the environment the engine reads, with log retention', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(['ApiLambdaFunction', 'FireLambdaFunction', 'JobDasheventsLambdaFunction', 'RetryLambdaFunction', 'SweepLambdaFunction']);
+    expect(functions.map(([id]) => id).sort()).toEqual(['ApiLambdaFunction', 'FireLambdaFunction', 'JobDasheventsLambdaFunction', 'RetryLambdaFunction', 'SweepLambdaFunction', 'TriggerLambdaFunction']);
     for (const [, fn] of functions) {
       const variables = Object.keys(fn.Properties.Environment.Variables as object);
       // The Slack URL comes from SSM on AWS, and the stack-stopped failure reason is the local deploy's only.

@@ -48,6 +48,8 @@ function importsOf(source: string): string[] {
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
     /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g,
     /\brequire\.resolve\(\s*['"]([^'"]+)['"]/g,
+    // A file of a package resolved through createRequire (axe-core's script for the browser tests).
+    /\)\.resolve\(\s*['"]([^'"]+)['"]/g,
     /\bresolve\(\s*['"]((?:@[\w.-]+\/)?[\w.-]+)\/package\.json['"]/g,
   ];
   for (const pattern of patterns) {

@@ -19,6 +19,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { isLosslessNumber, isSafeNumber, LosslessNumber, parse as parseLossless } from 'lossless-json';
+import { ANY, matchTokens } from '../glob.ts';
 
 /** A pattern that EventBridge would reject, with the reason. */
 export class EventPatternError extends Error {
@@ -275,12 +276,11 @@ function cidrTest(cidr: string, path: string): ValueTest {
 
 /**
  * `*` matches any run of characters; `\*` and `\\` escape; anything else is literal. Matched
- * without a regular expression (the greedy two-pointer walk with one resume point), so a
- * pattern with many `*` costs at most text × pattern steps, never backtracking blow-up.
+ * by shared/glob.ts's walk, without a regular expression: a pattern with many `*` costs at
+ * most text × pattern steps, never backtracking blow-up.
  */
 function wildcardMatcher(pattern: string, path: string): (text: string) => boolean {
-  // Tokens: a literal character, or STAR.
-  const STAR = null;
+  // Tokens: a literal character, or ANY (`*`).
   const tokens: (string | null)[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -291,33 +291,12 @@ function wildcardMatcher(pattern: string, path: string): (text: string) => boole
       i++;
     } else if (c === '*') {
       if (pattern[i + 1] === '*') throw new EventPatternError(`${path}: consecutive "*" in wildcard "${pattern}".`);
-      tokens.push(STAR);
+      tokens.push(ANY);
     } else {
       tokens.push(c);
     }
   }
-  return (text) => {
-    let p = 0;
-    let t = 0;
-    let star = -1;
-    let resume = 0;
-    while (t < text.length) {
-      if (p < tokens.length && tokens[p] !== STAR && tokens[p] === text[t]) {
-        p++;
-        t++;
-      } else if (p < tokens.length && tokens[p] === STAR) {
-        star = p++;
-        resume = t;
-      } else if (star >= 0) {
-        p = star + 1;
-        t = ++resume;
-      } else {
-        return false;
-      }
-    }
-    while (p < tokens.length && tokens[p] === STAR) p++;
-    return p === tokens.length;
-  };
+  return (text) => matchTokens(tokens, text);
 }
 
 function requireString(arg: unknown, path: string, op: string): string {

@@ -4,5 +4,13 @@ import base from './vitest.config.ts';
 // The compatibility checks (`npm run test:compat`): the local stack driven by clients we did
 // not write, every AWS CLI present and boto3. Kept out of `npm test` because they need the
 // AWS CLI and Python's boto3, which `npm test` must not require; CI installs them and runs both.
-// (mergeConfig would concatenate `include`; this replaces it.)
-export default defineConfig({ ...base, test: { ...base.test, include: ['test/compat/**/*.test.ts'] } });
+// Its own project: the base config's tier projects would run the whole suite here.
+const { projects: _tiers, ...common } = base.test ?? {};
+export default defineConfig({
+  test: {
+    ...common,
+    include: ['test/compat/**/*.test.ts'],
+    // Each file starts `batchron local` itself (with its own DynamoDB Local): one at a time.
+    maxWorkers: 1,
+  },
+});

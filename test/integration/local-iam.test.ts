@@ -33,7 +33,7 @@ import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './p
 const UNEXERCISED = JSON.parse(readFileSync(new URL('../fixtures/iam-unexercised.json', import.meta.url), 'utf8')) as {
   reasons: Record<string, string>;
 };
-const FUNCTION_ROLE = /:role\/batchron-iam-Batchron(Fire|JobEvents|Retry|Sweep|Api)Role$/;
+const FUNCTION_ROLE = /:role\/batchron-iam-Batchron(Fire|JobEvents|Retry|Sweep|Api|Trigger)Role$/;
 
 const STAGE = 'iam';
 const DEPLOYMENT = `batchron-${STAGE}`;
@@ -229,8 +229,8 @@ describe('the engine with the template IAM enforced', () => {
     // Act
     const { missing, dead } = grantCoverage(roles, requests);
     // Assess
-    // one role per function, the Scheduler role and the job execution role
-    expect(roles.size).toBe(7);
+    // one role per function (fire, job-events, retry, sweep, api, trigger), the Scheduler role and the job execution role
+    expect(roles.size).toBe(8);
     expect(missing).toEqual([]);
     // A dead grant is allowed only in a function's own role and only of a kind the fixture explains.
     const unexplained = dead.filter((d) => !FUNCTION_ROLE.test(d.roleArn) || d.sid === undefined || !(d.sid in UNEXERCISED.reasons));

@@ -23,6 +23,7 @@ import { DescribeJobsCommand, SubmitJobCommand, BatchClient } from '@aws-sdk/cli
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import type { EventBridgeEvent } from '#local/contracts';
 import { deployLocal, resolveService, templateResources, type LocalDeployment, type ResolvedService } from '#local/deploy';
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { grantCoverage, type RecordedRequest } from '#local/iam/coverage';
@@ -212,12 +213,26 @@ describe('the engine with the template IAM enforced', () => {
     await eventually(async () => (await call('GET', `/runs/${id}`)).body?.tasks?.[0]?.attempts?.[0]?.jobId, 'the ad hoc job');
     expect((await call('POST', `/runs/${id}/cancel`)).status).toBe(200);
     expect((await call('POST', '/schedules/nightly-tokyo/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' })).status).toBe(201);
+    // An S3 upload as AWS publishes it (not through PutEvents): on-upload's rule invokes
+    // `trigger`, and its batch window is closed by a one-time schedule that invokes `trigger`
+    // with the Scheduler role.
+    const upload = JSON.parse(readFileSync(new URL('../../events/s3/object-created.json', import.meta.url), 'utf8')) as EventBridgeEvent;
+    t.stack.bus.publish({ ...upload, id: 'iam-upload-1', time: new Date(t.stack.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    await eventually(
+      async () => {
+        t.stack.clock.advance(2_000);
+        await t.stack.idle();
+        return (await runsOf('on-upload')).length > 0;
+      },
+      'the on-upload run its batch window starts',
+      60_000,
+    );
     await t.stack.idle();
 
     const roles = new Set([...recorded.values()].map((r) => r.roleArn.split('/').pop()));
     // One role per function (shared/config/iam.ts), the Scheduler role and the job execution role.
     expect(roles).toEqual(
-      new Set(['Fire', 'JobEvents', 'Retry', 'Sweep', 'Api', 'Scheduler', 'JobExecution'].map((r) => `${DEPLOYMENT}-Batchron${r}Role`)),
+      new Set(['Fire', 'JobEvents', 'Retry', 'Sweep', 'Api', 'Trigger', 'Scheduler', 'JobExecution'].map((r) => `${DEPLOYMENT}-Batchron${r}Role`)),
     );
   }, 120_000);
 

@@ -6,8 +6,9 @@
  * the bundles that are deployed, not bundles built some other way.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 
 /** The parts of serverless.yml the mapping reads. */
 export interface ServiceFile {
@@ -68,10 +69,12 @@ const DEFAULT_EXTENSIONS = ['.ts', '.js', '.jsx', '.tsx'];
  * change the output.
  */
 export function serverlessEsbuildOptions(service: ServiceFile, entry: string, outRoot: string, serviceDir: string): BuildOptions {
-  const custom = service.custom?.esbuild ?? {};
-  if (typeof custom.config === 'string' || typeof custom.plugins === 'string') {
-    throw new Error('custom.esbuild.config / custom.esbuild.plugins files are not mirrored by this benchmark; extend bench/lib/serverless-esbuild.ts');
+  const { plugins: pluginsFile, ...custom } = service.custom?.esbuild ?? {};
+  if (typeof custom.config === 'string') {
+    throw new Error('custom.esbuild.config files are not mirrored by this benchmark; extend bench/lib/serverless-esbuild.ts');
   }
+  // serverless-esbuild requires `plugins` (a file of the service exporting an array) and hands the array to esbuild.
+  const plugins = typeof pluginsFile === 'string' ? (createRequire(import.meta.url)(path.join(serviceDir, pluginsFile)) as Plugin[]) : undefined;
   const runtimeTarget = /^nodejs(\d+)\.x$/.exec(service.provider?.runtime ?? '')?.[1];
   const merged = mergeDeepRight(mergeDeepRight(PLUGIN_DEFAULTS, runtimeTarget ? { target: `node${runtimeTarget}` } : {}), custom);
   const exclude = stringArray(merged.exclude);
@@ -88,6 +91,7 @@ export function serverlessEsbuildOptions(service: ServiceFile, entry: string, ou
     entryPoints: [entry],
     outdir: path.join(outRoot, path.dirname(entry)),
     absWorkingDir: serviceDir,
+    ...(plugins ? { plugins } : {}),
     metafile: true,
     write: true,
   };

@@ -180,56 +180,49 @@ export interface WindowSchedulerPort {
   scheduleClose(schedule: { name: string; at: number; input: WindowCloseInput; description: string }): Promise<'created' | 'exists'>;
 }
 
+/**
+ * Creates a one-time, self-deleting schedule at `at` that invokes `target` with `input`;
+ * `exists` when one of that name is already there (names are deterministic, so that is the
+ * same schedule a duplicate delivery already made).
+ */
+async function createOneTimeSchedule(
+  client: SchedulerClient,
+  target: RetryTarget,
+  schedule: { name: string; at: number; input: unknown; description: string },
+): Promise<'created' | 'exists'> {
+  try {
+    await client.send(
+      new CreateScheduleCommand({
+        Name: schedule.name,
+        GroupName: target.groupName,
+        ScheduleExpression: schedulerAt(schedule.at),
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: { Arn: target.targetArn, RoleArn: target.roleArn, Input: JSON.stringify(schedule.input) },
+        Description: schedule.description,
+      }),
+    );
+    return 'created';
+  } catch (error) {
+    if (error instanceof ConflictException) return 'exists';
+    throw error;
+  }
+}
+
 /** Window closes through EventBridge Scheduler, invoking the `trigger` function. */
 export function sdkWindowScheduler(client: SchedulerClient, target: RetryTarget): WindowSchedulerPort {
-  return {
-    async scheduleClose(schedule) {
-      try {
-        await client.send(
-          new CreateScheduleCommand({
-            Name: schedule.name,
-            GroupName: target.groupName,
-            ScheduleExpression: schedulerAt(schedule.at),
-            ScheduleExpressionTimezone: 'UTC',
-            FlexibleTimeWindow: { Mode: 'OFF' },
-            ActionAfterCompletion: 'DELETE',
-            Target: { Arn: target.targetArn, RoleArn: target.roleArn, Input: JSON.stringify(schedule.input) },
-            Description: schedule.description,
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (error instanceof ConflictException) return 'exists';
-        throw error;
-      }
-    },
-  };
+  return { scheduleClose: (schedule) => createOneTimeSchedule(client, target, schedule) };
 }
 
 /** EventBridge Scheduler through the AWS SDK. */
 export function sdkRetryScheduler(client: SchedulerClient, target: RetryTarget): RetrySchedulerPort {
   return {
-    async scheduleRetry(schedule) {
-      try {
-        await client.send(
-          new CreateScheduleCommand({
-            Name: schedule.name,
-            GroupName: target.groupName,
-            ScheduleExpression: schedulerAt(schedule.at),
-            ScheduleExpressionTimezone: 'UTC',
-            FlexibleTimeWindow: { Mode: 'OFF' },
-            ActionAfterCompletion: 'DELETE',
-            Target: { Arn: target.targetArn, RoleArn: target.roleArn, Input: JSON.stringify(schedule.input) },
-            Description: schedule.description ?? `Batchron retry: ${schedule.input.runId} ${schedule.input.task} attempt ${schedule.input.attempt}`,
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        // Same name = the same retry (names are deterministic): a duplicate event already scheduled it.
-        if (error instanceof ConflictException) return 'exists';
-        throw error;
-      }
-    },
+    scheduleRetry: (schedule) =>
+      createOneTimeSchedule(client, target, {
+        ...schedule,
+        description: schedule.description ?? `Batchron retry: ${schedule.input.runId} ${schedule.input.task} attempt ${schedule.input.attempt}`,
+      }),
   };
 }
 

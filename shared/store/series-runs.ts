@@ -8,6 +8,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../config/table.ts';
 import { CorruptItemError } from '../errors.ts';
 import { runsByScheduleKey } from './keys.ts';
+import { queryAll } from './query.ts';
 import type { StoreDeps } from './runs.ts';
 import { RunSummarySchema, type RunSummary } from './schema.ts';
 
@@ -25,24 +26,14 @@ function summaries(items: Record<string, unknown>[] | undefined): RunSummary[] {
  * create runs tolerate because creation is conditional on the run id.
  */
 export async function listRunsScheduledBetween(deps: StoreDeps, schedule: string, from: Date, to: Date): Promise<RunSummary[]> {
-  const out: RunSummary[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.table,
-        IndexName: TABLE.byScheduleIndex,
-        // The sort key starts with the ISO time; `#` sorts before every digit, so `<to>#` excludes `to` itself.
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': TABLE.byScheduleIndexPartitionKey, '#sk': TABLE.byScheduleIndexSortKey },
-        ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule), ':from': from.toISOString(), ':to': `${to.toISOString()}#` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    out.push(...summaries(page.Items).filter((r) => Date.parse(r.scheduledTime) < to.getTime()));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  const items = await queryAll(deps, {
+    IndexName: TABLE.byScheduleIndex,
+    // The sort key starts with the ISO time; `#` sorts before every digit, so `<to>#` excludes `to` itself.
+    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+    ExpressionAttributeNames: { '#pk': TABLE.byScheduleIndexPartitionKey, '#sk': TABLE.byScheduleIndexSortKey },
+    ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule), ':from': from.toISOString(), ':to': `${to.toISOString()}#` },
+  });
+  return summaries(items).filter((r) => Date.parse(r.scheduledTime) < to.getTime());
 }
 
 /** The run of `schedule` with the latest scheduled time (ad hoc runs count at the time they were asked for). */

@@ -15,8 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
+import { queryAll } from './query.ts';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { TABLE } from '../config/table.ts';
 import { TriggerSettingsSchema, type TriggerSettings } from '../config/trigger.ts';
@@ -225,26 +226,16 @@ export async function retireWindow(deps: StoreDeps, w: WindowRef): Promise<void>
 
 /** Windows still in the open-windows index whose end is before `before` (epoch ms). */
 export async function listOverdueWindows(deps: StoreDeps, before: number): Promise<WindowRef[]> {
-  const out: WindowRef[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.table,
-        IndexName: TABLE.byScheduleIndex,
-        KeyConditionExpression: '#gpk = :open AND #gsk < :before',
-        ExpressionAttributeNames: { '#gpk': TABLE.byScheduleIndexPartitionKey, '#gsk': TABLE.byScheduleIndexSortKey },
-        ExpressionAttributeValues: { ':open': OPEN_WINDOWS_KEY, ':before': new Date(before).toISOString() },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const m = /^[^#]+#(\d+)#(\d+)#(.+)$/.exec(String(item[TABLE.byScheduleIndexSortKey]));
-      if (m) out.push({ window: Number(m[1]), trigger: Number(m[2]), schedule: m[3]! });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  const items = await queryAll(deps, {
+    IndexName: TABLE.byScheduleIndex,
+    KeyConditionExpression: '#gpk = :open AND #gsk < :before',
+    ExpressionAttributeNames: { '#gpk': TABLE.byScheduleIndexPartitionKey, '#gsk': TABLE.byScheduleIndexSortKey },
+    ExpressionAttributeValues: { ':open': OPEN_WINDOWS_KEY, ':before': new Date(before).toISOString() },
+  });
+  return items.flatMap((item) => {
+    const m = /^[^#]+#(\d+)#(\d+)#(.+)$/.exec(String(item[TABLE.byScheduleIndexSortKey]));
+    return m ? [{ window: Number(m[1]), trigger: Number(m[2]), schedule: m[3]! }] : [];
+  });
 }
 
 function openWindowSort(w: WindowRef, closesAt: number): string {

@@ -11,12 +11,12 @@ import { TABLE } from '#shared/config/table';
 import type { TriggerInput, TriggerSettings } from '#shared/config/trigger';
 import type { BatchPort } from '#shared/engine/ports';
 import { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps } from '#shared/engine/trigger';
-import { CountingMetrics } from '#test/helpers/metrics';
+import { triggerDeps } from '#test/helpers/triggers';
 import { dynamoStore } from '#shared/store/dynamo';
 import { dynamoWindowStore } from '#shared/store/windows';
 import type { StoreDeps } from '#shared/store/runs';
 import { runsByScheduleKey } from '#shared/store/keys';
-import { createEngineTable, definition, MemoryLog, MemoryNotifier, task } from '#test/helpers/engine';
+import { createEngineTable, definition, task } from '#test/helpers/engine';
 import { loadEvent } from '#test/helpers/events';
 
 let client: DynamoDBClient;
@@ -44,22 +44,7 @@ function recordingBatch(): BatchPort & { submitted: { jobName: string; parameter
 }
 
 function depsAt(clock: { now: number }, batch: BatchPort, windows?: TriggerDeps['windows']): TriggerDeps {
-  return {
-    store: dynamoStore(store),
-    windowStore: dynamoWindowStore(store),
-    batch,
-    retries: { scheduleRetry: async () => 'created' },
-    notifier: new MemoryNotifier(),
-    env: { deployment: 'trig', defaultQueue: 'q', retentionDays: 1, jobLogGroup: '/aws/batch/job', region: 'us-east-1', stuckMinutes: { queued: 30, submitted: 120, running: 720 }, submitRate: 1000 },
-    now: () => clock.now,
-    sleep: async (ms) => {
-      clock.now += ms;
-    },
-    owner: 'test',
-    log: new MemoryLog(),
-    metrics: new CountingMetrics(),
-    ...(windows ? { windows } : {}),
-  };
+  return triggerDeps(clock, { store: dynamoStore(store), windowStore: dynamoWindowStore(store), batch, ...(windows ? { windows } : {}) });
 }
 
 function s3Event(key: string, id: string, time = '2026-11-30T00:00:00Z') {

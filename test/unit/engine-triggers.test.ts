@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TriggerInput, TriggerSettings } from '#shared/config/trigger';
 import type { BatchPort } from '#shared/engine/ports';
-import { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps } from '#shared/engine/trigger';
+import { closeWindow, handleTriggerEvent, repairWindows } from '#shared/engine/trigger';
 import { memoryStore } from '#shared/store/memory';
 import { memoryWindowStore } from '#shared/store/memory-windows';
-import { CountingMetrics } from '#test/helpers/metrics';
-import { definition, MemoryLog, MemoryNotifier, task } from '#test/helpers/engine';
+import { triggerDeps } from '#test/helpers/triggers';
+import { definition, task } from '#test/helpers/engine';
 import { loadEvent } from '#test/helpers/events';
 
 const T0 = Date.parse('2026-11-30T00:00:00Z'); // a multiple of 10 s
@@ -38,27 +38,17 @@ function engine(clock: { now: number }) {
   const store = memoryStore();
   const batch = recordingBatch();
   const closes: { at: number; input: { closeWindow: { schedule: string; trigger: number; window: number } } }[] = [];
-  const deps: TriggerDeps = {
+  const deps = triggerDeps(clock, {
     store,
     windowStore: memoryWindowStore(),
     batch,
-    retries: { scheduleRetry: async () => 'created' },
     windows: {
       scheduleClose: async (s) => {
         closes.push(s);
         return 'created';
       },
     },
-    notifier: new MemoryNotifier(),
-    env: { deployment: 'trig', defaultQueue: 'q', retentionDays: 1, jobLogGroup: '/aws/batch/job', region: 'us-east-1', stuckMinutes: { queued: 30, submitted: 120, running: 720 }, submitRate: 1000 },
-    now: () => clock.now,
-    sleep: async (ms) => {
-      clock.now += ms;
-    },
-    owner: 'test',
-    log: new MemoryLog(),
-    metrics: new CountingMetrics(),
-  };
+  });
   return { deps, store, batch, closes };
 }
 

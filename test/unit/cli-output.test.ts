@@ -9,21 +9,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '#cli/main';
+import { inProcessCli } from '#test/helpers/cli';
 import { fitTable } from '#cli/format';
-
-class Exited extends Error {
-  constructor(readonly code: number) {
-    super(`process.exit(${code})`);
-  }
-}
 
 /** What the stub API answers per `METHOD /path` (query strings ignored). */
 type Answer = { status: number; body: unknown };
 let answers: Record<string, Answer | Answer[]> = {};
 let server: Server;
 let API: string[];
-let out: { stdout: string; stderr: string };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -46,37 +39,17 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 beforeEach(() => {
-  out = { stdout: '', stderr: '' };
   answers = {};
   vi.stubEnv('BATCHRON_API_TOKEN', 'test-token');
   vi.stubEnv('NO_COLOR', '1');
-  vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
-    throw new Exited(code ?? 0);
-  }) as never);
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => ((out.stdout += String(chunk)), true)) as never);
-  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown) => ((out.stderr += String(chunk)), true)) as never);
 });
 
 afterEach(() => {
-  vi.restoreAllMocks();
   vi.unstubAllEnvs();
-  process.exitCode = undefined;
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  out = { stdout: '', stderr: '' };
-  process.exitCode = undefined;
-  let code: number | undefined;
-  try {
-    await buildProgram().parseAsync(['node', 'batchron', ...args]);
-  } catch (error) {
-    if (!(error instanceof Exited)) throw error;
-    code = error.code;
-  }
-  const exitCode = code ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);
-  process.exitCode = undefined;
-  return { code: exitCode, ...out };
-}
+const runCli = inProcessCli();
+const cli = (...args: string[]) => runCli(args);
 
 // eslint-disable-next-line no-control-regex -- the ANSI escapes a coloured line may carry
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');

@@ -10,57 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '#cli/main';
+import { inProcessCli, type CliOutcome } from '#test/helpers/cli';
 
 const API = ['--api', 'http://127.0.0.1:9'];
 
-class Exited extends Error {
-  constructor(readonly code: number) {
-    super(`process.exit(${code})`);
-  }
-}
+type Outcome = CliOutcome;
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-let out: { stdout: string; stderr: string };
-
-beforeEach(() => {
-  out = { stdout: '', stderr: '' };
-  vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
-    throw new Exited(code ?? 0);
-  }) as never);
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => ((out.stdout += String(chunk)), true)) as never);
-  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown) => ((out.stderr += String(chunk)), true)) as never);
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
-
-/** Runs `batchron ...args` in this process as bin/batchron.mjs would. */
-async function cli(args: string[]): Promise<Outcome> {
-  out = { stdout: '', stderr: '' };
-  process.exitCode = undefined;
-  let code: number | undefined;
-  try {
-    await Promise.race([
-      buildProgram().parseAsync(['node', 'batchron', ...args]),
-      // An invalid command line is refused at once; one still running after this went further than it should.
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`batchron ${args.join(' ')} was not refused: still running after 5 s`)), 5_000).unref()),
-    ]);
-  } catch (error) {
-    if (!(error instanceof Exited)) throw error;
-    code = error.code;
-  }
-  const exitCode = code ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);
-  process.exitCode = undefined;
-  return { code: exitCode, ...out };
-}
+const runCli = inProcessCli();
+/** Runs `batchron ...args` in this process; an invalid command line is refused at once, so one still running after 5 s went further than it should. */
+const cli = (args: string[]): Promise<Outcome> => runCli(args, { refusedWithinMs: 5_000 });
 
 /* ------------------------------------------------------------------ generators: [argv, what the message must name] */
 

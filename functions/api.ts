@@ -14,6 +14,7 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
+import { events } from '#shared/clients/events';
 import { readApiEnv, readRoleConfig, readSignInConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig, type SignInConfig } from '#shared/api/deps';
 import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
@@ -50,7 +51,7 @@ function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
       return run;
     },
   };
-  return { env: apiEnv, store, scheduler, batch, logs, engine, now };
+  return { env: apiEnv, store, scheduler, batch, logs, events, engine, now };
 }
 
 const routesFor = (engineDepsFor: DepsFor): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({

@@ -6,12 +6,13 @@
  * cannot promise a time the schedule will not fire at.
  *
  * Bounded on purpose: one month per request, at most CALENDAR_LIMITS.runs runs read (newest
- * first; `runsTruncated` says the rest were not) and at most CALENDAR_LIMITS.shown runs and
- * fires listed per day (the counts are whole).
+ * first; `runsTruncated` says the rest were not), at most CALENDAR_LIMITS.firesPerDay fires
+ * counted per day (`more` says there are others) and CALENDAR_LIMITS.shown runs and fires
+ * listed per day.
  */
 import * as z from '../zod.ts';
-import { instantOfCompatible, localIso, wallClockOf } from '../expressions/zone.ts';
-import { firesBetween, seriesOfSchedule } from '../expressions/series.ts';
+import { instantOfCompatible, wallClockOf } from '../expressions/zone.ts';
+import { firesBetween, seriesOfSchedule, type SeriesSpec } from '../expressions/series.ts';
 import type { RunStatus, RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { getAnyScheduleEntry } from './schedules.ts';
@@ -20,8 +21,11 @@ import { getAnyScheduleEntry } from './schedules.ts';
 export const CALENDAR_LIMITS = {
   /** Runs read for one month (every-minute has 44,640 fires in a 31-day month). */
   runs: 5000,
-  /** Fires computed for one month: one a minute for 31 days, the most Scheduler can fire. */
-  fires: 31 * 24 * 60,
+  /**
+   * Fires counted per day; a day with more says so (`more`). Working out a cron series costs
+   * a fraction of a millisecond per fire, and a month of minutes is 44,640 of them.
+   */
+  firesPerDay: 24,
   /** Runs and fires listed per day; the rest are counted. */
   shown: 6,
   /** The months a calendar may show. */
@@ -51,8 +55,11 @@ export interface CalendarDay {
   date: string;
   /** Runs scheduled that day: how many of each status, and the first few, earliest first. */
   runs: { total: number; byStatus: Partial<Record<RunStatus, number>>; shown: CalendarRun[] };
-  /** Fires still to come that day (after `now`): how many, and the first few (UTC ISO), earliest first. */
-  fires: { total: number; shown: string[] };
+  /**
+   * Fires still to come that day (after `now`): how many (at most CALENDAR_LIMITS.firesPerDay,
+   * `more` when the day has others), and the first few (UTC ISO), earliest first.
+   */
+  fires: { total: number; more: boolean; shown: string[] };
 }
 
 /** What GET /schedules/{name}/calendar answers. */
@@ -111,32 +118,65 @@ export function monthRange(month: string, timezone: string): { from: Date; to: D
   };
 }
 
-/** Puts runs and fires into the days of the month (`days` from monthRange), on the schedule's clock. */
+/**
+ * Puts runs and fires into the days of the month (`days` and `to` from monthRange): day i
+ * holds the instants in [its start, the next day's start), so a day is a day of the
+ * schedule's clock however long DST makes it.
+ */
 export function calendarDays(
-  days: { date: string; start: number }[],
-  timezone: string,
+  range: { days: { date: string; start: number }[]; to: Date },
   runs: CalendarRun[],
   fires: Date[],
-  shown: number = CALENDAR_LIMITS.shown,
+  limits: { shown: number; firesPerDay: number } = CALENDAR_LIMITS,
 ): CalendarDay[] {
-  const out = new Map<string, CalendarDay>(
-    days.map((d) => [d.date, { date: d.date, runs: { total: 0, byStatus: {}, shown: [] }, fires: { total: 0, shown: [] } }]),
-  );
-  const dayOf = (t: number) => localIso(new Date(t), timezone).slice(0, 10);
+  const { shown, firesPerDay } = limits;
+  const out: CalendarDay[] = range.days.map((d) => ({ date: d.date, runs: { total: 0, byStatus: {}, shown: [] }, fires: { total: 0, more: false, shown: [] } }));
+  const starts = range.days.map((d) => d.start);
+  const end = range.to.getTime();
+  // The last day starting at or before t (binary search: a month of minutes is 44,640 fires).
+  const dayOf = (t: number): CalendarDay | undefined => {
+    if (t < starts[0]! || t >= end) return undefined;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return out[lo];
+  };
   for (const run of [...runs].sort((a, b) => a.scheduledTime.localeCompare(b.scheduledTime))) {
-    const day = out.get(dayOf(Date.parse(run.scheduledTime)));
+    const day = dayOf(Date.parse(run.scheduledTime));
     if (!day) continue;
     day.runs.total++;
     day.runs.byStatus[run.status] = (day.runs.byStatus[run.status] ?? 0) + 1;
     if (day.runs.shown.length < shown) day.runs.shown.push(run);
   }
   for (const fire of fires) {
-    const day = out.get(dayOf(fire.getTime()));
+    const day = dayOf(fire.getTime());
     if (!day) continue;
+    if (day.fires.total === firesPerDay) {
+      day.fires.more = true;
+      continue;
+    }
     day.fires.total++;
     if (day.fires.shown.length < shown) day.fires.shown.push(fire.toISOString());
   }
-  return [...out.values()];
+  return out;
+}
+
+/**
+ * The fires of `spec` in the month after `after`, at most `perDay + 1` a day (so a day with
+ * more than `perDay` shows it): one bounded series query per day instead of the whole month.
+ */
+export function monthFires(spec: SeriesSpec, range: { days: { start: number }[]; to: Date }, after: number, perDay: number): Date[] {
+  const out: Date[] = [];
+  range.days.forEach((day, i) => {
+    const end = i + 1 < range.days.length ? range.days[i + 1]!.start : range.to.getTime();
+    if (end <= after) return;
+    out.push(...firesBetween(spec, new Date(Math.max(day.start, after + 1)), new Date(end), { limit: perDay + 1 }));
+  });
+  return out;
 }
 
 /** GET /schedules/{name}/calendar: `month` (default: this month on the schedule's clock). */
@@ -163,9 +203,8 @@ export async function scheduleCalendar(deps: ApiDeps, name: string, month?: stri
   // Next fires: the series after now (or after the month's start, for a month still to come).
   let fires: Date[] = [];
   if (timed && range.to.getTime() > now && entry.state === 'ENABLED') {
-    const from = new Date(Math.max(range.from.getTime(), now + 1));
     try {
-      fires = firesBetween(seriesOfSchedule(entry.raw!), from, range.to, { limit: CALENDAR_LIMITS.fires });
+      fires = monthFires(seriesOfSchedule(entry.raw!), range, now, CALENDAR_LIMITS.firesPerDay);
     } catch {
       // A definition this version cannot evaluate: show its runs without fires rather than fail.
     }
@@ -181,6 +220,6 @@ export async function scheduleCalendar(deps: ApiDeps, name: string, month?: stri
     now: new Date(now).toISOString(),
     timed,
     runsTruncated: page.more,
-    days: calendarDays(range.days, timezone, runs, fires),
+    days: calendarDays(range, runs, fires),
   };
 }

@@ -70,7 +70,12 @@ function Day({ day, calendar, today }: { day: CalendarDay; calendar: ScheduleCal
       {day.fires.total > 0 && (
         <div class="fires small">
           <span class="muted">next</span> {day.fires.shown.slice(0, 3).map(time).join(' ')}
-          {day.fires.total > 3 && <span class="muted"> +{day.fires.total - 3}</span>}
+          {day.fires.total > 3 && (
+            <span class="muted">
+              {' '}+{day.fires.total - 3}
+              {day.fires.more ? ' or more' : ''}
+            </span>
+          )}
         </div>
       )}
     </td>

@@ -522,6 +522,10 @@ function scheduleFields(deps: ApiDeps, definition: ScheduleDefinition, spec: z.i
 /** POST /schedules: creates a dynamic schedule; 409 when the name is taken (declared or dynamic). */
 export async function createSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
+  // A schedule only events start has no Scheduler schedule to collide with: its name is taken all the same.
+  if ((await listTriggerOnlyEntries(deps)).some((e) => e.name === name)) {
+    throw new ConflictError(`Schedule '${name}' already exists (declared in serverless.yml, started by events); choose another name.`);
+  }
   try {
     await deps.scheduler.send(new CreateScheduleCommand({ Name: name, ...scheduleFields(deps, definition, parsed) }));
   } catch (error) {
@@ -537,7 +541,7 @@ export async function createSchedule(deps: ApiDeps, name: string, spec: unknown)
 
 /** PUT /schedules/{name}: replaces a dynamic schedule; 409 for a declared one, 404 for none. */
 export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   refuseDeclared(entry, 'changed');
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
   const fields = scheduleFields(deps, definition, parsed);
@@ -551,7 +555,7 @@ export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown)
 
 /** DELETE /schedules/{name}: deletes a dynamic schedule; its runs stay in the history. */
 export async function deleteSchedule(deps: ApiDeps, name: string): Promise<{ deleted: string }> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   refuseDeclared(entry, 'deleted');
   try {
     await deps.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));

@@ -119,6 +119,14 @@ describe('a schedule started only by events', () => {
     expect((await call('GET', '/schedules/on-upload')).body).toMatchObject({ name: 'on-upload', firedBy: 'events' });
     expect((await call('POST', '/schedules/on-upload/pause')).body).toMatchObject({ paused: true });
     expect((await call('POST', '/schedules/on-upload/resume')).body).toMatchObject({ paused: false });
+    const backfill = await call('POST', '/schedules/on-upload/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' });
+    expect(backfill.status).toBe(400);
+    expect(backfill.body.error.issues).toEqual([{ path: 'path.name', message: expect.stringContaining('started only by events') }]);
+    // Declared in serverless.yml: changed and deleted there, as any declared schedule.
+    expect((await call('DELETE', '/schedules/on-upload')).status).toBe(409);
+    const taken = await call('POST', '/schedules', { name: 'on-upload', expression: 'rate(1 hour)', job: { definition: 'batchron-dev-hello' } });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.message).toContain("Schedule 'on-upload' already exists");
     const cal = await call('GET', '/schedules/on-upload/calendar');
     expect(cal.body).toMatchObject({ timed: false });
     expect(cal.body.days.every((d: any) => d.fires.total === 0)).toBe(true);

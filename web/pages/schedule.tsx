@@ -283,9 +283,11 @@ export function SchedulePage({ name, query, operator }: { name: string; query: U
           <Section title="Trigger a run">
             <TriggerForm schedule={schedule} />
           </Section>
-          <Section title="Backfill">
-            <BackfillForm schedule={schedule} />
-          </Section>
+          {schedule.firedBy !== 'events' && (
+            <Section title="Backfill">
+              <BackfillForm schedule={schedule} />
+            </Section>
+          )}
         </>
       ) : (
         <p class="muted">Viewers can look but not trigger, pause or backfill.</p>

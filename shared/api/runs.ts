@@ -20,7 +20,7 @@ import { decodeCursor, encodeCursor } from '../store/cursor.ts';
 import { type Attempt, type RunAttemptSummary, type RunItem, type RunStatus, type RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError, type Issue } from './http.ts';
-import { getAnyScheduleEntry } from './schedules.ts';
+import { getAnyScheduleEntry, listTriggerOnlyEntries } from './schedules.ts';
 
 // ---- parameters ---------------------------------------------------------------------
 
@@ -244,9 +244,9 @@ export async function cancelRun(deps: ApiDeps, runId: string): Promise<RunView> 
 /** Page size bounds of GET /runs. */
 export const LIST_LIMIT = { default: 20, max: 100 } as const;
 
-/** Names of every schedule of the deployment (for listings across schedules). */
+/** Names of every schedule of the deployment, those only events start included (for listings across schedules). */
 async function scheduleNames(deps: ApiDeps): Promise<string[]> {
-  const names: string[] = [];
+  const names: string[] = (await listTriggerOnlyEntries(deps)).map((e) => e.name);
   let token: string | undefined;
   do {
     const page = await deps.scheduler.send(new ListSchedulesCommand({ GroupName: deps.env.scheduleGroup, NextToken: token }));

@@ -55,8 +55,6 @@ export interface ScheduleEntry {
   endDate?: Date;
   /** The Scheduler schedule; absent for a schedule started only by event triggers (it has none). */
   raw?: GetScheduleCommandOutput;
-  /** How many `on:` event triggers start it (counted for trigger-only schedules, which are found by their rules). */
-  eventTriggers?: number;
 }
 
 /** A schedule the Scheduler fires (it has its Scheduler schedule). */
@@ -143,6 +141,8 @@ export async function listScheduleEntries(deps: ApiDeps): Promise<TimedScheduleE
   return entries.filter((e): e is TimedScheduleEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+const EVENT_MEMBER = `,"event":${EVENT_JSON_PLACEHOLDER}}`;
+
 /** A trigger rule's target input as the registry reads it: the template with the event left out. */
 const TriggerTemplateSchema = z.object({ schedule: z.string(), trigger: z.number(), definition: ScheduleDefinitionSchema });
 
@@ -172,11 +172,12 @@ export async function listTriggerOnlyEntries(deps: ApiDeps): Promise<ScheduleEnt
           if (error instanceof EventsNotFound) return undefined; // deleted meanwhile
           throw error;
         }
+        // The template is JSON with the event's placeholder as its last member (triggerInputTemplate).
         const template = targets.find((t) => t.Id === 'trigger')?.InputTransformer?.InputTemplate;
-        if (!template) return undefined;
+        if (!template?.endsWith(EVENT_MEMBER)) return undefined;
         let parsed;
         try {
-          parsed = TriggerTemplateSchema.safeParse(JSON.parse(template.replace(EVENT_JSON_PLACEHOLDER, 'null')));
+          parsed = TriggerTemplateSchema.safeParse(JSON.parse(`${template.slice(0, -EVENT_MEMBER.length)}}`));
         } catch {
           return undefined; // not JSON: not a rule of ours
         }
@@ -189,7 +190,7 @@ export async function listTriggerOnlyEntries(deps: ApiDeps): Promise<ScheduleEnt
     if (!f || f.definition.expression !== undefined) continue;
     const seen = bySchedule.get(f.schedule);
     if (seen) {
-      seen.eventTriggers = (seen.eventTriggers ?? 0) + 1;
+      // One rule per trigger: the schedule is enabled when any of them is.
       if (f.enabled) seen.state = 'ENABLED';
       continue;
     }
@@ -198,7 +199,6 @@ export async function listTriggerOnlyEntries(deps: ApiDeps): Promise<ScheduleEnt
       definition: f.definition,
       origin: 'declared',
       state: f.enabled ? 'ENABLED' : 'DISABLED',
-      eventTriggers: 1,
     });
   }
   return [...bySchedule.values()];

@@ -82,14 +82,15 @@ describe('the calendar of a schedule', () => {
 
 describe('the run of a Batch job id', () => {
   it('finds the run, task and attempt of a job through Batch', async () => {
-    const started = await call('POST', '/schedules/etl-dag/runs', {});
+    // every-minute allows overlaps: an ad hoc run always starts its job.
+    const started = await call('POST', '/schedules/every-minute/runs', {});
     const jobId = await eventually(async () => {
       const r = await call('GET', `/runs/${encodeURIComponent(started.body.runId)}`);
-      return r.body.tasks?.find((t: any) => t.name === 'extract')?.attempts?.[0]?.jobId as string | undefined;
-    }, 'the job id of extract');
+      return r.body.tasks?.[0]?.attempts?.[0]?.jobId as string | undefined;
+    }, 'the job id of the run', 60_000);
     const res = await call('GET', `/runs?jobId=${encodeURIComponent(jobId)}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ jobId, task: 'extract', attempt: 1, runs: [{ runId: started.body.runId, schedule: 'etl-dag', trigger: 'api' }] });
+    expect(res.body).toMatchObject({ jobId, task: 'main', attempt: 1, runs: [{ runId: started.body.runId, schedule: 'every-minute', trigger: 'api' }] });
   });
 
   it('answers 404 "no run for job" for a job id Batch does not know', async () => {
@@ -122,6 +123,11 @@ describe('a schedule started only by events', () => {
     const backfill = await call('POST', '/schedules/on-upload/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' });
     expect(backfill.status).toBe(400);
     expect(backfill.body.error.issues).toEqual([{ path: 'path.name', message: expect.stringContaining('started only by events') }]);
+    // Run ad hoc, its run is among the runs of every schedule.
+    const adhoc = await call('POST', '/schedules/on-upload/runs', { parameters: { keys: '["incoming/a.csv"]' } });
+    expect(adhoc.status, JSON.stringify(adhoc.body)).toBe(201);
+    const everyRun = await call('GET', '/runs?limit=100');
+    expect(everyRun.body.runs.map((r: any) => r.runId)).toContain(adhoc.body.runId);
     // Declared in serverless.yml: changed and deleted there, as any declared schedule.
     expect((await call('DELETE', '/schedules/on-upload')).status).toBe(409);
     const taken = await call('POST', '/schedules', { name: 'on-upload', expression: 'rate(1 hour)', job: { definition: 'batchron-dev-hello' } });

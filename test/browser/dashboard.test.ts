@@ -197,6 +197,7 @@ describe('the dashboard', () => {
     await open(page, '#/now?wall=1', 'Now');
     expect(await page.$('header.top')).toBeNull();
     await screenshot(page, 'now-wall');
+    await expectAccessible(page);
   }, 60_000);
 
   it('triggers etl-dag with a parameter and follows the run live to SUCCEEDED', async () => {

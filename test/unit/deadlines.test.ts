@@ -293,3 +293,25 @@ describe('the deadline check', () => {
     });
   });
 });
+
+describe('the schedules listing (CLI)', () => {
+  it('shows the next deadline and how the last went, in a deadline column only when a schedule has one', async () => {
+    const { schedulesTable } = await import('#cli/commands/schedules');
+    const base = { source: 'declared' as const, origin: 'declared' as const, timezone: 'UTC', enabled: true, paused: false, nextFireTimes: [], tasks: [] };
+    const withDeadline = schedulesTable(
+      [
+        {
+          ...base,
+          name: 'report',
+          expression: 'cron(0 1 * * ? *)',
+          deadline: { rule: '02:30 UTC, for the same logical date', next: { at: '2025-06-11T02:30:00.000Z', atLocal: '2025-06-11T02:30:00+00:00', logicalDate: '2025-06-11' }, last: { at: '2025-06-10T02:30:00.000Z', logicalDate: '2025-06-10', state: 'met late' } },
+        },
+        { ...base, name: 'other', expression: 'rate(1 hour)' },
+      ],
+      200,
+    );
+    expect(withDeadline).toMatch(/deadline/);
+    expect(withDeadline).toMatch(/next 2025-06-11T02:30:00Z?.*; last met late \(2025-06-10\)/);
+    expect(schedulesTable([{ ...base, name: 'other', expression: 'rate(1 hour)' }], 200)).not.toMatch(/deadline/);
+  });
+});

@@ -254,7 +254,8 @@ async function checkSchedule(s: RegisteredSchedule, deps: EngineDeps, store: Dea
     let record = item.record;
     const deadline = item.deadline ?? spanOf(def, record!);
     let latest: RunSummary | undefined;
-    if (!record || record.status === 'MISSED') {
+    // The runs are read to decide, and for the alert's words when it is still owed.
+    if (!record || record.status === 'MISSED' || slotDue(record.alert, now)) {
       const runs = await deps.store.listRunsScheduledBetween(s.name, new Date(deadline.runsFrom), new Date(deadline.runsTo));
       const facts = factsOf(runs, now);
       latest = facts.latest;

@@ -248,7 +248,8 @@ describe('the deadline check', () => {
     expect(w.sent.map((m) => m.text)).toEqual([expect.stringContaining('had not succeeded by 2025-10-26T02:30:00+02:00 (2025-10-26T00:30:00.000Z); no run has started')]);
   });
 
-  it('keeps the alert owed while Slack is down and sends it once when it is back', async () => {
+  it('keeps the alert owed while Slack is down and sends it once when it is back, naming the latest run', async () => {
+    const failed = await recordRun(w, '2025-06-09T23:00:00Z', 'FAILED', '2025-06-09T23:05:00Z');
     w.slackDown = true;
     await sweepAt(w, '2025-06-10T00:31:00Z');
     await sweepAt(w, '2025-06-10T00:32:00Z');
@@ -257,6 +258,7 @@ describe('the deadline check', () => {
     await sweepAt(w, '2025-06-10T00:33:00Z', 2);
     await sweepAt(w, '2025-06-10T00:34:00Z');
     expect(w.sent).toHaveLength(1);
+    expect(w.sent[0]!.text).toContain(`latest run \`${failed}\` is FAILED`);
   });
 
   it('resends once after a sweeper died holding the claim (after the claim expired), never while it is live', async () => {

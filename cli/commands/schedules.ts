@@ -124,7 +124,8 @@ export function schedulesTable(schedules: Schedule[], width?: number): string {
       { head: 'state' },
       { head: 'next fire', wrap: true, minWidth: 20 },
       { head: 'last run', wrap: true, drop: 2 },
-      ...(withDeadlines ? [{ head: 'deadline', wrap: true, drop: 3 }] : []),
+      // Dropped after `last run` on a narrow terminal; `schedules <name>` always shows it.
+      ...(withDeadlines ? [{ head: 'deadline', wrap: true, minWidth: 14, drop: 1 }] : []),
       { head: 'command', wrap: true, minWidth: 16 },
     ],
     rows,

@@ -2,8 +2,9 @@
  * A deadline across the spring-forward night, on the local stack clock: a Berlin schedule
  * firing at 01:00 with `deadline: { at: "02:30" }` on 30 March 2025, when 02:30 does not
  * exist (02:00 CET jumps to 03:00 CEST). The deadline is 03:30 CEST (01:30Z, the gap moved
- * on). The real Scheduler fires, the run fails on the local Batch, and the real sweeper, on
- * the Scheduler registry and DynamoDB Local, sends one alert however many sweeps run, to the
+ * on). The real Scheduler fires, the run fails on the local Batch, and the real sweeper (the
+ * engine's `sweep` and the deployed `sweep` function with its own wiring, racing), on the
+ * Scheduler registry and DynamoDB Local, sends one alert however many sweeps run, to the
  * deadline's own webhook (an SSM parameter on the local stack), and one "met late" message
  * when a run for the same logical date then succeeds. The run's failure message goes to the
  * deployment's webhook.
@@ -15,7 +16,7 @@ import { fireInputTemplate } from '#shared/config/validate';
 import { runIdFor } from '#shared/engine/naming';
 import { sdkScheduleRegistry } from '#shared/engine/registry';
 import { startRun } from '#shared/engine/start';
-import { sweep } from '#shared/engine/sweep';
+import { sweep, type SweepReport } from '#shared/engine/sweep';
 import { routedNotifier } from '#shared/notify/routing';
 import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { definition, eventually, fire, startEngineStack, startSlackCapture, task, type EngineStack, type SlackCapture } from '#test/helpers/engine';
@@ -87,9 +88,10 @@ describe('a deadline on the spring-forward night (Europe/Berlin, 30 March 2025, 
     }
     expect(deadlineMessages()).toEqual([]);
 
-    // Act 2: 03:31 CEST, two sweepers at once, then another.
+    // Act 2: 03:31 CEST, three sweepers at once (one of them the deployed sweep function, with
+    // its own wiring: the deadline store, the routed notifier reading SSM), then another.
     e.stack.clock.set(Date.parse('2025-03-30T01:31:00Z'));
-    const reports = await Promise.all([sweeper('s1'), sweeper('s2')]);
+    const reports = await Promise.all([sweeper('s1'), sweeper('s2'), e.stack.lambda.invoke(e.arns.sweep, {}) as Promise<SweepReport>]);
     await sweeper('s3');
 
     // Assess 2: one alert, to the deadline's webhook only.
@@ -104,8 +106,11 @@ describe('a deadline on the spring-forward night (Europe/Berlin, 30 March 2025, 
     const rerun = await startRun(fire(fixed, '2025-03-30T00:05:00Z', { trigger: 'backfill' }), e.deps('backfill'), { overlap: 'ignore' });
     await e.waitRun(rerun.runId, (r) => r.status === 'SUCCEEDED', 'the backfilled run SUCCEEDED', 30_000);
     e.stack.clock.set(Date.parse('2025-03-30T01:40:00Z'));
+    // The deployed sweep function alone first: its own wiring finds the success and sends
+    // through the SSM-routed webhook; then two more sweeps at once find nothing left to send.
+    await e.stack.lambda.invoke(e.arns.sweep, {});
+    expect(deadlineMessages()).toHaveLength(2);
     await Promise.all([sweeper('s4'), sweeper('s5')]);
-    await sweeper('s6');
 
     // Assess 3: one "met late" message, and the record says so.
     expect(deadlineMessages()).toHaveLength(2);

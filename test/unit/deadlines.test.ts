@@ -317,3 +317,38 @@ describe('the schedules listing (CLI)', () => {
     expect(schedulesTable([{ ...base, name: 'other', expression: 'rate(1 hour)' }], 200)).not.toMatch(/deadline/);
   });
 });
+
+describe('an `after` deadline', () => {
+  it('holds each fire to its own deadline: met on time quietly, one alert for a late one and one "met late"', async () => {
+    const w = world();
+    const hourlyDef = definition('hourly', [task('main')], { expression: 'cron(0 * * * ? *)', deadline: { afterMinutes: 30 } });
+    const schedule: RegisteredSchedule = { name: 'hourly', definition: hourlyDef, series: { expression: 'cron(0 * * * ? *)', timezone: 'UTC', createdAt: new Date('2025-06-10T09:30:00Z') } };
+    const record = async (scheduledTime: string, status: 'SUCCEEDED' | 'RUNNING', endedAt?: string) => {
+      const runId = runIdFor({ schedule: 'hourly', scheduledTime });
+      const { run } = newRun(fire(hourlyDef, scheduledTime), { runId, mode: 'start' }, { now: Date.parse(scheduledTime), owner: 't', leaseMs: 60_000, deployment: 'd', retentionDays: 7 });
+      await w.store.putNewRun(run, 7);
+      const stored = (await w.store.getRun(runId))!;
+      await w.store.saveRun({ ...stored, status, ...(endedAt ? { endedAt } : {}) });
+      return runId;
+    };
+    const check = async (t: string) => {
+      w.clock.now = Date.parse(t);
+      await Promise.all([checkDeadlines(w.deps(), w.deadlines, [schedule]), checkDeadlines(w.deps(), w.deadlines, [schedule])]);
+    };
+    await record('2025-06-10T10:00:00Z', 'SUCCEEDED', '2025-06-10T10:20:00Z');
+    const slow = await record('2025-06-10T11:00:00Z', 'RUNNING');
+    await check('2025-06-10T11:31:00Z');
+    expect(w.sent.map((m) => m.text)).toEqual([
+      `:alarm_clock: *hourly* missed its deadline: the run of 2025-06-10T11:00:00.000Z had not succeeded by 2025-06-10T11:30:00+00:00 (2025-06-10T11:30:00.000Z); latest run \`${slow}\` is RUNNING.`,
+    ]);
+    await w.store.saveRun({ ...(await w.store.getRun(slow))!, status: 'SUCCEEDED', endedAt: '2025-06-10T11:45:00.000Z' });
+    await check('2025-06-10T11:46:00Z');
+    await check('2025-06-10T11:47:00Z');
+    expect(w.sent).toHaveLength(2);
+    expect(w.sent[1]!.text).toContain('*hourly* met its deadline late: the run of 2025-06-10T11:00:00.000Z succeeded');
+    expect(w.deadlines.all().map((r) => [r.scheduledTime, r.status])).toEqual([
+      ['2025-06-10T10:00:00.000Z', 'MET'],
+      ['2025-06-10T11:00:00.000Z', 'MET_LATE'],
+    ]);
+  });
+});

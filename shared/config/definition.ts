@@ -13,6 +13,8 @@
  * the overlap policy and a parameter, from here.
  */
 import * as z from '../zod.ts';
+import { SlackRoutesSchema } from '../notify/routing.ts';
+import { DeadlineDefinitionSchema } from './deadline.ts';
 
 export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
 export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
@@ -94,10 +96,14 @@ export const ScheduleDefinitionSchema = z.object({
       submitted: z.number().check(z.positive()),
       running: z.number().check(z.positive()),
     }),
+    /** Where its Slack messages go (shared/notify/routing.ts); absent = the deployment's webhook. */
+    slack: z.optional(SlackRoutesSchema),
   }),
   tags: z.record(z.string(), z.string()),
   /** Absent in definitions written before it existed: the default then. */
   catchUp: z.optional(CatchUpSchema),
+  /** By when the run for a logical date (or each fire's run) must have succeeded (./deadline.ts). */
+  deadline: z.optional(DeadlineDefinitionSchema),
 });
 export type ScheduleDefinition = z.infer<typeof ScheduleDefinitionSchema>;
 

@@ -11,6 +11,8 @@
  */
 import * as z from '../zod.ts';
 import { OverlapPolicySchema, ParameterSchema } from './definition.ts';
+import { DeadlineSpecSchema } from './deadline.ts';
+import { SlackRoutesSchema } from '../notify/routing.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameMessage = 'use 1-64 letters, digits, "-", "_" or "." (starting with a letter or digit)';
@@ -152,6 +154,8 @@ export const NotifySchema = z.strictObject({
       running: z.optional(positiveInt()),
     }),
   ),
+  /** Slack webhooks of this schedule, for all its messages and per kind (shared/notify/routing.ts). */
+  slack: z.optional(SlackRoutesSchema),
 });
 
 /**
@@ -226,6 +230,8 @@ export const ScheduleSchema = z.strictObject({
       window: z._default(intBetween(1, 1440), 60),
     }),
   ),
+  /** By when the run must have succeeded: one alert if not, one "met late" message after (./deadline.ts). */
+  deadline: z.optional(DeadlineSpecSchema),
 });
 export type ScheduleInput = z.input<typeof ScheduleSchema>;
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;

@@ -47,6 +47,7 @@ import {
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
 import { dropUndefined } from '../objects.ts';
+import { deadlineProblems, normalizeDeadline } from './deadline.ts';
 
 export { ConfigError };
 
@@ -388,6 +389,7 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), or both`);
   }
   problems.push(...triggerProblems(at, spec));
+  if (spec.deadline) problems.push(...deadlineProblems(`${at}.deadline`, spec.deadline, spec.expression !== undefined));
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(`${at}.timezone: ${timezoneProblem(spec.timezone)}`);
   if (spec.startDate && spec.endDate && Date.parse(spec.startDate) >= Date.parse(spec.endDate)) {
     problems.push(`${at}.endDate: must be after startDate (startDate ${spec.startDate}, got ${spec.endDate})`);
@@ -712,9 +714,11 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
         submitted: stuck?.submitted ?? sweep.submitted,
         running: stuck?.running ?? sweep.running,
       },
+      ...(spec.notify?.slack ? { slack: spec.notify.slack } : {}),
     },
     tags: spec.tags ?? {},
     ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
+    ...(spec.deadline ? { deadline: normalizeDeadline(spec.deadline, spec.timezone ?? config.defaults?.timezone ?? 'UTC') } : {}),
   });
 }
 

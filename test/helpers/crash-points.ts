@@ -967,3 +967,365 @@ export function defineTwoFaultSuite(title: string, names: string[]): void {
     });
   });
 }
+
+/* ------------------------------------------------------------------ the API's engine paths */
+
+/**
+ * An API scenario: `functions/api.ts` (the real handler through its deps factory, its own
+ * reads on the same in-memory store) with a request that starts or cancels a run faulted
+ * after one of the engine steps it makes. The client sees a 5xx and does what a client of an
+ * idempotent API does: it sends the same request again (the same Idempotency-Key for a
+ * start). Then the normal repairs run, as for the other scenarios.
+ */
+export interface ApiScenario extends CrashScenario {
+  invocation: 'api:start' | 'api:cancel';
+  steps: (Step & { /** What the client's repeated request answers when the fault follows this step. */ again: number })[];
+  /** What the request answers without a fault. */
+  answer: number;
+  /** How the run's job(s) end in Batch, when it matters (a cancel terminates it). */
+  jobEnds?: { status: string; reason: string }[];
+}
+
+const API_KEY = 'crash-points-key';
+
+export const API_SCENARIOS: Record<string, ApiScenario> = {
+  'api-start': {
+    name: 'api-start',
+    summary: 'one task, overlap allow: POST /schedules/{name}/runs with an Idempotency-Key (startRun), retried by the client after a 5xx',
+    build: (name) => definition(name, [task('main')]),
+    invocation: 'api:start',
+    answer: 201,
+    steps: [
+      { label: 'store.getScheduleState', what: 'read the schedule state (pause flag, overlap set)', again: 201 },
+      { label: 'store.putNewRun', what: 'create the run (id from the key, the definition with it); the attempt READY with this request\'s lease', again: 200 },
+      { ...RESERVE_SLOT, again: 200 },
+      { label: 'batch.submitJob', what: 'SubmitJob (the lease holder, no lookup)', again: 200 },
+      { label: 'store.saveRun', what: 'record the job id, over the state this request wrote: no read', again: 200 },
+    ],
+    expect: { status: 'SUCCEEDED', attempts: { main: ['SUCCEEDED'] }, slack: 0 },
+  },
+  'api-cancel': {
+    name: 'api-cancel',
+    summary: 'one task, its job RUNNING: POST /runs/{id}/cancel (cancelRunById), retried by the client after a 5xx',
+    build: (name) => definition(name, [task('main', PARKED)]),
+    jobs: parked,
+    invocation: 'api:cancel',
+    answer: 200,
+    steps: [
+      { label: 'store.getRun', what: 'read the run', again: 200 },
+      { label: 'store.saveRun', what: 'run CANCELLED and settled (its task CANCELLED with its live job id)', again: 409 },
+      { label: 'batch.terminateJob', what: 'TerminateJob for the running job', again: 409 },
+      { label: 'store.getScheduleState', what: 'finalize: does the overlap slot need a release?', again: 409 },
+      { label: 'store.releaseRun', what: 'release overlap, record the outcome', again: 409 },
+      { label: 'store.saveRun', what: 'finalize: out of the active index, TTL', again: 409 },
+    ],
+    expect: { status: 'CANCELLED', attempts: { main: ['FAILED'] }, slack: 0 },
+    jobEnds: [{ status: 'FAILED', reason: 'Batchron: Cancelled through the API' }],
+  },
+};
+
+/** What an API case ended with. */
+export interface ApiOutcome extends CaseOutcome {
+  /** The first request's answer, and the repeated one's when the first was a 5xx. */
+  first: { status: number; body: any };
+  again?: { status: number; body: any };
+  /** Runs the schedule has, as GET /runs lists them. */
+  listed: string[];
+  traces: string[][];
+  jobs: { status: string; reason: string }[];
+}
+
+/** Runs an API scenario under `schedule` with `fault` (or none): the request, the client's repeat after a 5xx, every repair. */
+export async function runApiCase(scenario: ApiScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<ApiOutcome> {
+  const w = await worldFor(scenario);
+  const def = scenario.build(schedule);
+  const cancel = scenario.invocation === 'api:cancel';
+  const key = { schedule, invocation: scenario.invocation };
+  let request: () => Promise<{ status: number; body: any }>;
+  let runId: string;
+  if (cancel) {
+    // A scheduled run whose job is running.
+    w.park(schedule);
+    runId = `${schedule}.20250301T000000Z`;
+    w.accept('fire', fire(def, SCHEDULED));
+    await w.quiet();
+    await w.deliverEvents();
+    expect((await w.run(runId))?.status, 'the run is RUNNING').toBe('RUNNING');
+    request = () => w.request(key, 'POST', `/runs/${encodeURIComponent(runId)}/cancel`);
+  } else {
+    // The schedule as the registry holds it (disabled: only the API starts its runs here).
+    w.register(def);
+    const { runIdFor } = await import('#shared/engine/naming');
+    runId = runIdFor({ schedule, scheduledTime: '' }, API_KEY);
+    request = () => w.request(key, 'POST', `/schedules/${schedule}/runs`, {}, { 'idempotency-key': API_KEY });
+  }
+  const from = w.traces.length;
+  w.arm(fault && { schedule, invocation: scenario.invocation, label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
+  const first = await request();
+  const again = first.status >= 500 ? await request() : undefined;
+  const fired = w.fired;
+  const traces = tracesOf(w, schedule, scenario.invocation, from);
+  w.arm(undefined);
+  const run = await w.settle(runId);
+  const listed = (await w.request({ schedule, invocation: 'api:list' }, 'GET', `/runs?schedule=${schedule}`)).body.runs.map((r: { runId: string }) => r.runId);
+  return {
+    run,
+    first,
+    again,
+    listed,
+    ...outcomeOf(w, schedule, [runId]),
+    fired,
+    traces,
+    jobs: w.jobsOf(schedule).map((j) => ({ status: j.status, reason: j.reason })),
+  };
+}
+
+/** What the client saw, and the run in its end state with one job per attempt and nothing lost. */
+export function assertApiRecovered(scenario: ApiScenario, step: number | undefined, out: ApiOutcome): void {
+  if (step === undefined) {
+    expect(out.first.status, JSON.stringify(out.first.body)).toBe(scenario.answer);
+  } else {
+    expect(out.first.status, 'the faulted request answers a 5xx').toBe(500);
+    expect(out.again?.status, `the repeated request: ${JSON.stringify(out.again?.body)}`).toBe(scenario.steps[step - 1]!.again);
+  }
+  const last = out.again ?? out.first;
+  if (last.status === 409) expect(last.body.error.message).toContain('already finished (CANCELLED');
+  else expect(last.body.runId).toBe(out.run?.runId);
+  // The repeated request made no second run.
+  expect(out.listed, 'runs of the schedule').toEqual([out.run?.runId]);
+  if (scenario.jobEnds) expect(out.jobs, 'how the job ended in Batch').toEqual(scenario.jobEnds);
+  assertRecovered(scenario, step, out);
+}
+
+/** The suite of the API table: a baseline per scenario, then every (step × fault kind). */
+export function defineApiSuite(title: string, names: string[]): void {
+  describe(title, () => {
+    it.each(names)('makes the steps the table lists for %s, and without a fault answers and ends the run as expected', async (name) => {
+      // Prepare
+      const scenario = API_SCENARIOS[name]!;
+      // Act
+      const out = await runApiCase(scenario, `${name}-baseline`, undefined);
+      // Assess
+      expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
+      assertApiRecovered(scenario, undefined, out);
+    });
+
+    it.each(stepCases(API_SCENARIOS, names))('%s: after step %i (%s), a %s: the client repeats the request; one run, one job per attempt, nothing lost', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = API_SCENARIOS[name]!;
+      // Act
+      const out = await runApiCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      assertApiRecovered(scenario, step, out);
+    });
+  });
+}
+
+/* ------------------------------------------------------------------ event triggers and batch windows */
+
+/**
+ * An event-trigger scenario: S3 `Object Created` events (events/s3/object-created.json, each
+ * with its own id and key) delivered to the `trigger` function, each as an async invoke, in
+ * order, one at a time; the trigger's idempotency key is the object key, so `deliveries` may
+ * repeat a key (a second upload of the same object, or EventBridge delivering twice). With a
+ * batch window the window's one-time close schedule fires at its end (the clock jumps past it
+ * while settling); the sweeper closes a window whose close never came.
+ *
+ * The faulted invocation is one delivery (`trigger:<event id>`) or the window's close
+ * (`close:<window>`). Every case must end with every distinct key in exactly one run (its
+ * parameter lists), every run SUCCEEDED and finalized with one job per attempt, no window
+ * left open and no Lambda retry waiting.
+ */
+export interface TriggerScenario {
+  name: string;
+  summary: string;
+  /** Object keys, one delivery each, in order (ids evt-1, evt-2, ...). */
+  deliveries: string[];
+  batchWindow?: { seconds: number; maxEvents: number };
+  invocation: string;
+  steps: Step[];
+  /** Runs without a fault (with a fault keys may move to a later window, so only "each key once" holds). */
+  runs: number;
+}
+
+const TRIGGER_SCHEDULED = Date.parse('2025-03-01T00:00:00Z');
+/** The window the deliveries fall in, for 10 s windows from the world's start. */
+const FIRST_WINDOW = TRIGGER_SCHEDULED / 10_000;
+
+/** startRun's steps for a new run of an `allow` schedule (a trigger's run, a window part's run). */
+const START_STEPS = (what: string): Step[] => [
+  { label: 'store.getScheduleState', what: 'startRun: read the schedule state (pause flag, overlap set)' },
+  { label: 'store.putNewRun', what: `startRun: create ${what} (the id from the trigger and its key; the definition with it); the attempt READY with this invocation's lease` },
+  RESERVE_SLOT,
+  { label: 'batch.submitJob', what: 'SubmitJob (the lease holder, no lookup)' },
+  { label: 'store.saveRun', what: 'record the job id, over the state this invocation wrote: no read' },
+];
+
+export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
+  'trigger-event': {
+    name: 'trigger-event',
+    summary: 'no batch window: the delivery that starts the run for its key (then the same key delivered again)',
+    deliveries: ['incoming/a.csv', 'incoming/a.csv'],
+    invocation: 'trigger:evt-1',
+    steps: START_STEPS('the run'),
+    runs: 1,
+  },
+  'window-first': {
+    name: 'window-first',
+    summary: 'batch window of 10 s, 3 events a part: the first arrival (it counts itself, schedules the close, joins part 0)',
+    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
+    batchWindow: { seconds: 10, maxEvents: 3 },
+    invocation: 'trigger:evt-1',
+    steps: [
+      { label: 'windowStore.countArrival', what: 'count the arrival on the window\'s head (created: n = 1, in the open-windows index)' },
+      { label: 'windows.scheduleClose', what: 'the first arrival creates the one-time close schedule at the window\'s end' },
+      { label: 'windowStore.addToPart', what: 'add the event to part 0 with its key\'s seen-marker (one transaction)' },
+    ],
+    runs: 2,
+  },
+  'window-fill': {
+    name: 'window-fill',
+    summary: 'batch window of 10 s, 3 events a part: the third arrival, which takes part 0\'s last slot, closes it and starts its run',
+    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
+    batchWindow: { seconds: 10, maxEvents: 3 },
+    invocation: 'trigger:evt-3',
+    steps: [
+      { label: 'windowStore.countArrival', what: 'count the arrival on the window\'s head (n = 3)' },
+      { label: 'windowStore.addToPart', what: 'add the event to part 0 with its key\'s seen-marker (one transaction)' },
+      { label: 'windowStore.closePart', what: 'n = 3 takes part 0\'s last slot: close it, read its events' },
+      ...START_STEPS('part 0\'s run (a, b, c)'),
+    ],
+    runs: 2,
+  },
+  'window-duplicate': {
+    name: 'window-duplicate',
+    summary: 'batch window of 10 s, 3 events a part: a key already collected arrives again (dropped)',
+    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
+    batchWindow: { seconds: 10, maxEvents: 3 },
+    invocation: 'trigger:evt-5',
+    steps: [
+      { label: 'windowStore.countArrival', what: 'count the arrival on the window\'s head (n = 5)' },
+      { label: 'windowStore.addToPart', what: 'add it to part 1: its key was seen already: a duplicate, nothing added' },
+    ],
+    runs: 2,
+  },
+  'window-close': {
+    name: 'window-close',
+    summary: 'batch window of 10 s, 3 events a part: the close at the window\'s end (part 0 started by its third arrival, part 1 holds d)',
+    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
+    batchWindow: { seconds: 10, maxEvents: 3 },
+    invocation: `close:${FIRST_WINDOW}`,
+    steps: [
+      { label: 'windowStore.closeHead', what: 'mark the window closed (later arrivals go to the next window); read its head (n = 5)' },
+      { label: 'windowStore.closePart', what: 'part 0: closed already (idempotent); its events' },
+      { label: 'store.getScheduleState', what: 'startRun for part 0: read the schedule state' },
+      { label: 'store.putNewRun', what: 'startRun for part 0: the run exists (its third arrival started it)' },
+      { label: 'store.getRun', what: 'read part 0\'s run to continue it (nothing owed)' },
+      { label: 'windowStore.closePart', what: 'part 1: close it, read its events (d)' },
+      ...START_STEPS('part 1\'s run (d)'),
+      { label: 'windowStore.retireWindow', what: 'every part has its run: out of the open-windows index' },
+    ],
+    runs: 2,
+  },
+};
+
+/** What a trigger case ended with. */
+export interface TriggerOutcome {
+  runs: RunItem[];
+  /** Each run's keys (its `key` parameter: one key, or the JSON list of a window part). */
+  keys: string[][];
+  fired: boolean;
+  traces: string[][];
+  jobIds: string[];
+  openWindows: number;
+  pendingRetries: number;
+}
+
+/** Runs a trigger scenario under `schedule` with `fault` (or none): the deliveries, then every repair. */
+export async function runTriggerCase(scenario: TriggerScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<TriggerOutcome> {
+  const { readFileSync } = await import('node:fs');
+  const { sweep } = await import('#shared/engine/sweep');
+  const upload = JSON.parse(readFileSync(new URL('../../events/s3/object-created.json', import.meta.url), 'utf8')) as Record<string, any>;
+  const w = await CrashWorld.create();
+  const def = definition(schedule, [task('main')]);
+  const settings = {
+    parameters: { key: '$.detail.object.key' },
+    idempotencyKey: '$.detail.object.key',
+    ...(scenario.batchWindow ? { batchWindow: scenario.batchWindow } : {}),
+  };
+  w.arm(fault && { schedule, invocation: scenario.invocation, label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
+  for (const [i, key] of scenario.deliveries.entries()) {
+    const event = { ...upload, id: `evt-${i + 1}`, time: new Date(w.now).toISOString(), detail: { ...upload.detail, object: { ...upload.detail.object, key } } };
+    w.accept('trigger', { schedule, trigger: 0, settings, definition: def, event });
+    await w.quiet();
+  }
+  // Every repair: Lambda's retries, window closes, job events, the sweeper (which closes overdue windows).
+  const listed = async () => (await w.store.listRunsBySchedule(schedule, { limit: 100 })).items.map((i) => i.summary.runId);
+  for (let round = 0; round < 10; round++) {
+    await w.quiet();
+    await w.deliverEvents();
+    const runs = await Promise.all((await listed()).map((id) => w.run(id)));
+    const open = await w.windowStore.listOverdueWindows(Number.MAX_SAFE_INTEGER);
+    if (round > 0 && runs.every((r) => r?.finalized) && open.length === 0 && w.pendingRetries() === 0 && w.schedules().length === 0) break;
+    w.advance(121_000);
+    await w.quiet();
+    await w.deliverEvents();
+    await sweep(w.deps(`sweeper-${round}`));
+  }
+  await w.quiet();
+  const runs = (await Promise.all((await listed()).map((id) => w.run(id)))).filter((r): r is RunItem => r !== undefined);
+  const keysOf = (run: RunItem): string[] => {
+    const value = run.parameters.key ?? '';
+    return scenario.batchWindow ? (JSON.parse(value) as string[]) : [value];
+  };
+  return {
+    runs,
+    keys: runs.map(keysOf),
+    fired: w.fired,
+    traces: tracesOf(w, schedule, scenario.invocation),
+    jobIds: w.jobsOf(schedule).map((j) => j.jobId),
+    openWindows: (await w.windowStore.listOverdueWindows(Number.MAX_SAFE_INTEGER)).length,
+    pendingRetries: w.pendingRetries(),
+  };
+}
+
+/** Every distinct key in exactly one run, every run SUCCEEDED and finalized with one job per attempt, nothing left open. */
+export function assertTriggerRecovered(scenario: TriggerScenario, step: number | undefined, out: TriggerOutcome): void {
+  if (step !== undefined) expect(out.fired, 'the fault was injected').toBe(true);
+  const distinct = [...new Set(scenario.deliveries)].sort();
+  expect(out.keys.flat().sort(), 'each key in exactly one run').toEqual(distinct);
+  for (const run of out.runs) {
+    expect(run.status, `run ${run.runId}`).toBe('SUCCEEDED');
+    expect(run.finalized, `run ${run.runId} is finalized`).toBe(true);
+    expect(attemptsOf(run)).toEqual({ main: ['SUCCEEDED'] });
+  }
+  const recorded = out.runs.flatMap(jobIdsOf);
+  expect([...out.jobIds].sort(), 'one Batch job per attempt, each the one recorded').toEqual([...recorded].sort());
+  expect(out.openWindows, 'batch windows left open').toBe(0);
+  expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
+}
+
+/** The suite of the trigger table: a baseline per scenario, then every (step × fault kind). */
+export function defineTriggerSuite(title: string, names: string[]): void {
+  describe(title, () => {
+    it.each(names)('makes the steps the table lists for %s, and without a fault starts one run per key or window part', async (name) => {
+      // Prepare
+      const scenario = TRIGGER_SCENARIOS[name]!;
+      // Act
+      const out = await runTriggerCase(scenario, `${name}-baseline`, undefined);
+      // Assess
+      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
+      expect(out.runs.length, 'runs').toBe(scenario.runs);
+      assertTriggerRecovered(scenario, undefined, out);
+    });
+
+    it.each(stepCases(TRIGGER_SCENARIOS, names))('%s: after step %i (%s), a %s still puts every key in exactly one run', async (name, step, _label, kind) => {
+      // Prepare
+      const scenario = TRIGGER_SCENARIOS[name]!;
+      // Act
+      const out = await runTriggerCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      // Assess
+      assertTriggerRecovered(scenario, step, out);
+    });
+  });
+}

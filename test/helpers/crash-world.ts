@@ -29,8 +29,14 @@
  *
  * Nothing here waits on real time: a case runs in milliseconds.
  */
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { GetScheduleCommand, ResourceNotFoundException, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { vi } from 'vitest';
+import type { ApiParts } from '#functions/api';
+import type { ScheduleDefinition } from '#shared/config/definition';
+import { schedulerTargetInput } from '#shared/config/validate';
+import { defaultDeps } from '#shared/engine/deps';
+import { buildEventV2 } from '#local/http-api';
 import { ENV } from '#shared/config/definition';
 import { lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
 import type { BatchPort, JobFacts, RetrySchedulerPort, WindowSchedulerPort } from '#shared/engine/ports';
@@ -142,7 +148,8 @@ const FUNCTION_ENV: Record<string, string> = {
 };
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
-type Factories = Record<Fn, (depsFor: DepsFor) => Handler>;
+type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+type Factories = Record<Fn, (depsFor: DepsFor) => Handler> & { api: (depsFor: DepsFor, partsFor: (context: Context) => ApiParts) => ApiHandler };
 
 let factories: Promise<Factories> | undefined;
 
@@ -151,14 +158,15 @@ export function functionFactories(): Promise<Factories> {
   factories ??= (async () => {
     for (const [name, value] of Object.entries(FUNCTION_ENV)) vi.stubEnv(name, value);
     try {
-      // Decisions are asserted on state, not on log lines.
-      logger.setLogLevel('ERROR');
-      const [fire, jobEvents, retry, sweep, trigger] = await Promise.all([
+      // Decisions are asserted on state, not on log lines (ENGINE_TEST_LOG=INFO shows them).
+      logger.setLogLevel((process.env.ENGINE_TEST_LOG ?? 'SILENT') as 'SILENT');
+      const [fire, jobEvents, retry, sweep, trigger, api] = await Promise.all([
         import('#functions/fire'),
         import('#functions/job-events'),
         import('#functions/retry'),
         import('#functions/sweep'),
         import('#functions/trigger'),
+        import('#functions/api'),
       ]);
       getEnv();
       return {
@@ -167,6 +175,7 @@ export function functionFactories(): Promise<Factories> {
         retry: retry.createHandler as Factories['retry'],
         sweep: sweep.createHandler as Factories['sweep'],
         trigger: trigger.createHandler as unknown as Factories['trigger'],
+        api: api.createHandler as unknown as Factories['api'],
       };
     } finally {
       vi.unstubAllEnvs();
@@ -223,9 +232,18 @@ export class CrashWorld {
   private requests = 0;
   private jobCount = 0;
 
+  private readonly api: ApiHandler;
+  private readonly registered = new Map<string, ScheduleDefinition>();
+
   constructor(fns: Factories) {
     const depsFor: DepsFor = (context) => this.wrap(this.lambdaWorldDeps(context));
-    for (const fn of Object.keys(fns) as Fn[]) this.handlers[fn] = fns[fn](depsFor);
+    for (const fn of ['fire', 'jobEvents', 'retry', 'sweep', 'trigger'] as Fn[]) this.handlers[fn] = fns[fn](depsFor);
+    // The API's engine deps are `defaultDeps` (no Lambda lease bound), as functions/api.ts builds them.
+    const apiDepsFor: DepsFor = (context) => {
+      const { registry: _registry, ...production } = defaultDeps(getEnv(), context.awsRequestId);
+      return this.wrap({ ...production, ...this.ports(context.awsRequestId) });
+    };
+    this.api = fns.api(apiDepsFor, () => this.apiParts());
   }
 
   /** A world with the real handlers of every function. */
@@ -268,6 +286,93 @@ export class CrashWorld {
   /** Deps for a direct engine call (as a test calls `sweep(deps)`), on the world, no step labels. */
   deps(owner = `direct-${++this.requests}`): TriggerDeps {
     return this.ports(owner);
+  }
+
+  /**
+   * The API's own parts: the store unwrapped (its reads, like the run read back for the
+   * answer, are not engine port calls), a Scheduler that holds the schedules `register`ed,
+   * the clock.
+   */
+  private apiParts(): ApiParts {
+    const env = getEnv();
+    const fireTargetArn = `arn:aws:lambda:us-east-1:000000000000:function:${DEPLOYMENT}-fire`;
+    const scheduler = {
+      send: async (command: unknown) => {
+        if (!(command instanceof GetScheduleCommand)) throw new Error(`the crash world's Scheduler does not answer ${String(command?.constructor?.name)}`);
+        const def = this.registered.get(command.input.Name!);
+        if (!def) throw new ResourceNotFoundException({ message: `Schedule ${command.input.Name} does not exist.`, $metadata: {} });
+        return {
+          Name: def.name,
+          GroupName: env.scheduleGroup,
+          ScheduleExpression: def.expression,
+          ScheduleExpressionTimezone: def.timezone,
+          State: 'DISABLED',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: fireTargetArn, RoleArn: env.schedulerRoleArn, Input: schedulerTargetInput(def) },
+        };
+      },
+    } as unknown as SchedulerClient;
+    return {
+      env: {
+        table: env.table,
+        deployment: DEPLOYMENT,
+        scheduleGroup: env.scheduleGroup,
+        fireTargetArn,
+        schedulerRoleArn: env.schedulerRoleArn,
+        defaultQueue: QUEUE,
+        jobLogGroup: env.jobLogGroup,
+        allowCommandOverride: false,
+      },
+      store: this.store,
+      scheduler,
+      batch: undefined as never,
+      logs: undefined as never,
+      now: () => this.now,
+    };
+  }
+
+  /** Registers a schedule in the deployment's Scheduler group (disabled: only the API starts its runs). */
+  register(def: ScheduleDefinition): void {
+    this.registered.set(def.name, def);
+  }
+
+  /**
+   * A request to the API, as the HTTP API makes it (a synchronous invoke, the operator's
+   * credentials); `key` names the invocation. A timed-out invocation answers 500, as API
+   * Gateway answers a function that timed out.
+   */
+  async request(key: { schedule: string; invocation: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    const requestId = `req-${++this.requests}`;
+    this.keyOf.set(requestId, key);
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const rawHeaders = Object.entries({ host: 'localhost', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }).flat();
+    const event = buildEventV2({
+      method,
+      url: path,
+      httpVersion: '1.1',
+      rawHeaders,
+      body: Buffer.from(text),
+      routeKey: 'ANY /{proxy+}',
+      pathParameters: { proxy: path.slice(1).split('?')[0]! },
+      sourceIp: '127.0.0.1',
+      now: this.now,
+      apiId: 'crash',
+      domainName: 'localhost',
+      authorized: true,
+    }) as unknown as APIGatewayProxyEventV2;
+    const startedAt = this.now;
+    const context = { awsRequestId: requestId, functionName: `${DEPLOYMENT}-api`, getRemainingTimeInMillis: () => Math.max(0, 30_000 - (this.now - startedAt)) } as unknown as Context;
+    const timedOut = new Promise<'timeout'>((resolve) => this.freezers.set(`${requestId}#1`, () => resolve('timeout')));
+    let out: APIGatewayProxyStructuredResultV2 | 'timeout';
+    try {
+      out = (await Promise.race([this.api(event, context), timedOut])) as APIGatewayProxyStructuredResultV2 | 'timeout';
+    } catch {
+      out = { statusCode: 500 };
+    } finally {
+      this.freezers.delete(`${requestId}#1`);
+    }
+    if (out === 'timeout') return { status: 500, body: { message: 'Internal Server Error' } };
+    return { status: out.statusCode ?? 200, body: out.body ? JSON.parse(String(out.body)) : undefined };
   }
 
   /* ---------------------------------------------------------------- faults and steps */

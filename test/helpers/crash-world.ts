@@ -300,7 +300,7 @@ export class CrashWorld {
       send: async (command: unknown) => {
         if (!(command instanceof GetScheduleCommand)) throw new Error(`the crash world's Scheduler does not answer ${String(command?.constructor?.name)}`);
         const def = this.registered.get(command.input.Name!);
-        if (!def) throw new ResourceNotFoundException({ message: `Schedule ${command.input.Name} does not exist.`, $metadata: {} });
+        if (!def) throw new ResourceNotFoundException({ message: `Schedule ${command.input.Name} does not exist.`, Message: `Schedule ${command.input.Name} does not exist.`, $metadata: {} });
         return {
           Name: def.name,
           GroupName: env.scheduleGroup,

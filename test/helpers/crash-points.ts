@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScheduleDefinition } from '#shared/config/definition';
 import { DEFAULTS } from '#shared/engine/deps';
 import { retryScheduleName } from '#shared/engine/naming';
+import { WINDOW_REPAIR_GRACE_MS } from '#shared/engine/trigger';
 import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
 import { definition, fire, retry, task } from '#test/helpers/engine';
 import { CrashWorld, FAULT_KINDS, type Fault, type FaultKind, type JobPlan, type JobRef } from '#test/helpers/crash-world';
@@ -1142,6 +1143,8 @@ export interface TriggerScenario {
   /** Object keys, one delivery each, in order (ids evt-1, evt-2, ...). */
   deliveries: string[];
   batchWindow?: { seconds: number; maxEvents: number };
+  /** The window's close schedule is lost after the deliveries; the faulted invocation is the sweep that closes the window. */
+  closeLost?: true;
   invocation: string;
   steps: Step[];
   /** Runs without a fault (with a fault keys may move to a later window, so only "each key once" holds). */
@@ -1227,7 +1230,27 @@ export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
     ],
     runs: 2,
   },
+  'window-sweep': {
+    name: 'window-sweep',
+    summary: 'batch window of 10 s, 3 events a part, two arrivals, its close schedule lost: the sweep that closes the window past its end and the grace',
+    deliveries: ['incoming/a.csv', 'incoming/b.csv'],
+    batchWindow: { seconds: 10, maxEvents: 3 },
+    closeLost: true,
+    invocation: 'sweep',
+    steps: [
+      LIST_ACTIVE,
+      { label: 'windowStore.listOverdueWindows', what: 'batch windows past their end and the 60 s grace still open: this one' },
+      { label: 'windowStore.closeHead', what: 'mark the window closed; read its head (n = 2)' },
+      { label: 'windowStore.closePart', what: 'part 0: close it, read its events (a, b)' },
+      ...START_STEPS('part 0\'s run (a, b)'),
+      { label: 'windowStore.retireWindow', what: 'every part has its run: out of the open-windows index' },
+    ],
+    runs: 1,
+  },
 };
+
+/** Ends after every window of these cases: the open-windows index holds none ending before it once all are closed. */
+const EVERY_WINDOW = Date.parse('2100-01-01T00:00:00Z');
 
 /** What a trigger case ended with. */
 export interface TriggerOutcome {
@@ -1241,12 +1264,20 @@ export interface TriggerOutcome {
   pendingRetries: number;
 }
 
-/** Runs a trigger scenario under `schedule` with `fault` (or none): the deliveries, then every repair. */
-export async function runTriggerCase(scenario: TriggerScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<TriggerOutcome> {
+/**
+ * Runs a trigger scenario under `schedule` with `fault` (or none): the deliveries, then every
+ * repair; in a world `makeWorld` makes (the in-memory stores by default).
+ */
+export async function runTriggerCase(
+  scenario: TriggerScenario,
+  schedule: string,
+  fault: { step: number; kind: FaultKind } | undefined,
+  makeWorld: () => Promise<CrashWorld> = () => CrashWorld.create(),
+): Promise<TriggerOutcome> {
   const { readFileSync } = await import('node:fs');
   const { sweep } = await import('#shared/engine/sweep');
   const upload = JSON.parse(readFileSync(new URL('../../events/s3/object-created.json', import.meta.url), 'utf8')) as Record<string, any>;
-  const w = await CrashWorld.create();
+  const w = await makeWorld();
   const def = definition(schedule, [task('main')]);
   const settings = {
     parameters: { key: '$.detail.object.key' },
@@ -1259,13 +1290,20 @@ export async function runTriggerCase(scenario: TriggerScenario, schedule: string
     w.accept('trigger', { schedule, trigger: 0, settings, definition: def, event });
     await w.quiet();
   }
+  if (scenario.closeLost) {
+    // The close schedule is lost; the next rate fire of the sweeper comes after the window's end and the grace.
+    for (const name of w.schedules()) w.deleteSchedule(name);
+    w.advance(scenario.batchWindow!.seconds * 1000 + WINDOW_REPAIR_GRACE_MS + 1_000);
+    w.invokeSweep(schedule);
+    await w.quiet();
+  }
   // Every repair: Lambda's retries, window closes, job events, the sweeper (which closes overdue windows).
   const listed = async () => (await w.store.listRunsBySchedule(schedule, { limit: 100 })).items.map((i) => i.summary.runId);
   for (let round = 0; round < 10; round++) {
     await w.quiet();
     await w.deliverEvents();
     const runs = await Promise.all((await listed()).map((id) => w.run(id)));
-    const open = await w.windowStore.listOverdueWindows(Number.MAX_SAFE_INTEGER);
+    const open = await w.windowStore.listOverdueWindows(EVERY_WINDOW);
     if (round > 0 && runs.every((r) => r?.finalized) && open.length === 0 && w.pendingRetries() === 0 && w.schedules().length === 0) break;
     w.advance(121_000);
     await w.quiet();
@@ -1284,7 +1322,7 @@ export async function runTriggerCase(scenario: TriggerScenario, schedule: string
     fired: w.fired,
     traces: tracesOf(w, schedule, scenario.invocation),
     jobIds: w.jobsOf(schedule).map((j) => j.jobId),
-    openWindows: (await w.windowStore.listOverdueWindows(Number.MAX_SAFE_INTEGER)).length,
+    openWindows: (await w.windowStore.listOverdueWindows(EVERY_WINDOW)).length,
     pendingRetries: w.pendingRetries(),
   };
 }

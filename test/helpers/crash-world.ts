@@ -39,11 +39,11 @@ import { defaultDeps } from '#shared/engine/deps';
 import { buildEventV2 } from '#local/http-api';
 import { ENV } from '#shared/config/definition';
 import { lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
-import type { BatchPort, JobFacts, RetrySchedulerPort, WindowSchedulerPort } from '#shared/engine/ports';
+import type { BatchPort, JobFacts, RetrySchedulerPort, Store, WindowSchedulerPort } from '#shared/engine/ports';
 import { TAGS } from '#shared/engine/submit';
 import { getEnv } from '#shared/env';
 import { logger } from '#shared/logger';
-import { memoryStore, type MemoryStore } from '#shared/store/memory';
+import { memoryStore } from '#shared/store/memory';
 import { memoryWindowStore } from '#shared/store/memory-windows';
 import type { RunItem } from '#shared/store/schema';
 import type { WindowStore } from '#shared/engine/ports';
@@ -206,8 +206,8 @@ interface Queued {
 export class CrashWorld {
   /** Epoch ms of the fake clock. */
   now = Date.parse('2025-03-01T00:00:00Z');
-  readonly store: MemoryStore = memoryStore();
-  readonly windowStore: WindowStore = memoryWindowStore();
+  readonly store: Store;
+  readonly windowStore: WindowStore;
   readonly slack: { text: string }[] = [];
   readonly traces: Trace[] = [];
   readonly deployment = DEPLOYMENT;
@@ -235,7 +235,9 @@ export class CrashWorld {
   private readonly api: ApiHandler;
   private readonly registered = new Map<string, ScheduleDefinition>();
 
-  constructor(fns: Factories) {
+  constructor(fns: Factories, stores: { store?: Store; windowStore?: WindowStore } = {}) {
+    this.store = stores.store ?? memoryStore();
+    this.windowStore = stores.windowStore ?? memoryWindowStore();
     const depsFor: DepsFor = (context) => this.wrap(this.lambdaWorldDeps(context));
     for (const fn of ['fire', 'jobEvents', 'retry', 'sweep', 'trigger'] as Fn[]) this.handlers[fn] = fns[fn](depsFor);
     // The API's engine deps are `defaultDeps` (no Lambda lease bound), as functions/api.ts builds them.
@@ -246,9 +248,9 @@ export class CrashWorld {
     this.api = fns.api(apiDepsFor, () => this.apiParts());
   }
 
-  /** A world with the real handlers of every function. */
-  static async create(): Promise<CrashWorld> {
-    return new CrashWorld(await functionFactories());
+  /** A world with the real handlers of every function, on the in-memory stores unless given others (the DynamoDB ones). */
+  static async create(stores: { store?: Store; windowStore?: WindowStore } = {}): Promise<CrashWorld> {
+    return new CrashWorld(await functionFactories(), stores);
   }
 
   /* ---------------------------------------------------------------- deps */

@@ -73,7 +73,7 @@ export interface Fault {
   nth?: number;
 }
 
-/** Thrown when a simulated process dies. */
+/** Thrown by the harnesses when a simulated process dies. */
 export class ProcessDied extends Error {
   constructor(label: string) {
     super(`simulated process death after ${label}`);
@@ -82,7 +82,7 @@ export class ProcessDied extends Error {
 }
 
 /** A transient server-side error of the kind the SDK raises when a response is lost. */
-function lostResponse(label: string): Error {
+export function lostResponse(label: string): Error {
   const error = new Error(`injected: the response of ${label} was lost`) as Error & { $fault: string; $metadata: object };
   error.name = 'InternalServerError';
   error.$fault = 'server';

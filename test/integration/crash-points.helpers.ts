@@ -50,40 +50,9 @@ import type { EventBridgeEvent } from '#local/contracts';
 import type { HttpApi } from '#local/http-api';
 import type { LocalHandler } from '#local/lambda';
 import { definition, fire, retry, task, type EngineStack } from '#test/helpers/engine';
+import { lostResponse, ProcessDied, type Fault, type FaultKind, type Trace } from '#test/helpers/crash-world';
 
-export type FaultKind = 'crash' | 'exception' | 'timeout';
-
-/**
- * One injected fault: after step `step` (1-based) of the first invocation whose key is
- * `invocation` to reach that step, or of the `nth` invocation with that key since the fault
- * was armed (1: the first delivery, 2: Lambda's retry of it, ...).
- */
-export interface Fault {
-  schedule: string;
-  invocation: string;
-  step: number;
-  /** The label the step must have (guards the table against code changes). */
-  label: string;
-  kind: FaultKind;
-  nth?: number;
-}
-
-/** Thrown by the harness when a simulated process dies. */
-export class ProcessDied extends Error {
-  constructor(label: string) {
-    super(`simulated process death after ${label}`);
-    this.name = 'ProcessDied';
-  }
-}
-
-/** A transient server-side error of the kind the SDK raises when a response is lost. */
-function lostResponse(label: string): Error {
-  const error = new Error(`injected: the response of ${label} was lost`) as Error & { $fault: string; $metadata: object };
-  error.name = 'InternalServerError';
-  error.$fault = 'server';
-  error.$metadata = { httpStatusCode: 500 };
-  return error;
-}
+export { ProcessDied, type Fault, type FaultKind, type Trace } from '#test/helpers/crash-world';
 
 /** Labels a DynamoDB document-client command as an engine step. */
 function labelOf(command: { constructor: { name: string }; input: Record<string, any> }): string {
@@ -109,14 +78,6 @@ function labelOf(command: { constructor: { name: string }; input: Record<string,
     default:
       return command.constructor.name;
   }
-}
-
-/** What one invocation attempt did, step by step. */
-export interface Trace {
-  schedule: string;
-  invocation: string;
-  owner: string;
-  steps: string[];
 }
 
 /**

@@ -36,7 +36,6 @@ import type { ApiParts } from '#functions/api';
 import type { ScheduleDefinition } from '#shared/config/definition';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { defaultDeps } from '#shared/engine/deps';
-import { buildEventV2 } from '#local/http-api';
 import { ENV } from '#shared/config/definition';
 import { lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
 import type { BatchPort, JobFacts, RetrySchedulerPort, Store, WindowSchedulerPort } from '#shared/engine/ports';
@@ -149,7 +148,7 @@ const FUNCTION_ENV: Record<string, string> = {
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-type Factories = Record<Fn, (depsFor: DepsFor) => Handler> & { api: (depsFor: DepsFor, partsFor: (context: Context) => ApiParts) => ApiHandler };
+type Factories = Record<Fn, (depsFor: DepsFor) => Handler>;
 
 let factories: Promise<Factories> | undefined;
 
@@ -160,13 +159,12 @@ export function functionFactories(): Promise<Factories> {
     try {
       // Decisions are asserted on state, not on log lines (ENGINE_TEST_LOG=INFO shows them).
       logger.setLogLevel((process.env.ENGINE_TEST_LOG ?? 'SILENT') as 'SILENT');
-      const [fire, jobEvents, retry, sweep, trigger, api] = await Promise.all([
+      const [fire, jobEvents, retry, sweep, trigger] = await Promise.all([
         import('#functions/fire'),
         import('#functions/job-events'),
         import('#functions/retry'),
         import('#functions/sweep'),
         import('#functions/trigger'),
-        import('#functions/api'),
       ]);
       getEnv();
       return {
@@ -175,7 +173,6 @@ export function functionFactories(): Promise<Factories> {
         retry: retry.createHandler as Factories['retry'],
         sweep: sweep.createHandler as Factories['sweep'],
         trigger: trigger.createHandler as unknown as Factories['trigger'],
-        api: api.createHandler as unknown as Factories['api'],
       };
     } finally {
       vi.unstubAllEnvs();
@@ -232,20 +229,28 @@ export class CrashWorld {
   private requests = 0;
   private jobCount = 0;
 
-  private readonly api: ApiHandler;
+  /** The api function, built on the first request (its module is imported only by the cases that call it). */
+  private api: ApiHandler | undefined;
   private readonly registered = new Map<string, ScheduleDefinition>();
 
   constructor(fns: Factories, stores: { store?: Store; windowStore?: WindowStore } = {}) {
     this.store = stores.store ?? memoryStore();
     this.windowStore = stores.windowStore ?? memoryWindowStore();
     const depsFor: DepsFor = (context) => this.wrap(this.lambdaWorldDeps(context));
-    for (const fn of ['fire', 'jobEvents', 'retry', 'sweep', 'trigger'] as Fn[]) this.handlers[fn] = fns[fn](depsFor);
-    // The API's engine deps are `defaultDeps` (no Lambda lease bound), as functions/api.ts builds them.
-    const apiDepsFor: DepsFor = (context) => {
-      const { registry: _registry, ...production } = defaultDeps(getEnv(), context.awsRequestId);
-      return this.wrap({ ...production, ...this.ports(context.awsRequestId) });
-    };
-    this.api = fns.api(apiDepsFor, () => this.apiParts());
+    for (const fn of Object.keys(fns) as Fn[]) this.handlers[fn] = fns[fn](depsFor);
+  }
+
+  private async apiHandler(): Promise<ApiHandler> {
+    if (!this.api) {
+      const { createHandler } = await import('#functions/api');
+      // The API's engine deps are `defaultDeps` (no Lambda lease bound), as functions/api.ts builds them.
+      const apiDepsFor: DepsFor = (context) => {
+        const { registry: _registry, ...production } = defaultDeps(getEnv(), context.awsRequestId);
+        return this.wrap({ ...production, ...this.ports(context.awsRequestId) });
+      };
+      this.api = createHandler(apiDepsFor, () => this.apiParts()) as ApiHandler;
+    }
+    return this.api;
   }
 
   /** A world with the real handlers of every function, on the in-memory stores unless given others (the DynamoDB ones). */
@@ -348,6 +353,8 @@ export class CrashWorld {
     this.keyOf.set(requestId, key);
     const text = body === undefined ? '' : JSON.stringify(body);
     const rawHeaders = Object.entries({ host: 'localhost', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }).flat();
+    const api = await this.apiHandler();
+    const { buildEventV2 } = await import('#local/http-api');
     const event = buildEventV2({
       method,
       url: path,
@@ -367,7 +374,7 @@ export class CrashWorld {
     const timedOut = new Promise<'timeout'>((resolve) => this.freezers.set(`${requestId}#1`, () => resolve('timeout')));
     let out: APIGatewayProxyStructuredResultV2 | 'timeout';
     try {
-      out = (await Promise.race([this.api(event, context), timedOut])) as APIGatewayProxyStructuredResultV2 | 'timeout';
+      out = (await Promise.race([api(event, context), timedOut])) as APIGatewayProxyStructuredResultV2 | 'timeout';
     } catch {
       out = { statusCode: 500 };
     } finally {

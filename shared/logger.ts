@@ -28,6 +28,7 @@ export type EngineMetric =
   | 'RunsSucceeded'
   | 'RunsFailed'
   | 'RunsCancelled'
+  | 'DependencyWaitsExpired'
   | 'JobsSubmitted'
   | 'JobsAdopted'
   | 'Retries'

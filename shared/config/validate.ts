@@ -47,6 +47,7 @@ import {
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
 import { dropUndefined } from '../objects.ts';
+import { dependencyLinks, dependencyProblems, dependencySettings, dependentsOf } from './dependencies.ts';
 
 export { ConfigError };
 
@@ -164,6 +165,7 @@ export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {
   for (const [name, spec] of Object.entries(config.schedules)) {
     problems.push(...scheduleProblems(name, spec, config, ctx));
   }
+  problems.push(...dependencyProblems(config.schedules));
   if (problems.length > 0) throw new ConfigError(unique(problems));
   return config;
 }
@@ -671,7 +673,7 @@ function findCycle(graph: Record<string, string[]>): string[] | undefined {
 // ---------------------------------------------------------------------------------------
 // Normalization
 
-function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfig, ctx: NormalizeContext): ScheduleDefinition {
+function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfig, ctx: NormalizeContext, links: 'all' | 'dependents' = 'all'): ScheduleDefinition {
   const scheduleRetry = mergeRetry(mergeRetry(BUILT_IN_RETRY, config.defaults?.retry), spec.retry);
   const queue = config.defaults?.queue ?? ctx.defaultQueue;
   const task = (taskName: string, t: Task, withDeps: boolean): TaskDefinition => {
@@ -715,6 +717,10 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
     },
     tags: spec.tags ?? {},
     ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
+    ...dependencySettings(spec),
+    ...(links === 'all'
+      ? dependencyLinks(name, config, (n) => buildDefinition(n, config.schedules[n]!, config, ctx, 'dependents'))
+      : dependentsOf(name, config.schedules).length ? { dependents: dependentsOf(name, config.schedules) } : {}),
   });
 }
 

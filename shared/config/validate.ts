@@ -386,8 +386,8 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
       const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
       problems.push(`${at}.expression: ${message}${hint ? `; ${hint}` : ''}`);
     }
-  } else if (!spec.on) {
-    problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), or both`);
+  } else if (!spec.on && !spec.after) {
+    problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination`);
   }
   problems.push(...triggerProblems(at, spec));
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(`${at}.timezone: ${timezoneProblem(spec.timezone)}`);

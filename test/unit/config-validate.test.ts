@@ -234,7 +234,7 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
       config({ x: { expresion: 'rate(1 hour)', job } }),
       'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, on, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp)',
     ],
-    ['a missing expression (and no event triggers)', config({ x: { job } }), 'schedules.x: needs expression (cron, rate or at), event triggers (on), or both'],
+    ['a missing expression (and no event triggers)', config({ x: { job } }), 'schedules.x: needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination'],
     [
       'a schedule name Scheduler refuses',
       config({ 'nightly etl': { expression: 'rate(1 hour)', job } }),

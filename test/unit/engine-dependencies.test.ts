@@ -1,0 +1,253 @@
+/**
+ * Cross-schedule dependencies (`after`) on the in-memory store, with definitions normalized
+ * from a real config (so `dependents`/`downstream` are linked as at package time) and a Batch
+ * whose jobs end when the test says, through the same applyJobFacts path as Batch's events.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FireInput } from '#shared/config/definition';
+import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { dependencyRunId } from '#shared/engine/dependencies';
+import { applyJobFacts } from '#shared/engine/events';
+import type { BatchPort } from '#shared/engine/ports';
+import { rerunRunById } from '#shared/engine/rerun';
+import { resumeRetry } from '#shared/engine/retry';
+import { startRun } from '#shared/engine/start';
+import { TAGS } from '#shared/engine/submit';
+import { sweep } from '#shared/engine/sweep';
+import { memoryStore } from '#shared/store/memory';
+import { memoryWindowStore } from '#shared/store/memory-windows';
+import type { RunItem } from '#shared/store/schema';
+import { MemoryNotifier } from '#test/helpers/engine';
+import { triggerDeps } from '#test/helpers/triggers';
+
+const T0 = Date.parse('2026-11-30T02:00:00Z');
+const DAY = '2026-11-30';
+const ctx = deploymentContext('trig');
+
+/** A Batch that records submissions and ends jobs only when told. */
+function heldBatch() {
+  const jobs: { jobId: string; jobName: string; tags: Record<string, string>; status: string }[] = [];
+  const port: BatchPort = {
+    async submitJob(input) {
+      const jobId = `job-${jobs.length + 1}`;
+      jobs.push({ jobId, jobName: input.jobName!, tags: input.tags ?? {}, status: 'SUBMITTED' });
+      return { jobId };
+    },
+    async findJobsByName(_q, name) {
+      return jobs.filter((j) => j.jobName === name).map((j) => ({ jobId: j.jobId, status: j.status }));
+    },
+    async describeJobs(ids) {
+      return jobs.filter((j) => ids.includes(j.jobId)).map((j) => ({ ...j }));
+    },
+    async terminateJob() {},
+  };
+  return { port, jobs };
+}
+
+function engine(schedules: Record<string, unknown>) {
+  const clock = { now: T0 };
+  const store = memoryStore();
+  const batch = heldBatch();
+  const retries: { runId: string; task: string; attempt: number }[] = [];
+  const deps = triggerDeps(clock, { store, windowStore: memoryWindowStore(), batch: batch.port });
+  deps.retries = {
+    scheduleRetry: async (s) => {
+      retries.push(s.input);
+      return 'created';
+    },
+  };
+  const config = parseConfig({ jobDefinitions: { sh: { image: 'alpine', command: ['sh'] } }, schedules }, ctx);
+  const defs = normalizeConfig(config, ctx);
+  const fire = (schedule: string, at: number): Promise<unknown> => {
+    const input: FireInput = { schedule, scheduledTime: new Date(at).toISOString(), definition: defs[schedule]!, trigger: 'schedule', parameters: {} };
+    return startRun(input, deps);
+  };
+  /** Ends every open job of `schedule` (each event delivered `times` times). */
+  const finish = async (schedule: string, status: 'SUCCEEDED' | 'FAILED', times = 1): Promise<number> => {
+    const open = batch.jobs.filter((j) => j.tags[TAGS.schedule] === schedule && j.status === 'SUBMITTED');
+    for (const job of open) {
+      job.status = status;
+      for (let i = 0; i < times; i++) {
+        await applyJobFacts({ jobId: job.jobId, jobName: job.jobName, status, exitCode: status === 'SUCCEEDED' ? 0 : 1, tags: job.tags }, deps);
+      }
+    }
+    return open.length;
+  };
+  const runsOf = async (schedule: string): Promise<RunItem[]> => {
+    const page = await store.listRunsBySchedule(schedule, { limit: 100 });
+    return Promise.all(page.items.map(async (r) => (await store.getRun(r.summary.runId))!));
+  };
+  const submittedFor = (schedule: string) => batch.jobs.filter((j) => j.tags[TAGS.schedule] === schedule).length;
+  return { clock, store, deps, defs, fire, finish, runsOf, submittedFor, retries, notifier: deps.notifier as MemoryNotifier };
+}
+
+const job = { definition: 'sh' };
+
+describe('cross-schedule dependencies (memory store)', () => {
+  it('runs B and C exactly once for the date when A fails once, is retried and succeeds', async () => {
+    // Prepare: A at 02:00 with one retry; B after A, C after B, neither with a time of its own.
+    const e = engine({
+      a: { expression: 'cron(0 2 * * ? *)', job, retry: { attempts: 2, backoff: { initialSeconds: 10, jitter: 'none' } } },
+      b: { after: [{ schedule: 'a' }], job },
+      c: { after: [{ schedule: 'b' }], job },
+    });
+    await e.fire('a', T0);
+    // Act: A's first attempt fails (the event delivered twice), then its retry succeeds.
+    await e.finish('a', 'FAILED', 2);
+    expect(await e.runsOf('b')).toEqual([]);
+    expect(e.retries).toHaveLength(1);
+    e.clock.now += 10_000;
+    await resumeRetry(e.retries[0]!, e.deps);
+    await e.finish('a', 'SUCCEEDED', 2);
+    // B's run for the date exists and runs; a sweep (re-finalizing nothing new) changes nothing.
+    await e.finish('b', 'SUCCEEDED', 2);
+    await e.finish('c', 'SUCCEEDED', 2);
+    await sweep(e.deps);
+    await e.fire('a', T0); // a duplicate delivery of A's fire
+    // Assess
+    const [a] = await e.runsOf('a');
+    expect(a).toMatchObject({ status: 'SUCCEEDED', finalized: true });
+    for (const schedule of ['b', 'c']) {
+      const runs = await e.runsOf(schedule);
+      expect(runs.map((r) => [r.runId, r.status, r.dependency?.logicalDate])).toEqual([[dependencyRunId(schedule, DAY), 'SUCCEEDED', DAY]]);
+      expect(e.submittedFor(schedule)).toBe(1);
+    }
+    expect((await e.runsOf('b'))[0]!.dependency!.met).toEqual({ a: `${a!.runId}#1` });
+  });
+
+  it('releases B once when A fails for good and a re-run of A succeeds', async () => {
+    // Prepare
+    const e = engine({ a: { expression: 'cron(0 2 * * ? *)', job }, b: { after: [{ schedule: 'a' }], job } });
+    await e.fire('a', T0);
+    await e.finish('a', 'FAILED');
+    expect(await e.runsOf('b')).toEqual([]);
+    // Act
+    const [a] = await e.runsOf('a');
+    await rerunRunById(a!.runId, { tasks: 'all' }, e.deps);
+    await e.finish('a', 'SUCCEEDED');
+    await e.finish('b', 'SUCCEEDED');
+    // Assess
+    const runs = await e.runsOf('b');
+    expect(runs.map((r) => [r.runId, r.status])).toEqual([[dependencyRunId('b', DAY), 'SUCCEEDED']]);
+    expect(runs[0]!.dependency!.met).toEqual({ a: `${a!.runId}#2` });
+    expect(e.submittedFor('b')).toBe(1);
+  });
+
+  it('holds a fan-in until both upstreams for the date have succeeded, then submits it once', async () => {
+    // Prepare: the report fires at 05:00 and waits for the orders and customers ETLs of the day.
+    const e = engine({
+      orders: { expression: 'cron(0 1 * * ? *)', job },
+      customers: { expression: 'cron(0 3 * * ? *)', job },
+      report: { expression: 'cron(0 5 * * ? *)', after: [{ schedule: 'orders' }, { schedule: 'customers' }], job },
+    });
+    const at = (h: number) => Date.parse(`${DAY}T0${h}:00:00Z`);
+    // Act + Assess: orders ends before the report fires, customers after it.
+    e.clock.now = at(1);
+    await e.fire('orders', at(1));
+    await e.finish('orders', 'SUCCEEDED');
+    let [report] = await e.runsOf('report');
+    expect(report).toMatchObject({ status: 'QUEUED', held: true, dependency: { needs: ['customers', '(fire)'] } });
+    e.clock.now = at(3);
+    await e.fire('customers', at(3));
+    e.clock.now = at(5);
+    await e.fire('report', at(5));
+    await e.fire('report', at(5));
+    [report] = await e.runsOf('report');
+    expect(report).toMatchObject({ status: 'QUEUED', held: true, scheduledTime: `${DAY}T05:00:00.000Z`, statusReason: `waiting for customers (logical date ${DAY})` });
+    expect(e.submittedFor('report')).toBe(0);
+    await e.finish('customers', 'SUCCEEDED');
+    await e.finish('customers', 'SUCCEEDED');
+    expect(e.submittedFor('report')).toBe(1);
+    await e.finish('report', 'SUCCEEDED');
+    const runs = await e.runsOf('report');
+    expect(runs.map((r) => [r.runId, r.status])).toEqual([[dependencyRunId('report', DAY), 'SUCCEEDED']]);
+  });
+
+  it('does not release a run needing SUCCEEDED on a failure, and releases one needing COMPLETED', async () => {
+    // Prepare
+    const e = engine({
+      a: { expression: 'cron(0 2 * * ? *)', job },
+      ok: { after: [{ schedule: 'a' }], job },
+      any: { after: [{ schedule: 'a', status: 'COMPLETED' }], job },
+      cleanup: { after: [{ schedule: 'a', status: 'FAILED' }], job },
+    });
+    // Act
+    await e.fire('a', T0);
+    await e.finish('a', 'FAILED');
+    // Assess
+    expect(await e.runsOf('ok')).toEqual([]);
+    expect(e.submittedFor('any')).toBe(1);
+    expect(e.submittedFor('cleanup')).toBe(1);
+  });
+
+  it('ends a wait past within with one alert, and a late upstream then starts nothing', async () => {
+    // Prepare
+    const e = engine({
+      a: { expression: 'cron(0 4 * * ? *)', job },
+      r: { expression: 'cron(0 2 * * ? *)', after: [{ schedule: 'a' }], wait: { within: '30m' }, job },
+      s: { expression: 'cron(0 2 * * ? *)', after: [{ schedule: 'a' }], wait: { within: '1h', onExpiry: 'skip' }, job },
+    });
+    await e.fire('r', T0);
+    await e.fire('s', T0);
+    // Act: sweeps before, at and after the limits.
+    e.clock.now = T0 + 29 * 60_000;
+    await sweep(e.deps);
+    expect(e.notifier.sent).toEqual([]);
+    e.clock.now = T0 + 61 * 60_000;
+    await sweep(e.deps);
+    await sweep(e.deps);
+    e.clock.now = T0 + 2 * 3600_000;
+    await e.fire('a', e.clock.now);
+    await e.finish('a', 'SUCCEEDED');
+    await sweep(e.deps);
+    // Assess
+    const [r] = await e.runsOf('r');
+    const [s] = await e.runsOf('s');
+    expect(r).toMatchObject({ status: 'FAILED', finalized: true, statusReason: `waited 30m for a (logical date ${DAY}); wait.within passed` });
+    expect(s).toMatchObject({ status: 'SKIPPED', finalized: true });
+    expect(e.notifier.sent.map((m) => [m.schedule, m.text.split('\n')[0]])).toEqual([
+      ['r', `:red_circle: *r* failed: its upstreams did not finish in time (run \`${r!.runId}\`)`],
+      ['s', `:red_circle: *s* skipped: its upstreams did not finish in time (run \`${s!.runId}\`)`],
+    ]);
+    expect(e.submittedFor('r') + e.submittedFor('s')).toBe(0);
+    expect(await e.store.listActiveRunIds()).toEqual([]);
+  });
+
+  it('re-runs a finished dependent once per upstream re-run only when onUpstreamRerun is rerun', async () => {
+    // Prepare
+    const e = engine({
+      a: { expression: 'cron(0 2 * * ? *)', job },
+      keep: { after: [{ schedule: 'a' }], job },
+      redo: { after: [{ schedule: 'a' }], wait: { onUpstreamRerun: 'rerun' }, job },
+    });
+    await e.fire('a', T0);
+    await e.finish('a', 'SUCCEEDED');
+    await e.finish('keep', 'SUCCEEDED');
+    await e.finish('redo', 'SUCCEEDED');
+    // Act: A re-run for the same date succeeds; then a sweep.
+    const [a] = await e.runsOf('a');
+    await rerunRunById(a!.runId, { tasks: 'all' }, e.deps);
+    await e.finish('a', 'SUCCEEDED', 2);
+    await e.finish('redo', 'SUCCEEDED');
+    await sweep(e.deps);
+    // Assess
+    expect(e.submittedFor('keep')).toBe(1);
+    expect(e.submittedFor('redo')).toBe(2);
+    const [redo] = await e.runsOf('redo');
+    expect(redo).toMatchObject({ status: 'SUCCEEDED', attempt: 2, dependency: { met: { a: `${a!.runId}#2` } } });
+  });
+
+  it('derives the date on the schedule clock with its offset: a 01:30 Berlin run for the day before', async () => {
+    // Prepare: the upstream runs at 01:30 Berlin (00:30 UTC) and processes yesterday.
+    const e = engine({
+      a: { expression: 'cron(30 1 * * ? *)', timezone: 'Europe/Berlin', logicalDate: { offsetDays: -1 }, job },
+      b: { after: [{ schedule: 'a' }], parameters: { logicalDate: {} }, job },
+    });
+    // Act
+    await e.fire('a', Date.parse('2026-11-30T00:30:00Z'));
+    await e.finish('a', 'SUCCEEDED');
+    // Assess
+    const [b] = await e.runsOf('b');
+    expect(b).toMatchObject({ runId: 'b.for-2026-11-29', parameters: { logicalDate: '2026-11-29' } });
+  });
+});

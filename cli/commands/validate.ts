@@ -77,7 +77,7 @@ export function validateCommand(): Command {
           from,
           5,
         );
-        return { name: def.name, expression: def.expression ?? 'on events', timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
+        return { name: def.name, expression: def.expression ?? (def.after ? `after ${def.after.map((a) => a.schedule).join(', ')}` : 'on events'), timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
       });
       if (opts.json) {
         process.stdout.write(

@@ -75,7 +75,7 @@ export function dependencyProblems(schedules: Record<string, ScheduleSpec>): str
     }
   }
   const cycle = findCycle(schedules);
-  if (cycle) problems.push(`schedules: after forms a cycle (${cycle.join(' → ')}); a schedule cannot wait, directly or through others, for itself`);
+  if (cycle) problems.push(`schedules: after forms a cycle (${cycle.join(' → ')}, each waiting for the one before it); a schedule cannot wait, directly or through others, for itself`);
   return problems;
 }
 

@@ -147,7 +147,12 @@ export function dependencyLinks(
   while (queue.length) {
     const next = queue.shift()!;
     if (next in downstream || next === name) continue;
-    downstream[next] = build(next);
+    try {
+      downstream[next] = build(next);
+    } catch {
+      // An invalid dependent: its own problems are reported under its name.
+      continue;
+    }
     queue.push(...dependentsOf(next, config.schedules).map((d) => d.schedule));
   }
   return { dependents, downstream };

@@ -518,11 +518,14 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     }
   }
   if (problems.length === 0 && !options.skipInputSize) {
-    const input = schedulerTargetInput(buildDefinition(name, spec, config, ctx));
+    const def = buildDefinition(name, spec, config, ctx);
+    const input = schedulerTargetInput(def);
     if (input.length > SCHEDULER_INPUT_LIMIT) {
+      const carried = Object.keys(def.downstream ?? {});
       problems.push(
         `${at}: its Scheduler target input would be ${input.length} characters, over EventBridge Scheduler's ${SCHEDULER_INPUT_LIMIT}; ` +
-          'move long commands, environment and parameters into a job definition and reference it',
+          'move long commands, environment and parameters into a job definition and reference it' +
+          (carried.length ? ` (it carries the definitions of the schedules downstream of it: ${carried.join(', ')})` : ''),
       );
     }
   }

@@ -4,89 +4,23 @@
  * whose jobs end when the test says, through the same applyJobFacts path as Batch's events.
  */
 import { describe, expect, it } from 'vitest';
-import type { FireInput } from '#shared/config/definition';
-import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { dependencyRunId } from '#shared/engine/dependencies';
-import { applyJobFacts } from '#shared/engine/events';
-import type { BatchPort } from '#shared/engine/ports';
 import { rerunRunById } from '#shared/engine/rerun';
 import { resumeRetry } from '#shared/engine/retry';
-import { startRun } from '#shared/engine/start';
-import { TAGS } from '#shared/engine/submit';
 import { sweep } from '#shared/engine/sweep';
 import { memoryStore } from '#shared/store/memory';
-import { memoryWindowStore } from '#shared/store/memory-windows';
-import type { RunItem } from '#shared/store/schema';
-import { MemoryNotifier } from '#test/helpers/engine';
-import { triggerDeps } from '#test/helpers/triggers';
+import { dependencyBench } from '#test/helpers/dependencies';
 
 const T0 = Date.parse('2026-11-30T02:00:00Z');
 const DAY = '2026-11-30';
-const ctx = deploymentContext('trig');
-
-/** A Batch that records submissions and ends jobs only when told. */
-function heldBatch() {
-  const jobs: { jobId: string; jobName: string; tags: Record<string, string>; status: string }[] = [];
-  const port: BatchPort = {
-    async submitJob(input) {
-      const jobId = `job-${jobs.length + 1}`;
-      jobs.push({ jobId, jobName: input.jobName!, tags: input.tags ?? {}, status: 'SUBMITTED' });
-      return { jobId };
-    },
-    async findJobsByName(_q, name) {
-      return jobs.filter((j) => j.jobName === name).map((j) => ({ jobId: j.jobId, status: j.status }));
-    },
-    async describeJobs(ids) {
-      return jobs.filter((j) => ids.includes(j.jobId)).map((j) => ({ ...j }));
-    },
-    async terminateJob() {},
-  };
-  return { port, jobs };
-}
-
-function engine(schedules: Record<string, unknown>) {
-  const clock = { now: T0 };
-  const store = memoryStore();
-  const batch = heldBatch();
-  const retries: { runId: string; task: string; attempt: number }[] = [];
-  const deps = triggerDeps(clock, { store, windowStore: memoryWindowStore(), batch: batch.port });
-  deps.retries = {
-    scheduleRetry: async (s) => {
-      retries.push(s.input);
-      return 'created';
-    },
-  };
-  const config = parseConfig({ jobDefinitions: { sh: { image: 'alpine', command: ['sh'] } }, schedules }, ctx);
-  const defs = normalizeConfig(config, ctx);
-  const fire = (schedule: string, at: number): Promise<unknown> => {
-    const input: FireInput = { schedule, scheduledTime: new Date(at).toISOString(), definition: defs[schedule]!, trigger: 'schedule', parameters: {} };
-    return startRun(input, deps);
-  };
-  /** Ends every open job of `schedule` (each event delivered `times` times). */
-  const finish = async (schedule: string, status: 'SUCCEEDED' | 'FAILED', times = 1): Promise<number> => {
-    const open = batch.jobs.filter((j) => j.tags[TAGS.schedule] === schedule && j.status === 'SUBMITTED');
-    for (const job of open) {
-      job.status = status;
-      for (let i = 0; i < times; i++) {
-        await applyJobFacts({ jobId: job.jobId, jobName: job.jobName, status, exitCode: status === 'SUCCEEDED' ? 0 : 1, tags: job.tags }, deps);
-      }
-    }
-    return open.length;
-  };
-  const runsOf = async (schedule: string): Promise<RunItem[]> => {
-    const page = await store.listRunsBySchedule(schedule, { limit: 100 });
-    return Promise.all(page.items.map(async (r) => (await store.getRun(r.summary.runId))!));
-  };
-  const submittedFor = (schedule: string) => batch.jobs.filter((j) => j.tags[TAGS.schedule] === schedule).length;
-  return { clock, store, deps, defs, fire, finish, runsOf, submittedFor, retries, notifier: deps.notifier as MemoryNotifier };
-}
 
 const job = { definition: 'sh' };
+const bench = (schedules: Record<string, unknown>) => dependencyBench(schedules, memoryStore(), T0);
 
 describe('cross-schedule dependencies (memory store)', () => {
   it('runs B and C exactly once for the date when A fails once, is retried and succeeds', async () => {
     // Prepare: A at 02:00 with one retry; B after A, C after B, neither with a time of its own.
-    const e = engine({
+    const e = bench({
       a: { expression: 'cron(0 2 * * ? *)', job, retry: { attempts: 2, backoff: { initialSeconds: 10, jitter: 'none' } } },
       b: { after: [{ schedule: 'a' }], job },
       c: { after: [{ schedule: 'b' }], job },
@@ -117,7 +51,7 @@ describe('cross-schedule dependencies (memory store)', () => {
 
   it('releases B once when A fails for good and a re-run of A succeeds', async () => {
     // Prepare
-    const e = engine({ a: { expression: 'cron(0 2 * * ? *)', job }, b: { after: [{ schedule: 'a' }], job } });
+    const e = bench({ a: { expression: 'cron(0 2 * * ? *)', job }, b: { after: [{ schedule: 'a' }], job } });
     await e.fire('a', T0);
     await e.finish('a', 'FAILED');
     expect(await e.runsOf('b')).toEqual([]);
@@ -135,7 +69,7 @@ describe('cross-schedule dependencies (memory store)', () => {
 
   it('holds a fan-in until both upstreams for the date have succeeded, then submits it once', async () => {
     // Prepare: the report fires at 05:00 and waits for the orders and customers ETLs of the day.
-    const e = engine({
+    const e = bench({
       orders: { expression: 'cron(0 1 * * ? *)', job },
       customers: { expression: 'cron(0 3 * * ? *)', job },
       report: { expression: 'cron(0 5 * * ? *)', after: [{ schedule: 'orders' }, { schedule: 'customers' }], job },
@@ -165,7 +99,7 @@ describe('cross-schedule dependencies (memory store)', () => {
 
   it('does not release a run needing SUCCEEDED on a failure, and releases one needing COMPLETED', async () => {
     // Prepare
-    const e = engine({
+    const e = bench({
       a: { expression: 'cron(0 2 * * ? *)', job },
       ok: { after: [{ schedule: 'a' }], job },
       any: { after: [{ schedule: 'a', status: 'COMPLETED' }], job },
@@ -182,7 +116,7 @@ describe('cross-schedule dependencies (memory store)', () => {
 
   it('ends a wait past within with one alert, and a late upstream then starts nothing', async () => {
     // Prepare
-    const e = engine({
+    const e = bench({
       a: { expression: 'cron(0 4 * * ? *)', job },
       r: { expression: 'cron(0 2 * * ? *)', after: [{ schedule: 'a' }], wait: { within: '30m' }, job },
       s: { expression: 'cron(0 2 * * ? *)', after: [{ schedule: 'a' }], wait: { within: '1h', onExpiry: 'skip' }, job },
@@ -215,7 +149,7 @@ describe('cross-schedule dependencies (memory store)', () => {
 
   it('re-runs a finished dependent once per upstream re-run only when onUpstreamRerun is rerun', async () => {
     // Prepare
-    const e = engine({
+    const e = bench({
       a: { expression: 'cron(0 2 * * ? *)', job },
       keep: { after: [{ schedule: 'a' }], job },
       redo: { after: [{ schedule: 'a' }], wait: { onUpstreamRerun: 'rerun' }, job },
@@ -239,7 +173,7 @@ describe('cross-schedule dependencies (memory store)', () => {
 
   it('derives the date on the schedule clock with its offset: a 01:30 Berlin run for the day before', async () => {
     // Prepare: the upstream runs at 01:30 Berlin (00:30 UTC) and processes yesterday.
-    const e = engine({
+    const e = bench({
       a: { expression: 'cron(30 1 * * ? *)', timezone: 'Europe/Berlin', logicalDate: { offsetDays: -1 }, job },
       b: { after: [{ schedule: 'a' }], parameters: { logicalDate: {} }, job },
     });

@@ -8,6 +8,7 @@ import { dependencyRunId } from '#shared/engine/dependencies';
 import { rerunRunById } from '#shared/engine/rerun';
 import { resumeRetry } from '#shared/engine/retry';
 import { sweep } from '#shared/engine/sweep';
+import type { Store } from '#shared/engine/ports';
 import { memoryStore } from '#shared/store/memory';
 import { dependencyBench } from '#test/helpers/dependencies';
 
@@ -183,5 +184,64 @@ describe('cross-schedule dependencies (memory store)', () => {
     // Assess
     const [b] = await e.runsOf('b');
     expect(b).toMatchObject({ runId: 'b.for-2026-11-29', parameters: { logicalDate: '2026-11-29' } });
+  });
+});
+
+/** Store writes: a fault is injected right after one of them has landed. */
+const WRITES = new Set(['putNewRun', 'createRunWithState', 'saveRun', 'releaseRun', 'promoteQueued']);
+
+/** `store`, dying (throwing after the write landed) on write number `plan.at` once armed. */
+function crashingStore(store: Store, plan: { at: number; armed: boolean; writes: number; crashed: boolean }): Store {
+  return new Proxy(store, {
+    get(target, prop: string) {
+      const value = (target as unknown as Record<string, unknown>)[prop];
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => Promise<unknown>;
+      if (!WRITES.has(prop)) return fn.bind(target);
+      return async (...args: unknown[]) => {
+        const out = await fn.apply(target, args);
+        if (plan.armed && ++plan.writes === plan.at) {
+          plan.crashed = true;
+          throw new Error(`injected crash after ${prop}`);
+        }
+        return out;
+      };
+    },
+  });
+}
+
+describe('cross-schedule dependencies: a crash after each store write of the release path', () => {
+  it('loses and doubles nothing: B and C run once each for the date, whatever write the crash follows', async () => {
+    let crashes = 0;
+    for (let at = 1; ; at++) {
+      // Prepare: A → B → C; A's job has run; the crash is armed for its SUCCEEDED event.
+      const plan = { at, armed: false, writes: 0, crashed: false };
+      const e = dependencyBench(
+        { a: { expression: 'cron(0 2 * * ? *)', job }, b: { after: [{ schedule: 'a' }], job }, c: { after: [{ schedule: 'b' }], job } },
+        crashingStore(memoryStore(), plan),
+        T0,
+      );
+      await e.fire('a', T0);
+      plan.armed = true;
+      // Act: the event's invocation dies after write `at`; only the sweeper repairs (no redelivery).
+      // Then B's and C's jobs end as they come, with the crash already spent.
+      await e.finish('a', 'SUCCEEDED').catch(() => undefined);
+      for (let round = 0; round < 4; round++) {
+        e.clock.now += 5 * 60_000;
+        await sweep(e.deps);
+        await e.finish('b', 'SUCCEEDED').catch(() => undefined);
+        await e.finish('c', 'SUCCEEDED').catch(() => undefined);
+      }
+      // Assess
+      for (const schedule of ['b', 'c']) {
+        const runs = await e.runsOf(schedule);
+        expect(runs.map((r) => [r.runId, r.status, r.finalized]), `crash after write ${at}`).toEqual([[dependencyRunId(schedule, DAY), 'SUCCEEDED', true]]);
+        expect(e.submittedFor(schedule), `crash after write ${at}`).toBe(1);
+      }
+      if (!plan.crashed) break;
+      crashes++;
+    }
+    // The release path has several writes (A settled, B created, B's submission recorded, A finalized, …): each was hit.
+    expect(crashes).toBeGreaterThanOrEqual(8);
   });
 });

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { startsOn } from '#shared/config/dependencies';
 import { configWarnings } from '#shared/config/warnings';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
@@ -197,7 +198,7 @@ function printBanner(
     // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
     const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
     const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
-    out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    out.push(`  ${pad(def.name, 22)} ${pad(startsOn(def), 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
   }
   for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
   if (d.removedSchedules.length > 0) {

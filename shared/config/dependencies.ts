@@ -157,3 +157,9 @@ export function dependencyLinks(
   }
   return { dependents, downstream };
 }
+
+/** What starts a schedule's runs, for listings: its expression, else its upstreams, else its events. */
+export function startsOn(def: Pick<ScheduleDefinition, 'expression' | 'after'>): string {
+  if (def.expression !== undefined) return def.after?.length ? `${def.expression} after ${def.after.map((a) => a.schedule).join(', ')}` : def.expression;
+  return def.after?.length ? `after ${def.after.map((a) => a.schedule).join(', ')}` : 'on events';
+}

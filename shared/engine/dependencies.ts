@@ -269,3 +269,23 @@ export async function expireWaiting(run: RunItem, deps: EngineDeps): Promise<boo
   await drive(m.run, deps);
   return true;
 }
+
+/**
+ * The sweeper's missed-fire repair, for a dependent schedule: its fires of one logical date
+ * share one run, whose scheduled time is the first fire's, so a later fire of the same date
+ * has no run at its own time and is not missed. Keeps, of `fires`, the first of each date
+ * whose run is absent or still needs its fire.
+ */
+export async function dependentFiresWithoutRun(schedule: string, def: ScheduleDefinition, fires: Date[], deps: EngineDeps): Promise<Date[]> {
+  if (!def.after?.length) return fires;
+  const seen = new Set<string>();
+  const out: Date[] = [];
+  for (const t of fires) {
+    const date = logicalDateOf(t.getTime(), def.timezone, def.logicalDateOffsetDays ?? 0);
+    if (seen.has(date)) continue;
+    seen.add(date);
+    const run = await deps.store.getRun(dependencyRunId(schedule, date));
+    if (!run || run.dependency?.needs.includes(FIRE_NEED)) out.push(t);
+  }
+  return out;
+}

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dependencyRunId } from '#shared/engine/dependencies';
+import { repairMissedFires } from '#shared/engine/missed';
 import { rerunRunById } from '#shared/engine/rerun';
 import { resumeRetry } from '#shared/engine/retry';
 import { sweep } from '#shared/engine/sweep';
@@ -170,6 +171,24 @@ describe('cross-schedule dependencies (memory store)', () => {
     expect(e.submittedFor('redo')).toBe(2);
     const [redo] = await e.runsOf('redo');
     expect(redo).toMatchObject({ status: 'SUCCEEDED', attempt: 2, dependency: { met: { a: `${a!.runId}#2` } } });
+  });
+
+  it('counts the later fires of a day as fired for the missed-fire repair: one run for the date, no alert', async () => {
+    // Prepare: an hourly dependent created at 23:59; its 00:00 fire made the day's run, the next ones found it.
+    const e = bench({ a: { expression: 'cron(0 2 * * ? *)', job }, r: { expression: 'cron(0 * * * ? *)', after: [{ schedule: 'a' }], job } });
+    const hour = (h: number) => Date.parse(`${DAY}T0${h}:00:00Z`);
+    e.clock.now = hour(0);
+    await e.fire('r', hour(0));
+    const registry = {
+      listEnabled: async () => [{ name: 'r', definition: e.defs.r!, series: { expression: 'cron(0 * * * ? *)', timezone: 'UTC', createdAt: new Date(hour(0) - 60_000) } }],
+    };
+    // Act: the sweeper's repair at 05:00, when 01:00-04:00 have no run at their own times.
+    e.clock.now = hour(5);
+    const report = await repairMissedFires(e.deps, registry);
+    // Assess
+    expect(report).toMatchObject({ missedFires: 0, runsRecovered: 0, firesSkipped: 0, alerts: 0 });
+    expect((await e.runsOf('r')).map((r) => r.runId)).toEqual([dependencyRunId('r', DAY)]);
+    expect(e.notifier.sent).toEqual([]);
   });
 
   it('derives the date on the schedule clock with its offset: a 01:30 Berlin run for the day before', async () => {

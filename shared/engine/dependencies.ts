@@ -40,6 +40,9 @@ import { isTerminalRun } from './status.ts';
 /** In `needs`: the dependent's own scheduled fire for D has not come yet. */
 export const FIRE_NEED = '(fire)';
 
+/** How much longer than `within` a run created ahead of its dependent's fire waits (for that fire). */
+export const FIRE_GRACE_MS = 24 * 3_600_000;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const unchanged = (run: RunItem): Transition => ({ run, claims: [], retries: [] });
 
@@ -111,12 +114,9 @@ export function newWaitingRun(input: FireInput, start: WaitStart, ctx: Transitio
   const needs = (def.after ?? []).map((a) => a.schedule).filter((s) => !(s in start.met));
   const waitsForFire = def.expression !== undefined && !start.fired;
   if (waitsForFire) needs.push(FIRE_NEED);
-  t.run.dependency = {
-    logicalDate: start.date,
-    needs,
-    met: start.met,
-    ...(waitsForFire ? {} : { until: ctx.now + (def.wait?.withinMinutes ?? 1440) * 60_000 }),
-  };
+  // A run an upstream created ahead of the dependent's own fire waits a day longer: for that fire.
+  const withinMs = (def.wait?.withinMinutes ?? 1440) * 60_000 + (waitsForFire ? FIRE_GRACE_MS : 0);
+  t.run.dependency = { logicalDate: start.date, needs, met: start.met, until: ctx.now + withinMs };
   t.run.statusReason = waitReason(t.run);
   return releaseIfMet(t.run, ctx);
 }
@@ -170,9 +170,9 @@ export function recordFire(run: RunItem, scheduledTime: string, ctx: TransitionC
 export function expireWait(run: RunItem, ctx: TransitionContext): Transition {
   const dep = run.dependency;
   if (!dep || !isWaiting(run) || dep.until === undefined || dep.until > ctx.now) return unchanged(run);
-  const missing = dep.needs.filter((n) => n !== FIRE_NEED);
+  const missing = dep.needs.map((n) => (n === FIRE_NEED ? 'its scheduled fire' : n));
   const minutes = run.definition.wait?.withinMinutes ?? 1440;
-  const reason = `waited ${formatMinutes(minutes)} for ${missing.join(', ') || 'its upstreams'} (logical date ${dep.logicalDate}); wait.within passed`;
+  const reason = `still waiting for ${missing.join(', ')} (logical date ${dep.logicalDate}) when wait.within (${formatMinutes(minutes)}) passed`;
   const t = cancelRun(run, reason, ctx);
   t.run.status = run.definition.wait?.onExpiry === 'skip' ? 'SKIPPED' : 'FAILED';
   t.run.dependency = { ...dep, expired: true };

@@ -139,7 +139,7 @@ describe('cross-schedule dependencies (memory store)', () => {
     // Assess
     const [r] = await e.runsOf('r');
     const [s] = await e.runsOf('s');
-    expect(r).toMatchObject({ status: 'FAILED', finalized: true, statusReason: `waited 30m for a (logical date ${DAY}); wait.within passed` });
+    expect(r).toMatchObject({ status: 'FAILED', finalized: true, statusReason: `still waiting for a (logical date ${DAY}) when wait.within (30m) passed` });
     expect(s).toMatchObject({ status: 'SKIPPED', finalized: true });
     expect(e.notifier.sent.map((m) => [m.schedule, m.text.split('\n')[0]])).toEqual([
       ['r', `:red_circle: *r* failed: its upstreams did not finish in time (run \`${r!.runId}\`)`],

@@ -263,4 +263,47 @@ describe('cross-schedule dependencies: a crash after each store write of the rel
     // The release path has several writes (A settled, B created, B's submission recorded, A finalized, …): each was hit.
     expect(crashes).toBeGreaterThanOrEqual(8);
   });
+
+  it('loses and doubles nothing in a fan-in whose own fire and last upstream come after the crash is armed', async () => {
+    let crashes = 0;
+    const at3 = Date.parse(`${DAY}T03:00:00Z`);
+    for (let at = 1; ; at++) {
+      // Prepare: x has ended at 01:00, creating r's run for the day (waiting for y and r's own 03:00 fire).
+      const plan = { at, armed: false, writes: 0, crashed: false };
+      const e = dependencyBench(
+        {
+          x: { expression: 'cron(0 1 * * ? *)', job },
+          y: { expression: 'cron(0 2 * * ? *)', job },
+          r: { expression: 'cron(0 3 * * ? *)', after: [{ schedule: 'x' }, { schedule: 'y' }], job },
+        },
+        crashingStore(memoryStore(), plan),
+        Date.parse(`${DAY}T01:00:00Z`),
+      );
+      await e.fire('x', e.clock.now);
+      await e.finish('x', 'SUCCEEDED');
+      e.clock.now = T0;
+      await e.fire('y', T0);
+      plan.armed = true;
+      // Act: r's fire and y's end, either dying after write `at`; Lambda's retry of the fire and
+      // the sweeper repair; r's job ends as it comes.
+      e.clock.now = at3;
+      await e.fire('r', at3).catch(() => undefined);
+      await e.finish('y', 'SUCCEEDED').catch(() => undefined);
+      for (let round = 0; round < 4; round++) {
+        e.clock.now += 2 * 60_000;
+        await e.fire('r', at3).catch(() => undefined);
+        await sweep(e.deps);
+        await e.finish('r', 'SUCCEEDED').catch(() => undefined);
+      }
+      // Assess
+      const runs = await e.runsOf('r');
+      expect(runs.map((r) => [r.runId, r.status, r.finalized, r.scheduledTime]), `crash after write ${at}`).toEqual([
+        [dependencyRunId('r', DAY), 'SUCCEEDED', true, new Date(at3).toISOString()],
+      ]);
+      expect(e.submittedFor('r'), `crash after write ${at}`).toBe(1);
+      if (!plan.crashed) break;
+      crashes++;
+    }
+    expect(crashes).toBeGreaterThanOrEqual(10);
+  });
 });

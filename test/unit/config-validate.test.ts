@@ -488,6 +488,32 @@ describe('normalizeSchedule', () => {
     expect(JSON.parse(input)).toMatchObject({ schedule: 'x', scheduledTime: '<aws.scheduler.scheduled-time>' });
     expect(FireInputSchema.parse(delivered)).toMatchObject({ schedule: 'x', scheduledTime: '2026-01-01T02:00:00Z', definition: def, trigger: 'schedule' });
   });
+
+  it('links each upstream to what waits for it: dependents by status, and every downstream definition once (a diamond)', () => {
+    // Prepare: a → b, a → c (on failure), b and c → d.
+    const parsed = parseConfig(
+      config({
+        a: { expression: 'rate(1 hour)', job },
+        b: { after: [{ schedule: 'a' }], job },
+        c: { after: [{ schedule: 'a', status: 'FAILED' }], job },
+        d: { expression: 'cron(0 5 * * ? *)', after: [{ schedule: 'b' }, { schedule: 'c', status: 'COMPLETED' }], wait: { within: '1d2h30m', onExpiry: 'skip' }, logicalDate: { offsetDays: -1 }, job },
+      }),
+      ctx,
+    );
+    // Act
+    const defs = normalizeConfig(parsed, ctx);
+    // Assess
+    expect(defs.a!.dependents).toEqual([
+      { schedule: 'b', status: 'SUCCEEDED' },
+      { schedule: 'c', status: 'FAILED' },
+    ]);
+    expect(Object.keys(defs.a!.downstream!)).toEqual(['b', 'c', 'd']);
+    expect(defs.a!.downstream!.b!.dependents).toEqual([{ schedule: 'd', status: 'SUCCEEDED' }]);
+    expect(Object.keys(defs.b!.downstream!)).toEqual(['d']);
+    expect(defs.d).toMatchObject({ logicalDateOffsetDays: -1, wait: { withinMinutes: 1590, onExpiry: 'skip', onUpstreamRerun: 'ignore' } });
+    expect(defs.d!.dependents).toBeUndefined();
+    expect(ScheduleDefinitionSchema.parse(JSON.parse(JSON.stringify(defs.a)))).toEqual(defs.a);
+  });
 });
 
 describe('parseConfig names the field at fault and lists every problem at once', () => {

@@ -9,6 +9,7 @@ import { repairMissedFires } from '#shared/engine/missed';
 import { rerunRunById } from '#shared/engine/rerun';
 import { resumeRetry } from '#shared/engine/retry';
 import { sweep } from '#shared/engine/sweep';
+import { handleTriggerEvent } from '#shared/engine/trigger';
 import type { Store } from '#shared/engine/ports';
 import { memoryStore } from '#shared/store/memory';
 import { dependencyBench } from '#test/helpers/dependencies';
@@ -189,6 +190,20 @@ describe('cross-schedule dependencies (memory store)', () => {
     expect(report).toMatchObject({ missedFires: 0, runsRecovered: 0, firesSkipped: 0, alerts: 0 });
     expect((await e.runsOf('r')).map((r) => r.runId)).toEqual([dependencyRunId('r', DAY)]);
     expect(e.notifier.sent).toEqual([]);
+  });
+
+  it("dates an event-triggered upstream run by its event's time on the upstream's clock", async () => {
+    // Prepare: an upload at 23:30 UTC is 08:30 the next day in Tokyo.
+    const e = bench({
+      upload: { timezone: 'Asia/Tokyo', on: [{ event: { source: ['my.app'] } }], job },
+      digest: { after: [{ schedule: 'upload' }], job },
+    });
+    const event = { id: 'evt-1', source: 'my.app', 'detail-type': 'Uploaded', time: '2026-11-30T23:30:00Z', detail: {} };
+    // Act
+    await handleTriggerEvent({ schedule: 'upload', trigger: 0, settings: { parameters: {}, idempotencyKey: '$.id' }, definition: e.defs.upload!, event }, e.deps);
+    await e.finish('upload', 'SUCCEEDED');
+    // Assess
+    expect((await e.runsOf('digest')).map((r) => r.runId)).toEqual([dependencyRunId('digest', '2026-12-01')]);
   });
 
   it('derives the date on the schedule clock with its offset: a 01:30 Berlin run for the day before', async () => {

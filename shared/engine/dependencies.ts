@@ -166,7 +166,7 @@ export function recordFire(run: RunItem, scheduledTime: string, ctx: TransitionC
   return released.run === next ? { run: next, claims: [], retries: [] } : released;
 }
 
-/** A wait past `until`: the run ends FAILED or SKIPPED (`wait.onExpiry`) and owes one alert. */
+/** A wait past `until`: the run ends FAILED or SKIPPED (`wait.onExpiry`) and owes one alert (unless `notify.onFailure` is off). */
 export function expireWait(run: RunItem, ctx: TransitionContext): Transition {
   const dep = run.dependency;
   if (!dep || !isWaiting(run) || dep.until === undefined || dep.until > ctx.now) return unchanged(run);
@@ -176,7 +176,7 @@ export function expireWait(run: RunItem, ctx: TransitionContext): Transition {
   const t = cancelRun(run, reason, ctx);
   t.run.status = run.definition.wait?.onExpiry === 'skip' ? 'SKIPPED' : 'FAILED';
   t.run.dependency = { ...dep, expired: true };
-  t.run.notify = { ...t.run.notify, failure: { status: 'PENDING', tries: 0 } };
+  if (run.definition.notify.onFailure) t.run.notify = { ...t.run.notify, failure: { status: 'PENDING', tries: 0 } };
   return t;
 }
 

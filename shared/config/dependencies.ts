@@ -163,3 +163,21 @@ export function startsOn(def: Pick<ScheduleDefinition, 'expression' | 'after'>):
   if (def.expression !== undefined) return def.after?.length ? `${def.expression} after ${def.after.map((a) => a.schedule).join(', ')}` : def.expression;
   return def.after?.length ? `after ${def.after.map((a) => a.schedule).join(', ')}` : 'on events';
 }
+
+/**
+ * The dependency fields of `name`'s definition: its own settings, and its links to what waits
+ * for it: `dependents`, plus (`withDownstream`) the downstream definitions `build` gives.
+ */
+export function dependencyFields(
+  name: string,
+  spec: ScheduleSpec,
+  config: Pick<BatchronConfig, 'schedules'>,
+  withDownstream: boolean,
+  build: (schedule: string) => BaseScheduleDefinition,
+): Pick<ScheduleDefinition, 'after' | 'wait' | 'logicalDateOffsetDays' | 'dependents' | 'downstream'> {
+  const dependents = dependentsOf(name, config.schedules);
+  return {
+    ...dependencySettings(spec),
+    ...(withDownstream ? dependencyLinks(name, config, build) : dependents.length ? { dependents } : {}),
+  };
+}

@@ -47,7 +47,7 @@ import {
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
 import { dropUndefined } from '../objects.ts';
-import { dependencyLinks, dependencyProblems, dependencySettings, dependentsOf } from './dependencies.ts';
+import { dependencyFields, dependencyProblems } from './dependencies.ts';
 
 export { ConfigError };
 
@@ -720,10 +720,7 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
     },
     tags: spec.tags ?? {},
     ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
-    ...dependencySettings(spec),
-    ...(links === 'all'
-      ? dependencyLinks(name, config, (n) => buildDefinition(n, config.schedules[n]!, config, ctx, 'dependents'))
-      : dependentsOf(name, config.schedules).length ? { dependents: dependentsOf(name, config.schedules) } : {}),
+    ...dependencyFields(name, spec, config, links === 'all', (n) => buildDefinition(n, config.schedules[n]!, config, ctx, 'dependents')),
   });
 }
 

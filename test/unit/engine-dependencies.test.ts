@@ -206,6 +206,21 @@ describe('cross-schedule dependencies (memory store)', () => {
     expect((await e.runsOf('digest')).map((r) => r.runId)).toEqual([dependencyRunId('digest', '2026-12-01')]);
   });
 
+  it('fills the dates an upstream backfill covers for a dependent without a time, not for one with its own', async () => {
+    // Prepare
+    const e = bench({
+      a: { expression: 'cron(0 2 * * ? *)', job },
+      plain: { after: [{ schedule: 'a' }], job },
+      timed: { expression: 'cron(0 6 * * ? *)', after: [{ schedule: 'a' }], job },
+    });
+    // Act: a backfill of the two days before.
+    for (const day of ['2026-11-28', '2026-11-29']) await e.fire('a', Date.parse(`${day}T02:00:00Z`), 'backfill');
+    await e.finish('a', 'SUCCEEDED');
+    // Assess
+    expect((await e.runsOf('plain')).map((r) => r.runId).sort()).toEqual([dependencyRunId('plain', '2026-11-28'), dependencyRunId('plain', '2026-11-29')]);
+    expect(await e.runsOf('timed')).toEqual([]);
+  });
+
   it('derives the date on the schedule clock with its offset: a 01:30 Berlin run for the day before', async () => {
     // Prepare: the upstream runs at 01:30 Berlin (00:30 UTC) and processes yesterday.
     const e = bench({

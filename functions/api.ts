@@ -27,6 +27,7 @@ import { getEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { dynamoStore } from '#shared/store/dynamo';
+import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { now } from '#shared/time';
 
 let apiEnv: ApiEnv | undefined;
@@ -50,7 +51,7 @@ function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
       return run;
     },
   };
-  return { env: apiEnv, store, scheduler, batch, logs, engine, now };
+  return { env: apiEnv, store, deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }), scheduler, batch, logs, engine, now };
 }
 
 const routesFor = (engineDepsFor: DepsFor): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({

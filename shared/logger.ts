@@ -24,6 +24,9 @@ export interface EngineLogger {
 export type EngineMetric =
   | 'RunsStarted'
   | 'MissedFiresRecovered'
+  | 'DeadlinesMet'
+  | 'DeadlinesMissed'
+  | 'DeadlinesMetLate'
   | 'RunsSkipped'
   | 'RunsSucceeded'
   | 'RunsFailed'

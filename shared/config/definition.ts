@@ -13,6 +13,8 @@
  * the overlap policy and a parameter, from here.
  */
 import * as z from '../zod.ts';
+import { SlackRoutesSchema } from '../notify/routing.ts';
+import { DeadlineDefinitionSchema } from './deadline.ts';
 
 export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
 export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
@@ -115,6 +117,8 @@ const BaseScheduleDefinitionSchema = z.object({
       submitted: z.number().check(z.positive()),
       running: z.number().check(z.positive()),
     }),
+    /** Where its Slack messages go (shared/notify/routing.ts); absent = the deployment's webhook. */
+    slack: z.optional(SlackRoutesSchema),
   }),
   tags: z.record(z.string(), z.string()),
   /** Absent in definitions written before it existed: the default then. */
@@ -127,6 +131,8 @@ const BaseScheduleDefinitionSchema = z.object({
   wait: z.optional(DependencyWaitSchema),
   /** Schedules that wait for this one (their `after` names it), with the status each needs. */
   dependents: z.optional(z.array(DependencyLinkSchema)),
+  /** By when the run for a logical date (or each fire's run) must have succeeded (./deadline.ts). */
+  deadline: z.optional(DeadlineDefinitionSchema),
 });
 
 /** A schedule's definition without the definitions of its dependents. */

@@ -7,19 +7,13 @@
  * (shared/engine/dependencies.ts).
  */
 import type { BaseScheduleDefinition, DependencyLink, DependencyWait, ScheduleDefinition } from './definition.ts';
-import { DURATION, type BatchronConfig, type ScheduleSpec } from './schema.ts';
+import { durationMinutes } from './deadline.ts';
+import type { BatchronConfig, ScheduleSpec } from './schema.ts';
 
 /** Longest `within`: a waiting run stays in the active index (and the sweeper's work) until then. */
 export const MAX_WITHIN_MINUTES = 7 * 24 * 60;
 /** `within` when `wait` does not say. */
 export const DEFAULT_WITHIN = '24h';
-
-/** Minutes of a `within` duration (`90m`, `3h`, `1d12h`); undefined when it is not one. */
-export function durationMinutes(text: string): number | undefined {
-  const m = DURATION.exec(text);
-  if (!m) return undefined;
-  return Number(m[1] ?? 0) * 1440 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-}
 
 /** The Levenshtein-nearest of `names` to `name` within `max` edits (a typo), if any. */
 function closest(name: string, names: string[], max: number): string | undefined {
@@ -53,9 +47,12 @@ export function dependencyProblems(schedules: Record<string, ScheduleSpec>): str
     const at = `schedules.${name}`;
     if (spec.wait && !spec.after) problems.push(`${at}.wait: applies only with after (the upstream schedules a run waits for); declare after or remove wait`);
     if (spec.wait) {
+      // The same duration syntax as a deadline's `after`: hours and minutes.
       const minutes = durationMinutes(spec.wait.within);
-      if (minutes !== undefined && (minutes < 1 || minutes > MAX_WITHIN_MINUTES)) {
-        problems.push(`${at}.wait.within: must be between 1m and 7d (got "${spec.wait.within}")`);
+      if (minutes === undefined) {
+        problems.push(`${at}.wait.within: must be a duration such as "90m", "3h" or "1h30m" (got "${spec.wait.within}")`);
+      } else if (minutes < 1 || minutes > MAX_WITHIN_MINUTES) {
+        problems.push(`${at}.wait.within: must be between 1m and 168h, a week (got "${spec.wait.within}")`);
       }
     }
     if (!spec.after) continue;

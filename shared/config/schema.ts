@@ -11,6 +11,8 @@
  */
 import * as z from '../zod.ts';
 import { OverlapPolicySchema, ParameterSchema } from './definition.ts';
+import { DeadlineSpecSchema } from './deadline.ts';
+import { SlackRoutesSchema } from '../notify/routing.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameMessage = 'use 1-64 letters, digits, "-", "_" or "." (starting with a letter or digit)';
@@ -152,6 +154,8 @@ export const NotifySchema = z.strictObject({
       running: z.optional(positiveInt()),
     }),
   ),
+  /** Slack webhooks of this schedule, for all its messages and per kind (shared/notify/routing.ts). */
+  slack: z.optional(SlackRoutesSchema),
 });
 
 /**
@@ -184,9 +188,6 @@ export const EventTriggerSchema = z.strictObject({
   ),
 });
 export type EventTriggerSpec = z.infer<typeof EventTriggerSchema>;
-
-/** A duration as `within` takes it: days, hours and minutes, e.g. `90m`, `3h`, `1d12h`. */
-export const DURATION = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/;
 
 /** An upstream of `after`: the schedule and the outcome of its run for the same logical date that releases this one. */
 export const AfterSchema = z.strictObject({
@@ -246,11 +247,14 @@ export const ScheduleSchema = z.strictObject({
   /** With `after`: how long a run waits (`within`, default 24h), what it becomes then, and what an upstream re-run does. */
   wait: z.optional(
     z.strictObject({
-      within: z._default(z.string().check(z.regex(DURATION, 'must be a duration in days, hours and minutes such as 90m, 3h or 1d12h')), '24h'),
+      // Checked (hours and minutes, as a deadline's `after`) in ./dependencies.ts.
+      within: z._default(z.string(), '24h'),
       onExpiry: z._default(z.enum(['fail', 'skip']), 'fail'),
       onUpstreamRerun: z._default(z.enum(['ignore', 'rerun']), 'ignore'),
     }),
   ),
+  /** By when the run must have succeeded: one alert if not, one "met late" message after (./deadline.ts). */
+  deadline: z.optional(DeadlineSpecSchema),
 });
 export type ScheduleInput = z.input<typeof ScheduleSchema>;
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;

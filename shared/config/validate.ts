@@ -48,6 +48,7 @@ import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
 import { dropUndefined } from '../objects.ts';
 import { dependencyFields, dependencyProblems } from './dependencies.ts';
+import { deadlineProblems, normalizeDeadline } from './deadline.ts';
 
 export { ConfigError };
 
@@ -390,6 +391,7 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination`);
   }
   problems.push(...triggerProblems(at, spec));
+  if (spec.deadline) problems.push(...deadlineProblems(`${at}.deadline`, spec.deadline, spec.expression !== undefined));
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(`${at}.timezone: ${timezoneProblem(spec.timezone)}`);
   if (spec.startDate && spec.endDate && Date.parse(spec.startDate) >= Date.parse(spec.endDate)) {
     problems.push(`${at}.endDate: must be after startDate (startDate ${spec.startDate}, got ${spec.endDate})`);
@@ -717,10 +719,12 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
         submitted: stuck?.submitted ?? sweep.submitted,
         running: stuck?.running ?? sweep.running,
       },
+      ...(spec.notify?.slack ? { slack: spec.notify.slack } : {}),
     },
     tags: spec.tags ?? {},
     ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
     ...dependencyFields(name, spec, config, links === 'all', (n) => buildDefinition(n, config.schedules[n]!, config, ctx, 'dependents')),
+    ...(spec.deadline ? { deadline: normalizeDeadline(spec.deadline, spec.timezone ?? config.defaults?.timezone ?? 'UTC') } : {}),
   });
 }
 

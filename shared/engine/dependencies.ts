@@ -181,10 +181,9 @@ export function expireWait(run: RunItem, ctx: TransitionContext): Transition {
 }
 
 function formatMinutes(minutes: number): string {
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
+  const h = Math.floor(minutes / 60);
   const m = minutes % 60;
-  return [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : ''].join('') || '0m';
+  return `${h ? `${h}h` : ''}${m || !h ? `${m}m` : ''}`;
 }
 
 /* ------------------------------------------------------------------ effects */

@@ -29,6 +29,7 @@ import { runIdFor } from './naming.ts';
 import type { RegisteredSchedule, ScheduleRegistryPort } from './registry.ts';
 import { newRun } from './run-state.ts';
 import { startRun } from './start.ts';
+import { routed } from '../notify/messages.ts';
 
 /** How far back each sweep looks for fires without a run (24 h: a day's outage of the sweeper itself is still repaired). */
 export const MISSED_LOOKBACK_MS = 24 * 3_600_000;
@@ -142,6 +143,7 @@ async function repairSchedule(
 function missedMessage(def: ScheduleDefinition, runId: string, scheduledTime: string, windowMinutes: number) {
   return {
     kind: 'missed' as const,
+    ...routed(def, 'missed'),
     schedule: def.name,
     runId,
     text: `:warning: *${def.name}* fire at ${scheduledTime} never ran (its delivery was lost) and is older than its catch-up window of ${windowMinutes} minutes; recorded as skipped (run \`${runId}\`). Run it with: batchron backfill ${def.name} --from ${scheduledTime} --to ${new Date(Date.parse(scheduledTime) + 1000).toISOString()}`,

@@ -6,13 +6,22 @@
  */
 import type { RunItem, StuckState } from '../store/schema.ts';
 import { slackText as t } from './escape.ts';
+import { routeFor, type NotificationKind, type SlackRoute } from './routing.ts';
 
 /** A message for the notifier: plain text (the fallback Slack shows in notifications) plus blocks. */
 export interface NotificationMessage {
-  kind: 'failure' | 'recovery' | 'stuck' | 'missed';
+  kind: NotificationKind;
   schedule: string;
   runId: string;
   text: string;
+  /** The webhook it goes to (./routing.ts); absent = the deployment's. */
+  route?: SlackRoute;
+}
+
+/** `{ route }` of a message of `kind` about a run of `definition`, or nothing for the deployment's webhook. */
+export function routed(definition: { notify: { slack?: Parameters<typeof routeFor>[0] } }, kind: NotificationKind): { route?: SlackRoute } {
+  const route = routeFor(definition.notify.slack, kind);
+  return route ? { route } : {};
 }
 
 /** Where a job's log lines are: the CloudWatch console URL of its stream. */
@@ -47,13 +56,14 @@ export function failureMessage(run: RunItem, where: { region: string; logGroup: 
     `Duration: ${duration(run.createdAt, run.endedAt)}`,
     `Logs: ${t(logs ?? (last?.logStreamName ? `${where.logGroup} ${last.logStreamName}` : 'no log stream'))}`,
   ];
-  return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n') };
+  return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n'), ...routed(run.definition, 'failure') };
 }
 
 /** The one "recovered" message after a failure. */
 export function recoveryMessage(run: RunItem): NotificationMessage {
   return {
     kind: 'recovery',
+    ...routed(run.definition, 'recovery'),
     schedule: run.schedule,
     runId: run.runId,
     text: `:large_green_circle: *${t(run.schedule)}* recovered: run \`${t(run.runId)}\` succeeded after a failed run (duration ${duration(run.createdAt, run.endedAt)}).`,
@@ -64,6 +74,7 @@ export function recoveryMessage(run: RunItem): NotificationMessage {
 export function stuckMessage(run: RunItem, state: StuckState, minutes: number): NotificationMessage {
   return {
     kind: 'stuck',
+    ...routed(run.definition, 'stuck'),
     schedule: run.schedule,
     runId: run.runId,
     text: `:warning: *${t(run.schedule)}* run \`${t(run.runId)}\` has been ${state} for more than ${minutes} minutes.`,

@@ -306,6 +306,29 @@ describe('osls package', () => {
     expect(roleStatements(template, 'BatchronJobExecutionRole').some((s) => JSON.stringify(s).includes('secretsmanager'))).toBe(false);
   });
 
+  it('lets the functions that send Slack messages read exactly the webhook parameters the config names', () => {
+    const arn = (name: string) => `arn:aws:ssm:${TEST_REGION}:${TEST_ACCOUNT}:parameter/${name}`;
+    for (const [fn, id] of Object.entries(FUNCTION_IDS)) {
+      const own = roleStatements(template, functionRoleId(template, id));
+      const routed = roleStatements(extended, functionRoleId(extended, id));
+      // The project's own: the deployment's webhook only.
+      expect(allows(own, 'ssm:GetParameter', arn('batchron/dev/slack-webhook')), fn).toBe(true);
+      expect(allows(own, 'ssm:GetParameter', arn('batchron/dev/team-slack')), fn).toBe(false);
+      // With routes: the deployment's and every parameter a route names, nothing else.
+      for (const name of ['batchron/dev/slack-webhook', 'batchron/dev/team-slack', 'batchron/dev/oncall-slack']) {
+        expect(allows(routed, 'ssm:GetParameter', arn(name)), `${fn} reads ${name}`).toBe(true);
+      }
+      expect(allows(routed, 'ssm:GetParameter', arn('batchron/dev/db-password')), fn).toBe(false);
+      expect(allows(routed, 'ssm:GetParameter', arn('batchron/dev/team-slack-2')), fn).toBe(false);
+    }
+    // The route travels in the schedule's definition, for the functions that send.
+    const input = Object.values(extended.Resources).find((r) => r.Type === 'AWS::Scheduler::Schedule' && r.Properties.Name === 'routed')!.Properties.Target.Input as string;
+    expect(JSON.parse(input).definition).toMatchObject({
+      deadline: { at: '06:00', timezone: 'UTC', forLogicalDate: 'same' },
+      notify: { slack: { webhook: { ssm: '/batchron/dev/team-slack' }, deadline: { ssm: 'batchron/dev/oncall-slack' }, failure: { env: 'TEAM_FAILURES' } } },
+    });
+  });
+
   it("gives a job definition the role its statements declare, or the existing role it names", () => {
     const container = (name: string) => Object.values(extended.Resources).find((r) => r.Properties.JobDefinitionName === name)!.Properties.ContainerProperties;
     // Act

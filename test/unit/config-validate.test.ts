@@ -232,7 +232,7 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
     [
       'a misspelt field',
       config({ x: { expresion: 'rate(1 hour)', job } }),
-      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, on, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp, after, logicalDate, wait)',
+      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, on, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp, after, logicalDate, wait, deadline)',
     ],
     [
       'after naming an unknown schedule (a typo)',
@@ -262,12 +262,12 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
     [
       'a wait limit that is not a duration',
       config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'a' }], wait: { within: '3 hours' }, job } }),
-      'schedules.x.wait.within: must be a duration in days, hours and minutes such as 90m, 3h or 1d12h (got "3 hours")',
+      'schedules.x.wait.within: must be a duration such as "90m", "3h" or "1h30m" (got "3 hours")',
     ],
     [
       'a wait limit beyond a week',
-      config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'a' }], wait: { within: '8d' }, job } }),
-      'schedules.x.wait.within: must be between 1m and 7d (got "8d")',
+      config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'a' }], wait: { within: '170h' }, job } }),
+      'schedules.x.wait.within: must be between 1m and 168h, a week (got "170h")',
     ],
     [
       'wait without after',
@@ -496,7 +496,7 @@ describe('normalizeSchedule', () => {
         a: { expression: 'rate(1 hour)', job },
         b: { after: [{ schedule: 'a' }], job },
         c: { after: [{ schedule: 'a', status: 'FAILED' }], job },
-        d: { expression: 'cron(0 5 * * ? *)', after: [{ schedule: 'b' }, { schedule: 'c', status: 'COMPLETED' }], wait: { within: '1d2h30m', onExpiry: 'skip' }, logicalDate: { offsetDays: -1 }, job },
+        d: { expression: 'cron(0 5 * * ? *)', after: [{ schedule: 'b' }, { schedule: 'c', status: 'COMPLETED' }], wait: { within: '26h30m', onExpiry: 'skip' }, logicalDate: { offsetDays: -1 }, job },
       }),
       ctx,
     );

@@ -27,6 +27,7 @@ import { getEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { dynamoStore } from '#shared/store/dynamo';
+import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { now } from '#shared/time';
 
 let apiEnv: ApiEnv | undefined;
@@ -37,7 +38,15 @@ export type ApiParts = Omit<ApiDeps, 'engine'>;
 /** The production parts: the environment read once, the shared clients (per cold start). */
 function productionParts(): ApiParts {
   apiEnv ??= readApiEnv();
-  return { env: apiEnv, store: dynamoStore({ doc: documentClient, table: apiEnv.table }), scheduler, batch, logs, now };
+  return {
+    env: apiEnv,
+    store: dynamoStore({ doc: documentClient, table: apiEnv.table }),
+    deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }),
+    scheduler,
+    batch,
+    logs,
+    now,
+  };
 }
 
 /** The API's collaborators for one invocation (clients are per cold start; the engine's lease owner is the request). */

@@ -44,6 +44,7 @@ import { getEnv } from '#shared/env';
 import { logger } from '#shared/logger';
 import { memoryStore } from '#shared/store/memory';
 import { memoryWindowStore } from '#shared/store/memory-windows';
+import { memoryDeadlineStore } from '#shared/store/memory-deadlines';
 import type { RunItem } from '#shared/store/schema';
 import type { WindowStore } from '#shared/engine/ports';
 import type { TriggerDeps } from '#shared/engine/trigger';
@@ -205,6 +206,8 @@ export class CrashWorld {
   now = Date.parse('2025-03-01T00:00:00Z');
   readonly store: Store;
   readonly windowStore: WindowStore;
+  /** Deadline records: checked only by a sweep with a schedule registry, which this world has none of. */
+  readonly deadlineStore = memoryDeadlineStore();
   readonly slack: { text: string }[] = [];
   readonly traces: Trace[] = [];
   readonly deployment = DEPLOYMENT;
@@ -275,6 +278,7 @@ export class CrashWorld {
     const deps: TriggerDeps = {
       store: this.store,
       windowStore: this.windowStore,
+      deadlineStore: this.deadlineStore,
       batch: this.batchPort(),
       retries: this.retryPort(),
       windows: this.windowPort(),
@@ -331,6 +335,7 @@ export class CrashWorld {
         allowCommandOverride: false,
       },
       store: this.store,
+      deadlines: this.deadlineStore,
       scheduler,
       batch: undefined as never,
       logs: undefined as never,
@@ -448,6 +453,7 @@ export class CrashWorld {
       notifier: port('notifier', deps.notifier),
       ...(deps.windowStore ? { windowStore: port('windowStore', deps.windowStore) } : {}),
       ...(deps.windows ? { windows: port('windows', deps.windows) } : {}),
+      ...(deps.deadlineStore ? { deadlineStore: port('deadlineStore', deps.deadlineStore) } : {}),
     };
   }
 

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { startsOn } from '#shared/config/dependencies';
 import { configWarnings } from '#shared/config/warnings';
 import { deadlineView } from '#shared/engine/deadline';
 import { Command, Option } from 'commander';
@@ -198,7 +199,7 @@ function printBanner(
     // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
     const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
     const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
-    out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    out.push(`  ${pad(def.name, 22)} ${pad(startsOn(def), 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
     if (def.deadline && def.expression !== undefined) {
       // The deadline's rule and the next one, as `npx batchron schedules` shows them.
       const view = deadlineView({ ...def, deadline: def.deadline }, { expression: def.expression, timezone: def.timezone }, stack.clock.now(), undefined);

@@ -31,6 +31,7 @@ export type EngineMetric =
   | 'RunsSucceeded'
   | 'RunsFailed'
   | 'RunsCancelled'
+  | 'DependencyWaitsExpired'
   | 'JobsSubmitted'
   | 'JobsAdopted'
   | 'Retries'

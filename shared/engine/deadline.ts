@@ -71,9 +71,13 @@ export function dayBounds(date: string, timezone: string): [number, number] {
   return [wallTimeOn(date, '00:00', timezone), wallTimeOn(shiftDate(date, 1), '00:00', timezone)];
 }
 
-/** The deadline of logical date `date` under an `at` deadline of a schedule on `scheduleTimezone`. */
-export function deadlineOfDate(deadline: Extract<DeadlineDefinition, { at: string }>, date: string, scheduleTimezone: string): Deadline {
-  const [runsFrom, runsTo] = dayBounds(date, scheduleTimezone);
+/**
+ * The deadline of logical date `date` under an `at` deadline of a schedule on `scheduleTimezone`
+ * whose logical dates are its fires' dates moved by `offsetDays` (`logicalDate.offsetDays`): the
+ * runs for `date` are those scheduled on `date - offsetDays`.
+ */
+export function deadlineOfDate(deadline: Extract<DeadlineDefinition, { at: string }>, date: string, scheduleTimezone: string, offsetDays = 0): Deadline {
+  const [runsFrom, runsTo] = dayBounds(shiftDate(date, -offsetDays), scheduleTimezone);
   const day = deadline.forLogicalDate === 'previous' ? shiftDate(date, 1) : date;
   return { at: wallTimeOn(day, deadline.at, deadline.timezone), logicalDate: date, runsFrom, runsTo };
 }
@@ -82,7 +86,7 @@ export function deadlineOfDate(deadline: Extract<DeadlineDefinition, { at: strin
  * The deadlines of a schedule that fall in (from, to], earliest first: for `at`, the logical
  * dates the series (the definition in force) fires on; for `after`, each fire.
  */
-export function deadlinesBetween(def: Pick<ScheduleDefinition, 'timezone'> & { deadline: DeadlineDefinition }, series: SeriesSpec, from: number, to: number): Deadline[] {
+export function deadlinesBetween(def: Pick<ScheduleDefinition, 'timezone' | 'logicalDateOffsetDays'> & { deadline: DeadlineDefinition }, series: SeriesSpec, from: number, to: number): Deadline[] {
   const d = def.deadline;
   if ('afterMinutes' in d) {
     const after = d.afterMinutes * MINUTE_MS;
@@ -96,8 +100,9 @@ export function deadlinesBetween(def: Pick<ScheduleDefinition, 'timezone'> & { d
   const out: Deadline[] = [];
   // A deadline falls at most a day and a bit after its date starts (`previous`, 23:59, a zone
   // far from the schedule's): dates from two days before `from` cover every one in range.
-  for (let date = logicalDateOf(from - 2 * DAY_MS, def.timezone); date <= logicalDateOf(to + DAY_MS, def.timezone); date = shiftDate(date, 1)) {
-    const one = deadlineOfDate(d, date, def.timezone);
+  const offset = def.logicalDateOffsetDays ?? 0;
+  for (let date = logicalDateOf(from - 2 * DAY_MS, def.timezone, offset); date <= logicalDateOf(to + DAY_MS, def.timezone, offset); date = shiftDate(date, 1)) {
+    const one = deadlineOfDate(d, date, def.timezone, offset);
     if (one.at <= from || one.at > to) continue;
     if (firesBetween(series, new Date(one.runsFrom), new Date(one.runsTo), { history: 'since-modified', limit: 1 }).length === 0) continue;
     out.push(one);
@@ -106,7 +111,7 @@ export function deadlinesBetween(def: Pick<ScheduleDefinition, 'timezone'> & { d
 }
 
 /** The next deadline after `now` (for listings), or undefined when the series has no more. */
-export function nextDeadline(def: Pick<ScheduleDefinition, 'timezone'> & { deadline: DeadlineDefinition }, series: SeriesSpec, now: number): Deadline | undefined {
+export function nextDeadline(def: Pick<ScheduleDefinition, 'timezone' | 'logicalDateOffsetDays'> & { deadline: DeadlineDefinition }, series: SeriesSpec, now: number): Deadline | undefined {
   const d = def.deadline;
   if ('afterMinutes' in d) {
     const after = d.afterMinutes * MINUTE_MS;
@@ -284,7 +289,7 @@ async function checkSchedule(s: RegisteredSchedule, deps: EngineDeps, store: Dea
 /** The span of runs a stored record is about. */
 function spanOf(def: ScheduleDefinition & { deadline: DeadlineDefinition }, record: DeadlineRecord): Deadline {
   const at = Date.parse(record.deadlineAt);
-  if (record.logicalDate && 'at' in def.deadline) return { ...deadlineOfDate(def.deadline, record.logicalDate, def.timezone), at };
+  if (record.logicalDate && 'at' in def.deadline) return { ...deadlineOfDate(def.deadline, record.logicalDate, def.timezone, def.logicalDateOffsetDays ?? 0), at };
   const f = Date.parse(record.scheduledTime ?? record.deadlineAt);
   return { at, ...(record.scheduledTime ? { scheduledTime: record.scheduledTime } : {}), runsFrom: f - MATCH_MS + 1, runsTo: f + MATCH_MS };
 }

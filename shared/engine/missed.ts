@@ -23,6 +23,7 @@ import pLimit from 'p-limit';
 import { DEFAULT_CATCH_UP, type ScheduleDefinition } from '../config/definition.ts';
 import { fireInput } from '../config/validate.ts';
 import { deliveredBy, firesBetween } from '../expressions/series.ts';
+import { dependentFiresWithoutRun } from './dependencies.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { runIdFor } from './naming.ts';
 import type { RegisteredSchedule, ScheduleRegistryPort } from './registry.ts';
@@ -104,7 +105,8 @@ async function repairSchedule(
     new Date(due[0]!.getTime() - MATCH_MS),
     new Date(due[due.length - 1]!.getTime() + MATCH_MS),
   );
-  const missing = unrecordedFires(due, recorded);
+  // A dependent schedule (`after`) has one run per logical date, not per fire.
+  const missing = await dependentFiresWithoutRun(s.name, s.definition, unrecordedFires(due, recorded), deps);
   const catchUp = s.definition.catchUp ?? DEFAULT_CATCH_UP;
   for (const t of missing) {
     report.missedFires++;

@@ -19,6 +19,7 @@ import { checkDeadlines, type DeadlineReport } from './deadline.ts';
 import type { ScheduleRegistryPort } from './registry.ts';
 import { resumeRetry } from './retry.ts';
 import { repairWindows } from './trigger.ts';
+import { expireWaiting, isWaiting } from './dependencies.ts';
 import { liveJobs } from './run-state.ts';
 import { attemptStatusOf, isTerminalRun } from './status.ts';
 
@@ -105,6 +106,8 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
             }
           }
           run = (await deps.store.getRun(run.runId)) ?? run;
+          // A dependent run past its wait's `within` ends here, with one alert.
+          if (await expireWaiting(run, deps)) return;
           if (run.held) {
             const state = await deps.store.getScheduleState(run.schedule);
             if (state.active?.has(run.runId) || (state.queued === run.runId && !state.active?.size)) {
@@ -162,7 +165,7 @@ const STUCK: { state: StuckState; key: 'queued' | 'submitted' | 'running' }[] = 
 ];
 
 async function alertStuck(run: RunItem, deps: EngineDeps): Promise<number> {
-  if (isTerminalRun(run.status)) return 0;
+  if (isTerminalRun(run.status) || isWaiting(run)) return 0;
   const entry = STUCK.find((s) => s.state === run.status);
   if (!entry) return 0;
   const since = run.since[entry.state];

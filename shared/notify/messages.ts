@@ -43,6 +43,7 @@ function duration(fromIso: string, toIso: string | undefined): string {
 
 /** The failure message of a run that failed for good. */
 export function failureMessage(run: RunItem, where: { region: string; logGroup: string }): NotificationMessage {
+  if (run.dependency?.expired) return waitExpiredMessage(run);
   const failed = run.definition.tasks.map((t) => run.tasks[t.name]!).find((t) => t.status === 'FAILED');
   const last = failed?.attempts.at(-1);
   const logs = logLocation(where.region, where.logGroup, last?.logStreamName);
@@ -78,4 +79,15 @@ export function stuckMessage(run: RunItem, state: StuckState, minutes: number): 
     runId: run.runId,
     text: `:warning: *${t(run.schedule)}* run \`${t(run.runId)}\` has been ${state} for more than ${minutes} minutes.`,
   };
+}
+
+/** The one alert when a dependent run's wait for its upstreams passed `wait.within`. */
+export function waitExpiredMessage(run: RunItem): NotificationMessage {
+  const verb = run.status === 'SKIPPED' ? 'skipped' : 'failed';
+  const lines = [
+    `:red_circle: *${t(run.schedule)}* ${verb}: its upstreams did not finish in time (run \`${t(run.runId)}\`)`,
+    `Logical date: ${t(run.dependency?.logicalDate ?? 'unknown')}`,
+    `Reason: ${t(run.statusReason ?? 'wait.within passed')}`,
+  ];
+  return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n') };
 }

@@ -106,8 +106,14 @@ describe('osls package', () => {
       expect(delivered.definition).toMatchObject({ name, expression: schedules[name]!.expression, timezone: schedules[name]!.timezone ?? 'UTC' });
     }
     const dag = ofType('AWS::Scheduler::Schedule').find(([, r]) => r.Properties.Name === 'etl-dag')!;
-    const definition = (JSON.parse(dag[1].Properties.Target.Input as string) as { definition: { tasks: { name: string; jobDefinition: string; dependsOn: string[] }[] } })
-      .definition;
+    const definition = (
+      JSON.parse(dag[1].Properties.Target.Input as string) as {
+        definition: { tasks: { name: string; jobDefinition: string; dependsOn: string[] }[]; dependents?: unknown; downstream?: Record<string, { after?: unknown }> };
+      }
+    ).definition;
+    // daily-report waits for etl-dag: etl-dag's runs carry what they release.
+    expect(definition.dependents).toEqual([{ schedule: 'daily-report', status: 'SUCCEEDED' }]);
+    expect(definition.downstream?.['daily-report']?.after).toEqual([{ schedule: 'etl-dag', status: 'SUCCEEDED' }]);
     expect(definition.tasks.map((t) => [t.name, t.jobDefinition, t.dependsOn])).toEqual([
       ['extract', 'batchron-dev-etl', []],
       ['transform-orders', 'batchron-dev-etl', ['extract']],
@@ -140,7 +146,7 @@ describe('osls package', () => {
     // Batch windows close through a one-time schedule that invokes trigger: the Scheduler role may, and names it.
     const role = template.Resources.BatchronSchedulerRole!.Properties as { Policies: { PolicyDocument: { Statement: { Resource: unknown[] }[] } }[] };
     expect(JSON.stringify(role.Policies[0]!.PolicyDocument.Statement[0]!.Resource)).toContain('-trigger');
-    expect(Object.keys(allSchedules).filter((n) => !(n in schedules))).toEqual(['on-upload']);
+    expect(Object.keys(allSchedules).filter((n) => !(n in schedules))).toEqual(['daily-report', 'on-upload']);
   });
 
   it('targets sweep from the sweep schedule', () => {

@@ -113,6 +113,16 @@ describe('when deadlines fall', () => {
     expect(found.map((d) => [d.logicalDate, iso(d.at)])).toEqual([['2025-06-09', '2025-06-10T10:00:00.000Z']]);
   });
 
+  it('honours logicalDate.offsetDays: the 01:00 run of 11 June is the run for 10 June, due by 06:00 the day after', () => {
+    // A nightly 01:00 run that processes yesterday (offsetDays -1), with "done by 06:00 the day after the business day".
+    const def = { ...at('06:00', 'previous'), logicalDateOffsetDays: -1 };
+    const found = deadlinesBetween(def, berlinDaily, Date.parse('2025-06-10T12:00:00Z'), Date.parse('2025-06-11T12:00:00Z'));
+    expect(found.map((d) => [d.logicalDate, iso(d.at), iso(d.runsFrom)])).toEqual([
+      // Logical date 10 June: its run fires at 01:00 CEST on 11 June (the runs of 11 June's calendar day), due 06:00 CEST on 11 June.
+      ['2025-06-10', '2025-06-11T04:00:00.000Z', '2025-06-10T22:00:00.000Z'],
+    ]);
+  });
+
   it('has no deadline on a date the schedule does not fire (a weekday cron at the weekend)', () => {
     const weekdays: SeriesSpec = { expression: 'cron(0 1 ? * MON-FRI *)', timezone: 'Europe/Berlin', createdAt: new Date('2025-01-01T00:00:00Z') };
     // Friday 6 June to Tuesday 10 June 2025.

@@ -16,9 +16,57 @@ import { retryScheduleName } from '#shared/engine/naming';
 import { WINDOW_REPAIR_GRACE_MS } from '#shared/engine/trigger';
 import type { AttemptStatus, RunItem, RunStatus } from '#shared/store/schema';
 import { definition, fire, retry, task } from '#test/helpers/engine';
-import { CrashWorld, FAULT_KINDS, type Fault, type FaultKind, type JobPlan, type JobRef } from '#test/helpers/crash-world';
+import { CrashWorld, FAULT_KINDS, type Fault, type FaultKind, type JobPlan, type JobRef, type Trace } from '#test/helpers/crash-world';
 
 export { FAULT_KINDS, type FaultKind };
+
+/**
+ * What the runners below drive: the in-process world (`CrashWorld`, test/helpers/crash-world.ts)
+ * or the local stack on DynamoDB Local with real job processes (`StackWorld`,
+ * test/integration/crash-points.helpers.ts). Both label an invocation's steps by port method.
+ */
+export interface World {
+  readonly traces: Trace[];
+  readonly deployment: string;
+  /** Epoch ms of the world's clock. */
+  readonly now: number;
+  /** The Slack messages posted. */
+  readonly slack: readonly { text: string }[];
+  /** Whether every armed fault was injected. */
+  readonly fired: boolean;
+  arm(fault: Fault | Fault[] | undefined): void;
+  /** A scenario's definition as this world's jobs run it (the local stack gives a parked task its real script). */
+  definition(def: ScheduleDefinition): ScheduleDefinition;
+  /** An async invoke of `fire` (Lambda's retries apply). */
+  accept(fn: 'fire', payload: unknown): void;
+  quiet(): Promise<void>;
+  deliverEvents(): Promise<boolean>;
+  dropEvents(): number;
+  settle(runId: string): Promise<RunItem | undefined>;
+  run(runId: string): Promise<RunItem | undefined>;
+  advance(ms: number): void;
+  park(schedule: string): void;
+  unpark(schedule: string): void;
+  pendingRetries(): number;
+  /** Invokes the real sweep function asynchronously, keyed `sweep` for `schedule`. */
+  invokeSweep(schedule: string): void;
+  /** Batch jobs of `schedule` (and, given, of run `runId`), any status. */
+  jobsOf(schedule: string, runId?: string): Promise<JobSeen[]> | JobSeen[];
+  /** Deletes a one-time schedule; whether it existed. */
+  deleteSchedule(name: string): Promise<boolean> | boolean;
+  /** Registers a schedule in the deployment's Scheduler group, disabled (only the API starts its runs). */
+  register(def: ScheduleDefinition): Promise<void> | void;
+  /** A request to the API; `key` names its invocation. */
+  request(key: { schedule: string; invocation: string }, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+}
+
+/** A Batch job as a case sees it. */
+export interface JobSeen {
+  jobId: string;
+  jobName: string;
+  status: string;
+  reason: string;
+}
 
 /** One step of an invocation: the port call's label and what it means. */
 export interface Step {
@@ -53,11 +101,13 @@ const SCHEDULED_C = '2025-03-01T02:00:00Z';
 /** The script of a task that fails its first attempt (exit 3); on the local stack it runs as written. */
 const FAILS_FIRST = '[ "$BATCHRON_ATTEMPT" -ge 2 ] || exit 3';
 const failsFirst = (job: JobRef): JobPlan => ({ exit: job.attempt >= 2 ? 0 : 3 });
-/** A task that stays RUNNING until its schedule is released. */
-const PARKED = 'parked';
+/** A task that stays RUNNING until its schedule is released (the local stack runs a real script in its place: `World.definition`). */
+export const PARKED = 'parked';
 const parked = (): JobPlan => 'park';
 /** Only run A (scheduled at 00:00) does `plan`; the others exit 0. */
 const forRunA = (plan: JobPlan) => (job: JobRef): JobPlan => (job.runId.endsWith('T000000Z') ? plan : { exit: 0 });
+/** The same as a task script, for real processes: only run A runs `script`, the others exit 0. */
+const forRunAScript = (script: string): string => `case "$BATCHRON_SCHEDULED_TIME" in *T00:00:00*) ${script};; *) exit 0;; esac`;
 
 /** The pacer's step before every SubmitJob: idle in these scenarios, so the slot is now. */
 const RESERVE_SLOT: Step = { label: 'store.reserveSubmitSlot', what: 'reserve a SubmitJob slot from the pacer (idle: the slot is now)' };
@@ -246,15 +296,15 @@ export function assertRecovered(scenario: CrashScenario, step: number | undefine
   assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
 }
 
-/** A world for one case, its jobs planned by the scenario. */
-async function worldFor(scenario: { jobs?: (job: JobRef) => JobPlan }): Promise<CrashWorld> {
+/** An in-process world for one case, its jobs planned by the scenario. */
+export async function worldFor(scenario: { jobs?: (job: JobRef) => JobPlan }): Promise<CrashWorld> {
   const world = await CrashWorld.create();
   if (scenario.jobs) world.plan = scenario.jobs;
   return world;
 }
 
-function outcomeOf(w: CrashWorld, schedule: string, runIds: string[]): Omit<CaseOutcome, 'run' | 'before'> {
-  const jobs = w.jobsOf(schedule);
+async function outcomeOf(w: World, schedule: string, runIds: string[]): Promise<Omit<CaseOutcome, 'run' | 'before'>> {
+  const jobs = await w.jobsOf(schedule);
   return {
     fired: w.fired,
     jobNames: jobs.map((j) => j.jobName),
@@ -266,24 +316,29 @@ function outcomeOf(w: CrashWorld, schedule: string, runIds: string[]): Omit<Case
 
 /** Runs `scenario` under schedule `schedule` with `fault` (or none, or several) and lets every repair happen. */
 export async function runCase(
+  w: World,
   scenario: CrashScenario,
   schedule: string,
   fault: { step: number; kind: FaultKind } | Fault[] | undefined,
 ): Promise<CaseOutcome & { traces: string[][] }> {
-  const w = await worldFor(scenario);
-  const def = scenario.build(schedule);
+  const def = w.definition(scenario.build(schedule));
   const runId = `${schedule}.20250301T000000Z`;
+  const from = w.traces.length;
   w.arm(
     Array.isArray(fault)
       ? fault
       : fault && { schedule, invocation: scenario.invocation, label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind },
   );
-  w.accept('fire', fire(def, SCHEDULED));
-  const run = await w.settle(runId);
-  return { run, ...outcomeOf(w, schedule, [runId]), traces: tracesOf(w, schedule, scenario.invocation) };
+  try {
+    w.accept('fire', fire(def, SCHEDULED));
+    const run = await w.settle(runId);
+    return { run, ...(await outcomeOf(w, schedule, [runId])), traces: tracesOf(w, schedule, scenario.invocation, from) };
+  } finally {
+    w.arm(undefined);
+  }
 }
 
-function tracesOf(w: CrashWorld, schedule: string, invocation: string, from = 0): string[][] {
+function tracesOf(w: World, schedule: string, invocation: string, from = 0): string[][] {
   return w.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === invocation).map((t) => t.steps);
 }
 
@@ -297,7 +352,7 @@ export function defineCrashSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SCENARIOS[name]!;
       // Act
-      const out = await runCase(scenario, `${name}-baseline`, undefined);
+      const out = await runCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
       assertRecovered(scenario, undefined, out);
@@ -307,7 +362,7 @@ export function defineCrashSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SCENARIOS[name]!;
       // Act
-      const out = await runCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       assertRecovered(scenario, step, out);
     });
@@ -430,7 +485,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
   'cancel-previous-running': {
     name: 'cancel-previous-running',
     summary: 'cancel-previous, one task: `fire` of run B while A\'s job is still RUNNING (A cancelled, its job terminated, B submitted)',
-    build: (name) => definition(name, [task('main', PARKED)], { overlap: 'cancel-previous' }),
+    build: (name) => definition(name, [task('main', forRunAScript(PARKED))], { overlap: 'cancel-previous' }),
     jobs: forRunA('park'),
     invocation: 'fire',
     faulted: 'fire-b',
@@ -457,7 +512,7 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
   recovery: {
     name: 'recovery',
     summary: 'one task, overlap allow, notify.onRecovery: run A failed (Slack), then B succeeds: the SUCCEEDED event of B that sends "recovered"',
-    build: (name) => definition(name, [task('main')]),
+    build: (name) => definition(name, [task('main', forRunAScript('exit 5'))]),
     jobs: forRunA({ exit: 5 }),
     invocation: 'job-events:SUCCEEDED:main',
     faulted: 'event-b',
@@ -500,19 +555,27 @@ export interface OverlapOutcome {
 }
 
 /** Runs an overlap scenario under `schedule` with `fault` (or none) and lets every repair happen. */
-export async function runOverlapCase(scenario: OverlapScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<OverlapOutcome> {
-  const w = await worldFor(scenario);
-  const def = scenario.build(schedule);
-  const runA = `${schedule}.20250301T000000Z`;
-  const runB = `${schedule}.20250301T010000Z`;
-  const runC = scenario.expect.c ? `${schedule}.20250301T020000Z` : undefined;
+export async function runOverlapCase(w: World, scenario: OverlapScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<OverlapOutcome> {
+  const def = w.definition(scenario.build(schedule));
   const armed = fault && { schedule, invocation: scenario.invocation, label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind };
-  let from = 0;
+  let from = w.traces.length;
   const arm = () => {
     from = w.traces.length;
     w.arm(armed);
   };
   if (scenario.a === 'running') w.park(schedule);
+  try {
+    return await playOverlap(w, scenario, def, schedule, arm, () => from);
+  } finally {
+    w.arm(undefined);
+    if (scenario.a === 'running') w.unpark(schedule);
+  }
+}
+
+async function playOverlap(w: World, scenario: OverlapScenario, def: ScheduleDefinition, schedule: string, arm: () => void, from: () => number): Promise<OverlapOutcome> {
+  const runA = `${schedule}.20250301T000000Z`;
+  const runB = `${schedule}.20250301T010000Z`;
+  const runC = scenario.expect.c ? `${schedule}.20250301T020000Z` : undefined;
   // A starts; by default its job ends in Batch and its events are captured and held back.
   w.accept('fire', fire(def, SCHEDULED));
   await w.quiet();
@@ -542,9 +605,9 @@ export async function runOverlapCase(scenario: OverlapScenario, schedule: string
     a,
     b,
     c,
-    ...outcomeOf(w, schedule, runs),
-    traces: tracesOf(w, schedule, scenario.invocation, from),
-    aJobs: w.jobsOf(schedule, runA).map((j) => ({ status: j.status, reason: j.reason })),
+    ...(await outcomeOf(w, schedule, runs)),
+    traces: tracesOf(w, schedule, scenario.invocation, from()),
+    aJobs: (await w.jobsOf(schedule, runA)).map((j) => ({ status: j.status, reason: j.reason })),
   };
 }
 
@@ -573,7 +636,7 @@ export function defineOverlapSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = OVERLAP_SCENARIOS[name]!;
       // Act
-      const out = await runOverlapCase(scenario, `${name}-baseline`, undefined);
+      const out = await runOverlapCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
       assertOverlapRecovered(scenario, undefined, out);
@@ -583,7 +646,7 @@ export function defineOverlapSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = OVERLAP_SCENARIOS[name]!;
       // Act
-      const out = await runOverlapCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runOverlapCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       assertOverlapRecovered(scenario, step, out);
     });
@@ -734,7 +797,7 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
 };
 
 /** Brings the case's run to the state `setup` names; returns the run the sweep must repair. */
-async function prepareSweep(w: CrashWorld, scenario: SweepScenario, def: ScheduleDefinition, schedule: string): Promise<string> {
+async function prepareSweep(w: World, scenario: SweepScenario, def: ScheduleDefinition, schedule: string): Promise<string> {
   const runA = `${schedule}.20250301T000000Z`;
   w.accept('fire', fire(def, SCHEDULED));
   await w.quiet();
@@ -746,7 +809,7 @@ async function prepareSweep(w: CrashWorld, scenario: SweepScenario, def: Schedul
       await w.deliverEvents();
       const main = (await w.run(runA))!.tasks.main!;
       expect(main.status, 'the task waits for its retry').toBe('RETRY_WAIT');
-      expect(w.deleteSchedule(retryScheduleName(w.deployment, runA, 'main', 2)), 'the retry schedule existed').toBe(true);
+      expect(await w.deleteSchedule(retryScheduleName(w.deployment, runA, 'main', 2)), 'the retry schedule existed').toBe(true);
       w.advance(Date.parse(main.retryAt!) + DEFAULTS.retryGraceMs + 1_000 - w.now);
       await w.quiet();
       return runA;
@@ -778,14 +841,30 @@ async function prepareSweep(w: CrashWorld, scenario: SweepScenario, def: Schedul
 
 /** Runs a sweep scenario: the run brought to its state, the (faulted) sweep, a second sweep, then every repair. */
 export async function runSweepCase(
+  w: World,
   scenario: SweepScenario,
   schedule: string,
   fault: { step: number; kind: FaultKind } | undefined,
 ): Promise<CaseOutcome & { traces: string[][]; afterSecondSweep: RunItem | undefined }> {
-  const w = await worldFor(scenario);
-  const def = scenario.build(schedule);
-  const runA = `${schedule}.20250301T000000Z`;
+  const def = w.definition(scenario.build(schedule));
+  w.arm(undefined);
   if (scenario.setup === 'stuck-running') w.park(schedule);
+  try {
+    return await playSweep(w, scenario, def, schedule, fault);
+  } finally {
+    w.arm(undefined);
+    if (scenario.setup === 'stuck-running') w.unpark(schedule);
+  }
+}
+
+async function playSweep(
+  w: World,
+  scenario: SweepScenario,
+  def: ScheduleDefinition,
+  schedule: string,
+  fault: { step: number; kind: FaultKind } | undefined,
+): Promise<CaseOutcome & { traces: string[][]; afterSecondSweep: RunItem | undefined }> {
+  const runA = `${schedule}.20250301T000000Z`;
   const runId = await prepareSweep(w, scenario, def, schedule);
   const from = w.traces.length;
   w.arm(fault && { schedule, invocation: 'sweep', label: scenario.steps[fault.step - 1]!.label, step: fault.step, kind: fault.kind });
@@ -804,7 +883,7 @@ export async function runSweepCase(
   if (scenario.setup === 'stuck-running') w.unpark(schedule);
   const run = await w.settle(runId);
   const before = runId === runA ? undefined : await w.settle(runA);
-  return { run, before, ...outcomeOf(w, schedule, [runId, runA]), fired, traces, afterSecondSweep };
+  return { run, before, ...(await outcomeOf(w, schedule, [runId, runA])), fired, traces, afterSecondSweep };
 }
 
 /** The suite of a sweep table: a baseline per scenario, then every (step × fault kind). */
@@ -814,7 +893,7 @@ export function defineSweepSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SWEEP_SCENARIOS[name]!;
       // Act
-      const out = await runSweepCase(scenario, `${name}-baseline`, undefined);
+      const out = await runSweepCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
       expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the sweeps').toBe(true);
@@ -825,7 +904,7 @@ export function defineSweepSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = SWEEP_SCENARIOS[name]!;
       // Act
-      const out = await runSweepCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runSweepCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
       assertRecovered(scenario, step, out);
@@ -923,21 +1002,21 @@ export const TWO_FAULT_SCENARIOS: Record<string, TwoFaultScenario> = {
   },
 };
 
-/** A two-fault scenario seen as the single-fault scenario of its second invocation. */
-function secondFaultScenario(s: TwoFaultScenario): CrashScenario {
+/** A two-fault scenario seen as the single-fault scenario of its second invocation (for `assertRecovered`). */
+export function secondFaultScenario(s: TwoFaultScenario): CrashScenario {
   const base = SCENARIOS[s.base]!;
   return { ...base, invocation: s.second.invocation, steps: s.second.steps, expect: { ...base.expect, slack: s.slack ?? base.expect.slack } };
 }
 
 /** Runs a two-fault scenario: its first fault, and the second after step `second.step` (none: the baseline). */
-export async function runTwoFaultCase(scenario: TwoFaultScenario, schedule: string, second: { step: number; kind: FaultKind } | undefined): Promise<CaseOutcome & { traces: string[][] }> {
+export async function runTwoFaultCase(w: World, scenario: TwoFaultScenario, schedule: string, second: { step: number; kind: FaultKind } | undefined): Promise<CaseOutcome & { traces: string[][] }> {
   const base = SCENARIOS[scenario.base]!;
   const faults: Fault[] = [{ ...scenario.first, schedule }];
   if (second) {
     const { invocation, nth, steps } = scenario.second;
     faults.push({ schedule, invocation, nth, step: second.step, label: steps[second.step - 1]!.label, kind: second.kind });
   }
-  const out = await runCase({ ...base, invocation: scenario.second.invocation }, schedule, faults);
+  const out = await runCase(w, { ...base, invocation: scenario.second.invocation }, schedule, faults);
   return out;
 }
 
@@ -951,7 +1030,7 @@ export function defineTwoFaultSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = TWO_FAULT_SCENARIOS[name]!;
       // Act
-      const out = await runTwoFaultCase(scenario, `${name}-baseline`, undefined);
+      const out = await runTwoFaultCase(await worldFor(SCENARIOS[scenario.base]!), scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.fired, 'the first fault was injected').toBe(true);
       expect(out.traces[scenario.second.nth - 1]).toEqual(scenario.second.steps.map((s) => s.label));
@@ -962,7 +1041,7 @@ export function defineTwoFaultSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = TWO_FAULT_SCENARIOS[name]!;
       // Act
-      const out = await runTwoFaultCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runTwoFaultCase(await worldFor(SCENARIOS[scenario.base]!), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       assertRecovered(secondFaultScenario(scenario), step, out);
     });
@@ -1037,9 +1116,19 @@ export interface ApiOutcome extends CaseOutcome {
 }
 
 /** Runs an API scenario under `schedule` with `fault` (or none): the request, the client's repeat after a 5xx, every repair. */
-export async function runApiCase(scenario: ApiScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<ApiOutcome> {
-  const w = await worldFor(scenario);
-  const def = scenario.build(schedule);
+export async function runApiCase(w: World, scenario: ApiScenario, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<ApiOutcome> {
+  const def = w.definition(scenario.build(schedule));
+  const cancel = scenario.invocation === 'api:cancel';
+  w.arm(undefined);
+  try {
+    return await playApi(w, scenario, def, schedule, fault);
+  } finally {
+    w.arm(undefined);
+    if (cancel) w.unpark(schedule);
+  }
+}
+
+async function playApi(w: World, scenario: ApiScenario, def: ScheduleDefinition, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<ApiOutcome> {
   const cancel = scenario.invocation === 'api:cancel';
   const key = { schedule, invocation: scenario.invocation };
   let request: () => Promise<{ status: number; body: any }>;
@@ -1055,7 +1144,7 @@ export async function runApiCase(scenario: ApiScenario, schedule: string, fault:
     request = () => w.request(key, 'POST', `/runs/${encodeURIComponent(runId)}/cancel`);
   } else {
     // The schedule as the registry holds it (disabled: only the API starts its runs here).
-    w.register(def);
+    await w.register(def);
     const { runIdFor } = await import('#shared/engine/naming');
     runId = runIdFor({ schedule, scheduledTime: '' }, API_KEY);
     request = () => w.request(key, 'POST', `/schedules/${schedule}/runs`, {}, { 'idempotency-key': API_KEY });
@@ -1074,10 +1163,10 @@ export async function runApiCase(scenario: ApiScenario, schedule: string, fault:
     first,
     again,
     listed,
-    ...outcomeOf(w, schedule, [runId]),
+    ...(await outcomeOf(w, schedule, [runId])),
     fired,
     traces,
-    jobs: w.jobsOf(schedule).map((j) => ({ status: j.status, reason: j.reason })),
+    jobs: (await w.jobsOf(schedule)).map((j) => ({ status: j.status, reason: j.reason })),
   };
 }
 
@@ -1105,7 +1194,7 @@ export function defineApiSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = API_SCENARIOS[name]!;
       // Act
-      const out = await runApiCase(scenario, `${name}-baseline`, undefined);
+      const out = await runApiCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
       // Assess
       expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
       assertApiRecovered(scenario, undefined, out);
@@ -1115,7 +1204,7 @@ export function defineApiSuite(title: string, names: string[]): void {
       // Prepare
       const scenario = API_SCENARIOS[name]!;
       // Act
-      const out = await runApiCase(scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await runApiCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
       // Assess
       assertApiRecovered(scenario, step, out);
     });

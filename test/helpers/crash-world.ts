@@ -99,6 +99,136 @@ export interface Trace {
   steps: string[];
 }
 
+/** How far an invocation attempt is: it runs, its process died, or it hangs until Lambda times it out (never to act again). */
+export interface Liveness {
+  state: 'alive' | 'dead' | 'frozen';
+}
+
+/** A labelled, faultable step of one invocation: the real call, then the fault armed for this step, if any. */
+export type StepFn = <T>(label: string, call: () => Promise<T>) => Promise<T>;
+
+/**
+ * The armed faults and the traces of a world (in process, or the local stack end to end):
+ * each invocation attempt records its steps, and a fault is injected right after the step
+ * it names.
+ */
+export class Faults {
+  readonly traces: Trace[] = [];
+  private faults: (Fault & { fired: boolean })[] = [];
+  /** Index in `traces` where the armed faults start counting invocations (`nth`). */
+  private armedAt = 0;
+
+  /** Arms the fault(s) of what follows (undefined: none). */
+  arm(fault: Fault | Fault[] | undefined): void {
+    this.faults = (fault === undefined ? [] : Array.isArray(fault) ? fault : [fault]).map((f) => ({ ...f, fired: false }));
+    this.armedAt = this.traces.length;
+  }
+
+  /** The faults armed now. */
+  get armed(): readonly Fault[] {
+    return this.faults;
+  }
+
+  /** Whether every armed fault was injected. */
+  get fired(): boolean {
+    return this.faults.length > 0 && this.faults.every((f) => f.fired);
+  }
+
+  /**
+   * The step function of one invocation attempt, keyed `key`: each call is recorded in a new
+   * trace, then the fault armed for it (if any) kills it (`crash`), throws (`exception`), or
+   * freezes it (`timeout`; `onTimeout` lets Lambda time it out).
+   */
+  invocation(key: { schedule: string; invocation: string }, owner: string, live: Liveness, onTimeout: () => void = () => undefined): StepFn {
+    const { schedule, invocation } = key;
+    const trace: Trace = { schedule, invocation, owner, steps: [] };
+    const nth = this.traces.slice(this.armedAt).filter((t) => t.schedule === schedule && t.invocation === invocation).length + 1;
+    this.traces.push(trace);
+    /** True when the invocation is frozen; throws when it is dead. */
+    const halted = (label: string): boolean => {
+      if (live.state === 'dead') throw new ProcessDied(`${label} (already dead)`);
+      return live.state === 'frozen';
+    };
+    return async <T>(label: string, call: () => Promise<T>): Promise<T> => {
+      if (halted(label)) return new Promise<T>(() => undefined);
+      const out = await call();
+      // A sibling branch of the same invocation (Promise.all) may have died or frozen meanwhile.
+      if (halted(label)) return new Promise<T>(() => undefined);
+      trace.steps.push(label);
+      const f = this.faults.find(
+        (f) => !f.fired && f.schedule === schedule && f.invocation === invocation && f.step === trace.steps.length && (f.nth === undefined || f.nth === nth),
+      );
+      if (!f) return out;
+      if (label !== f.label) throw new Error(`crash-point table out of date: step ${f.step} of ${invocation} is ${label}, not ${f.label}`);
+      f.fired = true;
+      if (f.kind === 'crash') {
+        live.state = 'dead';
+        throw new ProcessDied(label);
+      }
+      if (f.kind === 'exception') throw lostResponse(label);
+      live.state = 'frozen';
+      onTimeout();
+      return new Promise<T>(() => undefined);
+    };
+  }
+}
+
+/** Wraps every port of `deps` so each call is a step labelled by the port and its method (`store.saveRun`, `batch.submitJob`, ...). */
+export function wrapPorts<D extends TriggerDeps>(deps: D, step: StepFn): D {
+  const port = <P extends object>(name: string, target: P): P =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => step(`${name}.${String(prop)}`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args));
+      },
+    });
+  return {
+    ...deps,
+    store: port('store', deps.store),
+    batch: port('batch', deps.batch),
+    retries: port('retries', deps.retries),
+    notifier: port('notifier', deps.notifier),
+    ...(deps.windowStore ? { windowStore: port('windowStore', deps.windowStore) } : {}),
+    ...(deps.windows ? { windows: port('windows', deps.windows) } : {}),
+    ...(deps.deadlineStore ? { deadlineStore: port('deadlineStore', deps.deadlineStore) } : {}),
+  };
+}
+
+/** What `settleRun` drives: a world's deliveries, clock, Lambda retries and a direct sweep. */
+export interface Settling {
+  quiet(): Promise<void>;
+  deliverEvents(): Promise<boolean>;
+  run(runId: string): Promise<RunItem | undefined>;
+  pendingRetries(): number;
+  advance(ms: number): void;
+  /** Runs the sweeper once, directly (not a faultable invocation). */
+  sweepOnce(owner: string): Promise<unknown>;
+}
+
+/**
+ * Lets a run play out through every normal repair: deliveries, Lambda's async retries (the
+ * clock moved past their 60 s / 120 s), one-time schedules, and the sweeper once the leases
+ * a dead invocation held have expired. Returns the run once nothing is left.
+ */
+export async function settleRun(w: Settling, runId: string): Promise<RunItem | undefined> {
+  for (let round = 0; round < 10; round++) {
+    await w.quiet();
+    await w.deliverEvents();
+    const run = await w.run(runId);
+    const owed = run?.notify.failure && run.notify.failure.status !== 'SENT';
+    const waiting = run && Object.values(run.tasks).some((t) => t.status === 'RETRY_WAIT');
+    if (run?.finalized && !owed && !waiting && w.pendingRetries() === 0) return run;
+    // Past Lambda's retry delays, a retry's at() time and a lease; then the sweeper.
+    w.advance(121_000);
+    await w.quiet();
+    await w.deliverEvents();
+    await w.sweepOnce(`sweeper-${runId}-${round}`);
+  }
+  await w.quiet();
+  return w.run(runId);
+}
+
 /** The functions of the deployment, as the world registers them. */
 export type Fn = 'fire' | 'jobEvents' | 'retry' | 'sweep' | 'trigger';
 
@@ -210,7 +340,8 @@ export class CrashWorld {
   /** Deadline records: checked only by a sweep with a schedule registry, which this world has none of. */
   readonly deadlineStore = memoryDeadlineStore();
   readonly slack: { text: string }[] = [];
-  readonly traces: Trace[] = [];
+  private readonly faults = new Faults();
+  readonly traces: Trace[] = this.faults.traces;
   readonly deployment = DEPLOYMENT;
   /** Plans of the jobs Batch runs (default: exit 0). */
   plan: (job: JobRef) => JobPlan = () => ({ exit: 0 });
@@ -228,8 +359,6 @@ export class CrashWorld {
   private delivered = 0;
   private readonly parked = new Set<string>();
   private readonly released = new Set<string>();
-  private faults: (Fault & { fired: boolean })[] = [];
-  private armedAt = 0;
   private requests = 0;
   private jobCount = 0;
 
@@ -396,68 +525,21 @@ export class CrashWorld {
 
   /** Sets the fault(s) of what follows (undefined: none). */
   arm(fault: Fault | Fault[] | undefined): void {
-    this.faults = (fault === undefined ? [] : Array.isArray(fault) ? fault : [fault]).map((f) => ({ ...f, fired: false }));
-    this.armedAt = this.traces.length;
+    this.faults.arm(fault);
   }
 
   /** Whether every armed fault was injected. */
   get fired(): boolean {
-    return this.faults.length > 0 && this.faults.every((f) => f.fired);
+    return this.faults.fired;
   }
 
   /** Wraps every port of `deps` so each call is a labelled, faultable step of this invocation. */
   private wrap(deps: TriggerDeps): TriggerDeps {
-    const { schedule, invocation } = this.keyOf.get(deps.owner) ?? { schedule: '', invocation: 'unknown' };
-    const trace: Trace = { schedule, invocation, owner: deps.owner, steps: [] };
-    const nth = this.traces.slice(this.armedAt).filter((t) => t.schedule === schedule && t.invocation === invocation).length + 1;
-    this.traces.push(trace);
+    const key = this.keyOf.get(deps.owner) ?? { schedule: '', invocation: 'unknown' };
     const attempt = `${deps.owner}#${this.attemptOf.get(deps.owner) ?? 1}`;
-    const live = { state: 'alive' as 'alive' | 'dead' | 'frozen' };
-    /** True when the invocation is frozen; throws when it is dead. */
-    const halted = (label: string): boolean => {
-      if (live.state === 'dead') throw new ProcessDied(`${label} (already dead)`);
-      return live.state === 'frozen';
-    };
-    const step = async <T>(label: string, call: () => Promise<T>): Promise<T> => {
-      if (halted(label)) return new Promise<T>(() => undefined);
-      const out = await call();
-      // A sibling branch of the same invocation (Promise.all) may have died or frozen meanwhile.
-      if (halted(label)) return new Promise<T>(() => undefined);
-      trace.steps.push(label);
-      const f = this.faults.find(
-        (f) => !f.fired && f.schedule === schedule && f.invocation === invocation && f.step === trace.steps.length && (f.nth === undefined || f.nth === nth),
-      );
-      if (!f) return out;
-      if (label !== f.label) throw new Error(`crash-point table out of date: step ${f.step} of ${invocation} is ${label}, not ${f.label}`);
-      f.fired = true;
-      if (f.kind === 'crash') {
-        live.state = 'dead';
-        throw new ProcessDied(label);
-      }
-      if (f.kind === 'exception') throw lostResponse(label);
-      live.state = 'frozen';
-      // Lambda times the invocation out.
-      this.freezers.get(attempt)?.();
-      return new Promise<T>(() => undefined);
-    };
-    const port = <P extends object>(name: string, target: P): P =>
-      new Proxy(target, {
-        get(obj, prop, receiver) {
-          const value = Reflect.get(obj, prop, receiver);
-          if (typeof value !== 'function') return value;
-          return (...args: unknown[]) => step(`${name}.${String(prop)}`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args));
-        },
-      });
-    return {
-      ...deps,
-      store: port('store', deps.store),
-      batch: port('batch', deps.batch),
-      retries: port('retries', deps.retries),
-      notifier: port('notifier', deps.notifier),
-      ...(deps.windowStore ? { windowStore: port('windowStore', deps.windowStore) } : {}),
-      ...(deps.windows ? { windows: port('windows', deps.windows) } : {}),
-      ...(deps.deadlineStore ? { deadlineStore: port('deadlineStore', deps.deadlineStore) } : {}),
-    };
+    // A timeout: Lambda times the invocation out.
+    const step = this.faults.invocation(key, deps.owner, { state: 'alive' }, () => this.freezers.get(attempt)?.());
+    return wrapPorts(deps, step);
   }
 
   /* ---------------------------------------------------------------- Lambda */
@@ -699,28 +781,20 @@ export class CrashWorld {
     return this.store.getRun(runId);
   }
 
-  /**
-   * Lets a run play out through every normal repair: deliveries, Lambda's async retries (the
-   * clock moved past their 60 s / 120 s), one-time schedules, and the sweeper once the leases
-   * a dead invocation held have expired. Returns the run once nothing is left.
-   */
-  async settle(runId: string): Promise<RunItem | undefined> {
+  /** Runs the sweeper once, directly, on the world's ports (no step labels). */
+  async sweepOnce(owner: string): Promise<unknown> {
     const { sweep } = await import('#shared/engine/sweep');
-    for (let round = 0; round < 10; round++) {
-      await this.quiet();
-      await this.deliverEvents();
-      const run = await this.run(runId);
-      const owed = run?.notify.failure && run.notify.failure.status !== 'SENT';
-      const waiting = run && Object.values(run.tasks).some((t) => t.status === 'RETRY_WAIT');
-      if (run?.finalized && !owed && !waiting && this.pendingRetries() === 0) return run;
-      // Past Lambda's retry delays, a retry's at() time and a lease; then the sweeper.
-      this.advance(121_000);
-      await this.quiet();
-      await this.deliverEvents();
-      await sweep(this.deps(`sweeper-${runId}-${round}`));
-    }
-    await this.quiet();
-    return this.run(runId);
+    return sweep(this.deps(owner));
+  }
+
+  /** Lets a run play out through every normal repair (`settleRun`); returns the run once nothing is left. */
+  settle(runId: string): Promise<RunItem | undefined> {
+    return settleRun(this, runId);
+  }
+
+  /** A schedule definition as this world's jobs run it: as written (the jobs' plans decide how they end). */
+  definition(def: ScheduleDefinition): ScheduleDefinition {
+    return def;
   }
 }
 
@@ -741,9 +815,17 @@ function factsOf(job: Job): JobFacts {
   };
 }
 
-/** The key of an invocation: `fire`, `job-events:<STATUS>:<task>`, `retry:<task>#<attempt>`, `trigger:<event id>`, `close:<window>`. */
-export function invocationKey(fn: Fn, event: any): { schedule: string; invocation: string } {
+/** The key of an invocation: `fire`, `job-events:<STATUS>:<task>`, `retry:<task>#<attempt>`, `trigger:<event id>`, `close:<window>`, `api:start`, `api:cancel`. */
+export function invocationKey(fn: Fn | 'api', event: any): { schedule: string; invocation: string } {
   switch (fn) {
+    case 'api': {
+      const path = String(event?.rawPath ?? '');
+      const start = /^\/schedules\/([^/]+)\/runs$/.exec(path);
+      if (start) return { schedule: decodeURIComponent(start[1]!), invocation: 'api:start' };
+      const cancel = /^\/runs\/([^/]+)\/cancel$/.exec(path);
+      if (cancel) return { schedule: decodeURIComponent(cancel[1]!).split('.')[0]!, invocation: 'api:cancel' };
+      return { schedule: '', invocation: `api:${event?.requestContext?.http?.method} ${path}` };
+    }
     case 'fire':
       return { schedule: String(event?.schedule), invocation: 'fire' };
     case 'retry':

@@ -1,23 +1,23 @@
 /**
- * Crash points end to end: a representative set of the crash-point cases on DynamoDB Local,
- * the local stack and real job processes (crash-points.helpers.ts), where each step is a
- * DynamoDB request, a Batch or Scheduler call or a Slack post as the functions really make
- * it. Every case of the tables also runs in process, in milliseconds, on the in-memory stores
- * (test/unit/crash-*.test.ts); these prove what the in-process world cannot:
+ * Crash points end to end: a representative set of the crash-point tables
+ * (test/helpers/crash-points.ts, the same scenarios, runners and assertions as in process)
+ * run on DynamoDB Local, the local stack and real job processes (`StackWorld`,
+ * crash-points.helpers.ts). Every case of the tables also runs in process, in milliseconds,
+ * on the in-memory stores (test/unit/crash-*.test.ts); these prove what the in-process world
+ * cannot:
  *
  * - the DynamoDB mapping: the run definition item is its own request before the conditional
  *   create (`put-definition`), a step only the DynamoDB store has, faulted in every scenario
- *   that creates a run (fire, a queue-one waiter, a skipped third fire, cancel-previous with
- *   the previous job ended and running, the API's start), × crash, exception, timeout;
+ *   that creates a run, × crash, exception, timeout;
  * - one case per function and fault kind with real processes, the local Lambda's timeouts and
  *   async retries, the local Scheduler's at() schedules and the adoption of a job by its name
  *   (ListJobs) after a crash right after SubmitJob.
  * See docs/crash-points.md ("End to end") and docs/testing.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalHandler } from '#local/lambda';
 import {
   API_SCENARIOS,
+  FAULT_KINDS,
   OVERLAP_SCENARIOS,
   SCENARIOS,
   SWEEP_SCENARIOS,
@@ -30,121 +30,118 @@ import {
   runOverlapCase,
   runSweepCase,
   runTwoFaultCase,
-  startCrashHarness,
-  type ApiClient,
-  type CrashHarness,
+  secondFaultScenario,
   type FaultKind,
-} from './crash-points.helpers.ts';
+  type Step,
+} from '#test/helpers/crash-points';
+import { StackWorld, definitionPuts, dynamoStep, onDynamo } from './crash-points.helpers.ts';
 
-let h: CrashHarness;
-let sweepHandler: LocalHandler;
-let api: ApiClient;
+let w: StackWorld;
 
 beforeAll(async () => {
-  h = await startCrashHarness(500);
-  sweepHandler = (await import('#functions/sweep')).createHandler(h.depsFor);
-  api = await h.startApi();
+  w = await StackWorld.start(500);
 });
 
 afterAll(async () => {
-  await h?.dispose();
-  await h?.engine.stop();
+  await w?.dispose();
 });
 
-type Case = [table: 'single' | 'overlap' | 'sweep' | 'api' | 'two', scenario: string, step: number, kind: FaultKind];
+/** The tables a case is picked from, and the steps of each scenario's faulted invocation. */
+const TABLES = {
+  single: SCENARIOS,
+  overlap: OVERLAP_SCENARIOS,
+  sweep: SWEEP_SCENARIOS,
+  api: API_SCENARIOS,
+  two: Object.fromEntries(Object.entries(TWO_FAULT_SCENARIOS).map(([name, s]) => [name, { steps: s.second.steps }])),
+} satisfies Record<string, Record<string, { steps: Step[] }>>;
 
-/** The step of a table's scenario by label: the `put-definition` request, only the DynamoDB store makes it. */
-const PUT_DEFINITION: Case[] = [
-  ...(['crash', 'exception', 'timeout'] as FaultKind[]).flatMap((kind): Case[] => [
-    ['single', 'fire', 2, kind],
-    ['overlap', 'queue-one-fire', 2, kind],
-    ['overlap', 'cancel-previous', 2, kind],
-    ['overlap', 'queue-one-second-waiter', 2, kind],
-    ['overlap', 'cancel-previous-running', 2, kind],
-    ['api', 'api-start', 2, kind],
-  ]),
-];
+type Table = keyof typeof TABLES;
+
+/** A case: a scenario of a table and a step as the DynamoDB store numbers it (`onDynamo`), its label, a fault kind. */
+type Case = [table: Table, scenario: string, step: number, label: string, kind: FaultKind];
+
+/** A case by the step number of its table (docs/crash-points.md). */
+function tableCase(table: Table, name: string, step: number, kind: FaultKind): Case {
+  const scenario = TABLES[table][name]!;
+  return [table, name, dynamoStep(scenario, step), scenario.steps[step - 1]!.label, kind];
+}
+
+/** `put-definition`, in every scenario whose faulted invocation creates a run (the DynamoDB-only step: see crash-points.helpers.ts). */
+const PUT_DEFINITION: Case[] = (['single', 'overlap', 'api'] as const).flatMap((table) =>
+  Object.entries(TABLES[table]).flatMap(([name, scenario]) =>
+    definitionPuts(scenario).flatMap((step) => FAULT_KINDS.map((kind): Case => [table, name, step, 'put-definition', kind])),
+  ),
+);
 
 /** One case per function and fault kind, with real processes and the local services. */
 const REPRESENTATIVE: Case[] = [
   // fire dies right after SubmitJob: the job is adopted from its RUNNING event's tags.
-  ['single', 'fire', 5, 'crash'],
+  tableCase('single', 'fire', 4, 'crash'),
   // The local Lambda times the retry out right after SubmitJob (500 ms); its async retry finishes.
-  ['single', 'retry', 4, 'timeout'],
-  ['single', 'successor', 4, 'exception'],
+  tableCase('single', 'retry', 4, 'timeout'),
+  tableCase('single', 'successor', 4, 'exception'),
   // The local Scheduler's one-time retry schedule created, then the invocation dies.
-  ['single', 'retry-wait', 2, 'crash'],
-  ['single', 'end-allow', 5, 'timeout'],
+  tableCase('single', 'retry-wait', 2, 'crash'),
+  tableCase('single', 'end-allow', 5, 'timeout'),
   // Posted to the Slack capture server, the answer lost: the message goes out twice.
-  ['single', 'failure', 5, 'exception'],
-  ['overlap', 'queue-one-promote', 4, 'crash'],
+  tableCase('single', 'failure', 5, 'exception'),
+  tableCase('overlap', 'queue-one-promote', 4, 'crash'),
   // TerminateJob kills the parked job's real process, then the invocation times out.
-  ['overlap', 'cancel-previous-running', 9, 'timeout'],
-  ['overlap', 'recovery', 8, 'crash'],
-  // The sweep function itself, after the last shard of the active-index Query and after SubmitJob.
-  ['sweep', 'sweep-end', 16, 'exception'],
-  ['sweep', 'sweep-successor', 22, 'crash'],
-  ['api', 'api-cancel', 3, 'crash'],
+  tableCase('overlap', 'cancel-previous-running', 8, 'timeout'),
+  tableCase('overlap', 'recovery', 8, 'crash'),
+  // The sweep function itself, after the 16 shard queries of the active index and after SubmitJob.
+  tableCase('sweep', 'sweep-end', 1, 'exception'),
+  tableCase('sweep', 'sweep-successor', 7, 'crash'),
+  tableCase('api', 'api-cancel', 3, 'crash'),
   // Lambda's retry of a dead successor submit dies right after SubmitJob: the next driver
   // finds b's job by name (ListJobs on the local Batch) and adopts it.
-  ['two', 'successor-twice', 6, 'crash'],
+  tableCase('two', 'successor-twice', 6, 'crash'),
 ];
 
-async function runAndAssert([table, name, step, kind]: Case): Promise<void> {
+async function runAndAssert([table, name, step, , kind]: Case): Promise<void> {
   const schedule = `${name}-${step}-${kind}`;
   switch (table) {
     case 'single': {
-      const scenario = SCENARIOS[name]!;
-      const out = await runCase(h, scenario, schedule, { step, kind });
-      return assertRecovered(scenario, step, out);
+      const scenario = onDynamo(SCENARIOS[name]!);
+      return assertRecovered(scenario, step, await runCase(w, scenario, schedule, { step, kind }));
     }
     case 'overlap': {
-      const scenario = OVERLAP_SCENARIOS[name]!;
-      const out = await runOverlapCase(h, scenario, schedule, { step, kind });
-      return assertOverlapRecovered(scenario, step, out);
+      const scenario = onDynamo(OVERLAP_SCENARIOS[name]!);
+      return assertOverlapRecovered(scenario, step, await runOverlapCase(w, scenario, schedule, { step, kind }));
     }
     case 'sweep': {
-      const scenario = SWEEP_SCENARIOS[name]!;
-      const out = await runSweepCase(h, sweepHandler, scenario, schedule, { step, kind });
+      const scenario = onDynamo(SWEEP_SCENARIOS[name]!);
+      const out = await runSweepCase(w, scenario, schedule, { step, kind });
       expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
       return assertRecovered(scenario, step, out);
     }
     case 'api': {
-      const scenario = API_SCENARIOS[name]!;
-      const out = await runApiCase(h, api, scenario, schedule, { step, kind });
-      return assertApiRecovered(scenario, step, out);
+      const scenario = onDynamo(API_SCENARIOS[name]!);
+      return assertApiRecovered(scenario, step, await runApiCase(w, scenario, schedule, { step, kind }));
     }
     case 'two': {
       const scenario = TWO_FAULT_SCENARIOS[name]!;
-      const out = await runTwoFaultCase(h, scenario, schedule, { step, kind });
-      const base = SCENARIOS[scenario.base]!;
-      return assertRecovered(
-        { ...base, invocation: scenario.second.invocation, steps: scenario.second.steps, expect: { ...base.expect, slack: scenario.slack ?? base.expect.slack } },
-        step,
-        out,
-      );
+      return assertRecovered(secondFaultScenario(scenario), step, await runTwoFaultCase(w, scenario, schedule, { step, kind }));
     }
   }
 }
 
 describe('crash points end to end on DynamoDB Local and the local stack', () => {
-  it('makes the DynamoDB requests the table lists for fire, and without a fault ends the run as expected', async () => {
+  it('makes the steps the table lists for fire, with the definition put, and without a fault ends the run as expected', async () => {
     // Prepare
-    const scenario = SCENARIOS.fire!;
+    const scenario = onDynamo(SCENARIOS.fire!);
     // Act
-    const from = h.traces.length;
-    const out = await runCase(h, scenario, 'fire-baseline', undefined);
+    const out = await runCase(w, scenario, 'fire-baseline', undefined);
     // Assess
-    const traces = h.traces.slice(from).filter((t) => t.schedule === 'fire-baseline' && t.invocation === 'fire');
-    expect(traces.map((t) => t.steps)).toEqual([scenario.steps.map((s) => s.label)]);
+    expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
     assertRecovered(scenario, undefined, out);
   });
 
-  it.each(PUT_DEFINITION)('%s %s: after step %i (put-definition, the definition item before the conditional create), a %s still ends with one job per attempt', async (...c) => {
+  it.each(PUT_DEFINITION)('%s %s: after step %i (%s, the definition item before the conditional create), a %s still ends with one job per attempt', async (...c) => {
     await runAndAssert(c);
   });
 
-  it.each(REPRESENTATIVE)('%s %s: after step %i, a %s still ends with one job per attempt and nothing lost', async (...c) => {
+  it.each(REPRESENTATIVE)('%s %s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (...c) => {
     await runAndAssert(c);
   });
 });

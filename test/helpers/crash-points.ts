@@ -342,30 +342,61 @@ function tracesOf(w: World, schedule: string, invocation: string, from = 0): str
   return w.traces.slice(from).filter((t) => t.schedule === schedule && t.invocation === invocation).map((t) => t.steps);
 }
 
+/** What a table's suite runs and checks, scenario by scenario. */
+interface TableSuite<O extends { traces: string[][] }> {
+  /** The steps of a scenario's faulted invocation, as the table lists them. */
+  steps(name: string): Step[];
+  /** The baseline's title (`%s`: the scenario) and what it checks of the traces: the only one (`exact`), or the one at an index. */
+  baseline: string;
+  trace: 'exact' | ((name: string) => number);
+  /** A faulted case's title (`%s`, `%i`, `%s`, `%s`: the scenario, the step, its label, the fault kind). */
+  title: string;
+  /** Which steps are faulted (default: all). */
+  faulted?: (name: string, step: number) => boolean;
+  run(name: string, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<O>;
+  /** The end state a case must reach; `step` undefined: the baseline. */
+  assert(name: string, step: number | undefined, out: O): void;
+}
+
 /**
- * The suite of one crash-point table: a baseline per scenario (the invocation makes exactly
- * the steps the table lists, and the run ends as expected), then every (step × fault kind).
+ * The suite of one table: a baseline per scenario (its faulted invocation makes exactly the
+ * steps the table lists, in order, and without a fault the case ends as expected), then
+ * every (step × fault kind).
  */
-export function defineCrashSuite(title: string, names: string[]): void {
+function defineTableSuite<O extends { traces: string[][] }>(title: string, names: string[], t: TableSuite<O>): void {
+  const table = Object.fromEntries(names.map((n) => [n, { steps: t.steps(n) }]));
   describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault ends the run as expected', async (name) => {
+    it.each(names)(t.baseline, async (name) => {
       // Prepare
-      const scenario = SCENARIOS[name]!;
+      const labels = t.steps(name).map((s) => s.label);
       // Act
-      const out = await runCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
+      const out = await t.run(name, `${name}-baseline`, undefined);
       // Assess
-      expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
-      assertRecovered(scenario, undefined, out);
+      if (t.trace === 'exact') expect(out.traces).toEqual([labels]);
+      else expect(out.traces[t.trace(name)]).toEqual(labels);
+      t.assert(name, undefined, out);
     });
 
-    it.each(stepCases(SCENARIOS, names))('%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
+    it.each(stepCases(table, names, t.faulted))(t.title, async (name, step, _label, kind) => {
       // Prepare
-      const scenario = SCENARIOS[name]!;
+      const schedule = `${name}-${step}-${kind}`;
       // Act
-      const out = await runCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
+      const out = await t.run(name, schedule, { step, kind });
       // Assess
-      assertRecovered(scenario, step, out);
+      t.assert(name, step, out);
     });
+  });
+}
+
+/** The suite of the fire, retry and job-events table (SCENARIOS). */
+export function defineCrashSuite(title: string, names: string[]): void {
+  defineTableSuite(title, names, {
+    steps: (name) => SCENARIOS[name]!.steps,
+    baseline: 'makes the steps the table lists for %s, and without a fault ends the run as expected',
+    trace: 'exact',
+    title: '%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost',
+    run: async (name, schedule, fault) => runCase(await worldFor(SCENARIOS[name]!), SCENARIOS[name]!, schedule, fault),
+    assert: (name, step, out) => assertRecovered(SCENARIOS[name]!, step, out),
   });
 }
 
@@ -629,27 +660,15 @@ export function assertOverlapRecovered(scenario: OverlapScenario, step: number |
   assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
 }
 
-/** The suite of an overlap table: a baseline per scenario, then every (step × fault kind). */
+/** The suite of an overlap table. */
 export function defineOverlapSuite(title: string, names: string[]): void {
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault ends every run as expected', async (name) => {
-      // Prepare
-      const scenario = OVERLAP_SCENARIOS[name]!;
-      // Act
-      const out = await runOverlapCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
-      assertOverlapRecovered(scenario, undefined, out);
-    });
-
-    it.each(stepCases(OVERLAP_SCENARIOS, names))('%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = OVERLAP_SCENARIOS[name]!;
-      // Act
-      const out = await runOverlapCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertOverlapRecovered(scenario, step, out);
-    });
+  defineTableSuite(title, names, {
+    steps: (name) => OVERLAP_SCENARIOS[name]!.steps,
+    baseline: 'makes the steps the table lists for %s, and without a fault ends every run as expected',
+    trace: () => 0,
+    title: '%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost',
+    run: async (name, schedule, fault) => runOverlapCase(await worldFor(OVERLAP_SCENARIOS[name]!), OVERLAP_SCENARIOS[name]!, schedule, fault),
+    assert: (name, step, out) => assertOverlapRecovered(OVERLAP_SCENARIOS[name]!, step, out),
   });
 }
 
@@ -886,30 +905,22 @@ async function playSweep(
   return { run, before, ...(await outcomeOf(w, schedule, [runId, runA])), fired, traces, afterSecondSweep };
 }
 
-/** The suite of a sweep table: a baseline per scenario, then every (step × fault kind). */
+/** The suite of a sweep table: the faulted sweep, then the next one completes the repair. */
 export function defineSweepSuite(title: string, names: string[]): void {
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault the sweep repairs the run', async (name) => {
-      // Prepare
-      const scenario = SWEEP_SCENARIOS[name]!;
-      // Act
-      const out = await runSweepCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
-      expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the sweeps').toBe(true);
-      assertRecovered(scenario, undefined, out);
-    });
-
-    it.each(stepCases(SWEEP_SCENARIOS, names))('%s: after step %i (%s), a %s: the next sweep completes the repair, one job per attempt', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = SWEEP_SCENARIOS[name]!;
-      // Act
-      const out = await runSweepCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
-      assertRecovered(scenario, step, out);
-    });
+  defineTableSuite(title, names, {
+    steps: (name) => SWEEP_SCENARIOS[name]!.steps,
+    baseline: 'makes the steps the table lists for %s, and without a fault the sweep repairs the run',
+    trace: () => 0,
+    title: '%s: after step %i (%s), a %s: the next sweep completes the repair, one job per attempt',
+    run: async (name, schedule, fault) => runSweepCase(await worldFor(SWEEP_SCENARIOS[name]!), SWEEP_SCENARIOS[name]!, schedule, fault),
+    assert: (name, step, out) => assertSweepRecovered(SWEEP_SCENARIOS[name]!, step, out),
   });
+}
+
+/** Repaired by the second sweep (by the sweeps, without a fault), and the run's end state with one job per attempt. */
+export function assertSweepRecovered(scenario: SweepScenario, step: number | undefined, out: CaseOutcome & { afterSecondSweep: RunItem | undefined }): void {
+  expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), step === undefined ? 'repaired by the sweeps' : 'repaired by the second sweep').toBe(true);
+  assertRecovered(scenario, step, out);
 }
 
 /* ------------------------------------------------------------------ two faults in one run */
@@ -1022,29 +1033,18 @@ export async function runTwoFaultCase(w: World, scenario: TwoFaultScenario, sche
 
 /** The suite of the two-fault table: a baseline per scenario (its first fault only), then the second fault at every step × fault kind. */
 export function defineTwoFaultSuite(title: string, names: string[]): void {
-  const table = Object.fromEntries(names.map((n) => [n, { steps: TWO_FAULT_SCENARIOS[n]!.second.steps }]));
-  const faulted = (name: string, step: number) => step <= (TWO_FAULT_SCENARIOS[name]!.second.faultTo ?? Infinity);
-
-  describe(title, () => {
-    it.each(names)('with only its first fault, %s makes the steps the table lists in the second invocation, and ends the run as expected', async (name) => {
-      // Prepare
-      const scenario = TWO_FAULT_SCENARIOS[name]!;
-      // Act
-      const out = await runTwoFaultCase(await worldFor(SCENARIOS[scenario.base]!), scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.fired, 'the first fault was injected').toBe(true);
-      expect(out.traces[scenario.second.nth - 1]).toEqual(scenario.second.steps.map((s) => s.label));
-      assertRecovered(secondFaultScenario(scenario), undefined, out);
-    });
-
-    it.each(stepCases(table, names, faulted))('%s: after step %i (%s) of the second invocation, a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = TWO_FAULT_SCENARIOS[name]!;
-      // Act
-      const out = await runTwoFaultCase(await worldFor(SCENARIOS[scenario.base]!), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertRecovered(secondFaultScenario(scenario), step, out);
-    });
+  const scenario = (name: string) => TWO_FAULT_SCENARIOS[name]!;
+  defineTableSuite(title, names, {
+    steps: (name) => scenario(name).second.steps,
+    baseline: 'with only its first fault, %s makes the steps the table lists in the second invocation, and ends the run as expected',
+    trace: (name) => scenario(name).second.nth - 1,
+    title: '%s: after step %i (%s) of the second invocation, a %s still ends with one job per attempt and nothing lost',
+    faulted: (name, step) => step <= (scenario(name).second.faultTo ?? Infinity),
+    run: async (name, schedule, fault) => runTwoFaultCase(await worldFor(SCENARIOS[scenario(name).base]!), scenario(name), schedule, fault),
+    assert: (name, step, out) => {
+      if (step === undefined) expect(out.fired, 'the first fault was injected').toBe(true);
+      assertRecovered(secondFaultScenario(scenario(name)), step, out);
+    },
   });
 }
 
@@ -1187,27 +1187,15 @@ export function assertApiRecovered(scenario: ApiScenario, step: number | undefin
   assertRecovered(scenario, step, out);
 }
 
-/** The suite of the API table: a baseline per scenario, then every (step × fault kind). */
+/** The suite of the API table: after a faulted request the client repeats it. */
 export function defineApiSuite(title: string, names: string[]): void {
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault answers and ends the run as expected', async (name) => {
-      // Prepare
-      const scenario = API_SCENARIOS[name]!;
-      // Act
-      const out = await runApiCase(await worldFor(scenario), scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
-      assertApiRecovered(scenario, undefined, out);
-    });
-
-    it.each(stepCases(API_SCENARIOS, names))('%s: after step %i (%s), a %s: the client repeats the request; one run, one job per attempt, nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = API_SCENARIOS[name]!;
-      // Act
-      const out = await runApiCase(await worldFor(scenario), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertApiRecovered(scenario, step, out);
-    });
+  defineTableSuite(title, names, {
+    steps: (name) => API_SCENARIOS[name]!.steps,
+    baseline: 'makes the steps the table lists for %s, and without a fault answers and ends the run as expected',
+    trace: 'exact',
+    title: '%s: after step %i (%s), a %s: the client repeats the request; one run, one job per attempt, nothing lost',
+    run: async (name, schedule, fault) => runApiCase(await worldFor(API_SCENARIOS[name]!), API_SCENARIOS[name]!, schedule, fault),
+    assert: (name, step, out) => assertApiRecovered(API_SCENARIOS[name]!, step, out),
   });
 }
 
@@ -1432,27 +1420,17 @@ export function assertTriggerRecovered(scenario: TriggerScenario, step: number |
   expect(out.pendingRetries, 'Lambda retries still waiting').toBe(0);
 }
 
-/** The suite of the trigger table: a baseline per scenario, then every (step × fault kind). */
+/** The suite of the trigger table: every key in exactly one run. */
 export function defineTriggerSuite(title: string, names: string[]): void {
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault starts one run per key or window part', async (name) => {
-      // Prepare
-      const scenario = TRIGGER_SCENARIOS[name]!;
-      // Act
-      const out = await runTriggerCase(scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
-      expect(out.runs.length, 'runs').toBe(scenario.runs);
-      assertTriggerRecovered(scenario, undefined, out);
-    });
-
-    it.each(stepCases(TRIGGER_SCENARIOS, names))('%s: after step %i (%s), a %s still puts every key in exactly one run', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = TRIGGER_SCENARIOS[name]!;
-      // Act
-      const out = await runTriggerCase(scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertTriggerRecovered(scenario, step, out);
-    });
+  defineTableSuite(title, names, {
+    steps: (name) => TRIGGER_SCENARIOS[name]!.steps,
+    baseline: 'makes the steps the table lists for %s, and without a fault starts one run per key or window part',
+    trace: () => 0,
+    title: '%s: after step %i (%s), a %s still puts every key in exactly one run',
+    run: (name, schedule, fault) => runTriggerCase(TRIGGER_SCENARIOS[name]!, schedule, fault),
+    assert: (name, step, out) => {
+      if (step === undefined) expect(out.runs.length, 'runs').toBe(TRIGGER_SCENARIOS[name]!.runs);
+      assertTriggerRecovered(TRIGGER_SCENARIOS[name]!, step, out);
+    },
   });
 }

@@ -343,19 +343,22 @@ function tracesOf(w: World, schedule: string, invocation: string, from = 0): str
 }
 
 /** What a table's suite runs and checks, scenario by scenario. */
-interface TableSuite<O extends { traces: string[][] }> {
+interface TableSuite<S, O extends { traces: string[][] }> {
+  table: Record<string, S>;
   /** The steps of a scenario's faulted invocation, as the table lists them. */
-  steps(name: string): Step[];
+  steps(scenario: S): Step[];
   /** The baseline's title (`%s`: the scenario) and what it checks of the traces: the only one (`exact`), or the one at an index. */
   baseline: string;
-  trace: 'exact' | ((name: string) => number);
+  trace: 'exact' | ((scenario: S) => number);
   /** A faulted case's title (`%s`, `%i`, `%s`, `%s`: the scenario, the step, its label, the fault kind). */
   title: string;
   /** Which steps are faulted (default: all). */
-  faulted?: (name: string, step: number) => boolean;
-  run(name: string, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<O>;
+  faulted?: (scenario: S, step: number) => boolean;
+  /** Runs a case on a new in-process world, its jobs planned by `plan` (default: the scenario's own `jobs`). */
+  run(w: CrashWorld, scenario: S, schedule: string, fault: { step: number; kind: FaultKind } | undefined): Promise<O>;
+  plan?: (scenario: S) => { jobs?: (job: JobRef) => JobPlan };
   /** The end state a case must reach; `step` undefined: the baseline. */
-  assert(name: string, step: number | undefined, out: O): void;
+  assert(scenario: S, step: number | undefined, out: NoInfer<O>): void;
 }
 
 /**
@@ -363,27 +366,32 @@ interface TableSuite<O extends { traces: string[][] }> {
  * steps the table lists, in order, and without a fault the case ends as expected), then
  * every (step × fault kind).
  */
-function defineTableSuite<O extends { traces: string[][] }>(title: string, names: string[], t: TableSuite<O>): void {
-  const table = Object.fromEntries(names.map((n) => [n, { steps: t.steps(n) }]));
+function defineTableSuite<S, O extends { traces: string[][] }>(title: string, names: string[], t: TableSuite<S, O>): void {
+  const scenario = (name: string) => t.table[name]!;
+  const table = Object.fromEntries(names.map((n) => [n, { steps: t.steps(scenario(n)) }]));
+  const faulted = t.faulted && ((name: string, step: number) => t.faulted!(scenario(name), step));
+  const run = async (s: S, schedule: string, fault: { step: number; kind: FaultKind } | undefined) =>
+    t.run(await worldFor(t.plan ? t.plan(s) : (s as { jobs?: (job: JobRef) => JobPlan })), s, schedule, fault);
   describe(title, () => {
     it.each(names)(t.baseline, async (name) => {
       // Prepare
-      const labels = t.steps(name).map((s) => s.label);
+      const s = scenario(name);
       // Act
-      const out = await t.run(name, `${name}-baseline`, undefined);
+      const out = await run(s, `${name}-baseline`, undefined);
       // Assess
+      const labels = t.steps(s).map((step) => step.label);
       if (t.trace === 'exact') expect(out.traces).toEqual([labels]);
-      else expect(out.traces[t.trace(name)]).toEqual(labels);
-      t.assert(name, undefined, out);
+      else expect(out.traces[t.trace(s)]).toEqual(labels);
+      t.assert(s, undefined, out);
     });
 
-    it.each(stepCases(table, names, t.faulted))(t.title, async (name, step, _label, kind) => {
+    it.each(stepCases(table, names, faulted))(t.title, async (name, step, _label, kind) => {
       // Prepare
-      const schedule = `${name}-${step}-${kind}`;
+      const s = scenario(name);
       // Act
-      const out = await t.run(name, schedule, { step, kind });
+      const out = await run(s, `${name}-${step}-${kind}`, { step, kind });
       // Assess
-      t.assert(name, step, out);
+      t.assert(s, step, out);
     });
   });
 }
@@ -391,12 +399,13 @@ function defineTableSuite<O extends { traces: string[][] }>(title: string, names
 /** The suite of the fire, retry and job-events table (SCENARIOS). */
 export function defineCrashSuite(title: string, names: string[]): void {
   defineTableSuite(title, names, {
-    steps: (name) => SCENARIOS[name]!.steps,
+    table: SCENARIOS,
+    steps: (s) => s.steps,
     baseline: 'makes the steps the table lists for %s, and without a fault ends the run as expected',
     trace: 'exact',
     title: '%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost',
-    run: async (name, schedule, fault) => runCase(await worldFor(SCENARIOS[name]!), SCENARIOS[name]!, schedule, fault),
-    assert: (name, step, out) => assertRecovered(SCENARIOS[name]!, step, out),
+    run: runCase,
+    assert: assertRecovered,
   });
 }
 
@@ -663,12 +672,13 @@ export function assertOverlapRecovered(scenario: OverlapScenario, step: number |
 /** The suite of an overlap table. */
 export function defineOverlapSuite(title: string, names: string[]): void {
   defineTableSuite(title, names, {
-    steps: (name) => OVERLAP_SCENARIOS[name]!.steps,
+    table: OVERLAP_SCENARIOS,
+    steps: (s) => s.steps,
     baseline: 'makes the steps the table lists for %s, and without a fault ends every run as expected',
     trace: () => 0,
     title: '%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost',
-    run: async (name, schedule, fault) => runOverlapCase(await worldFor(OVERLAP_SCENARIOS[name]!), OVERLAP_SCENARIOS[name]!, schedule, fault),
-    assert: (name, step, out) => assertOverlapRecovered(OVERLAP_SCENARIOS[name]!, step, out),
+    run: runOverlapCase,
+    assert: assertOverlapRecovered,
   });
 }
 
@@ -908,12 +918,13 @@ async function playSweep(
 /** The suite of a sweep table: the faulted sweep, then the next one completes the repair. */
 export function defineSweepSuite(title: string, names: string[]): void {
   defineTableSuite(title, names, {
-    steps: (name) => SWEEP_SCENARIOS[name]!.steps,
+    table: SWEEP_SCENARIOS,
+    steps: (s) => s.steps,
     baseline: 'makes the steps the table lists for %s, and without a fault the sweep repairs the run',
     trace: () => 0,
     title: '%s: after step %i (%s), a %s: the next sweep completes the repair, one job per attempt',
-    run: async (name, schedule, fault) => runSweepCase(await worldFor(SWEEP_SCENARIOS[name]!), SWEEP_SCENARIOS[name]!, schedule, fault),
-    assert: (name, step, out) => assertSweepRecovered(SWEEP_SCENARIOS[name]!, step, out),
+    run: runSweepCase,
+    assert: assertSweepRecovered,
   });
 }
 
@@ -1033,17 +1044,18 @@ export async function runTwoFaultCase(w: World, scenario: TwoFaultScenario, sche
 
 /** The suite of the two-fault table: a baseline per scenario (its first fault only), then the second fault at every step × fault kind. */
 export function defineTwoFaultSuite(title: string, names: string[]): void {
-  const scenario = (name: string) => TWO_FAULT_SCENARIOS[name]!;
   defineTableSuite(title, names, {
-    steps: (name) => scenario(name).second.steps,
+    table: TWO_FAULT_SCENARIOS,
+    steps: (s) => s.second.steps,
     baseline: 'with only its first fault, %s makes the steps the table lists in the second invocation, and ends the run as expected',
-    trace: (name) => scenario(name).second.nth - 1,
+    trace: (s) => s.second.nth - 1,
     title: '%s: after step %i (%s) of the second invocation, a %s still ends with one job per attempt and nothing lost',
-    faulted: (name, step) => step <= (scenario(name).second.faultTo ?? Infinity),
-    run: async (name, schedule, fault) => runTwoFaultCase(await worldFor(SCENARIOS[scenario(name).base]!), scenario(name), schedule, fault),
-    assert: (name, step, out) => {
+    faulted: (s, step) => step <= (s.second.faultTo ?? Infinity),
+    run: runTwoFaultCase,
+    plan: (s) => SCENARIOS[s.base]!,
+    assert: (s, step, out) => {
       if (step === undefined) expect(out.fired, 'the first fault was injected').toBe(true);
-      assertRecovered(secondFaultScenario(scenario(name)), step, out);
+      assertRecovered(secondFaultScenario(s), step, out);
     },
   });
 }
@@ -1190,12 +1202,13 @@ export function assertApiRecovered(scenario: ApiScenario, step: number | undefin
 /** The suite of the API table: after a faulted request the client repeats it. */
 export function defineApiSuite(title: string, names: string[]): void {
   defineTableSuite(title, names, {
-    steps: (name) => API_SCENARIOS[name]!.steps,
+    table: API_SCENARIOS,
+    steps: (s) => s.steps,
     baseline: 'makes the steps the table lists for %s, and without a fault answers and ends the run as expected',
     trace: 'exact',
     title: '%s: after step %i (%s), a %s: the client repeats the request; one run, one job per attempt, nothing lost',
-    run: async (name, schedule, fault) => runApiCase(await worldFor(API_SCENARIOS[name]!), API_SCENARIOS[name]!, schedule, fault),
-    assert: (name, step, out) => assertApiRecovered(API_SCENARIOS[name]!, step, out),
+    run: runApiCase,
+    assert: assertApiRecovered,
   });
 }
 
@@ -1423,14 +1436,15 @@ export function assertTriggerRecovered(scenario: TriggerScenario, step: number |
 /** The suite of the trigger table: every key in exactly one run. */
 export function defineTriggerSuite(title: string, names: string[]): void {
   defineTableSuite(title, names, {
-    steps: (name) => TRIGGER_SCENARIOS[name]!.steps,
+    table: TRIGGER_SCENARIOS,
+    steps: (s) => s.steps,
     baseline: 'makes the steps the table lists for %s, and without a fault starts one run per key or window part',
     trace: () => 0,
     title: '%s: after step %i (%s), a %s still puts every key in exactly one run',
-    run: (name, schedule, fault) => runTriggerCase(TRIGGER_SCENARIOS[name]!, schedule, fault),
-    assert: (name, step, out) => {
-      if (step === undefined) expect(out.runs.length, 'runs').toBe(TRIGGER_SCENARIOS[name]!.runs);
-      assertTriggerRecovered(TRIGGER_SCENARIOS[name]!, step, out);
+    run: (w, s, schedule, fault) => runTriggerCase(s, schedule, fault, async () => w),
+    assert: (s, step, out) => {
+      if (step === undefined) expect(out.runs.length, 'runs').toBe(s.runs);
+      assertTriggerRecovered(s, step, out);
     },
   });
 }

@@ -195,6 +195,35 @@ export function wrapPorts<D extends TriggerDeps>(deps: D, step: StepFn): D {
   };
 }
 
+/**
+ * Job events captured from the bus and held back, delivered one at a time in order (each as
+ * an async invoke, the world let quiet after it), or dropped as a bus that lost them.
+ */
+export class HeldEvents<E> {
+  readonly captured: E[] = [];
+  private delivered = 0;
+
+  constructor(private readonly world: { deliver(event: E): void; quiet(): Promise<void> }) {}
+
+  /** Drops the events not yet delivered; returns how many. */
+  drop(): number {
+    const n = this.captured.length - this.delivered;
+    this.delivered = this.captured.length;
+    return n;
+  }
+
+  /** Delivers the events not yet delivered, one at a time; false when there were none. */
+  async deliver(): Promise<boolean> {
+    let any = false;
+    while (this.delivered < this.captured.length) {
+      this.world.deliver(this.captured[this.delivered++]!);
+      await this.world.quiet();
+      any = true;
+    }
+    return any;
+  }
+}
+
 /** What `settleRun` drives: a world's deliveries, clock, Lambda retries and a direct sweep. */
 export interface Settling {
   quiet(): Promise<void>;
@@ -355,8 +384,7 @@ export class CrashWorld {
   private readonly attemptOf = new Map<string, number>();
   private readonly handlers: Partial<Record<Fn, Handler>> = {};
   private readonly timeouts: Record<Fn, number> = { ...TIMEOUT_MS };
-  private readonly captured: unknown[] = [];
-  private delivered = 0;
+  private readonly events = new HeldEvents<unknown>({ deliver: (event) => this.accept('jobEvents', event), quiet: () => this.quiet() });
   private readonly parked = new Set<string>();
   private readonly released = new Set<string>();
   private requests = 0;
@@ -681,9 +709,9 @@ export class CrashWorld {
   private emit(job: Job): void {
     const base = job.status === 'RUNNING' ? RUNNING_EVENT : job.status === 'SUCCEEDED' ? SUCCEEDED_EVENT : FAILED_EVENT;
     const { attempts: _attempts, container: _container, ...detail } = base.detail as Record<string, unknown>;
-    this.captured.push({
+    this.events.captured.push({
       ...base,
-      id: `evt-${this.captured.length + 1}`,
+      id: `evt-${this.events.captured.length + 1}`,
       time: new Date(this.now).toISOString(),
       detail: {
         ...detail,
@@ -749,20 +777,12 @@ export class CrashWorld {
 
   /** Drops the captured job events not yet delivered (events the bus lost); returns how many. */
   dropEvents(): number {
-    const n = this.captured.length - this.delivered;
-    this.delivered = this.captured.length;
-    return n;
+    return this.events.drop();
   }
 
   /** Delivers captured job events not yet delivered, one at a time, each as an async invoke; false when there were none. */
-  async deliverEvents(): Promise<boolean> {
-    let any = false;
-    while (this.delivered < this.captured.length) {
-      this.accept('jobEvents', this.captured[this.delivered++]);
-      await this.quiet();
-      any = true;
-    }
-    return any;
+  deliverEvents(): Promise<boolean> {
+    return this.events.deliver();
   }
 
   /** Waits until no invocation runs and Batch has run every job it can (parked jobs stay RUNNING). */

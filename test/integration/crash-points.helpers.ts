@@ -33,7 +33,7 @@ import type { EventBridgeEvent } from '#local/contracts';
 import type { HttpApi } from '#local/http-api';
 import type { LocalHandler } from '#local/lambda';
 import type { EngineStack } from '#test/helpers/engine';
-import { Faults, invocationKey, settleRun, wrapPorts, type Fault, type Liveness, type StepFn, type Trace } from '#test/helpers/crash-world';
+import { Faults, HeldEvents, invocationKey, settleRun, wrapPorts, type Fault, type Liveness, type StepFn, type Trace } from '#test/helpers/crash-world';
 import { PARKED, type JobSeen, type Step, type World } from '#test/helpers/crash-points';
 
 /* ------------------------------------------------------------------ the DynamoDB-only step */
@@ -102,8 +102,7 @@ export class StackWorld implements World {
   private readonly attempts = new Map<string, number>();
   private readonly liveness = new Map<string, Liveness>();
   private readonly unsubscribe: () => void;
-  private readonly captured: EventBridgeEvent[] = [];
-  private delivered = 0;
+  private readonly events = new HeldEvents<EventBridgeEvent>({ deliver: (event) => this.engine.stack.lambda.accept(this.engine.arns.jobEvents, event), quiet: () => this.quiet() });
   private readonly handlers: Partial<Record<StackFn, LocalHandler>>;
   private readonly names: Record<StackFn, string>;
   /** Schedules whose jobs may stay RUNNING while the world waits for quiet (parked until released). */
@@ -137,7 +136,7 @@ export class StackWorld implements World {
     for (const fn of ['fire', 'jobEvents', 'retry', 'sweep'] as const) this.registerFn(fn, DEFAULT_TIMEOUT_MS[fn]);
     // Events go to a capture function; the world delivers them one at a time.
     const capture = engine.stack.lambda.register(`${d}-capture`, async (event: EventBridgeEvent) => {
-      this.captured.push(event);
+      this.events.captured.push(event);
     });
     const rule = engine.stack.bus.rules().find((r) => r.name === `${d}-job-events`)!;
     engine.stack.bus.putRule({ ...rule, targets: [{ id: 'capture', arn: capture }] });
@@ -317,21 +316,12 @@ export class StackWorld implements World {
 
   /** Drops the captured job events not yet delivered (events the bus lost); returns how many. */
   dropEvents(): number {
-    const n = this.captured.length - this.delivered;
-    this.delivered = this.captured.length;
-    return n;
+    return this.events.drop();
   }
 
   /** Delivers captured job events not yet delivered, one at a time; false when there were none. */
-  async deliverEvents(): Promise<boolean> {
-    let any = false;
-    while (this.delivered < this.captured.length) {
-      const event = this.captured[this.delivered++]!;
-      this.engine.stack.lambda.accept(this.engine.arns.jobEvents, event);
-      await this.quiet();
-      any = true;
-    }
-    return any;
+  deliverEvents(): Promise<boolean> {
+    return this.events.deliver();
   }
 
   /**

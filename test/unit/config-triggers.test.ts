@@ -4,15 +4,14 @@
  * event (the local bus's InputTransformer), is what the trigger function parses.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '#shared/errors';
 import { buildResources, templateContext } from '#shared/config/cloudformation';
 import { TriggerFunctionInputSchema, TriggerInputSchema } from '#shared/config/trigger';
-import { deploymentContext, normalizeSchedule, parseConfig, triggerInputTemplate } from '#shared/config/validate';
+import { normalizeSchedule, parseConfig, triggerInputTemplate } from '#shared/config/validate';
 import { eventParameters, eventValue } from '#shared/engine/trigger';
 import { transformInput } from '#local/eventbus';
 import { loadEvent } from '#test/helpers/events';
+import { ctx, problemsOf as problemsWith } from '#test/helpers/config';
 
-const ctx = deploymentContext('batchron-dev');
 const job = { definition: 'extract' };
 const jobDefinitions = { extract: { image: 'alpine', command: ['sh', 'jobs/etl.sh'] } };
 const S3_PATTERN = {
@@ -22,13 +21,7 @@ const S3_PATTERN = {
 };
 
 function problemsOf(schedules: Record<string, unknown>): string[] {
-  try {
-    parseConfig({ jobDefinitions, schedules }, ctx);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected parseConfig to throw');
+  return problemsWith({ jobDefinitions, schedules });
 }
 
 describe('event triggers in the config', () => {

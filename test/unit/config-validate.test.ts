@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '#shared/errors';
 import {
   deploymentContext,
   normalizeConfig,
@@ -10,8 +9,8 @@ import {
 } from '#shared/config/validate';
 import { FireInputSchema, ScheduleDefinitionSchema } from '#shared/config/definition';
 import { configWarnings } from '#shared/config/warnings';
+import { ctx, problemsOf } from '#test/helpers/config';
 
-const ctx = deploymentContext('batchron-dev');
 
 /** A valid config with one declared job definition; `schedules` replaces the schedules. */
 function config(schedules: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -26,17 +25,6 @@ function config(schedules: Record<string, unknown>, extra: Record<string, unknow
 }
 
 const job = { definition: 'extract' };
-
-/** The ConfigError's problem lines for `raw`. */
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseConfig(raw, ctx);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected parseConfig to throw');
-}
 
 /** A config whose only job definition is `spec` (on top of a minimal valid one), used by a schedule. */
 function withDefinition(spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -6,8 +6,7 @@
  * on DynamoDB Local.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '#shared/errors';
-import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { normalizeConfig, parseConfig } from '#shared/config/validate';
 import type { ScheduleDefinition } from '#shared/config/definition';
 import type { DeadlineDefinition } from '#shared/config/deadline';
 import { checkDeadlines, deadlinesBetween, deadlineView, nextDeadline } from '#shared/engine/deadline';
@@ -21,19 +20,9 @@ import { memoryStore, type MemoryStore } from '#shared/store/memory';
 import { memoryDeadlineStore } from '#shared/store/memory-deadlines';
 import { definition, fire, MemoryLog, task } from '#test/helpers/engine';
 import { CountingMetrics } from '#test/helpers/metrics';
+import { ctx, problemsOf } from '#test/helpers/config';
 
-const ctx = deploymentContext('batchron-dev');
 const job = { definition: 'extract' };
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseConfig(raw, ctx);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error('expected parseConfig to throw');
-}
 
 function configWith(schedule: Record<string, unknown>): Record<string, unknown> {
   return { jobDefinitions: { extract: { image: 'alpine', command: ['true'] } }, schedules: { report: { job, ...schedule } } };

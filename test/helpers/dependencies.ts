@@ -4,11 +4,15 @@
  * whose jobs end only when the test says, each end delivered through applyJobFacts as
  * Batch's events are. Used on the memory store (unit) and on DynamoDB Local (integration).
  */
+import { expect } from 'vitest';
 import type { FireInput } from '#shared/config/definition';
 import { deploymentContext, normalizeConfig, parseConfig } from '#shared/config/validate';
+import { dependencyRunId } from '#shared/engine/dependencies';
 import { applyJobFacts } from '#shared/engine/events';
 import type { BatchPort, Store } from '#shared/engine/ports';
+import { resumeRetry } from '#shared/engine/retry';
 import { startRun } from '#shared/engine/start';
+import { sweep } from '#shared/engine/sweep';
 import { TAGS } from '#shared/engine/submit';
 import { memoryWindowStore } from '#shared/store/memory-windows';
 import type { RunItem } from '#shared/store/schema';
@@ -75,3 +79,49 @@ export function dependencyBench(schedules: Record<string, unknown>, store: Store
   return { clock, store, deps, defs, fire, finish, runsOf, submittedFor, retries, notifier: deps.notifier as MemoryNotifier };
 }
 
+
+type Bench = ReturnType<typeof dependencyBench>;
+
+/**
+ * A chain `a` → `b` → `c` with `a` at 02:00 and one retry, `b` after `a`, `c` after `b` (no
+ * time of their own): the schedules, as under custom.batchron.
+ */
+export function retryChain([a, b, c]: [string, string, string]): Record<string, unknown> {
+  const job = { definition: 'sh' };
+  return {
+    [a]: { expression: 'cron(0 2 * * ? *)', job, retry: { attempts: 2, backoff: { initialSeconds: 10, jitter: 'none' } } },
+    [b]: { after: [{ schedule: a }], job },
+    [c]: { after: [{ schedule: b }], job },
+  };
+}
+
+/**
+ * Plays `retryChain` out: `a` fires at `t0`, its first attempt fails (the event delivered
+ * twice; nothing downstream yet, one retry waiting), its retry succeeds, `b` and `c` end; a
+ * sweep, then a duplicate delivery of `a`'s fire.
+ */
+export async function playRetryChain(e: Bench, [a, b, c]: [string, string, string], t0: number): Promise<void> {
+  await e.fire(a, t0);
+  await e.finish(a, 'FAILED', 2);
+  expect(await e.runsOf(b)).toEqual([]);
+  expect(e.retries).toHaveLength(1);
+  e.clock.now += 10_000;
+  await resumeRetry(e.retries[0]!, e.deps);
+  await e.finish(a, 'SUCCEEDED', 2);
+  await e.finish(b, 'SUCCEEDED', 2);
+  await e.finish(c, 'SUCCEEDED', 2);
+  await sweep(e.deps);
+  await e.fire(a, t0);
+}
+
+/** `b` and `c` ran exactly once for `day`, each released by its upstream's succeeded attempt. */
+export async function assertRetryChain(e: Bench, [a, b, c]: [string, string, string], day: string): Promise<void> {
+  const [runA] = await e.runsOf(a);
+  expect(runA).toMatchObject({ status: 'SUCCEEDED', finalized: true });
+  for (const schedule of [b, c]) {
+    const runs = await e.runsOf(schedule);
+    expect(runs.map((r) => [r.runId, r.status, r.dependency?.logicalDate])).toEqual([[dependencyRunId(schedule, day), 'SUCCEEDED', day]]);
+    expect(e.submittedFor(schedule)).toBe(1);
+  }
+  expect((await e.runsOf(b))[0]!.dependency!.met).toEqual({ [a]: `${runA!.runId}#1` });
+}

@@ -7,11 +7,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { dependencyRunId } from '#shared/engine/dependencies';
-import { resumeRetry } from '#shared/engine/retry';
 import { sweep } from '#shared/engine/sweep';
 import { dynamoStore } from '#shared/store/dynamo';
 import type { StoreDeps } from '#shared/store/runs';
-import { dependencyBench } from '#test/helpers/dependencies';
+import { assertRetryChain, dependencyBench, playRetryChain, retryChain } from '#test/helpers/dependencies';
 import { createEngineTable } from '#test/helpers/engine';
 
 let client: DynamoDBClient;
@@ -52,29 +51,12 @@ describe('cross-schedule dependencies (DynamoDB Local)', () => {
   });
 
   it('runs B and C once for the date when A fails once and its retry succeeds', async () => {
-    // Prepare
-    const e = dependencyBench(
-      {
-        a2: { expression: 'cron(0 2 * * ? *)', job, retry: { attempts: 2, backoff: { initialSeconds: 10, jitter: 'none' } } },
-        b2: { after: [{ schedule: 'a2' }], job },
-        c2: { after: [{ schedule: 'b2' }], job },
-      },
-      dynamoStore(store),
-      T0,
-    );
-    await e.fire('a2', T0);
+    // Prepare: the chain of the memory-store test (test/unit/engine-dependencies.test.ts), on DynamoDB Local.
+    const chain: [string, string, string] = ['a2', 'b2', 'c2'];
+    const e = dependencyBench(retryChain(chain), dynamoStore(store), T0);
     // Act
-    await e.finish('a2', 'FAILED', 2);
-    e.clock.now += 10_000;
-    await resumeRetry(e.retries[0]!, e.deps);
-    await e.finish('a2', 'SUCCEEDED', 2);
-    await e.finish('b2', 'SUCCEEDED', 2);
-    await e.finish('c2', 'SUCCEEDED', 2);
-    await sweep(e.deps);
+    await playRetryChain(e, chain, T0);
     // Assess
-    for (const schedule of ['b2', 'c2']) {
-      expect((await e.runsOf(schedule)).map((r) => [r.runId, r.status])).toEqual([[dependencyRunId(schedule, DAY), 'SUCCEEDED']]);
-      expect(e.submittedFor(schedule)).toBe(1);
-    }
+    await assertRetryChain(e, chain, DAY);
   });
 });

@@ -7,12 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { dependencyRunId } from '#shared/engine/dependencies';
 import { repairMissedFires } from '#shared/engine/missed';
 import { rerunRunById } from '#shared/engine/rerun';
-import { resumeRetry } from '#shared/engine/retry';
 import { sweep } from '#shared/engine/sweep';
 import { handleTriggerEvent } from '#shared/engine/trigger';
 import type { Store } from '#shared/engine/ports';
 import { memoryStore } from '#shared/store/memory';
-import { dependencyBench } from '#test/helpers/dependencies';
+import { assertRetryChain, dependencyBench, playRetryChain, retryChain } from '#test/helpers/dependencies';
 
 const T0 = Date.parse('2026-11-30T02:00:00Z');
 const DAY = '2026-11-30';
@@ -23,33 +22,13 @@ const bench = (schedules: Record<string, unknown>) => dependencyBench(schedules,
 describe('cross-schedule dependencies (memory store)', () => {
   it('runs B and C exactly once for the date when A fails once, is retried and succeeds', async () => {
     // Prepare: A at 02:00 with one retry; B after A, C after B, neither with a time of its own.
-    const e = bench({
-      a: { expression: 'cron(0 2 * * ? *)', job, retry: { attempts: 2, backoff: { initialSeconds: 10, jitter: 'none' } } },
-      b: { after: [{ schedule: 'a' }], job },
-      c: { after: [{ schedule: 'b' }], job },
-    });
-    await e.fire('a', T0);
-    // Act: A's first attempt fails (the event delivered twice), then its retry succeeds.
-    await e.finish('a', 'FAILED', 2);
-    expect(await e.runsOf('b')).toEqual([]);
-    expect(e.retries).toHaveLength(1);
-    e.clock.now += 10_000;
-    await resumeRetry(e.retries[0]!, e.deps);
-    await e.finish('a', 'SUCCEEDED', 2);
-    // B's run for the date exists and runs; a sweep (re-finalizing nothing new) changes nothing.
-    await e.finish('b', 'SUCCEEDED', 2);
-    await e.finish('c', 'SUCCEEDED', 2);
-    await sweep(e.deps);
-    await e.fire('a', T0); // a duplicate delivery of A's fire
+    const chain: [string, string, string] = ['a', 'b', 'c'];
+    const e = bench(retryChain(chain));
+    // Act: A's first attempt fails (the event delivered twice), then its retry succeeds; B and
+    // C end; a sweep (re-finalizing nothing new) and a duplicate delivery of A's fire change nothing.
+    await playRetryChain(e, chain, T0);
     // Assess
-    const [a] = await e.runsOf('a');
-    expect(a).toMatchObject({ status: 'SUCCEEDED', finalized: true });
-    for (const schedule of ['b', 'c']) {
-      const runs = await e.runsOf(schedule);
-      expect(runs.map((r) => [r.runId, r.status, r.dependency?.logicalDate])).toEqual([[dependencyRunId(schedule, DAY), 'SUCCEEDED', DAY]]);
-      expect(e.submittedFor(schedule)).toBe(1);
-    }
-    expect((await e.runsOf('b'))[0]!.dependency!.met).toEqual({ a: `${a!.runId}#1` });
+    await assertRetryChain(e, chain, DAY);
   });
 
   it('releases B once when A fails for good and a re-run of A succeeds', async () => {

@@ -9,30 +9,21 @@
  * key in exactly one run, nothing doubled, no window left open. One table per case: the
  * SubmitJob pacer is one item per table, and each case's clock starts at the same instant.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dynamoStore } from '#shared/store/dynamo';
 import { dynamoWindowStore } from '#shared/store/windows';
 import { CrashWorld, type FaultKind } from '#test/helpers/crash-world';
 import { assertTriggerRecovered, runTriggerCase, TRIGGER_SCENARIOS } from '#test/helpers/crash-points';
-import { createEngineTable } from '#test/helpers/engine';
+import { useDynamoLocal } from '#test/helpers/dynamodb-local';
 
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const ddb = useDynamoLocal();
 let tables = 0;
-
-beforeAll(() => {
-  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-});
-
-afterAll(() => client?.destroy());
 
 /** A world whose stores are on a fresh DynamoDB Local table. */
 async function dynamoWorld(): Promise<CrashWorld> {
   const table = `crash-triggers-${process.pid}-${++tables}`;
-  await createEngineTable(client, table);
+  await ddb.table(table);
+  const { doc } = ddb;
   return CrashWorld.create({ store: dynamoStore({ doc, table }), windowStore: dynamoWindowStore({ doc, table }) });
 }
 

@@ -5,29 +5,20 @@
  * version it read (so two sweepers cannot both claim a message), listings are by time span
  * and the latest is the newest at or before a time.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeadlineStore } from '#shared/engine/ports';
 import type { DeadlineRecord } from '#shared/store/deadline-item';
 import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { memoryDeadlineStore } from '#shared/store/memory-deadlines';
-import { createEngineTable } from '#test/helpers/engine';
+import { useDynamoLocal } from '#test/helpers/dynamodb-local';
 
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const ddb = useDynamoLocal();
 const table = `deadline-contract-${process.pid}`;
 
-beforeAll(async () => {
-  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  await createEngineTable(client, table);
-});
-
-afterAll(() => client?.destroy());
+beforeAll(() => ddb.table(table));
 
 const stores: [string, () => DeadlineStore][] = [
-  ['DynamoDB', () => dynamoDeadlineStore({ doc, table })],
+  ['DynamoDB', () => dynamoDeadlineStore({ doc: ddb.doc, table })],
   ['in-memory', () => memoryDeadlineStore()],
 ];
 

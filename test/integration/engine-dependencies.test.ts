@@ -3,29 +3,23 @@
  * logical date hold on the real store when upstream outcomes arrive at the same moment.
  * The logic itself is covered on the memory store (test/unit/engine-dependencies.test.ts).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dependencyRunId } from '#shared/engine/dependencies';
 import { sweep } from '#shared/engine/sweep';
 import { dynamoStore } from '#shared/store/dynamo';
 import type { StoreDeps } from '#shared/store/runs';
 import { assertRetryChain, dependencyBench, playRetryChain, retryChain } from '#test/helpers/dependencies';
-import { createEngineTable } from '#test/helpers/engine';
+import { useDynamoLocal } from '#test/helpers/dynamodb-local';
 
-let client: DynamoDBClient;
+const ddb = useDynamoLocal();
 let store: StoreDeps;
 const T0 = Date.parse('2026-11-30T02:00:00Z');
 const DAY = '2026-11-30';
 const job = { definition: 'sh' };
 
 beforeAll(async () => {
-  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  store = { doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), table: `engine-dependencies-${process.pid}` };
-  await createEngineTable(client, store.table, 'all');
+  store = { doc: ddb.doc, table: await ddb.table(`engine-dependencies-${process.pid}`, 'all') };
 });
-
-afterAll(() => client?.destroy());
 
 describe('cross-schedule dependencies (DynamoDB Local)', () => {
   it('submits a fan-in once when both upstreams end at the same moment, each end delivered three times at once', async () => {

@@ -4,9 +4,8 @@
  * a window whose close never came is closed by the sweeper's repair.
  * Batch is a recording port (submission is not what this checks; engine-flow covers it).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '#shared/config/table';
 import type { TriggerInput, TriggerSettings } from '#shared/config/trigger';
 import type { BatchPort } from '#shared/engine/ports';
@@ -16,10 +15,11 @@ import { dynamoStore } from '#shared/store/dynamo';
 import { dynamoWindowStore } from '#shared/store/windows';
 import type { StoreDeps } from '#shared/store/runs';
 import { runsByScheduleKey } from '#shared/store/keys';
-import { createEngineTable, definition, task } from '#test/helpers/engine';
+import { definition, task } from '#test/helpers/engine';
 import { loadEvent } from '#test/helpers/events';
+import { useDynamoLocal } from '#test/helpers/dynamodb-local';
 
-let client: DynamoDBClient;
+const ddb = useDynamoLocal();
 let store: StoreDeps;
 const T0 = Date.parse('2026-11-30T00:00:00Z'); // a multiple of 10 s: window boundaries fall on it
 
@@ -80,12 +80,8 @@ async function runsOf(schedule: string) {
 }
 
 beforeAll(async () => {
-  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  store = { doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), table: `engine-triggers-${process.pid}` };
-  await createEngineTable(client, store.table, 'all');
+  store = { doc: ddb.doc, table: await ddb.table(`engine-triggers-${process.pid}`, 'all') };
 });
-
-afterAll(() => client?.destroy());
 
 describe('event triggers', () => {
   it('starts one run when the same event is delivered five times, concurrently and later', async () => {

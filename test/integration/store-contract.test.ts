@@ -6,9 +6,8 @@
  * creation and its overlap change happen both or neither, releases and promotions are
  * idempotent, the pacer spaces slots, listings page newest first with an opaque cursor.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { newRun, type TransitionContext } from '#shared/engine/run-state';
 import type { Store } from '#shared/engine/ports';
 import { CorruptItemError, RunVersionConflictError, ValidationError, VersionConflictError } from '#shared/errors';
@@ -16,21 +15,15 @@ import { decodeCursor, encodeCursor } from '#shared/store/cursor';
 import { dynamoStore } from '#shared/store/dynamo';
 import { memoryStore } from '#shared/store/memory';
 import type { RunItem } from '#shared/store/schema';
-import { createEngineTable, definition, fire, task } from '#test/helpers/engine';
+import { definition, fire, task } from '#test/helpers/engine';
+import { useDynamoLocal } from '#test/helpers/dynamodb-local';
 
 const ctx: TransitionContext = { now: Date.parse('2025-05-01T00:00:00Z'), owner: 'o', leaseMs: 60_000, deployment: 'd', retentionDays: 3 };
 
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const ddb = useDynamoLocal();
 const table = `store-contract-${process.pid}`;
 
-beforeAll(async () => {
-  client = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  await createEngineTable(client, table);
-});
-
-afterAll(() => client?.destroy());
+beforeAll(() => ddb.table(table));
 
 /** A run of `schedule` at `time`, created now (not yet stored). */
 function aRun(schedule: string, time: string, runId: string, mode: 'start' | 'skip' | 'hold' = 'start', overlap: 'allow' | 'skip' | 'queue-one' | 'cancel-previous' = 'allow'): RunItem {
@@ -38,7 +31,7 @@ function aRun(schedule: string, time: string, runId: string, mode: 'start' | 'sk
 }
 
 const stores: [string, () => Store][] = [
-  ['DynamoDB', () => dynamoStore({ doc, table })],
+  ['DynamoDB', () => dynamoStore({ doc: ddb.doc, table })],
   ['in-memory', () => memoryStore()],
 ];
 
@@ -279,7 +272,7 @@ describe.each(stores)('the %s store', (kind, make) => {
 describe('the DynamoDB store alone', () => {
   // Only items written around the store can be malformed; the in-memory store holds what it parsed.
   it('reports an item that no longer matches its schema instead of returning it', async () => {
-    await doc.send(new PutCommand({ TableName: table, Item: { pk: 'RUN#broken', sk: 'RUN', kind: 'run', status: 'EXPLODED' } }));
-    await expect(dynamoStore({ doc, table }).getRun('broken')).rejects.toBeInstanceOf(CorruptItemError);
+    await ddb.doc.send(new PutCommand({ TableName: table, Item: { pk: 'RUN#broken', sk: 'RUN', kind: 'run', status: 'EXPLODED' } }));
+    await expect(dynamoStore({ doc: ddb.doc, table }).getRun('broken')).rejects.toBeInstanceOf(CorruptItemError);
   });
 });

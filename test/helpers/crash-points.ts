@@ -1254,6 +1254,12 @@ const START_STEPS = (what: string): Step[] => [
   { label: 'store.saveRun', what: 'record the job id, over the state this invocation wrote: no read' },
 ];
 
+/** A burst into a batch window of 10 s, 3 events a part: a, b, c fill part 0, d opens part 1, b again is a duplicate. */
+const BURST = {
+  deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
+  batchWindow: { seconds: 10, maxEvents: 3 },
+};
+
 export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
   'trigger-event': {
     name: 'trigger-event',
@@ -1266,8 +1272,7 @@ export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
   'window-first': {
     name: 'window-first',
     summary: 'batch window of 10 s, 3 events a part: the first arrival (it counts itself, schedules the close, joins part 0)',
-    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
-    batchWindow: { seconds: 10, maxEvents: 3 },
+    ...BURST,
     invocation: 'trigger:evt-1',
     steps: [
       { label: 'windowStore.countArrival', what: 'count the arrival on the window\'s head (created: n = 1, in the open-windows index)' },
@@ -1279,8 +1284,7 @@ export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
   'window-fill': {
     name: 'window-fill',
     summary: 'batch window of 10 s, 3 events a part: the third arrival, which takes part 0\'s last slot, closes it and starts its run',
-    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
-    batchWindow: { seconds: 10, maxEvents: 3 },
+    ...BURST,
     invocation: 'trigger:evt-3',
     steps: [
       { label: 'windowStore.countArrival', what: 'count the arrival on the window\'s head (n = 3)' },
@@ -1293,8 +1297,7 @@ export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
   'window-duplicate': {
     name: 'window-duplicate',
     summary: 'batch window of 10 s, 3 events a part: a key already collected arrives again (dropped)',
-    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
-    batchWindow: { seconds: 10, maxEvents: 3 },
+    ...BURST,
     invocation: 'trigger:evt-5',
     steps: [
       { label: 'windowStore.countArrival', what: 'count the arrival on the window\'s head (n = 5)' },
@@ -1305,8 +1308,7 @@ export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
   'window-close': {
     name: 'window-close',
     summary: 'batch window of 10 s, 3 events a part: the close at the window\'s end (part 0 started by its third arrival, part 1 holds d)',
-    deliveries: ['incoming/a.csv', 'incoming/b.csv', 'incoming/c.csv', 'incoming/d.csv', 'incoming/b.csv'],
-    batchWindow: { seconds: 10, maxEvents: 3 },
+    ...BURST,
     invocation: `close:${FIRST_WINDOW}`,
     steps: [
       { label: 'windowStore.closeHead', what: 'mark the window closed (later arrivals go to the next window); read its head (n = 5)' },
@@ -1324,7 +1326,7 @@ export const TRIGGER_SCENARIOS: Record<string, TriggerScenario> = {
     name: 'window-sweep',
     summary: 'batch window of 10 s, 3 events a part, two arrivals, its close schedule lost: the sweep that closes the window past its end and the grace',
     deliveries: ['incoming/a.csv', 'incoming/b.csv'],
-    batchWindow: { seconds: 10, maxEvents: 3 },
+    batchWindow: BURST.batchWindow,
     closeLost: true,
     invocation: 'sweep',
     steps: [

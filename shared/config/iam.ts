@@ -117,12 +117,14 @@ const ARN = 'arn:${AWS::Partition}';
 const REGION_ACCOUNT = '${AWS::Region}:${AWS::AccountId}';
 
 /**
- * A job definition as SubmitJob is authorized on it: by name (the engine submits without a
- * revision) and as `name:revision`, every revision (a deploy registers new ones).
+ * A job definition as SubmitJob is authorized on it: `name:revision`, every revision (a
+ * deploy registers new ones). The request ARN always includes the revision, even when the
+ * engine submits by name, so a grant on the bare name matches nothing (AWS Batch User Guide,
+ * "Resource: Restrict to job definition prefix on job submission").
  */
 function jobDefinitionArns(nameOrArn: string): CfnValue[] {
   const arn = nameOrArn.startsWith('arn:') ? nameOrArn : `${ARN}:batch:${REGION_ACCOUNT}:job-definition/${nameOrArn}`;
-  return nameOrArn.startsWith('arn:') ? [arn, `${arn}:*`] : [sub(arn), sub(`${arn}:*`)];
+  return nameOrArn.startsWith('arn:') ? [`${arn}:*`] : [sub(`${arn}:*`)];
 }
 
 function jobQueueArn(queue: string): CfnValue {

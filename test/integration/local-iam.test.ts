@@ -243,6 +243,7 @@ describe('the engine with the template IAM enforced', () => {
     const requests = [...recorded.values()].filter((r) => !fixtureArns.has(r.roleArn));
     // Act
     const { missing, dead } = grantCoverage(roles, requests);
+    console.log('DEAD', JSON.stringify(dead.map((d) => [d.roleArn.split('/').pop(), d.sid, d.resource ? JSON.stringify(d.resource).slice(-60) : ''])));
     // Assess
     // one role per function (fire, job-events, retry, sweep, api, trigger), the Scheduler role and the job execution role
     expect(roles.size).toBe(8);

@@ -127,4 +127,4 @@ export const createHandler = (engineDepsFor: DepsFor) => {
   };
 };
 
-export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId));
+export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId, undefined, context.functionName));

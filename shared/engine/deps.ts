@@ -90,9 +90,9 @@ export function contextOf(deps: EngineDeps): TransitionContext {
 }
 
 /** The production wiring for one Lambda invocation: `defaultDeps` bounded by the invocation's remaining time. */
-export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getRemainingTimeInMillis(): number }): EngineDeps {
+export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; functionName?: string; getRemainingTimeInMillis(): number }): EngineDeps {
   const leaseMs = Math.max(DEFAULTS.leaseMs, Math.min(DEFAULTS.maxLeaseMs, context.getRemainingTimeInMillis()));
-  return { leaseMs, ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
+  return { leaseMs, ...defaultDeps(env, context.awsRequestId, undefined, context.functionName), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
 /**
@@ -100,28 +100,36 @@ export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getR
  * `createHandler(depsFor)` beside its `handler` (built with `lambdaDeps`), so a test can
  * build the real handler over wrapped ports, e.g. to die right after a real SubmitJob.
  */
-export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => EngineDeps;
+export type DepsFor = (context: { awsRequestId: string; functionName?: string; getRemainingTimeInMillis(): number }) => EngineDeps;
 
 let ssm: SSMClient | undefined;
-let slack: Notifier | undefined;
+/**
+ * One notifier per function container (it caches the webhook URL read from SSM), by function
+ * name: on AWS a container runs one function, so this is one per cold start; the local Lambda
+ * runtime runs every function in one process, and each still reads the webhook with its own role.
+ */
+const slack = new Map<string, Notifier>();
 
 /** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
-export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
+export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier, functionName = ''): EngineDeps {
+  if (!notifier && !slack.has(functionName)) {
+    slack.set(
+      functionName,
+      slackNotifier({
+        url: env.slackWebhookUrl,
+        parameterName: env.slackWebhookParameter,
+        ssm: () => (ssm ??= new SSMClient({ credentials })),
+        log: logger,
+      }),
+    );
+  }
   return {
     store: dynamoStore({ doc: documentClient, table: env.table }),
     windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
-    // One notifier per cold start: it caches the webhook URL read from SSM.
-    notifier:
-      notifier ??
-      (slack ??= slackNotifier({
-        url: env.slackWebhookUrl,
-        parameterName: env.slackWebhookParameter,
-        ssm: () => (ssm ??= new SSMClient({ credentials })),
-        log: logger,
-      })),
+    notifier: notifier ?? slack.get(functionName)!,
     env,
     now,
     owner,

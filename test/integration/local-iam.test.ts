@@ -87,9 +87,9 @@ function withFixtures(service: ResolvedService): ResolvedService {
   Object.assign(batchron.schedules, {
     // Fired as the deploy creates it (fire), run ad hoc (api), and deferred past the pacer's budget (retry).
     [EVERY]: { expression: 'rate(1 day)', tasks: everyDefinition() },
-    // The definitions as next tasks, after `gate` succeeds (job-events).
+    // The definitions as next tasks, after `gate` succeeds (job-events); run ad hoc only.
     // Alerts when SUBMITTED over a minute (the sweep tells Slack).
-    [GATED]: { expression: 'rate(1 day)', notify: { stuckAfterMinutes: { submitted: 1 } }, tasks: { gate: { definition: 'slow', environment: { SLEEP_SECONDS: '3' } }, ...everyDefinition(['gate']) } },
+    [GATED]: { expression: 'cron(0 3 1 1 ? 2099)', notify: { stuckAfterMinutes: { submitted: 1 } }, tasks: { gate: { definition: 'slow', environment: { SLEEP_SECONDS: '3' } }, ...everyDefinition(['gate']) } },
     // Started by an event (trigger).
     [ON_EVENT]: { on: [{ event: { source: ['batchron.iam-test'] } }], tasks: everyDefinition() },
   });
@@ -219,7 +219,7 @@ describe('the engine with the template IAM enforced', () => {
         return (await runsOf('always-fails')).find((r) => r.status === 'FAILED');
       },
       'always-fails to fail after its retry',
-      60_000,
+      90_000,
     );
     await eventually(() => slackMessages.some((m) => m.includes('always-fails')), 'the Slack message');
     const logs = await call('GET', `/runs/${encodeURIComponent(failed.runId)}/logs?task=main`);
@@ -300,6 +300,7 @@ describe('the engine with the template IAM enforced', () => {
     // Every declared definition submitted by fire (at deploy), job-events (after the gate),
     // trigger (an event) and api (an ad hoc run).
     await ended(EVERY, 1);
+    expect((await call('POST', `/schedules/${GATED}/runs`, {})).status).toBe(201);
     await ended(GATED, 1);
     t.stack.bus.publish(event('iam-event-1'));
     await ended(ON_EVENT, 1);

@@ -296,8 +296,11 @@ describe('osls package', () => {
     expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(true);
     expect(allows(execution, 'ssm:GetParameters', arn('ssm:{}:parameter/batchron/dev/slack-webhook'))).toBe(false);
     expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-other-AbC123'))).toBe(false);
-    // the project's own template has no secrets, so no grant at all
-    expect(roleStatements(template, 'BatchronJobExecutionRole').some((s) => JSON.stringify(s).includes('secretsmanager'))).toBe(false);
+    // the project's own template: only the partner-sync example's secret, and no parameter
+    const own = roleStatements(template, 'BatchronJobExecutionRole');
+    expect(allows(own, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/partner-api-AbC123'))).toBe(true);
+    expect(allows(own, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(false);
+    expect(own.some((s) => JSON.stringify(s).includes('ssm:GetParameters'))).toBe(false);
   });
 
   it("gives a job definition the role its statements declare, or the existing role it names", () => {

@@ -10,11 +10,13 @@ import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
-import { slackNotifier, type Notifier } from '../notify/slack.ts';
+import type { Notifier } from '../notify/slack.ts';
+import { routedNotifier } from '../notify/routing.ts';
 import { dynamoStore } from '../store/dynamo.ts';
 import { dynamoWindowStore } from '../store/windows.ts';
+import { dynamoDeadlineStore } from '../store/deadlines.ts';
 import { now } from '../time.ts';
-import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type DeadlineStore, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
@@ -27,6 +29,8 @@ export interface EngineDeps {
   registry?: ScheduleRegistryPort;
   /** Batch windows of event triggers (shared/engine/trigger.ts); without it the sweeper has no windows to close. */
   windowStore?: WindowStore;
+  /** Deadline records (shared/engine/deadline.ts); without it the sweeper checks no deadlines. */
+  deadlineStore?: DeadlineStore;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
@@ -115,7 +119,8 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier, 
   if (!notifier && !slack.has(functionName)) {
     slack.set(
       functionName,
-      slackNotifier({
+      routedNotifier({
+        envOf: (name) => process.env[name],
         url: env.slackWebhookUrl,
         parameterName: env.slackWebhookParameter,
         ssm: () => (ssm ??= new SSMClient({ credentials })),
@@ -126,6 +131,7 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier, 
   return {
     store: dynamoStore({ doc: documentClient, table: env.table }),
     windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
+    deadlineStore: dynamoDeadlineStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),

@@ -14,6 +14,7 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
+import { events } from '#shared/clients/events';
 import { readApiEnv, readRoleConfig, readSignInConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig, type SignInConfig } from '#shared/api/deps';
 import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
@@ -45,6 +46,7 @@ function productionParts(): ApiParts {
     scheduler,
     batch,
     logs,
+    events,
     now,
   };
 }

@@ -33,6 +33,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { GetScheduleCommand, ResourceNotFoundException, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { vi } from 'vitest';
 import type { ApiParts } from '#functions/api';
+import { ListRulesCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ScheduleDefinition } from '#shared/config/definition';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { defaultDeps } from '#shared/engine/deps';
@@ -339,6 +340,8 @@ export class CrashWorld {
       scheduler,
       batch: undefined as never,
       logs: undefined as never,
+      // No event triggers' rules: every schedule of the crash world is registered above.
+      events: { send: async (command: unknown) => (command instanceof ListRulesCommand ? { Rules: [] } : Promise.reject(new Error(`the crash world's EventBridge does not answer ${String((command as object)?.constructor?.name)}`))) } as unknown as EventBridgeClient,
       now: () => this.now,
     };
   }

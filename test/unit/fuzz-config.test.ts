@@ -8,7 +8,7 @@
  *   - valid configs, generated from the schema's fields, which must be accepted;
  *   - a valid config with one field broken: a mutation chosen by walking the zod schema at
  *     that path (wrong type, out-of-range number, unknown key, missing field, bad enum,
- *     bad name) or one of the rules validate.ts adds (bad expression, bad zone, cycle,
+ *     bad name) or one of the rules validate.ts (rules.ts) adds (bad expression, bad zone, cycle,
  *     unknown task or job definition, Fargate size, parameter pattern, ...). These must be
  *     rejected, with a line naming the broken field.
  *
@@ -424,7 +424,7 @@ function schemaMutations(config: JsonObject, path: Segment[]): Mutation[] {
   return out;
 }
 
-/** Mutations for the rules validate.ts adds to the schema, on the schedules of `config`. */
+/** Mutations for the rules validate.ts (rules.ts) adds to the schema, on the schedules of `config`. */
 function ruleMutations(config: JsonObject): Mutation[] {
   const out: Mutation[] = [];
   const schedules = config.schedules as Record<string, JsonObject>;

@@ -3,6 +3,7 @@
  * that travels in the Scheduler target input to `fire`, and the target inputs themselves.
  */
 import { ConfigError } from '../errors.ts';
+import { issue } from '../issues.ts';
 import { dropUndefined } from '../objects.ts';
 import { platformQueueName, type NormalizeContext } from './deployment.ts';
 import {
@@ -88,7 +89,7 @@ export function buildDefinition(name: string, spec: ScheduleSpec, config: Batchr
   const queue = config.defaults?.queue ?? ctx.defaultQueue;
   const task = (taskName: string, t: Task, withDeps: boolean): TaskDefinition => {
     const ref = resolveJobDefinition(t.definition, config, ctx);
-    if ('problem' in ref) throw new ConfigError([`schedules.${name}: ${ref.problem}`]);
+    if ('problem' in ref) throw new ConfigError([issue(`schedules.${name}`, ref.problem)]);
     // A declared definition off Fargate runs on its platform's queue unless the task names one.
     const platform = ref.kind === 'declared' ? config.jobDefinitions[ref.key]!.platform : 'fargate';
     return dropUndefined({
@@ -137,7 +138,7 @@ function topologicalOrder(tasks: [string, Task][]): [string, Task][] {
   const out: [string, Task][] = [];
   while (out.length < tasks.length) {
     const next = tasks.find(([n, t]) => !done.has(n) && (t.dependsOn ?? []).every((d) => done.has(d) || !names.has(d)));
-    if (!next) throw new ConfigError(['tasks: dependsOn forms a cycle']); // validated before; defensive
+    if (!next) throw new ConfigError([issue('tasks', 'dependsOn forms a cycle')]); // validated before; defensive
     done.add(next[0]);
     out.push(next);
   }

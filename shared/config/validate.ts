@@ -29,7 +29,7 @@
 import { ConfigError } from '../errors.ts';
 import { completeContext, type NormalizeContext } from './deployment.ts';
 import type { ScheduleDefinition } from './definition.ts';
-import { describeIssue, isRecord, plainWords } from './issues.ts';
+import { describeZodIssue, isRecord, issue, plainWords, uniqueIssues, type Issue } from '../issues.ts';
 import { buildDefinition } from './normalize.ts';
 import { configProblems, fargateProblem, reservedKeyPaths, scheduleProblems } from './rules.ts';
 import { BatchronConfigSchema, JobDefinitionSchema, ScheduleSchema, type BatchronConfig, type ScheduleSpec } from './schema.ts';
@@ -56,18 +56,19 @@ export { resourceProblem } from './rules.ts';
 export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {}): BatchronConfig {
   const ctx = completeContext(context);
   if (raw === undefined || raw === null) {
-    throw new ConfigError(['custom.batchron: is missing; declare at least `schedules:` under custom.batchron in serverless.yml']);
+    throw new ConfigError([issue('custom.batchron', 'is missing; declare at least `schedules:` under custom.batchron in serverless.yml')]);
   }
-  const problems: string[] = [];
+  const problems: Issue[] = [];
   // YAML and JSON.parse make `__proto__` an own key, which an object record then drops
   // without a word; a schedule must never vanish silently, so such keys are refused by name.
   const reserved = reservedKeyPaths(raw, '');
   if (reserved.length > 0) {
-    throw new ConfigError(reserved.map((path) => `${path}: "__proto__" cannot be used as a name; rename it`));
+    throw new ConfigError(reserved.map((path) => issue(path, '"__proto__" cannot be used as a name; rename it')));
   }
   const parsed = BatchronConfigSchema.safeParse(raw, { reportInput: true, error: plainWords });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(...describeIssue(issue, raw));
+    const source = { root: 'custom.batchron', prefixed: false, schema: BatchronConfigSchema, input: raw };
+    for (const zi of parsed.error.issues) problems.push(...describeZodIssue(zi, source));
     // The whole config did not parse; still check each schedule that parses on its own so
     // the user sees its semantic problems in the same pass.
     const rawSchedules = isRecord(raw) && isRecord(raw.schedules) ? raw.schedules : {};
@@ -84,7 +85,7 @@ export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {
       if (!one.success) continue;
       trusted.add(key);
       const combo = fargateProblem(one.data.vcpus, one.data.memory);
-      if (combo) problems.push(`jobDefinitions.${key}.${combo.field}: ${combo.message}`);
+      if (combo) problems.push(issue(`jobDefinitions.${key}.${combo.field}`, combo.message));
     }
     const base: BatchronConfig = { ...BatchronConfigSchema.parse({ schedules: {} }), jobDefinitions };
     for (const [name, rawSchedule] of Object.entries(rawSchedules)) {
@@ -100,14 +101,14 @@ export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {
       }
       if (spec) problems.push(...scheduleProblems(name, spec, base, ctx, { trustedDefinitions: trusted }));
     }
-    throw new ConfigError(unique(problems));
+    throw new ConfigError(uniqueIssues(problems));
   }
   const config = parsed.data;
   problems.push(...configProblems(config, ctx));
   for (const [name, spec] of Object.entries(config.schedules)) {
     problems.push(...scheduleProblems(name, spec, config, ctx));
   }
-  if (problems.length > 0) throw new ConfigError(unique(problems));
+  if (problems.length > 0) throw new ConfigError(uniqueIssues(problems));
   return config;
 }
 
@@ -126,8 +127,4 @@ export function normalizeSchedule(name: string, spec: ScheduleSpec, config: Batc
 /** Every schedule of a validated config, normalized, by name. */
 export function normalizeConfig(config: BatchronConfig, ctx: NormalizeContext): Record<string, ScheduleDefinition> {
   return Object.fromEntries(Object.entries(config.schedules).map(([name, spec]) => [name, normalizeSchedule(name, spec, config, ctx)]));
-}
-
-function unique(lines: string[]): string[] {
-  return [...new Set(lines)];
 }

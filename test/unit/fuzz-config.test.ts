@@ -579,7 +579,7 @@ describe('parseConfig bugs found by fuzzing', () => {
     // Act
     const result = verdict(raw);
     // Assess
-    expect(result.accepted ? [] : result.problems).toEqual(['custom.batchron: must be a mapping (got a list)']);
+    expect(result.accepted ? [] : result.problems).toEqual(['custom.batchron: must be an object (got a list)']);
   });
 
   it('rejects a schedule named __proto__ instead of dropping it silently', () => {

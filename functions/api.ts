@@ -23,17 +23,35 @@ import { defaultDeps, type DepsFor } from '#shared/engine/deps';
 import { cancelRunById } from '#shared/engine/drive';
 import { startRun } from '#shared/engine/start';
 import { rerunRunById } from '#shared/engine/rerun';
-import { getEnv } from '#shared/env';
+import { readEnv, type EngineEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { dynamoStore } from '#shared/store/dynamo';
-import { now } from '#shared/time';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 
-let apiEnv: ApiEnv | undefined;
+/** What the API reads from its runtime, each part on first use (the dashboard's files need none of it). */
+interface ApiSettings {
+  apiEnv(): ApiEnv;
+  roles(): RoleConfig;
+  signIn(): SignInConfig;
+  now: () => number;
+}
+
+function settingsOf(runtime: Runtime): ApiSettings {
+  let apiEnv: ApiEnv | undefined;
+  let roles: RoleConfig | undefined;
+  let signIn: SignInConfig | undefined;
+  return {
+    apiEnv: () => (apiEnv ??= readApiEnv(runtime.env)),
+    roles: () => (roles ??= readRoleConfig(runtime.env)),
+    signIn: () => (signIn ??= readSignInConfig(runtime.env)),
+    now: runtime.now,
+  };
+}
 
 /** The API's collaborators for one invocation (clients are per cold start; the engine's lease owner is the request). */
-function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
-  apiEnv ??= readApiEnv();
+function depsFor(context: Context, engineDepsFor: DepsFor, settings: ApiSettings): ApiDeps {
+  const apiEnv = settings.apiEnv();
   const engineDeps = engineDepsFor(context);
   const store = dynamoStore({ doc: documentClient, table: apiEnv.table });
   const engine: EngineOps = {
@@ -50,31 +68,25 @@ function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
       return run;
     },
   };
-  return { env: apiEnv, store, scheduler, batch, logs, engine, now };
+  return { env: apiEnv, store, scheduler, batch, logs, engine, now: settings.now };
 }
 
-const routesFor = (engineDepsFor: DepsFor): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
+const routesFor = (engineDepsFor: DepsFor, settings: ApiSettings): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
   method: r.method,
   path: r.path,
   handler: middy<ApiEvent, APIGatewayProxyResultV2>()
     .use(validateRequest(r.schemas))
-    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor)))) as never,
+    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor, settings)))) as never,
 }));
-
-let roleConfig: RoleConfig | undefined;
-function roles(): RoleConfig {
-  roleConfig ??= readRoleConfig();
-  return roleConfig;
-}
 
 /** The dashboard's prefix for the API's routes (browser callers, JWT authorizer). */
 const UI_PREFIX = '/ui';
 
 /** The API's route chain over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
-const apiHandlerFor = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+const apiHandlerFor = (engineDepsFor: DepsFor, settings: ApiSettings) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
-  .use(requireRole(roles))
+  .use(requireRole(settings.roles))
   .before((request) => {
     // `/ui/runs` is `/runs` for a browser: the same route table, another authorizer.
     const event = request.event;
@@ -87,7 +99,7 @@ const apiHandlerFor = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, 
   })
   .handler(
     httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({
-      routes: routesFor(engineDepsFor),
+      routes: routesFor(engineDepsFor, settings),
       notFoundResponse: ({ method, path }) => {
         throw new NotFoundError(`No route for ${method} ${path}.`);
       },
@@ -95,22 +107,21 @@ const apiHandlerFor = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, 
   );
 
 /** `GET /ui/me`: who the dashboard is signed in as, so it shows only the actions the caller may take. */
-function whoAmI(event: APIGatewayProxyEventV2): APIGatewayProxyResultV2 | undefined {
+function whoAmI(event: APIGatewayProxyEventV2, roles: () => RoleConfig): APIGatewayProxyResultV2 | undefined {
   if (event.requestContext.http.method !== 'GET' || event.requestContext.http.path !== `${UI_PREFIX}/me`) return undefined;
   const role = roleOf(event, roles());
   if (!role) return undefined; // no authorizer: the chain below answers 401
   return jsonResponse({ status: 200, body: { role } });
 }
 
-let signIn: SignInConfig | undefined;
-function signInConfig(): SignInConfig {
-  signIn ??= readSignInConfig();
-  return signIn;
-}
-
-/** The api function over engine deps `engineDepsFor`: the dashboard's files, its sign-in answer, then the API. */
-export const createHandler = (engineDepsFor: DepsFor) => {
-  const apiHandler = apiHandlerFor(engineDepsFor);
+/**
+ * The api function over engine deps `engineDepsFor` and the API's own settings from
+ * `runtime`: the dashboard's files, its sign-in answer, then the API.
+ */
+export const createHandler = (engineDepsFor: DepsFor, runtime: Runtime = lambdaRuntime) => {
+  const settings = settingsOf(runtime);
+  const signInConfig = settings.signIn;
+  const apiHandler = apiHandlerFor(engineDepsFor, settings);
   return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     const { method, path } = event.requestContext.http;
     if (isWebPath(method, path)) {
@@ -123,8 +134,14 @@ export const createHandler = (engineDepsFor: DepsFor) => {
     if (method === 'GET' && path === '/auth/session') {
       return jsonResponse({ status: 200, body: signInConfig(), headers: { 'cache-control': 'no-store' } });
     }
-    return whoAmI(event) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
+    return whoAmI(event, settings.roles) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
   };
 };
 
-export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId));
+/** The production handler over `runtime`'s environment (the engine's part read on first use) and clock. */
+export function handlerFor(runtime: Runtime) {
+  let env: EngineEnv | undefined;
+  return createHandler((context) => defaultDeps((env ??= readEnv(runtime.env)), context.awsRequestId, { now: runtime.now }), runtime);
+}
+
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -1,5 +1,6 @@
 /** EventBridge rule on `aws.batch` / `Batch Job State Change` → the job's facts → move the run forward. */
-import { getEnv } from '#shared/env';
+import { readEnv } from '#shared/env';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 import { applyJobFacts, lambdaDeps, type DepsFor } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 import { BatchJobStateChangeSchema, factsFromEvent } from '#shared/events/batch';
@@ -12,6 +13,10 @@ export function createHandler(depsFor: DepsFor) {
   });
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export function handlerFor(runtime: Runtime) {
+  const env = readEnv(runtime.env);
+  return createHandler((context) => lambdaDeps(env, context, runtime.now));
+}
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -1,6 +1,7 @@
 /** A one-time Scheduler schedule fired → start the task's next attempt (a retry), or submit a deferred one at its reserved slot. */
 import { RetryInputSchema } from '#shared/config/definition';
-import { getEnv } from '#shared/env';
+import { readEnv } from '#shared/env';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 import { lambdaDeps, resumeRetry, type DepsFor } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 
@@ -12,6 +13,10 @@ export function createHandler(depsFor: DepsFor) {
   });
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export function handlerFor(runtime: Runtime) {
+  const env = readEnv(runtime.env);
+  return createHandler((context) => lambdaDeps(env, context, runtime.now));
+}
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -1,5 +1,6 @@
 /** Every few minutes: reconcile active runs with Batch, repair what was lost, alert on stuck runs. */
-import { getEnv } from '#shared/env';
+import { readEnv } from '#shared/env';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 import { lambdaDeps, sweep, type DepsFor } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 import * as z from '#shared/zod';
@@ -12,6 +13,10 @@ export function createHandler(depsFor: DepsFor) {
   return engineHandler('sweep', SweepInputSchema, (_input, context) => sweep(depsFor(context)));
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export function handlerFor(runtime: Runtime) {
+  const env = readEnv(runtime.env);
+  return createHandler((context) => lambdaDeps(env, context, runtime.now));
+}
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

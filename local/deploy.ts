@@ -25,7 +25,6 @@
  * input) and the engine's one-time retry schedules are not the template's and stay. Runs
  * of a removed schedule stay in the history.
  */
-import { setClock } from '#shared/time';
 import { YamlSyntaxError } from '#shared/errors';
 import { STACK_STOPPED_GLOB } from '#local/batch/types';
 import { LineCounter, parseDocument } from 'yaml';
@@ -68,8 +67,12 @@ import { DASHBOARD_ENV } from '#shared/api/deps';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
 import { dropUndefined } from '#shared/objects';
+import type { Runtime } from '#shared/runtime';
 
 const run = promisify(execFile);
+
+/** Variables read once per process (the AWS SDK's, Powertools'), not per function: set on process.env. */
+const PROCESS_WIDE = /^(AWS_|POWERTOOLS_)/;
 
 // Resource properties below are JSON read back from the template (`Record<string, any>`):
 // their shapes are CloudFormation's, checked by AWS on deploy and by the local services here.
@@ -141,7 +144,7 @@ export interface LocalDeployment {
   rules: { name: string; arn: string; function: string }[];
   functions: { key: string; name: string; arn: string; file: string }[];
   routes: LocalRoute[];
-  /** Environment the functions run with (also set on process.env). */
+  /** Environment the functions run with (their Runtime's; the AWS_ and POWERTOOLS_ ones also on process.env). */
   environment: Record<string, string>;
   config: BatchronConfig;
   definitions: Record<string, ScheduleDefinition>;
@@ -279,10 +282,13 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
   const slack = opts.env?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
   if (slack) environment[ENV.slackWebhookUrl] = slack;
-  Object.assign(process.env, environment);
-  // The functions run in this process: their decisions (leases, backoffs, stuck limits) must
-  // read the stack's Clock, so a fast-forwarded test or a paused clock stays consistent.
-  setClock(() => stack.clock.now());
+  // The functions run in this process over this runtime (shared/runtime.ts): their settings
+  // from `environment`, their decisions (leases, backoffs, stuck limits) on the stack's Clock,
+  // so a fast-forwarded test or a paused clock stays consistent.
+  const runtime: Runtime = { env: environment, now: () => stack.clock.now() };
+  // The SDK's and Powertools' own variables are process-wide: the shared clients and logger
+  // are built once per process from them (endpoint, region, credentials of the stack).
+  for (const [name, value] of Object.entries(environment)) if (PROCESS_WIDE.test(name)) process.env[name] = value;
 
   const clientConfig = {
     endpoint: stack.url,
@@ -291,7 +297,6 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   };
   if (!environment[ENV.slackWebhookUrl] && slackParameter && (await parameterExists(new SSMClient(clientConfig), slackParameter))) {
     environment[ENV.slackWebhookParameter] = slackParameter;
-    process.env[ENV.slackWebhookParameter] = slackParameter;
   }
   const dynamodb = new DynamoDBClient(clientConfig);
   const batch = new BatchClient(clientConfig);
@@ -382,7 +387,9 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       const file = handlerFile(opts.projectDir, fn.handler);
       const exportName = fn.handler.slice(fn.handler.lastIndexOf('.') + 1);
       const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-      const handler = module[exportName];
+      // A Batchron function module builds its handler over a runtime (`handlerFor`); any other
+      // export is taken as it is.
+      const handler = exportName === 'handler' && typeof module.handlerFor === 'function' ? (module.handlerFor as (r: Runtime) => unknown)(runtime) : module[exportName];
       if (typeof handler !== 'function') throw new Error(`functions.${key}.handler: ${file} exports no function "${exportName}"`);
       const timeoutSeconds = fn.timeout ?? service.provider.timeout ?? 6;
       const memorySize = fn.memorySize ?? service.provider.memorySize;

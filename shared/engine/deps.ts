@@ -13,7 +13,6 @@ import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from
 import { slackNotifier, type Notifier } from '../notify/slack.ts';
 import { dynamoStore } from '../store/dynamo.ts';
 import { dynamoWindowStore } from '../store/windows.ts';
-import { now } from '../time.ts';
 import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
@@ -90,42 +89,59 @@ export function contextOf(deps: EngineDeps): TransitionContext {
 }
 
 /** The production wiring for one Lambda invocation: `defaultDeps` bounded by the invocation's remaining time. */
-export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getRemainingTimeInMillis(): number }): EngineDeps {
+export function lambdaDeps(
+  env: EngineEnv,
+  context: { awsRequestId: string; getRemainingTimeInMillis(): number },
+  now: () => number = () => Date.now(),
+): EngineDeps {
   const leaseMs = Math.max(DEFAULTS.leaseMs, Math.min(DEFAULTS.maxLeaseMs, context.getRemainingTimeInMillis()));
-  return { leaseMs, ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
+  return { leaseMs, ...defaultDeps(env, context.awsRequestId, { now }), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
 /**
  * How a handler gets its deps for one invocation. Each function module exports
- * `createHandler(depsFor)` beside its `handler` (built with `lambdaDeps`), so a test can
- * build the real handler over wrapped ports, e.g. to die right after a real SubmitJob.
+ * `createHandler(depsFor)`, so a test can build the real handler over wrapped ports (e.g. to
+ * die right after a real SubmitJob); `handlerFor(runtime)`, the production wiring over an
+ * environment and a clock (shared/runtime.ts; the local stack passes its own); and `handler`,
+ * that wiring over Lambda's.
  */
 export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => EngineDeps;
 
 let ssm: SSMClient | undefined;
-let slack: Notifier | undefined;
+/** One notifier per environment read (a cold start, or a local deployment): it caches the webhook URL read from SSM. */
+const slack = new WeakMap<EngineEnv, Notifier>();
 
-/** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
-export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
+/**
+ * The production wiring: shared clients, the environment, Powertools logger and metrics,
+ * Slack, and the clock (`now`: the system clock on AWS, the stack's Clock locally).
+ */
+export function defaultDeps(env: EngineEnv, owner: string, options: { notifier?: Notifier; now?: () => number } = {}): EngineDeps {
+  const notifier = options.notifier;
   return {
     store: dynamoStore({ doc: documentClient, table: env.table }),
     windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
-    // One notifier per cold start: it caches the webhook URL read from SSM.
-    notifier:
-      notifier ??
-      (slack ??= slackNotifier({
-        url: env.slackWebhookUrl,
-        parameterName: env.slackWebhookParameter,
-        ssm: () => (ssm ??= new SSMClient({ credentials })),
-        log: logger,
-      })),
+    notifier: notifier ?? slackFor(env),
     env,
-    now,
+    now: options.now ?? (() => Date.now()),
     owner,
     log: logger,
     metrics: powertoolsMetrics,
   };
+}
+
+function slackFor(env: EngineEnv): Notifier {
+  let notifier = slack.get(env);
+  if (!notifier) {
+    notifier = slackNotifier({
+      url: env.slackWebhookUrl,
+      parameterName: env.slackWebhookParameter,
+      ssm: () => (ssm ??= new SSMClient({ credentials })),
+      log: logger,
+    });
+    slack.set(env, notifier);
+  }
+  return notifier;
 }

@@ -14,6 +14,7 @@
  *
  * Bugs found by the fuzzer are pinned as plain tests at the end of the file.
  */
+import { dropUndefined } from '#shared/objects';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchronConfigSchema } from '#shared/config/schema';
@@ -252,7 +253,7 @@ const schedule = (definitions: string[]) =>
     })
     .map(({ work, window, ...s }): JsonObject => {
       const dates = window ? { startDate: isoDay(window[0]), endDate: isoDay(window[0] + window[1]) } : {};
-      return dropUndefined({ ...s, ...work, ...dates });
+      return dropUndefined({ ...s, ...work, ...dates } as Record<string, unknown>) as JsonObject;
     });
 
 /** A valid custom.batchron block. */
@@ -611,8 +612,4 @@ function pad(n: number): string {
 
 function isoDay(offsetDays: number): string {
   return new Date(Date.UTC(2031, 0, 1) + offsetDays * 86_400_000).toISOString().replace('.000', '');
-}
-
-function dropUndefined(o: Record<string, unknown>): JsonObject {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as JsonObject;
 }

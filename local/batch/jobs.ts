@@ -1,15 +1,19 @@
 /**
  * The jobs of the local Batch as data: a SubmitJob request checked and turned into its job
- * records (an array job's parent and children with their dependencies), and ListJobs'
- * selection, filters and summaries. Pure functions over the state LocalBatch keeps
- * (./local-batch.ts), which runs what they build.
+ * records (an array job's parent and children with their dependencies), ListJobs'
+ * selection, filters and summaries, a job process's environment, and what an ended attempt
+ * records. Pure functions over the state LocalBatch keeps (./local-batch.ts), which runs
+ * what they build.
  */
 import type { SubmitJobRequest } from '#local/contracts';
 import type { BatchResources } from './resources.ts';
 import { checkRetryStrategy, checkTimeout } from './resources.ts';
 import type { Body } from './service.ts';
+import type { RunResult } from './runner.ts';
 import {
   JOB_STATUSES,
+  REASONS,
+  type AttemptDetail,
   type JobDefinition,
   type JobDetail,
   type JobRecord,
@@ -343,4 +347,60 @@ export function jobProcessEnvironment(
   if (job.arrayIndex !== undefined) env.AWS_BATCH_JOB_ARRAY_INDEX = String(job.arrayIndex);
   Object.assign(env, o.roleEnv);
   return env;
+}
+
+/** Why a running process is being ended by the emulator rather than by itself. */
+export type Ending =
+  | { kind: 'timeout' }
+  | { kind: 'terminate'; reason: string }
+  | { kind: 'lost'; reason: string }
+  | { kind: 'stop'; graceMs: number };
+
+/**
+ * How an attempt that ran ended: its AttemptDetail, the job's status reason, and whether
+ * the retry strategy may be asked (an attempt the emulator ended for a timeout, a
+ * TerminateJob or the stack's stop is not retried, as Batch does not).
+ */
+export function endedAttempt(
+  job: JobRecord,
+  result: RunResult,
+  startedAt: number | undefined,
+  ending: Ending | undefined,
+  o: { now: number; instanceId: (ceName: string) => string },
+): { attempt: AttemptDetail; retryable: boolean; jobReason: string; succeeded: boolean } {
+  const c = job.detail.container;
+  const attempt: AttemptDetail = {
+    container: {
+      containerInstanceArn: c.containerInstanceArn,
+      taskArn: c.taskArn,
+      ...(result.exitCode !== undefined && ending?.kind !== 'lost' ? { exitCode: result.exitCode } : {}),
+      logStreamName: c.logStreamName,
+      networkInterfaces: [],
+    },
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    stoppedAt: o.now,
+  };
+  let retryable = true;
+  let jobReason: string;
+  if (ending?.kind === 'timeout') {
+    // Batch does not retry an attempt it ended for exceeding its timeout.
+    attempt.statusReason = jobReason = REASONS.timeout;
+    retryable = false;
+  } else if (ending?.kind === 'terminate') {
+    attempt.statusReason = REASONS.essentialExited;
+    jobReason = ending.reason;
+    retryable = false;
+  } else if (ending?.kind === 'lost') {
+    attempt.statusReason = jobReason = ending.reason;
+  } else if (ending?.kind === 'stop') {
+    attempt.statusReason = jobReason = REASONS.stackStopped(o.instanceId(job.ceName ?? 'unknown'), ending.graceMs);
+    retryable = false;
+  } else if (result.startError) {
+    attempt.container.reason = REASONS.cannotStart(result.startError);
+    attempt.statusReason = jobReason = REASONS.taskFailedToStart;
+  } else {
+    attempt.statusReason = jobReason = REASONS.essentialExited;
+  }
+  const succeeded = !ending && result.exitCode === 0 && !result.startError;
+  return { attempt, retryable: retryable && !succeeded, jobReason, succeeded };
 }

@@ -33,7 +33,7 @@ import type {
 } from '#local/contracts';
 import { place, neverFits } from './capacity.ts';
 import { BatchResources } from './resources.ts';
-import { jobProcessEnvironment, listedJobs, submittedJobs } from './jobs.ts';
+import { endedAttempt, jobProcessEnvironment, listedJobs, submittedJobs, type Ending } from './jobs.ts';
 import { retryDecision } from './retry.ts';
 import { runProcess, type RunningProcess, type RunResult } from './runner.ts';
 import { SecretResolutionError, type SecretRef, type SecretResolver } from '../secrets.ts';
@@ -79,13 +79,6 @@ export interface LocalBatchOptions {
   /** SIGTERM → SIGKILL grace in real milliseconds; default 5000. */
   killGraceMs?: number;
 }
-
-/** Why a running process is being ended by the emulator rather than by itself. */
-type Ending =
-  | { kind: 'timeout' }
-  | { kind: 'terminate'; reason: string }
-  | { kind: 'lost'; reason: string }
-  | { kind: 'stop'; graceMs: number };
 
 const EMPTY_STATE = (): BatchState => ({ computeEnvironments: [], jobQueues: [], jobDefinitions: [], jobs: [], seq: 0 });
 
@@ -538,41 +531,11 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     const ending = this.endings.get(job.detail.jobId);
     this.endings.delete(job.detail.jobId);
     if (!ACTIVE_ON_HOST.has(job.detail.status)) return;
-    const c = job.detail.container;
-    const attempt: AttemptDetail = {
-      container: {
-        containerInstanceArn: c.containerInstanceArn,
-        taskArn: c.taskArn,
-        ...(result.exitCode !== undefined && ending?.kind !== 'lost' ? { exitCode: result.exitCode } : {}),
-        logStreamName: c.logStreamName,
-        networkInterfaces: [],
-      },
-      ...(startedAt !== undefined ? { startedAt } : {}),
-      stoppedAt: this.now(),
-    };
-    let retryable = true;
-    let jobReason: string;
-    if (ending?.kind === 'timeout') {
-      // Batch does not retry an attempt it ended for exceeding its timeout.
-      attempt.statusReason = jobReason = REASONS.timeout;
-      retryable = false;
-    } else if (ending?.kind === 'terminate') {
-      attempt.statusReason = REASONS.essentialExited;
-      jobReason = ending.reason;
-      retryable = false;
-    } else if (ending?.kind === 'lost') {
-      attempt.statusReason = jobReason = ending.reason;
-    } else if (ending?.kind === 'stop') {
-      attempt.statusReason = jobReason = REASONS.stackStopped(this.instanceId(job.ceName ?? 'unknown'), ending.graceMs);
-      retryable = false;
-    } else if (result.startError) {
-      attempt.container.reason = REASONS.cannotStart(result.startError);
-      attempt.statusReason = jobReason = REASONS.taskFailedToStart;
-    } else {
-      attempt.statusReason = jobReason = REASONS.essentialExited;
-    }
-    const succeeded = !ending && result.exitCode === 0 && !result.startError;
-    this.closeAttempt(job, attempt, { retryable: retryable && !succeeded, jobReason, succeeded });
+    const { attempt, retryable, jobReason, succeeded } = endedAttempt(job, result, startedAt, ending, {
+      now: this.now(),
+      instanceId: (ce) => this.instanceId(ce),
+    });
+    this.closeAttempt(job, attempt, { retryable, jobReason, succeeded });
   }
 
   /** Appends the attempt, frees its capacity and moves the job to SUCCEEDED, RUNNABLE (retry) or FAILED. */

@@ -181,6 +181,20 @@ describe('sign-in on AWS (OIDC with PKCE)', () => {
     expect(shell.headers['content-security-policy']).toContain("connect-src 'self' https://team.auth.eu-west-1.amazoncognito.com;");
   }, 30_000);
 
+  it('answers with the settings of the runtime each handler is built over, two in one process, whatever was imported first', async () => {
+    // Prepare
+    const local = handlerFor({ env: {}, now: () => Date.now() });
+    const aws = handlerFor({
+      env: { BATCHRON_DASHBOARD_AUTHORIZE_URL: 'https://other.auth.eu-west-1.amazoncognito.com/oauth2/authorize', BATCHRON_DASHBOARD_CLIENT_ID: 'other' },
+      now: () => Date.now(),
+    });
+    // Act
+    const [first, second] = await Promise.all([local(event('/auth/session'), {} as never), aws(event('/auth/session'), {} as never)]);
+    // Assess
+    expect(JSON.parse((first as { body: string }).body)).toEqual({ signIn: 'none' });
+    expect(JSON.parse((second as { body: string }).body)).toMatchObject({ signIn: 'oidc', clientId: 'other' });
+  });
+
   it('computes the S256 code challenge as RFC 7636 defines it: BASE64URL(SHA256(verifier)), unpadded', async () => {
     for (const verifier of ['dBjftJeZ4CVP-mJ92K9qpaLqJfkpUiPRjSTEgk_fNzMU', 'a'.repeat(43), 'x~y.z_0-9'.repeat(6)]) {
       const expected = createHash('sha256').update(verifier).digest('base64url');

@@ -1,8 +1,8 @@
 /** A one-time Scheduler schedule fired → start the task's next attempt (a retry), or submit a deferred one at its reserved slot. */
 import { RetryInputSchema } from '#shared/config/definition';
-import { readEnv } from '#shared/env';
 import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
-import { lambdaDeps, resumeRetry, type DepsFor } from '#shared/engine/index';
+import { resumeRetry, type DepsFor } from '#shared/engine/index';
+import { runtimeDepsFor } from '#shared/engine/deps';
 import { engineHandler } from '#shared/engine/handler';
 
 /** The handler over the deps `depsFor` builds per invocation (a test passes wrapped ones). */
@@ -14,9 +14,6 @@ export function createHandler(depsFor: DepsFor) {
 }
 
 /** The production handler over `runtime`'s environment (read once, here) and clock. */
-export function handlerFor(runtime: Runtime) {
-  const env = readEnv(runtime.env);
-  return createHandler((context) => lambdaDeps(env, context, runtime.now));
-}
+export const handlerFor = (runtime: Runtime) => createHandler(runtimeDepsFor(runtime));
 
 export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -1,7 +1,7 @@
 /** Every few minutes: reconcile active runs with Batch, repair what was lost, alert on stuck runs. */
-import { readEnv } from '#shared/env';
 import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
-import { lambdaDeps, sweep, type DepsFor } from '#shared/engine/index';
+import { sweep, type DepsFor } from '#shared/engine/index';
+import { runtimeDepsFor } from '#shared/engine/deps';
 import { engineHandler } from '#shared/engine/handler';
 import * as z from '#shared/zod';
 
@@ -14,9 +14,6 @@ export function createHandler(depsFor: DepsFor) {
 }
 
 /** The production handler over `runtime`'s environment (read once, here) and clock. */
-export function handlerFor(runtime: Runtime) {
-  const env = readEnv(runtime.env);
-  return createHandler((context) => lambdaDeps(env, context, runtime.now));
-}
+export const handlerFor = (runtime: Runtime) => createHandler(runtimeDepsFor(runtime));
 
 export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

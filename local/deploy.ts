@@ -68,11 +68,10 @@ import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
 import { dropUndefined } from '#shared/objects';
 import type { Runtime } from '#shared/runtime';
+import { setProcessWide } from './engine-deploy.ts';
 
 const run = promisify(execFile);
 
-/** Variables read once per process (the AWS SDK's, Powertools'), not per function: set on process.env. */
-const PROCESS_WIDE = /^(AWS_|POWERTOOLS_)/;
 
 // Resource properties below are JSON read back from the template (`Record<string, any>`):
 // their shapes are CloudFormation's, checked by AWS on deploy and by the local services here.
@@ -272,7 +271,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const runtime: Runtime = { env: environment, now: () => stack.clock.now() };
   // The SDK's and Powertools' own variables are process-wide: the shared clients and logger
   // are built once per process from them (endpoint, region, credentials of the stack).
-  for (const [name, value] of Object.entries(environment)) if (PROCESS_WIDE.test(name)) process.env[name] = value;
+  setProcessWide(environment);
 
   const clientConfig = {
     endpoint: stack.url,

@@ -65,8 +65,14 @@ export interface EngineDeployed {
   destroy(): void;
 }
 
-/** Variables read once per process (the AWS SDK's, Powertools'), not per function: set on process.env. */
-const PROCESS_WIDE = /^(AWS_|POWERTOOLS_)/;
+/**
+ * Sets on process.env the variables of `env` read once per process, not per function: the AWS
+ * SDK's (endpoint, region, credentials; the shared clients are built once per process) and
+ * Powertools'. No decision reads them; the rest reaches the functions through their Runtime.
+ */
+export function setProcessWide(env: Record<string, string>): void {
+  for (const [name, value] of Object.entries(env)) if (/^(AWS_|POWERTOOLS_)/.test(name)) process.env[name] = value;
+}
 
 /** Deploys the engine on `stack` (see the module comment). */
 export async function deployEngine(stack: LocalStack, opts: EngineDeployOptions): Promise<EngineDeployed> {
@@ -122,7 +128,7 @@ export async function deployEngine(stack: LocalStack, opts: EngineDeployOptions)
     [ENV.defaultQueue]: opts.queue,
     ...opts.env,
   };
-  for (const [name, value] of Object.entries(env)) if (PROCESS_WIDE.test(name)) process.env[name] = value;
+  setProcessWide(env);
   const runtime = { env, now: () => stack.clock.now() };
 
   const [fire, jobEvents, retry, sweep] = await Promise.all([

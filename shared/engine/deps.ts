@@ -8,12 +8,13 @@ import { batch, batchSubmit } from '../clients/batch.ts';
 import { documentClient } from '../clients/dynamodb.ts';
 import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
-import type { EngineEnv } from '../env.ts';
+import { readEnv, type EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
 import { slackNotifier, type Notifier } from '../notify/slack.ts';
 import { dynamoStore } from '../store/dynamo.ts';
 import { dynamoWindowStore } from '../store/windows.ts';
 import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
+import type { Runtime } from '../runtime.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
@@ -106,6 +107,12 @@ export function lambdaDeps(
  * that wiring over Lambda's.
  */
 export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => EngineDeps;
+
+/** The production DepsFor over `runtime`: its environment read once (now, failing with the variable's name), its clock. */
+export function runtimeDepsFor(runtime: Runtime): DepsFor {
+  const env = readEnv(runtime.env);
+  return (context) => lambdaDeps(env, context, runtime.now);
+}
 
 let ssm: SSMClient | undefined;
 /** One notifier per environment read (a cold start, or a local deployment): it caches the webhook URL read from SSM. */

@@ -13,14 +13,13 @@ import type { FireInput, ScheduleDefinition, TaskDefinition } from '#shared/conf
 import { ENV } from '#shared/config/definition';
 import { tableInput } from '#shared/config/table';
 import { deployEngine as deployEngineOnStack } from '#local/engine-deploy';
-import { readEnv } from '#shared/env';
 import type { Runtime } from '#shared/runtime';
 import { logger, type EngineLogger } from '#shared/logger';
 import { CountingMetrics } from '#test/helpers/metrics';
 import type { Notifier } from '#shared/notify/slack';
 import type { NotificationMessage } from '#shared/notify/messages';
 import { sdkBatch, sdkRetryScheduler, type BatchPort } from '#shared/engine/ports';
-import { lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
+import { runtimeDepsFor, type DepsFor, type EngineDeps } from '#shared/engine/deps';
 import { dynamoStore } from '#shared/store/dynamo';
 import type { RunItem } from '#shared/store/schema';
 import type { LocalStack } from '#local/stack';
@@ -255,7 +254,7 @@ export async function deployEngine(
       }, what, timeoutMs);
     },
     runtime,
-    lambdaDeps: (context) => lambdaDeps(readEnv(runtime.env), context, runtime.now),
+    lambdaDeps: runtimeDepsFor(runtime),
     async undeploy() {
       await slack.close();
     },

@@ -11,7 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { startsOn } from '#shared/config/dependencies';
 import { configWarnings } from '#shared/config/warnings';
+import { deadlineView } from '#shared/engine/deadline';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
@@ -197,7 +199,12 @@ function printBanner(
     // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
     const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
     const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
-    out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    out.push(`  ${pad(def.name, 22)} ${pad(startsOn(def), 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    if (def.deadline && def.expression !== undefined) {
+      // The deadline's rule and the next one, as `npx batchron schedules` shows them.
+      const view = deadlineView({ ...def, deadline: def.deadline }, { expression: def.expression, timezone: def.timezone }, stack.clock.now(), undefined);
+      out.push(pc.dim(`  ${pad('', 22)} deadline ${view.rule}${view.next ? `; next ${view.next.atLocal}` : ''}`));
+    }
   }
   for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
   if (d.removedSchedules.length > 0) {

@@ -27,6 +27,7 @@ import { readEnv, type EngineEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { dynamoStore } from '#shared/store/dynamo';
+import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 
 /** What the API reads from its runtime, each part on first use (the dashboard's files need none of it). */
@@ -68,7 +69,7 @@ function depsFor(context: Context, engineDepsFor: DepsFor, settings: ApiSettings
       return run;
     },
   };
-  return { env: apiEnv, store, scheduler, batch, logs, engine, now: settings.now };
+  return { env: apiEnv, store, deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }), scheduler, batch, logs, engine, now: settings.now };
 }
 
 const routesFor = (engineDepsFor: DepsFor, settings: ApiSettings): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
@@ -141,7 +142,10 @@ export const createHandler = (engineDepsFor: DepsFor, runtime: Runtime = lambdaR
 /** The production handler over `runtime`'s environment (the engine's part read on first use) and clock. */
 export function handlerFor(runtime: Runtime) {
   let env: EngineEnv | undefined;
-  return createHandler((context) => defaultDeps((env ??= readEnv(runtime.env)), context.awsRequestId, { now: runtime.now }), runtime);
+  return createHandler(
+    (context) => defaultDeps((env ??= readEnv(runtime.env)), context.awsRequestId, { now: runtime.now, envOf: (name) => runtime.env[name] }),
+    runtime,
+  );
 }
 
 export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

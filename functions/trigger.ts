@@ -26,7 +26,7 @@ export function handlerFor(runtime: Runtime) {
   const windows = env.triggerTargetArn
     ? sdkWindowScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.triggerTargetArn, roleArn: env.schedulerRoleArn })
     : undefined;
-  return createHandler((context) => ({ ...lambdaDeps(env, context, runtime.now), ...(windows ? { windows } : {}) }));
+  return createHandler((context) => ({ ...lambdaDeps(env, context, { now: runtime.now, envOf: (name) => runtime.env[name] }), ...(windows ? { windows } : {}) }));
 }
 
 export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -8,7 +8,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { FireInput } from '../config/definition.ts';
 import { ENV } from '../config/definition.ts';
 import { EnvironmentError } from '../errors.ts';
-import type { Store } from '../engine/ports.ts';
+import type { DeadlineStore, Store } from '../engine/ports.ts';
 import type { RerunResult } from '../engine/rerun.ts';
 import type { RunItem } from '../store/schema.ts';
 
@@ -130,6 +130,8 @@ export interface ApiDeps {
   batch: BatchClient;
   logs: CloudWatchLogsClient;
   engine: EngineOps;
+  /** Deadline records, for the listings' last deadline (shared/engine/deadline.ts); none shown without it. */
+  deadlines?: DeadlineStore;
   /** Epoch milliseconds; the local stack's clock when running locally. */
   now: () => number;
 }

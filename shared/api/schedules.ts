@@ -29,7 +29,9 @@ import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } 
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 import { localIso } from '../expressions/index.ts';
-import { nextFires, seriesOfSchedule } from '../expressions/series.ts';
+import { nextFires, seriesOfSchedule, type SeriesSpec } from '../expressions/series.ts';
+import { deadlineView, type DeadlineView } from '../engine/deadline.ts';
+import type { DeadlineRecord } from '../store/deadline-item.ts';
 import type { RunSummary, ScheduleState } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { batchReferenceProblems, taskCommands, type DefinitionCache } from './batch-refs.ts';
@@ -151,6 +153,8 @@ export interface ScheduleView {
   tags: Record<string, string>;
   /** The run with the latest scheduled time, whatever its status (`outcome` is its status now). */
   lastRun?: { runId: string; scheduledTime?: string; outcome?: string; status?: string };
+  /** A schedule with a deadline: its rule, the next one, and how the last one went (DeadlineViewSchema). */
+  deadline?: DeadlineView;
 }
 
 /** One task of a schedule as the API shows it. */
@@ -166,7 +170,14 @@ export interface TaskView {
 type Commands = Awaited<ReturnType<typeof taskCommands>>;
 
 /** Shapes a registry entry and its state for the API; `commands` from taskCommands, `last` its latest run by scheduled time. */
-export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number, commands: Commands = new Map(), last?: RunSummary): ScheduleView {
+export function scheduleView(
+  entry: ScheduleEntry,
+  state: ScheduleState,
+  now: number,
+  commands: Commands = new Map(),
+  last?: RunSummary,
+  lastDeadline?: DeadlineRecord,
+): ScheduleView {
   const def = entry.definition;
   let times: Date[] = [];
   try {
@@ -202,12 +213,26 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     ...(last
       ? { lastRun: { runId: last.runId, scheduledTime: last.scheduledTime, outcome: last.status, status: last.status } }
       : {}),
+    ...(def.deadline ? { deadline: deadlineView({ ...def, deadline: def.deadline }, seriesOf(entry), now, lastDeadline) } : {}),
   };
 }
 
-/** The state and the latest run of one schedule, read together. */
-async function stateAndLast(deps: ApiDeps, name: string): Promise<[ScheduleState, RunSummary | undefined]> {
-  return Promise.all([deps.store.getScheduleState(name), deps.store.latestRunByScheduledTime(name)]);
+function seriesOf(entry: ScheduleEntry): SeriesSpec | undefined {
+  try {
+    return seriesOfSchedule(entry.raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state, the latest run and (with a deadline) the latest deadline record of one schedule, read together. */
+async function stateAndLast(deps: ApiDeps, entry: ScheduleEntry): Promise<[ScheduleState, RunSummary | undefined, DeadlineRecord | undefined]> {
+  const name = entry.name;
+  return Promise.all([
+    deps.store.getScheduleState(name),
+    deps.store.latestRunByScheduledTime(name),
+    entry.definition.deadline && deps.deadlines ? deps.deadlines.latestDeadline(name, new Date(deps.now()).toISOString()) : undefined,
+  ]);
 }
 
 /** GET /schedules. */
@@ -220,8 +245,8 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
   const schedules = await Promise.all(
     entries.map((e) =>
       limit(async () => {
-        const [state, last] = await stateAndLast(deps, e.name);
-        return scheduleView(e, state, now, await taskCommands(deps.batch, e.definition.tasks, definitions), last);
+        const [state, last, deadline] = await stateAndLast(deps, e);
+        return scheduleView(e, state, now, await taskCommands(deps.batch, e.definition.tasks, definitions), last, deadline);
       }),
     ),
   );
@@ -231,8 +256,8 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
 /** GET /schedules/{name}. */
 export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
   const entry = await getScheduleEntry(deps, name);
-  const [state, last] = await stateAndLast(deps, name);
-  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
+  const [state, last, deadline] = await stateAndLast(deps, entry);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last, deadline);
 }
 
 /** The UpdateSchedule input that rewrites `out` with `changes` (UpdateSchedule replaces every field). */
@@ -260,8 +285,8 @@ function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateSched
  */
 export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
   const entry = await applyPaused(deps, await getScheduleEntry(deps, name), paused);
-  const [state, last] = await stateAndLast(deps, name);
-  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
+  const [state, last, deadline] = await stateAndLast(deps, entry);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last, deadline);
 }
 
 async function applyPaused(deps: ApiDeps, entry: ScheduleEntry, paused: boolean): Promise<ScheduleEntry> {

@@ -13,6 +13,7 @@
  */
 import type { BatchronConfig, IamStatement, JobDefinitionSpec, SecretSource } from './schema.ts';
 import { platformQueueName, resolveJobDefinition, type NormalizeContext } from './validate.ts';
+import { routeParameters } from '../notify/routing.ts';
 
 /** A CloudFormation value: a literal or an intrinsic function object. */
 export type CfnValue = string | number | boolean | { [fn: string]: unknown };
@@ -219,9 +220,17 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
       ];
     case 'slackWebhook':
     {
-      const parameter = config.slackWebhookParameter ?? ctx.slackWebhookParameter;
-      if (!parameter) return [];
-      return [{ Sid: 'SlackWebhook', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: ssmParameterArn(parameter) }];
+      // The deployment's webhook and every one a schedule routes its messages to (notify.slack).
+      const deploymentParameter = config.slackWebhookParameter ?? ctx.slackWebhookParameter;
+      const parameters = [
+        ...new Set([
+          ...(deploymentParameter ? [deploymentParameter.replace(/^\//, '')] : []),
+          ...routeParameters(Object.values(config.schedules).map((s) => s.notify?.slack)),
+        ]),
+      ];
+      if (parameters.length === 0) return [];
+      const resources = parameters.map((p) => ssmParameterArn(p));
+      return [{ Sid: 'SlackWebhook', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resources.length === 1 ? resources[0]! : resources }];
     }
     case 'jobLogs':
       // `GET /runs/{id}/logs` reads one job's log stream (GetLogEvents is authorized on the stream).

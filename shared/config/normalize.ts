@@ -5,6 +5,8 @@
 import { ConfigError } from '../errors.ts';
 import { issue } from '../issues.ts';
 import { dropUndefined } from '../objects.ts';
+import { normalizeDeadline } from './deadline.ts';
+import { dependencyFields } from './dependencies.ts';
 import { platformQueueName, type NormalizeContext } from './deployment.ts';
 import {
   ScheduleDefinitionSchema,
@@ -84,7 +86,7 @@ export function resolveJobDefinition(ref: string, config: Pick<BatchronConfig, '
 }
 
 /** The definition of a schedule checked by ./rules.ts; see normalizeSchedule (./validate.ts). */
-export function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfig, ctx: NormalizeContext): ScheduleDefinition {
+export function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfig, ctx: NormalizeContext, links: 'all' | 'dependents' = 'all'): ScheduleDefinition {
   const scheduleRetry = mergeRetry(mergeRetry(BUILT_IN_RETRY, config.defaults?.retry), spec.retry);
   const queue = config.defaults?.queue ?? ctx.defaultQueue;
   const task = (taskName: string, t: Task, withDeps: boolean): TaskDefinition => {
@@ -125,9 +127,12 @@ export function buildDefinition(name: string, spec: ScheduleSpec, config: Batchr
         submitted: stuck?.submitted ?? sweep.submitted,
         running: stuck?.running ?? sweep.running,
       },
+      ...(spec.notify?.slack ? { slack: spec.notify.slack } : {}),
     },
     tags: spec.tags ?? {},
     ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
+    ...dependencyFields(name, spec, config, links === 'all', (n) => buildDefinition(n, config.schedules[n]!, config, ctx, 'dependents')),
+    ...(spec.deadline ? { deadline: normalizeDeadline(spec.deadline, spec.timezone ?? config.defaults?.timezone ?? 'UTC') } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ import { buildDefinition, mergeRetry, resolveJobDefinition, schedulerTargetInput
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import type { BatchronConfig, JobDefinitionSpec, ScheduleSpec, Task } from './schema.ts';
 import { closest, timezoneProblem } from './suggest.ts';
+import { deadlineProblems } from './deadline.ts';
 import { dayOfWeekWarning } from './warnings.ts';
 
 export interface CheckOptions {
@@ -124,10 +125,11 @@ export function scheduleProblems(name: string, spec: ScheduleSpec, config: Batch
       const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
       problems.push(issue(`${at}.expression`, `${message}${hint ? `; ${hint}` : ''}`));
     }
-  } else if (!spec.on) {
-    problems.push(issue(at, 'needs expression (cron, rate or at), event triggers (on), or both'));
+  } else if (!spec.on && !spec.after) {
+    problems.push(issue(at, 'needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination'));
   }
   problems.push(...triggerProblems(at, spec));
+  if (spec.deadline) problems.push(...deadlineProblems(`${at}.deadline`, spec.deadline, spec.expression !== undefined));
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(issue(`${at}.timezone`, timezoneProblem(spec.timezone)));
   if (spec.startDate && spec.endDate && Date.parse(spec.startDate) >= Date.parse(spec.endDate)) {
     problems.push(issue(`${at}.endDate`, `must be after startDate (startDate ${spec.startDate}, got ${spec.endDate})`));
@@ -256,11 +258,14 @@ export function scheduleProblems(name: string, spec: ScheduleSpec, config: Batch
     }
   }
   if (problems.length === 0 && !options.skipInputSize) {
-    const input = schedulerTargetInput(buildDefinition(name, spec, config, ctx));
+    const def = buildDefinition(name, spec, config, ctx);
+    const input = schedulerTargetInput(def);
     if (input.length > SCHEDULER_INPUT_LIMIT) {
+      const carried = Object.keys(def.downstream ?? {});
       problems.push(
         issue(at, `its Scheduler target input would be ${input.length} characters, over EventBridge Scheduler's ${SCHEDULER_INPUT_LIMIT}; ` +
-          'move long commands, environment and parameters into a job definition and reference it',
+          'move long commands, environment and parameters into a job definition and reference it' +
+          (carried.length ? ` (it carries the definitions of the schedules downstream of it: ${carried.join(', ')})` : ''),
       ));
     }
   }

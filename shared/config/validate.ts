@@ -30,6 +30,7 @@ import { ConfigError } from '../errors.ts';
 import { completeContext, type NormalizeContext } from './deployment.ts';
 import type { ScheduleDefinition } from './definition.ts';
 import { describeZodIssue, isRecord, issue, plainWords, uniqueIssues, type Issue } from '../issues.ts';
+import { dependencyProblems } from './dependencies.ts';
 import { buildDefinition } from './normalize.ts';
 import { configProblems, fargateProblem, reservedKeyPaths, scheduleProblems } from './rules.ts';
 import { BatchronConfigSchema, JobDefinitionSchema, ScheduleSchema, type BatchronConfig, type ScheduleSpec } from './schema.ts';
@@ -108,6 +109,7 @@ export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {
   for (const [name, spec] of Object.entries(config.schedules)) {
     problems.push(...scheduleProblems(name, spec, config, ctx));
   }
+  problems.push(...dependencyProblems(config.schedules));
   if (problems.length > 0) throw new ConfigError(uniqueIssues(problems));
   return config;
 }

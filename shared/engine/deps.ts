@@ -10,10 +10,12 @@ import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
 import { readEnv, type EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
-import { slackNotifier, type Notifier } from '../notify/slack.ts';
+import type { Notifier } from '../notify/slack.ts';
+import { routedNotifier } from '../notify/routing.ts';
 import { dynamoStore } from '../store/dynamo.ts';
 import { dynamoWindowStore } from '../store/windows.ts';
-import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
+import { dynamoDeadlineStore } from '../store/deadlines.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type DeadlineStore, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
@@ -27,6 +29,8 @@ export interface EngineDeps {
   registry?: ScheduleRegistryPort;
   /** Batch windows of event triggers (shared/engine/trigger.ts); without it the sweeper has no windows to close. */
   windowStore?: WindowStore;
+  /** Deadline records (shared/engine/deadline.ts); without it the sweeper checks no deadlines. */
+  deadlineStore?: DeadlineStore;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
@@ -93,10 +97,10 @@ export function contextOf(deps: EngineDeps): TransitionContext {
 export function lambdaDeps(
   env: EngineEnv,
   context: { awsRequestId: string; getRemainingTimeInMillis(): number },
-  now: () => number = () => Date.now(),
+  options: Omit<WiringOptions, 'notifier'> = {},
 ): EngineDeps {
   const leaseMs = Math.max(DEFAULTS.leaseMs, Math.min(DEFAULTS.maxLeaseMs, context.getRemainingTimeInMillis()));
-  return { leaseMs, ...defaultDeps(env, context.awsRequestId, { now }), remainingMs: () => context.getRemainingTimeInMillis() };
+  return { leaseMs, ...defaultDeps(env, context.awsRequestId, options), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
 /**
@@ -111,26 +115,36 @@ export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis
 /** The production DepsFor over `runtime`: its environment read once (now, failing with the variable's name), its clock. */
 export function runtimeDepsFor(runtime: Runtime): DepsFor {
   const env = readEnv(runtime.env);
-  return (context) => lambdaDeps(env, context, runtime.now);
+  return (context) => lambdaDeps(env, context, { now: runtime.now, envOf: (name) => runtime.env[name] });
 }
 
 let ssm: SSMClient | undefined;
 /** One notifier per environment read (a cold start, or a local deployment): it caches the webhook URL read from SSM. */
 const slack = new WeakMap<EngineEnv, Notifier>();
 
+/** What the production wiring takes besides the engine's environment. */
+export interface WiringOptions {
+  notifier?: Notifier;
+  /** The clock; the system clock by default (the stack's Clock locally). */
+  now?: () => number;
+  /** The function's environment variables, for Slack routes that name one (`{ env }`); process.env by default. */
+  envOf?: (name: string) => string | undefined;
+}
+
 /**
  * The production wiring: shared clients, the environment, Powertools logger and metrics,
- * Slack, and the clock (`now`: the system clock on AWS, the stack's Clock locally).
+ * Slack (routed), and the clock.
  */
-export function defaultDeps(env: EngineEnv, owner: string, options: { notifier?: Notifier; now?: () => number } = {}): EngineDeps {
+export function defaultDeps(env: EngineEnv, owner: string, options: WiringOptions = {}): EngineDeps {
   const notifier = options.notifier;
   return {
     store: dynamoStore({ doc: documentClient, table: env.table }),
     windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
+    deadlineStore: dynamoDeadlineStore({ doc: documentClient, table: env.table }),
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
-    notifier: notifier ?? slackFor(env),
+    notifier: notifier ?? slackFor(env, options.envOf ?? ((name) => process.env[name])),
     env,
     now: options.now ?? (() => Date.now()),
     owner,
@@ -139,10 +153,11 @@ export function defaultDeps(env: EngineEnv, owner: string, options: { notifier?:
   };
 }
 
-function slackFor(env: EngineEnv): Notifier {
+function slackFor(env: EngineEnv, envOf: (name: string) => string | undefined): Notifier {
   let notifier = slack.get(env);
   if (!notifier) {
-    notifier = slackNotifier({
+    notifier = routedNotifier({
+      envOf,
       url: env.slackWebhookUrl,
       parameterName: env.slackWebhookParameter,
       ssm: () => (ssm ??= new SSMClient({ credentials })),

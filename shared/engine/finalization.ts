@@ -4,6 +4,7 @@
  * write, when there is nothing else to do).
  */
 import type { RunItem, ScheduleState } from '../store/schema.ts';
+import { releaseDependents } from './dependencies.ts';
 import type { EngineDeps } from './deps.ts';
 import { drive } from './drive.ts';
 import { mutateRun } from './mutate.ts';
@@ -44,6 +45,7 @@ export async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem>
     recovery = outcome === 'SUCCEEDED' && released.previousOutcome === 'FAILED' && run.definition.notify.onRecovery;
     if (released.state.queued && !released.state.active?.size) await startQueued(run.schedule, released.state.queued, deps);
   }
+  await releaseDependents(run, deps);
   if (outcome === 'SUCCEEDED') deps.metrics.count('RunsSucceeded');
   if (outcome === 'FAILED') deps.metrics.count('RunsFailed');
   const slots: Slot[] = [];
@@ -85,7 +87,7 @@ async function needsRelease(
  */
 export async function finalizeInline(run: RunItem, deps: EngineDeps, ctx: TransitionContext, readState?: ScheduleStateReader): Promise<RunItem> {
   if (!run.settled || run.finalized || run.status !== 'SUCCEEDED' || run.definition.overlap !== 'allow') return run;
-  if (run.notify.failure || run.notify.recovery || run.supersedes?.length || jobsToTerminate(run).length) return run;
+  if (run.notify.failure || run.notify.recovery || run.supersedes?.length || run.definition.dependents?.length || jobsToTerminate(run).length) return run;
   if (await needsRelease(run, 'SUCCEEDED', deps, readState)) return run;
   return markFinalized(run, ctx);
 }

@@ -182,6 +182,21 @@ describe('a first run of npm start', () => {
     expect(page.runs.some((r) => r.status === 'FAILED')).toBe(true);
   }, 150_000);
 
+  it('runs daily-report once, for the day, after etl-dag has succeeded', async () => {
+    await until(
+      async () => (await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'daily-report')).runs.some((r) => r.status === 'SUCCEEDED'),
+      'a SUCCEEDED daily-report run',
+      150_000,
+      current,
+    );
+    const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'daily-report');
+    // One run per day, whatever the number of etl-dag runs that succeeded (two days only across midnight UTC).
+    expect(page.runs.every((r) => /^daily-report\.for-\d{4}-\d{2}-\d{2}$/.test(r.runId))).toBe(true);
+    expect(page.runs.length).toBeLessThanOrEqual(2);
+    const logs = await cli('logs', page.runs.find((r) => r.status === 'SUCCEEDED')!.runId);
+    expect(logs.stdout).toMatch(/building the daily report for \d{4}-\d{2}-\d{2}/);
+  }, 180_000);
+
   it('stops on Ctrl-C and starts again with its history intact', async () => {
     const code = await stop(current!);
     expect(code).toBe(0);

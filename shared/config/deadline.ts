@@ -15,6 +15,7 @@
 import * as z from '../zod.ts';
 import { isValidTimezone } from '../expressions/zone.ts';
 import { issue, type Issue } from '../issues.ts';
+import { timezoneProblem } from './suggest.ts';
 
 /** `HH:MM`, 00:00-23:59. */
 export const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -74,8 +75,7 @@ export function deadlineProblems(path: string, spec: DeadlineSpec, hasExpression
     else if (minutes < 1 || minutes > MAX_AFTER_MINUTES) problems.push(issue(`${path}.after`, `must be between 1 minute and 7 days (got "${spec.after}")`));
   }
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) {
-    const near = Intl.supportedValuesOf('timeZone').find((z) => z.toLowerCase() === spec.timezone!.toLowerCase());
-    problems.push(issue(`${path}.timezone`, `unknown time zone "${spec.timezone}" (use an IANA name such as "${near ?? 'Europe/Berlin'}")`));
+    problems.push(issue(`${path}.timezone`, timezoneProblem(spec.timezone)));
   }
   if (!hasExpression) {
     problems.push(issue(path, `needs the schedule's expression (cron, rate or at): deadlines are checked against its scheduled times, and a schedule started only by events has none`));

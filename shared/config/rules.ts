@@ -13,6 +13,7 @@ import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import type { BatchronConfig, JobDefinitionSpec, ScheduleSpec, Task } from './schema.ts';
 import { closest, timezoneProblem } from './suggest.ts';
 import { deadlineProblems } from './deadline.ts';
+import { findCycle } from './graph.ts';
 import { dayOfWeekWarning } from './warnings.ts';
 
 export interface CheckOptions {
@@ -372,29 +373,6 @@ function range(from: number, to: number, step: number): number[] {
   return out;
 }
 
-/** The first cycle found in a dependency graph, as a closed path `a -> b -> a`. */
-function findCycle(graph: Record<string, string[]>): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    if (state.get(node) === 'done') return undefined;
-    if (state.get(node) === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of graph[node] ?? []) {
-      const found = visit(next);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
-  for (const node of Object.keys(graph)) {
-    const found = visit(node);
-    if (found) return found;
-  }
-  return undefined;
-}
 function expressionMessage(error: unknown): string {
   if (error instanceof ExpressionError) return error.message;
   return error instanceof Error ? error.message : String(error);

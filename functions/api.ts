@@ -14,6 +14,7 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
+import { events } from '#shared/clients/events';
 import { readApiEnv, readRoleConfig, readSignInConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig, type SignInConfig } from '#shared/api/deps';
 import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
@@ -30,31 +31,47 @@ import { dynamoStore } from '#shared/store/dynamo';
 import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 
-/** What the API reads from its runtime, each part on first use (the dashboard's files need none of it). */
+/** The API's own collaborators besides the engine (the production ones: the table, the shared clients, the clock). */
+export type ApiParts = Omit<ApiDeps, 'engine'>;
+
+/** What the API reads from its runtime besides its parts, each on first use (the dashboard's files need none of it). */
 interface ApiSettings {
-  apiEnv(): ApiEnv;
   roles(): RoleConfig;
   signIn(): SignInConfig;
-  now: () => number;
 }
 
 function settingsOf(runtime: Runtime): ApiSettings {
-  let apiEnv: ApiEnv | undefined;
   let roles: RoleConfig | undefined;
   let signIn: SignInConfig | undefined;
   return {
-    apiEnv: () => (apiEnv ??= readApiEnv(runtime.env)),
     roles: () => (roles ??= readRoleConfig(runtime.env)),
     signIn: () => (signIn ??= readSignInConfig(runtime.env)),
-    now: runtime.now,
+  };
+}
+
+/** The production parts over `runtime`: its environment read once (on first use), the shared clients (per cold start), its clock. */
+export function productionParts(runtime: Runtime = lambdaRuntime): (context: Context) => ApiParts {
+  let apiEnv: ApiEnv | undefined;
+  return () => {
+    apiEnv ??= readApiEnv(runtime.env);
+    return {
+      env: apiEnv,
+      store: dynamoStore({ doc: documentClient, table: apiEnv.table }),
+      deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }),
+      scheduler,
+      batch,
+      logs,
+      events,
+      now: runtime.now,
+    };
   };
 }
 
 /** The API's collaborators for one invocation (clients are per cold start; the engine's lease owner is the request). */
-function depsFor(context: Context, engineDepsFor: DepsFor, settings: ApiSettings): ApiDeps {
-  const apiEnv = settings.apiEnv();
+function depsFor(context: Context, engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts): ApiDeps {
+  const parts = partsFor(context);
   const engineDeps = engineDepsFor(context);
-  const store = dynamoStore({ doc: documentClient, table: apiEnv.table });
+  const { store } = parts;
   const engine: EngineOps = {
     async startRun(input, options) {
       const started = await startRun(input, engineDeps, options);
@@ -69,22 +86,22 @@ function depsFor(context: Context, engineDepsFor: DepsFor, settings: ApiSettings
       return run;
     },
   };
-  return { env: apiEnv, store, deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }), scheduler, batch, logs, engine, now: settings.now };
+  return { ...parts, engine };
 }
 
-const routesFor = (engineDepsFor: DepsFor, settings: ApiSettings): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
+const routesFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
   method: r.method,
   path: r.path,
   handler: middy<ApiEvent, APIGatewayProxyResultV2>()
     .use(validateRequest(r.schemas))
-    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor, settings)))) as never,
+    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor, partsFor)))) as never,
 }));
 
 /** The dashboard's prefix for the API's routes (browser callers, JWT authorizer). */
 const UI_PREFIX = '/ui';
 
 /** The API's route chain over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
-const apiHandlerFor = (engineDepsFor: DepsFor, settings: ApiSettings) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+const apiHandlerFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts, settings: ApiSettings) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
   .use(requireRole(settings.roles))
@@ -100,7 +117,7 @@ const apiHandlerFor = (engineDepsFor: DepsFor, settings: ApiSettings) => middy<A
   })
   .handler(
     httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({
-      routes: routesFor(engineDepsFor, settings),
+      routes: routesFor(engineDepsFor, partsFor),
       notFoundResponse: ({ method, path }) => {
         throw new NotFoundError(`No route for ${method} ${path}.`);
       },
@@ -116,13 +133,14 @@ function whoAmI(event: APIGatewayProxyEventV2, roles: () => RoleConfig): APIGate
 }
 
 /**
- * The api function over engine deps `engineDepsFor` and the API's own settings from
- * `runtime`: the dashboard's files, its sign-in answer, then the API.
+ * The api function over engine deps `engineDepsFor`, its own parts `partsFor` (the
+ * production ones by default; a test passes in-memory ones) and the sign-in and role
+ * settings of `runtime`: the dashboard's files, its sign-in answer, then the API.
  */
-export const createHandler = (engineDepsFor: DepsFor, runtime: Runtime = lambdaRuntime) => {
+export const createHandler = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts = productionParts(), runtime: Runtime = lambdaRuntime) => {
   const settings = settingsOf(runtime);
   const signInConfig = settings.signIn;
-  const apiHandler = apiHandlerFor(engineDepsFor, settings);
+  const apiHandler = apiHandlerFor(engineDepsFor, partsFor, settings);
   return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     const { method, path } = event.requestContext.http;
     if (isWebPath(method, path)) {
@@ -139,11 +157,12 @@ export const createHandler = (engineDepsFor: DepsFor, runtime: Runtime = lambdaR
   };
 };
 
-/** The production handler over `runtime`'s environment (the engine's part read on first use) and clock. */
+/** The production handler over `runtime`'s environment (each part read on first use) and clock. */
 export function handlerFor(runtime: Runtime) {
   let env: EngineEnv | undefined;
   return createHandler(
     (context) => defaultDeps((env ??= readEnv(runtime.env)), context.awsRequestId, { now: runtime.now, envOf: (name) => runtime.env[name] }),
+    productionParts(runtime),
     runtime,
   );
 }

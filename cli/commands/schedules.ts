@@ -27,6 +27,8 @@ interface Schedule {
   source?: 'declared' | 'dynamic';
   origin: 'declared' | 'api';
   expression: string;
+  /** `events`: started only by its `on:` event triggers (no expression, no next fire). Absent from an older API. */
+  firedBy?: 'time' | 'events';
   timezone: string;
   enabled: boolean;
   paused: boolean;
@@ -52,14 +54,17 @@ function commandCell(s: Schedule): string {
   return `${commandLine(first.command)}${first.commandFrom === 'schedule' ? pc.yellow(' (override)') : ''}${more}`;
 }
 
+/** A trigger-only schedule has no fire times: it runs on events. */
+const onEvents = (s: Schedule) => s.firedBy === 'events';
+
 /** One schedule in full: its fields, then each task with the command it runs. */
 function scheduleDetails(s: Schedule): string {
   const head = details([
     ['schedule', s.name + (s.origin === 'api' ? ' (api)' : '')],
     ['description', s.description],
-    ['expression', `${s.expression} ${s.timezone}`],
+    ['expression', onEvents(s) ? `(none: on events) ${s.timezone}` : `${s.expression} ${s.timezone}`],
     ['state', s.paused ? 'paused' : s.enabled ? 'active' : 'disabled'],
-    ['next fire', s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])} (${inZone(s.nextFireTimes[0], s.timezone)})` : 'none'],
+    ['next fire', onEvents(s) ? 'on events' : s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])} (${inZone(s.nextFireTimes[0], s.timezone)})` : 'none'],
     ['last run', s.lastRun ? `${s.lastRun.outcome ?? 'running'} ${s.lastRun.runId}` : undefined],
     ['deadline', s.deadline?.rule],
     ['next deadline', s.deadline ? (s.deadline.next ? `${iso(s.deadline.next.at)} (${s.deadline.next.atLocal})${s.deadline.next.logicalDate ? ` for ${s.deadline.next.logicalDate}` : ''}` : 'none') : undefined],
@@ -109,9 +114,9 @@ export function schedulesTable(schedules: Schedule[], width?: number): string {
   const rows = schedules.map((s) => [
     s.name,
     s.source ?? (s.origin === 'api' ? 'dynamic' : 'declared'),
-    `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
+    onEvents(s) ? pc.dim('(none)') : `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
     s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
-    s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
+    onEvents(s) ? 'on events' : s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
     s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
     ...(withDeadlines ? [deadlineCell(s.deadline)] : []),
     commandCell(s),

@@ -5,6 +5,7 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { FireInput } from '../config/definition.ts';
 import { ENV } from '../config/definition.ts';
 import { EnvironmentError } from '../errors.ts';
@@ -129,6 +130,8 @@ export interface ApiDeps {
   scheduler: SchedulerClient;
   batch: BatchClient;
   logs: CloudWatchLogsClient;
+  /** Lists the rules of event triggers (trigger-only schedules have no Scheduler schedule). */
+  events: EventBridgeClient;
   engine: EngineOps;
   /** Deadline records, for the listings' last deadline (shared/engine/deadline.ts); none shown without it. */
   deadlines?: DeadlineStore;

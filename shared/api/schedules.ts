@@ -21,11 +21,12 @@ import {
   type GetScheduleCommandOutput,
   type UpdateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
+import { ListRulesCommand, ListTargetsByRuleCommand, ResourceNotFoundException as EventsNotFound } from '@aws-sdk/client-eventbridge';
 import pLimit from 'p-limit';
 import * as z from '../zod.ts';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { ScheduleSchema } from '../config/schema.ts';
-import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
+import { deploymentContext, EVENT_JSON_PLACEHOLDER, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 import { localIso } from '../expressions/index.ts';
@@ -54,10 +55,14 @@ export interface ScheduleEntry {
   description?: string;
   startDate?: Date;
   endDate?: Date;
-  raw: GetScheduleCommandOutput;
+  /** The Scheduler schedule; absent for a schedule started only by event triggers (it has none). */
+  raw?: GetScheduleCommandOutput;
 }
 
-function toEntry(out: GetScheduleCommandOutput): ScheduleEntry | undefined {
+/** A schedule the Scheduler fires (it has its Scheduler schedule). */
+export type TimedScheduleEntry = ScheduleEntry & { raw: GetScheduleCommandOutput };
+
+function toEntry(out: GetScheduleCommandOutput): TimedScheduleEntry | undefined {
   if (!out.Name || !out.Target?.Input) return undefined;
   let parsed;
   try {
@@ -79,7 +84,7 @@ function toEntry(out: GetScheduleCommandOutput): ScheduleEntry | undefined {
 }
 
 /** Reads one schedule; NotFoundError when the group has no Batchron schedule of that name. */
-export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<ScheduleEntry> {
+export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<TimedScheduleEntry> {
   let out: GetScheduleCommandOutput;
   try {
     out = await deps.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));
@@ -93,10 +98,25 @@ export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<Sch
 }
 
 /**
+ * One schedule, timed (Scheduler) or started only by event triggers (its rules): what the
+ * read-only views, pausing and ad hoc runs accept. NotFoundError when it is neither.
+ */
+export async function getAnyScheduleEntry(deps: ApiDeps, name: string): Promise<ScheduleEntry> {
+  try {
+    return await getScheduleEntry(deps, name);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const triggered = (await listTriggerOnlyEntries(deps)).find((e) => e.name === name);
+    if (!triggered) throw error;
+    return triggered;
+  }
+}
+
+/**
  * Every Batchron schedule of the group, by name. Internal schedules (the sweeper, one-time
  * retries) target other functions and are left out by the target ARN.
  */
-export async function listScheduleEntries(deps: ApiDeps): Promise<ScheduleEntry[]> {
+export async function listScheduleEntries(deps: ApiDeps): Promise<TimedScheduleEntry[]> {
   const names: string[] = [];
   let token: string | undefined;
   do {
@@ -120,7 +140,70 @@ export async function listScheduleEntries(deps: ApiDeps): Promise<ScheduleEntry[
       }),
     ),
   );
-  return entries.filter((e): e is ScheduleEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+  return entries.filter((e): e is TimedScheduleEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const EVENT_MEMBER = `,"event":${EVENT_JSON_PLACEHOLDER}}`;
+
+/** A trigger rule's target input as the registry reads it: the template with the event left out. */
+const TriggerTemplateSchema = z.object({ schedule: z.string(), trigger: z.number(), definition: ScheduleDefinitionSchema });
+
+/**
+ * The schedules started only by event triggers (`on:` and no time expression): they have no
+ * Scheduler schedule, only their EventBridge rules (`<deployment>-<schedule>-on<index>`,
+ * shared/config/cloudformation.ts) whose `trigger` target carries the definition, as a
+ * Scheduler target does. A schedule with both a time expression and triggers is the
+ * Scheduler's and is left out here.
+ */
+export async function listTriggerOnlyEntries(deps: ApiDeps): Promise<ScheduleEntry[]> {
+  const rules: { name: string; state: string | undefined }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps.events.send(new ListRulesCommand({ NamePrefix: `${deps.env.deployment}-`, NextToken: token }));
+    for (const r of page.Rules ?? []) if (r.Name && /-on\d+$/.test(r.Name)) rules.push({ name: r.Name, state: r.State });
+    token = page.NextToken;
+  } while (token);
+  const limit = pLimit(8);
+  const found = await Promise.all(
+    rules.map((rule) =>
+      limit(async () => {
+        let targets;
+        try {
+          targets = (await deps.events.send(new ListTargetsByRuleCommand({ Rule: rule.name }))).Targets ?? [];
+        } catch (error) {
+          if (error instanceof EventsNotFound) return undefined; // deleted meanwhile
+          throw error;
+        }
+        // The template is JSON with the event's placeholder as its last member (triggerInputTemplate).
+        const template = targets.find((t) => t.Id === 'trigger')?.InputTransformer?.InputTemplate;
+        if (!template?.endsWith(EVENT_MEMBER)) return undefined;
+        let parsed;
+        try {
+          parsed = TriggerTemplateSchema.safeParse(JSON.parse(`${template.slice(0, -EVENT_MEMBER.length)}}`));
+        } catch {
+          return undefined; // not JSON: not a rule of ours
+        }
+        return parsed.success ? { ...parsed.data, enabled: rule.state === 'ENABLED' } : undefined;
+      }),
+    ),
+  );
+  const bySchedule = new Map<string, ScheduleEntry>();
+  for (const f of found) {
+    if (!f || f.definition.expression !== undefined) continue;
+    const seen = bySchedule.get(f.schedule);
+    if (seen) {
+      // One rule per trigger: the schedule is enabled when any of them is.
+      if (f.enabled) seen.state = 'ENABLED';
+      continue;
+    }
+    bySchedule.set(f.schedule, {
+      name: f.schedule,
+      definition: f.definition,
+      origin: 'declared',
+      state: f.enabled ? 'ENABLED' : 'DISABLED',
+    });
+  }
+  return [...bySchedule.values()];
 }
 
 /** A schedule as the API shows it. */
@@ -139,6 +222,11 @@ export interface ScheduleView {
   paused: boolean;
   startDate?: string;
   endDate?: string;
+  /**
+   * `time`: fired by its expression (and maybe events too); `events`: started only by its
+   * `on:` event triggers, so it has no expression and no next fire times.
+   */
+  firedBy: 'time' | 'events';
   /** The next five fire times (UTC ISO) and the same on the schedule's wall clock. */
   nextFireTimes: string[];
   nextFireTimesLocal: string[];
@@ -182,7 +270,7 @@ export function scheduleView(
   let times: Date[] = [];
   try {
     // The schedule's own series (anchored at its StartDate or CreationDate), not a series started now.
-    times = nextFires(seriesOfSchedule(entry.raw), new Date(now), 5);
+    if (entry.raw) times = nextFires(seriesOfSchedule(entry.raw), new Date(now), 5);
   } catch {
     // A definition written by an older version that this one cannot evaluate: show no times rather than fail the listing.
   }
@@ -194,6 +282,7 @@ export function scheduleView(
     expression: def.expression ?? '',
     timezone: def.timezone,
     overlap: def.overlap,
+    firedBy: entry.raw ? 'time' : 'events',
     enabled: entry.state === 'ENABLED',
     paused: state.paused,
     ...(entry.startDate ? { startDate: entry.startDate.toISOString() } : {}),
@@ -218,6 +307,8 @@ export function scheduleView(
 }
 
 function seriesOf(entry: ScheduleEntry): SeriesSpec | undefined {
+  // A schedule only events start has no series.
+  if (!entry.raw) return undefined;
   try {
     return seriesOfSchedule(entry.raw);
   } catch {
@@ -235,9 +326,11 @@ async function stateAndLast(deps: ApiDeps, entry: ScheduleEntry): Promise<[Sched
   ]);
 }
 
-/** GET /schedules. */
+/** GET /schedules: the Scheduler's schedules and the ones only event triggers start, by name. */
 export async function listSchedules(deps: ApiDeps): Promise<{ schedules: ScheduleView[] }> {
-  const entries = await listScheduleEntries(deps);
+  const [timed, triggered] = await Promise.all([listScheduleEntries(deps), listTriggerOnlyEntries(deps)]);
+  const names = new Set(timed.map((e) => e.name));
+  const entries = [...timed, ...triggered.filter((e) => !names.has(e.name))].sort((a, b) => a.name.localeCompare(b.name));
   const limit = pLimit(8);
   const now = deps.now();
   // One DescribeJobDefinitions per job definition the listing names, not per task.
@@ -255,7 +348,7 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
 
 /** GET /schedules/{name}. */
 export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   const [state, last, deadline] = await stateAndLast(deps, entry);
   return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last, deadline);
 }
@@ -284,7 +377,7 @@ function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateSched
  * deploy cannot undo), then Scheduler's State.
  */
 export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
-  const entry = await applyPaused(deps, await getScheduleEntry(deps, name), paused);
+  const entry = await applyPaused(deps, await getAnyScheduleEntry(deps, name), paused);
   const [state, last, deadline] = await stateAndLast(deps, entry);
   return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last, deadline);
 }
@@ -292,7 +385,8 @@ export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boo
 async function applyPaused(deps: ApiDeps, entry: ScheduleEntry, paused: boolean): Promise<ScheduleEntry> {
   await deps.store.setPaused(entry.name, paused);
   const wanted = paused ? 'DISABLED' : 'ENABLED';
-  if (entry.state !== wanted) {
+  // A trigger-only schedule has no Scheduler schedule: the flag alone stops its runs (shared/engine/start.ts).
+  if (entry.raw && entry.state !== wanted) {
     await deps.scheduler.send(new UpdateScheduleCommand(updateInput(entry.raw, { State: wanted })));
     entry.state = wanted;
   }
@@ -311,7 +405,7 @@ export async function setManyPaused(
   selector: ScheduleSelector,
   paused: boolean,
 ): Promise<{ paused: boolean; schedules: string[] }> {
-  const entries = (await listScheduleEntries(deps)).filter(
+  const entries = [...(await listScheduleEntries(deps)), ...(await listTriggerOnlyEntries(deps))].filter(
     (e) =>
       (selector.prefix === undefined || e.name.startsWith(selector.prefix)) &&
       (selector.tag === undefined || e.definition.tags[selector.tag.key] === selector.tag.value),
@@ -459,6 +553,10 @@ function scheduleFields(deps: ApiDeps, definition: ScheduleDefinition, spec: z.i
 /** POST /schedules: creates a dynamic schedule; 409 when the name is taken (declared or dynamic). */
 export async function createSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
+  // A schedule only events start has no Scheduler schedule to collide with: its name is taken all the same.
+  if ((await listTriggerOnlyEntries(deps)).some((e) => e.name === name)) {
+    throw new ConflictError(`Schedule '${name}' already exists (declared in serverless.yml, started by events); choose another name.`);
+  }
   try {
     await deps.scheduler.send(new CreateScheduleCommand({ Name: name, ...scheduleFields(deps, definition, parsed) }));
   } catch (error) {
@@ -474,7 +572,7 @@ export async function createSchedule(deps: ApiDeps, name: string, spec: unknown)
 
 /** PUT /schedules/{name}: replaces a dynamic schedule; 409 for a declared one, 404 for none. */
 export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   refuseDeclared(entry, 'changed');
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
   const fields = scheduleFields(deps, definition, parsed);
@@ -488,7 +586,7 @@ export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown)
 
 /** DELETE /schedules/{name}: deletes a dynamic schedule; its runs stay in the history. */
 export async function deleteSchedule(deps: ApiDeps, name: string): Promise<{ deleted: string }> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   refuseDeclared(entry, 'deleted');
   try {
     await deps.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));

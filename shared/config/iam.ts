@@ -43,6 +43,7 @@ export const STAR_ONLY_ACTIONS = [
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobQueues',
   'scheduler:ListSchedules',
+  'events:ListRules',
   'ecr:GetAuthorizationToken',
 ] as const;
 
@@ -59,6 +60,7 @@ type Grant =
   | 'manageSchedules'
   | 'readSchedules'
   | 'listSchedules'
+  | 'readTriggerRules'
   | 'passSchedulerRole'
   | 'slackWebhook'
   | 'jobLogs';
@@ -69,7 +71,8 @@ type Grant =
  * jobs of a cancelled run, defers a submission or schedules a retry through a one-time
  * schedule (CreateSchedule + PassRole of the Scheduler role), and notifies Slack. The `api`
  * drives runs too (ad hoc runs, cancel) and also manages dynamic schedules (checking that
- * the job definitions and queues they name exist), describes jobs and reads their logs;
+ * the job definitions and queues they name exist), describes jobs (a run found by its job id)
+ * and reads their logs, and lists the event triggers' rules (trigger-only schedules);
  * `sweep` describes the jobs of runs whose events never came and reads the schedules
  * (ListSchedules, GetSchedule) to find missed fires (shared/engine/registry.ts).
  */
@@ -90,6 +93,7 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
     'retrySchedules',
     'manageSchedules',
     'listSchedules',
+    'readTriggerRules',
     'passSchedulerRole',
     'slackWebhook',
     'jobLogs',
@@ -208,6 +212,17 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
       return [{ Sid: 'ReadSchedules', Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: scheduleArn }];
     case 'listSchedules':
       return [{ Sid: 'ListSchedules', Effect: 'Allow', Action: 'scheduler:ListSchedules', Resource: '*' }];
+    case 'readTriggerRules':
+      // A schedule started only by event triggers has no Scheduler schedule: the API lists it from its rules.
+      return [
+        { Sid: 'ListTriggerRules', Effect: 'Allow', Action: 'events:ListRules', Resource: '*' },
+        {
+          Sid: 'ReadTriggerRules',
+          Effect: 'Allow',
+          Action: 'events:ListTargetsByRule',
+          Resource: sub(`${ARN}:events:${REGION_ACCOUNT}:rule/${ctx.deployment}-*`),
+        },
+      ];
     case 'passSchedulerRole':
       return [
         {

@@ -19,7 +19,7 @@ const allSchedules = declared.custom.batchron.schedules;
 const schedules = Object.fromEntries(Object.entries(allSchedules).filter(([, s]) => s.expression !== undefined));
 
 /** Actions whose only valid IAM Resource is "*" (each commented where serverless.yml grants it). */
-const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
+const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'events:ListRules', 'ecr:GetAuthorizationToken']);
 
 let template: Template;
 /** The project's serverless.yml plus job definitions with every field and external references (EVERY_FIELD). */

@@ -36,8 +36,8 @@ import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-sc
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { DEFAULTS, defaultDeps, lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
-import { getEnv } from '#shared/env';
+import { DEFAULTS, defaultDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
+import { readEnv } from '#shared/env';
 import { retryScheduleName, runIdFor } from '#shared/engine/naming';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { sweep } from '#shared/engine/sweep';
@@ -102,7 +102,7 @@ export class CrashHarness {
   private readonly parked = new Set<string>();
   private api: HttpApi | undefined;
   /** What the real handlers build their deps with: the production wiring, every port wrapped. */
-  readonly depsFor: DepsFor = (context) => this.wrap(lambdaDeps(getEnv(), context));
+  readonly depsFor: DepsFor = (context) => this.wrap(this.engine.lambdaDeps(context));
 
   constructor(
     readonly engine: EngineStack,
@@ -163,7 +163,9 @@ export class CrashHarness {
    */
   async startApi(): Promise<ApiClient> {
     if (!this.api) {
-      this.realHandlers.api = (await import('#functions/api')).createHandler((context) => this.wrap(defaultDeps(getEnv(), context.awsRequestId)));
+      const api = await import('#functions/api');
+      const { runtime } = this.engine;
+      this.realHandlers.api = api.createHandler((context) => this.wrap(defaultDeps(readEnv(runtime.env), context.awsRequestId, { now: runtime.now })), api.productionParts(runtime), runtime);
       this.register('api', DEFAULT_TIMEOUT_MS.api);
       const { startHttpApi } = await import('#local/http-api');
       this.api = await startHttpApi({

@@ -68,7 +68,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, LocalSeedError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -142,7 +142,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       console.error(pc.red(`batchron start: serverless.yml is not valid:\n${error.message}`));
       return 2;
     }
-    if (error instanceof YamlSyntaxError) {
+    if (error instanceof YamlSyntaxError || error instanceof LocalSeedError) {
       console.error(pc.red(`batchron start: ${error.message}`));
       return 2;
     }
@@ -191,6 +191,8 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
+  // Names only: the values are secrets.
+  if (d.seeded && d.seeded.created.length > 0) out.push(`  local seed    created ${d.seeded.created.join(', ')} (local-seed.yml; values not shown)`);
   // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
   if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);

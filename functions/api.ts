@@ -24,30 +24,46 @@ import { defaultDeps, type DepsFor } from '#shared/engine/deps';
 import { cancelRunById } from '#shared/engine/drive';
 import { startRun } from '#shared/engine/start';
 import { rerunRunById } from '#shared/engine/rerun';
-import { getEnv } from '#shared/env';
+import { readEnv, type EngineEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { dynamoStore } from '#shared/store/dynamo';
 import { dynamoDeadlineStore } from '#shared/store/deadlines';
-import { now } from '#shared/time';
-
-let apiEnv: ApiEnv | undefined;
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 
 /** The API's own collaborators besides the engine (the production ones: the table, the shared clients, the clock). */
 export type ApiParts = Omit<ApiDeps, 'engine'>;
 
-/** The production parts: the environment read once, the shared clients (per cold start). */
-function productionParts(): ApiParts {
-  apiEnv ??= readApiEnv();
+/** What the API reads from its runtime besides its parts, each on first use (the dashboard's files need none of it). */
+interface ApiSettings {
+  roles(): RoleConfig;
+  signIn(): SignInConfig;
+}
+
+function settingsOf(runtime: Runtime): ApiSettings {
+  let roles: RoleConfig | undefined;
+  let signIn: SignInConfig | undefined;
   return {
-    env: apiEnv,
-    store: dynamoStore({ doc: documentClient, table: apiEnv.table }),
-    deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }),
-    scheduler,
-    batch,
-    logs,
-    events,
-    now,
+    roles: () => (roles ??= readRoleConfig(runtime.env)),
+    signIn: () => (signIn ??= readSignInConfig(runtime.env)),
+  };
+}
+
+/** The production parts over `runtime`: its environment read once (on first use), the shared clients (per cold start), its clock. */
+export function productionParts(runtime: Runtime = lambdaRuntime): (context: Context) => ApiParts {
+  let apiEnv: ApiEnv | undefined;
+  return () => {
+    apiEnv ??= readApiEnv(runtime.env);
+    return {
+      env: apiEnv,
+      store: dynamoStore({ doc: documentClient, table: apiEnv.table }),
+      deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }),
+      scheduler,
+      batch,
+      logs,
+      events,
+      now: runtime.now,
+    };
   };
 }
 
@@ -81,20 +97,14 @@ const routesFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiPa
     .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor, partsFor)))) as never,
 }));
 
-let roleConfig: RoleConfig | undefined;
-function roles(): RoleConfig {
-  roleConfig ??= readRoleConfig();
-  return roleConfig;
-}
-
 /** The dashboard's prefix for the API's routes (browser callers, JWT authorizer). */
 const UI_PREFIX = '/ui';
 
 /** The API's route chain over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
-const apiHandlerFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+const apiHandlerFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts, settings: ApiSettings) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
-  .use(requireRole(roles))
+  .use(requireRole(settings.roles))
   .before((request) => {
     // `/ui/runs` is `/runs` for a browser: the same route table, another authorizer.
     const event = request.event;
@@ -115,26 +125,22 @@ const apiHandlerFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => A
   );
 
 /** `GET /ui/me`: who the dashboard is signed in as, so it shows only the actions the caller may take. */
-function whoAmI(event: APIGatewayProxyEventV2): APIGatewayProxyResultV2 | undefined {
+function whoAmI(event: APIGatewayProxyEventV2, roles: () => RoleConfig): APIGatewayProxyResultV2 | undefined {
   if (event.requestContext.http.method !== 'GET' || event.requestContext.http.path !== `${UI_PREFIX}/me`) return undefined;
   const role = roleOf(event, roles());
   if (!role) return undefined; // no authorizer: the chain below answers 401
   return jsonResponse({ status: 200, body: { role } });
 }
 
-let signIn: SignInConfig | undefined;
-function signInConfig(): SignInConfig {
-  signIn ??= readSignInConfig();
-  return signIn;
-}
-
 /**
- * The api function over engine deps `engineDepsFor` and its own parts `partsFor` (the
- * production ones by default; a test passes in-memory ones): the dashboard's files, its
- * sign-in answer, then the API.
+ * The api function over engine deps `engineDepsFor`, its own parts `partsFor` (the
+ * production ones by default; a test passes in-memory ones) and the sign-in and role
+ * settings of `runtime`: the dashboard's files, its sign-in answer, then the API.
  */
-export const createHandler = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts = productionParts) => {
-  const apiHandler = apiHandlerFor(engineDepsFor, partsFor);
+export const createHandler = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts = productionParts(), runtime: Runtime = lambdaRuntime) => {
+  const settings = settingsOf(runtime);
+  const signInConfig = settings.signIn;
+  const apiHandler = apiHandlerFor(engineDepsFor, partsFor, settings);
   return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     const { method, path } = event.requestContext.http;
     if (isWebPath(method, path)) {
@@ -147,8 +153,18 @@ export const createHandler = (engineDepsFor: DepsFor, partsFor: (context: Contex
     if (method === 'GET' && path === '/auth/session') {
       return jsonResponse({ status: 200, body: signInConfig(), headers: { 'cache-control': 'no-store' } });
     }
-    return whoAmI(event) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
+    return whoAmI(event, settings.roles) ?? (apiHandler(event, context) as Promise<APIGatewayProxyResultV2>);
   };
 };
 
-export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId));
+/** The production handler over `runtime`'s environment (each part read on first use) and clock. */
+export function handlerFor(runtime: Runtime) {
+  let env: EngineEnv | undefined;
+  return createHandler(
+    (context) => defaultDeps((env ??= readEnv(runtime.env)), context.awsRequestId, { now: runtime.now, envOf: (name) => runtime.env[name] }),
+    productionParts(runtime),
+    runtime,
+  );
+}
+
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

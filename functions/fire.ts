@@ -3,8 +3,9 @@
  * path when invoked with `trigger` set). Duplicate deliveries continue the same run.
  */
 import { FireInputSchema } from '#shared/config/definition';
-import { getEnv } from '#shared/env';
-import { lambdaDeps, startRun, type DepsFor } from '#shared/engine/index';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
+import { startRun, type DepsFor } from '#shared/engine/index';
+import { runtimeDepsFor } from '#shared/engine/deps';
 import { engineHandler } from '#shared/engine/handler';
 
 /** The handler over the deps `depsFor` builds per invocation (a test passes wrapped ones). */
@@ -12,6 +13,7 @@ export function createHandler(depsFor: DepsFor) {
   return engineHandler('fire', FireInputSchema, (input, context) => startRun(input, depsFor(context)));
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export const handlerFor = (runtime: Runtime) => createHandler(runtimeDepsFor(runtime));
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

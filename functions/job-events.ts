@@ -1,6 +1,7 @@
 /** EventBridge rule on `aws.batch` / `Batch Job State Change` → the job's facts → move the run forward. */
-import { getEnv } from '#shared/env';
-import { applyJobFacts, lambdaDeps, type DepsFor } from '#shared/engine/index';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
+import { applyJobFacts, type DepsFor } from '#shared/engine/index';
+import { runtimeDepsFor } from '#shared/engine/deps';
 import { engineHandler } from '#shared/engine/handler';
 import { BatchJobStateChangeSchema, factsFromEvent } from '#shared/events/batch';
 
@@ -12,6 +13,7 @@ export function createHandler(depsFor: DepsFor) {
   });
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export const handlerFor = (runtime: Runtime) => createHandler(runtimeDepsFor(runtime));
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -1,7 +1,8 @@
 /** A one-time Scheduler schedule fired → start the task's next attempt (a retry), or submit a deferred one at its reserved slot. */
 import { RetryInputSchema } from '#shared/config/definition';
-import { getEnv } from '#shared/env';
-import { lambdaDeps, resumeRetry, type DepsFor } from '#shared/engine/index';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
+import { resumeRetry, type DepsFor } from '#shared/engine/index';
+import { runtimeDepsFor } from '#shared/engine/deps';
 import { engineHandler } from '#shared/engine/handler';
 
 /** The handler over the deps `depsFor` builds per invocation (a test passes wrapped ones). */
@@ -12,6 +13,7 @@ export function createHandler(depsFor: DepsFor) {
   });
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export const handlerFor = (runtime: Runtime) => createHandler(runtimeDepsFor(runtime));
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -1,6 +1,7 @@
 /** Every few minutes: reconcile active runs with Batch, repair what was lost, alert on stuck runs. */
-import { getEnv } from '#shared/env';
-import { lambdaDeps, sweep, type DepsFor } from '#shared/engine/index';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
+import { sweep, type DepsFor } from '#shared/engine/index';
+import { runtimeDepsFor } from '#shared/engine/deps';
 import { engineHandler } from '#shared/engine/handler';
 import * as z from '#shared/zod';
 
@@ -12,6 +13,7 @@ export function createHandler(depsFor: DepsFor) {
   return engineHandler('sweep', SweepInputSchema, (_input, context) => sweep(depsFor(context)));
 }
 
-const env = getEnv();
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export const handlerFor = (runtime: Runtime) => createHandler(runtimeDepsFor(runtime));
 
-export const handler = createHandler((context) => lambdaDeps(env, context));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

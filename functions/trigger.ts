@@ -5,7 +5,8 @@
  */
 import { TriggerFunctionInputSchema } from '#shared/config/trigger';
 import { scheduler } from '#shared/clients/scheduler';
-import { getEnv } from '#shared/env';
+import { readEnv } from '#shared/env';
+import { builtOnFirstCall, lambdaRuntime, type Runtime } from '#shared/runtime';
 import { closeWindow, handleTriggerEvent, lambdaDeps, type TriggerDeps } from '#shared/engine/index';
 import { engineHandler } from '#shared/engine/handler';
 import { sdkWindowScheduler } from '#shared/engine/ports';
@@ -19,9 +20,13 @@ export function createHandler(depsFor: (context: Parameters<typeof lambdaDeps>[1
   });
 }
 
-const env = getEnv();
-const windows = env.triggerTargetArn
-  ? sdkWindowScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.triggerTargetArn, roleArn: env.schedulerRoleArn })
-  : undefined;
+/** The production handler over `runtime`'s environment (read once, here) and clock. */
+export function handlerFor(runtime: Runtime) {
+  const env = readEnv(runtime.env);
+  const windows = env.triggerTargetArn
+    ? sdkWindowScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.triggerTargetArn, roleArn: env.schedulerRoleArn })
+    : undefined;
+  return createHandler((context) => ({ ...lambdaDeps(env, context, { now: runtime.now, envOf: (name) => runtime.env[name] }), ...(windows ? { windows } : {}) }));
+}
 
-export const handler = createHandler((context) => ({ ...lambdaDeps(env, context), ...(windows ? { windows } : {}) }));
+export const handler = builtOnFirstCall(() => handlerFor(lambdaRuntime));

@@ -25,12 +25,12 @@
  * input) and the engine's one-time retry schedules are not the template's and stay. Runs
  * of a removed schedule stay in the history.
  */
-import { setClock } from '#shared/time';
 import { YamlSyntaxError } from '#shared/errors';
 import { STACK_STOPPED_GLOB } from '#local/batch/types';
 import { LineCounter, parseDocument } from 'yaml';
 import { setCredentialSource } from '#shared/clients/credentials';
 import { OSLS_FUNCTION_ROLE, deployedRoles, oslsFunctionRole } from './iam/template.ts';
+import { applyLocalSeed, loadLocalSeed, type SeedReport } from './seed.ts';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -68,8 +68,11 @@ import { DASHBOARD_ENV } from '#shared/api/deps';
 import type { LocalStack } from './stack.ts';
 import type { LocalHandler } from './lambda.ts';
 import { dropUndefined } from '#shared/objects';
+import type { Runtime } from '#shared/runtime';
+import { setProcessWide } from './engine-deploy.ts';
 
 const run = promisify(execFile);
+
 
 // Resource properties below are JSON read back from the template (`Record<string, any>`):
 // their shapes are CloudFormation's, checked by AWS on deploy and by the local services here.
@@ -141,12 +144,14 @@ export interface LocalDeployment {
   rules: { name: string; arn: string; function: string }[];
   functions: { key: string; name: string; arn: string; file: string }[];
   routes: LocalRoute[];
-  /** Environment the functions run with (also set on process.env). */
+  /** Environment the functions run with (their Runtime's; the AWS_ and POWERTOOLS_ ones also on process.env). */
   environment: Record<string, string>;
   config: BatchronConfig;
   definitions: Record<string, ScheduleDefinition>;
   /** Seconds `osls print` took (0 when a resolved service was passed in). */
   resolveSeconds: number;
+  /** Parameters and secrets of local-seed.yml: created by this deploy, or kept as they were. */
+  seeded?: SeedReport;
 }
 
 /**
@@ -174,8 +179,7 @@ export function templateResources(
   service: ResolvedService,
   o: { stage: string; region: string },
 ): { config: BatchronConfig; definitions: Record<string, ScheduleDefinition>; resources: Record<string, CfnResource> } {
-  const deployment = service.custom?.deployment ?? `${service.service}-${o.stage}`;
-  const defaultQueue = service.custom?.jobQueue ?? deployment;
+  const { deployment, defaultQueue } = deploymentOf(service.service, o.stage, service.custom);
   const config = parseConfig(service.custom?.batchron, deploymentContext(deployment, defaultQueue));
   const definitions = normalizeConfig(config, deploymentContext(deployment, defaultQueue));
   const network = (service.custom?.network ?? {}) as { assignPublicIp?: string; subnets?: string; securityGroupIds?: string };
@@ -232,7 +236,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   const service = opts.service ?? (await resolveService(opts.projectDir, opts));
   const resolveSeconds = opts.service ? 0 : (Date.now() - started) / 1000;
   const stage = service.provider.stage ?? opts.stage ?? 'dev';
-  const { deployment, defaultQueue } = deploymentOf(service.service, stage, service.custom);
+  const { deployment } = deploymentOf(service.service, stage, service.custom);
 
   const { config, definitions, resources } = templateResources(service, { stage, region: stack.region });
 
@@ -262,203 +266,39 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
   setCredentialSource(() => stack.iam.currentCredentials());
 
   // The functions' environment: what serverless.yml sets, resolved locally, plus the stack's
-  // endpoint and credentials. Slack: SLACK_WEBHOOK_URL when set; else the SSM parameter, as
-  // on AWS, when it exists in the local Parameter Store (`aws ssm put-parameter` against the
-  // stack); else messages are printed.
-  const environment: Record<string, string> = {};
-  for (const [k, v] of Object.entries(service.provider.environment ?? {})) environment[k] = String(cfn.evaluate(v));
-  for (const { fn } of functions) for (const [k, v] of Object.entries(fn.environment ?? {})) environment[k] = String(cfn.evaluate(v));
-  const slackParameter = environment[ENV.slackWebhookParameter];
-  delete environment[ENV.slackWebhookParameter];
-  delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
-  // The local gateway signs browsers in itself (token + cookie); the stack's OIDC settings name a
-  // Cognito domain that exists only on AWS.
-  for (const name of [DASHBOARD_ENV.authorizeUrl, DASHBOARD_ENV.tokenUrl, DASHBOARD_ENV.clientId]) delete environment[name];
-  Object.assign(environment, stack.env(), opts.env ?? {});
-  // Jobs the stack's own stop ended are not failures anyone is paged for (docs/cli.md).
-  environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
-  const slack = opts.env?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
-  if (slack) environment[ENV.slackWebhookUrl] = slack;
-  Object.assign(process.env, environment);
-  // The functions run in this process: their decisions (leases, backoffs, stuck limits) must
-  // read the stack's Clock, so a fast-forwarded test or a paused clock stays consistent.
-  setClock(() => stack.clock.now());
+  // endpoint and credentials (see functionEnvironment).
+  const { environment, slackParameter } = functionEnvironment(service, functions, cfn, stack, opts.env);
+  // The functions run in this process over this runtime (shared/runtime.ts): their settings
+  // from `environment`, their decisions (leases, backoffs, stuck limits) on the stack's Clock,
+  // so a fast-forwarded test or a paused clock stays consistent.
+  const runtime: Runtime = { env: environment, now: () => stack.clock.now() };
+  // The SDK's and Powertools' own variables are process-wide: the shared clients and logger
+  // are built once per process from them (endpoint, region, credentials of the stack).
+  setProcessWide(environment);
 
   const clientConfig = {
     endpoint: stack.url,
     region: stack.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
+  // Values for the jobs' secrets from local-seed.yml, created when missing (local/seed.ts).
+  const seed = loadLocalSeed(opts.projectDir, stage);
+  const seeded = seed ? await applyLocalSeed(seed, clientConfig) : undefined;
   if (!environment[ENV.slackWebhookUrl] && slackParameter && (await parameterExists(new SSMClient(clientConfig), slackParameter))) {
     environment[ENV.slackWebhookParameter] = slackParameter;
-    process.env[ENV.slackWebhookParameter] = slackParameter;
   }
   const dynamodb = new DynamoDBClient(clientConfig);
   const batch = new BatchClient(clientConfig);
   const scheduler = new SchedulerClient(clientConfig);
   try {
-    const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-
-    // DynamoDB
-    let table = '';
-    for (const [, resource] of byType('AWS::DynamoDB::Table')) {
-      const props = cfn.evaluate(resource.Properties) as Record<string, unknown>;
-      table = String(props.TableName);
-      await createTable(dynamodb, props);
-    }
-
-    // Batch: compute environment, queue, job definitions
-    let computeEnvironment = { name: '', arn: '', maxvCpus: 0 };
-    for (const [id, resource] of byType('AWS::Batch::ComputeEnvironment')) {
-      const props = cfn.evaluate(resource.Properties) as Record<string, any>;
-      const name = String(props.ComputeEnvironmentName ?? id);
-      const cr = props.ComputeResources ?? {};
-      const maxvCpus = Number(cr.MaxvCpus ?? 16);
-      const arn = await createOrUpdate(
-        async () =>
-          (
-            await batch.send(
-              new CreateComputeEnvironmentCommand({
-                computeEnvironmentName: name,
-                type: props.Type ?? 'MANAGED',
-                state: props.State ?? 'ENABLED',
-                computeResources: {
-                  type: cr.Type ?? 'FARGATE',
-                  maxvCpus,
-                  subnets: cr.Subnets ?? [],
-                  securityGroupIds: cr.SecurityGroupIds ?? [],
-                  // EC2 and Spot environments carry what Batch requires of them (Fargate refuses these).
-                  ...(cr.MinvCpus !== undefined ? { minvCpus: Number(cr.MinvCpus) } : {}),
-                  ...(cr.InstanceRole !== undefined ? { instanceRole: String(cr.InstanceRole) } : {}),
-                  ...(cr.InstanceTypes !== undefined ? { instanceTypes: cr.InstanceTypes as string[] } : {}),
-                  ...(cr.AllocationStrategy !== undefined ? { allocationStrategy: cr.AllocationStrategy } : {}),
-                },
-              }),
-            )
-          ).computeEnvironmentArn,
-        async () =>
-          (await batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: name, state: props.State ?? 'ENABLED', computeResources: { maxvCpus } })))
-            .computeEnvironmentArn,
-      );
-      // The first is serverless.yml's (Fargate); the platforms' generated ones follow it.
-      if (!computeEnvironment.name) computeEnvironment = { name, arn: arn ?? cfn.arnOf(id), maxvCpus };
-    }
-
-    let jobQueue = { name: '', arn: '' };
-    for (const [id, resource] of byType('AWS::Batch::JobQueue')) {
-      const props = cfn.evaluate(resource.Properties) as Record<string, any>;
-      const name = String(props.JobQueueName ?? id);
-      const order = ((props.ComputeEnvironmentOrder ?? []) as { Order: number; ComputeEnvironment: string }[]).map((o) => ({
-        order: Number(o.Order),
-        computeEnvironment: o.ComputeEnvironment,
-      }));
-      const arn = await createOrUpdate(
-        async () =>
-          (
-            await batch.send(
-              new CreateJobQueueCommand({ jobQueueName: name, priority: Number(props.Priority ?? 1), state: props.State ?? 'ENABLED', computeEnvironmentOrder: order }),
-            )
-          ).jobQueueArn,
-        async () =>
-          (await batch.send(new UpdateJobQueueCommand({ jobQueue: name, priority: Number(props.Priority ?? 1), state: props.State ?? 'ENABLED', computeEnvironmentOrder: order })))
-            .jobQueueArn,
-      );
-      if (!jobQueue.name) jobQueue = { name, arn: arn ?? cfn.arnOf(id) };
-    }
-
-    const jobDefinitions: LocalDeployment['jobDefinitions'] = [];
-    for (const [, resource] of byType('AWS::Batch::JobDefinition')) {
-      const input = jobDefinitionInput(cfn.evaluate(resource.Properties) as Record<string, unknown>);
-      jobDefinitions.push(await registerIfChanged(batch, input));
-    }
-
+    const table = await deployTables(dynamodb, resources, cfn);
+    const { computeEnvironment, jobQueue, jobDefinitions } = await deployBatch(batch, resources, cfn);
     // Lambda: every function from its TypeScript handler, then its EventBridge rules. Before
     // the schedules, as CloudFormation orders them: a schedule that fires at creation (rate)
     // must find its target.
-    const registered: LocalDeployment['functions'] = [];
-    const rules: LocalDeployment['rules'] = [];
-    const routes: LocalRoute[] = [];
-    for (const { key, fn, name } of functions) {
-      const file = handlerFile(opts.projectDir, fn.handler);
-      const exportName = fn.handler.slice(fn.handler.lastIndexOf('.') + 1);
-      const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-      const handler = module[exportName];
-      if (typeof handler !== 'function') throw new Error(`functions.${key}.handler: ${file} exports no function "${exportName}"`);
-      const timeoutSeconds = fn.timeout ?? service.provider.timeout ?? 6;
-      const memorySize = fn.memorySize ?? service.provider.memorySize;
-      const roleArn = functionRoleArn(fn);
-      const arn = stack.lambda.register(name, handler as LocalHandler, {
-        ...(stack.iam.hasRole(roleArn) ? { roleArn, credentials: stack.iam.assumeRole(roleArn, name) } : {}),
-        timeoutMs: timeoutSeconds * 1000,
-        ...(memorySize !== undefined ? { memorySizeMb: memorySize } : {}),
-        ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
-      });
-      registered.push({ key, name, arn, file });
-
-      let ruleIndex = 0;
-      for (const event of fn.events ?? []) {
-        if ('eventBridge' in event) {
-          ruleIndex += 1;
-          const eb = event.eventBridge as { pattern?: unknown; name?: string; input?: unknown; enabled?: boolean };
-          // osls's own rule name (`<function name>-rule-<n>`), so logs read the same locally.
-          const ruleName = eb.name ?? `${name}-rule-${ruleIndex}`;
-          const ruleArn = stack.bus.putRule({
-            name: ruleName,
-            pattern: cfn.evaluate(eb.pattern),
-            targets: [{ id: `${ruleName}-target`, arn, ...(eb.input !== undefined ? { input: eb.input } : {}) }],
-            enabled: eb.enabled ?? true,
-          });
-          rules.push({ name: ruleName, arn: ruleArn, function: key });
-        } else if ('httpApi' in event) {
-          routes.push({ ...parseRoute(event.httpApi), functionName: name, function: key, functionArn: arn });
-        }
-      }
-    }
-
-    // Event triggers' rules (AWS::Events::Rule from the plugin's resources), as CloudFormation
-    // creates them: pattern, state and targets with their InputTransformer. Their
-    // AWS::Lambda::Permission has no local counterpart: the local bus invokes any function.
-    for (const [id, resource] of byType('AWS::Events::Rule')) {
-      const props = cfn.evaluate(resource.Properties) as {
-        Name?: string;
-        EventPattern: unknown;
-        State?: string;
-        Description?: string;
-        Targets?: { Id: string; Arn: string; Input?: string; InputPath?: string; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string } }[];
-      };
-      const ruleName = props.Name ?? `${deployment}-${id}`;
-      const ruleArn = stack.bus.putRule({
-        name: ruleName,
-        pattern: props.EventPattern,
-        targets: (props.Targets ?? []).map((t) => ({
-          id: t.Id,
-          arn: t.Arn,
-          ...(t.Input !== undefined ? { input: t.Input } : {}),
-          ...(t.InputPath !== undefined ? { inputPath: t.InputPath } : {}),
-          ...(t.InputTransformer ? { inputTransformer: { inputTemplate: t.InputTransformer.InputTemplate, inputPathsMap: t.InputTransformer.InputPathsMap ?? {} } } : {}),
-        })),
-        enabled: props.State !== 'DISABLED',
-        ...(props.Description ? { description: props.Description } : {}),
-      });
-      const target = registered.find((f) => (props.Targets ?? []).some((t) => t.Arn === f.arn));
-      rules.push({ name: ruleName, arn: ruleArn, function: target?.key ?? '' });
-    }
-
-    // Scheduler: group, then schedules (declared ones and the sweep)
-    let scheduleGroup = deployment;
-    for (const [, resource] of byType('AWS::Scheduler::ScheduleGroup')) {
-      scheduleGroup = String((cfn.evaluate(resource.Properties) as { Name: string }).Name);
-      try {
-        await scheduler.send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
-      } catch (error) {
-        if (!(error instanceof ConflictException)) throw error;
-      }
-    }
-    const schedules: LocalDeployment['schedules'] = [];
-    for (const [, resource] of byType('AWS::Scheduler::Schedule')) {
-      schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
-    }
-    const removedSchedules = await removeUndeclared(scheduler, scheduleGroup, new Set(schedules.map((s) => s.name)));
+    const { registered, rules, routes } = await registerFunctions(stack, service, functions, { projectDir: opts.projectDir, runtime, cfn, roleArn: functionRoleArn });
+    rules.push(...putEventRules(stack, resources, cfn, deployment, registered));
+    const { scheduleGroup, schedules, removedSchedules } = await deployScheduler(scheduler, resources, cfn, deployment);
 
     return {
       service: service.service,
@@ -478,12 +318,247 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       config,
       definitions,
       resolveSeconds,
+      ...(seeded ? { seeded } : {}),
     };
   } finally {
     dynamodb.destroy();
     batch.destroy();
     scheduler.destroy();
   }
+}
+
+/**
+ * The functions' environment: what serverless.yml sets (provider, then each function's),
+ * resolved locally, plus the stack's endpoint and credentials. Slack: SLACK_WEBHOOK_URL when
+ * set; else the SSM parameter (returned apart: it is used only when it exists in the local
+ * Parameter Store, `aws ssm put-parameter` against the stack); else messages are printed.
+ */
+function functionEnvironment(
+  service: ResolvedService,
+  functions: { fn: ResolvedFunction }[],
+  cfn: Intrinsics,
+  stack: LocalStack,
+  extra: Record<string, string> | undefined,
+): { environment: Record<string, string>; slackParameter: string | undefined } {
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries(service.provider.environment ?? {})) environment[k] = String(cfn.evaluate(v));
+  for (const { fn } of functions) for (const [k, v] of Object.entries(fn.environment ?? {})) environment[k] = String(cfn.evaluate(v));
+  const slackParameter = environment[ENV.slackWebhookParameter];
+  delete environment[ENV.slackWebhookParameter];
+  delete environment.NODE_OPTIONS; // source maps are on already; the functions share this process
+  // The local gateway signs browsers in itself (token + cookie); the stack's OIDC settings name a
+  // Cognito domain that exists only on AWS.
+  for (const name of [DASHBOARD_ENV.authorizeUrl, DASHBOARD_ENV.tokenUrl, DASHBOARD_ENV.clientId]) delete environment[name];
+  Object.assign(environment, stack.env(), extra ?? {});
+  // Jobs the stack's own stop ended are not failures anyone is paged for (docs/cli.md).
+  environment[ENV.quietFailureReasons] ??= JSON.stringify([STACK_STOPPED_GLOB]);
+  const slack = extra?.[ENV.slackWebhookUrl] ?? process.env[ENV.slackWebhookUrl];
+  if (slack) environment[ENV.slackWebhookUrl] = slack;
+  return { environment, slackParameter };
+}
+
+/** Every AWS::DynamoDB::Table of the template; the (last) table's name. */
+async function deployTables(dynamodb: DynamoDBClient, resources: Record<string, CfnResource>, cfn: Intrinsics): Promise<string> {
+  let table = '';
+  for (const [, resource] of ofType(resources, 'AWS::DynamoDB::Table')) {
+    const props = cfn.evaluate(resource.Properties) as Record<string, unknown>;
+    table = String(props.TableName);
+    await createTable(dynamodb, props);
+  }
+  return table;
+}
+
+/** Batch: compute environments, job queues (the first of each is serverless.yml's), job definitions. */
+async function deployBatch(
+  batch: BatchClient,
+  resources: Record<string, CfnResource>,
+  cfn: Intrinsics,
+): Promise<Pick<LocalDeployment, 'computeEnvironment' | 'jobQueue' | 'jobDefinitions'>> {
+  let computeEnvironment = { name: '', arn: '', maxvCpus: 0 };
+  for (const [id, resource] of ofType(resources, 'AWS::Batch::ComputeEnvironment')) {
+    const props = cfn.evaluate(resource.Properties) as Record<string, any>;
+    const name = String(props.ComputeEnvironmentName ?? id);
+    const cr = props.ComputeResources ?? {};
+    const maxvCpus = Number(cr.MaxvCpus ?? 16);
+    const arn = await createOrUpdate(
+      async () =>
+        (
+          await batch.send(
+            new CreateComputeEnvironmentCommand({
+              computeEnvironmentName: name,
+              type: props.Type ?? 'MANAGED',
+              state: props.State ?? 'ENABLED',
+              computeResources: {
+                type: cr.Type ?? 'FARGATE',
+                maxvCpus,
+                subnets: cr.Subnets ?? [],
+                securityGroupIds: cr.SecurityGroupIds ?? [],
+                // EC2 and Spot environments carry what Batch requires of them (Fargate refuses these).
+                ...(cr.MinvCpus !== undefined ? { minvCpus: Number(cr.MinvCpus) } : {}),
+                ...(cr.InstanceRole !== undefined ? { instanceRole: String(cr.InstanceRole) } : {}),
+                ...(cr.InstanceTypes !== undefined ? { instanceTypes: cr.InstanceTypes as string[] } : {}),
+                ...(cr.AllocationStrategy !== undefined ? { allocationStrategy: cr.AllocationStrategy } : {}),
+              },
+            }),
+          )
+        ).computeEnvironmentArn,
+      async () =>
+        (await batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: name, state: props.State ?? 'ENABLED', computeResources: { maxvCpus } })))
+          .computeEnvironmentArn,
+    );
+    // The first is serverless.yml's (Fargate); the platforms' generated ones follow it.
+    if (!computeEnvironment.name) computeEnvironment = { name, arn: arn ?? cfn.arnOf(id), maxvCpus };
+  }
+
+  let jobQueue = { name: '', arn: '' };
+  for (const [id, resource] of ofType(resources, 'AWS::Batch::JobQueue')) {
+    const props = cfn.evaluate(resource.Properties) as Record<string, any>;
+    const name = String(props.JobQueueName ?? id);
+    const order = ((props.ComputeEnvironmentOrder ?? []) as { Order: number; ComputeEnvironment: string }[]).map((o) => ({
+      order: Number(o.Order),
+      computeEnvironment: o.ComputeEnvironment,
+    }));
+    const arn = await createOrUpdate(
+      async () =>
+        (
+          await batch.send(
+            new CreateJobQueueCommand({ jobQueueName: name, priority: Number(props.Priority ?? 1), state: props.State ?? 'ENABLED', computeEnvironmentOrder: order }),
+          )
+        ).jobQueueArn,
+      async () =>
+        (await batch.send(new UpdateJobQueueCommand({ jobQueue: name, priority: Number(props.Priority ?? 1), state: props.State ?? 'ENABLED', computeEnvironmentOrder: order })))
+          .jobQueueArn,
+    );
+    if (!jobQueue.name) jobQueue = { name, arn: arn ?? cfn.arnOf(id) };
+  }
+
+  const jobDefinitions: LocalDeployment['jobDefinitions'] = [];
+  for (const [, resource] of ofType(resources, 'AWS::Batch::JobDefinition')) {
+    const input = jobDefinitionInput(cfn.evaluate(resource.Properties) as Record<string, unknown>);
+    jobDefinitions.push(await registerIfChanged(batch, input));
+  }
+  return { computeEnvironment, jobQueue, jobDefinitions };
+}
+
+/** Registers every function (from its module's `handlerFor(runtime)`, else its export), with its EventBridge rules and HTTP routes. */
+async function registerFunctions(
+  stack: LocalStack,
+  service: ResolvedService,
+  functions: { key: string; fn: ResolvedFunction; name: string }[],
+  o: { projectDir: string; runtime: Runtime; cfn: Intrinsics; roleArn: (fn: ResolvedFunction) => string },
+): Promise<{ registered: LocalDeployment['functions']; rules: LocalDeployment['rules']; routes: LocalRoute[] }> {
+  const { runtime, cfn } = o;
+  const registered: LocalDeployment['functions'] = [];
+  const rules: LocalDeployment['rules'] = [];
+  const routes: LocalRoute[] = [];
+  for (const { key, fn, name } of functions) {
+    const file = handlerFile(o.projectDir, fn.handler);
+    const exportName = fn.handler.slice(fn.handler.lastIndexOf('.') + 1);
+    const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // A Batchron function module builds its handler over a runtime (`handlerFor`); any other
+    // export is taken as it is.
+    const handler = exportName === 'handler' && typeof module.handlerFor === 'function' ? (module.handlerFor as (r: Runtime) => unknown)(runtime) : module[exportName];
+    if (typeof handler !== 'function') throw new Error(`functions.${key}.handler: ${file} exports no function "${exportName}"`);
+    const timeoutSeconds = fn.timeout ?? service.provider.timeout ?? 6;
+    const memorySize = fn.memorySize ?? service.provider.memorySize;
+    const roleArn = o.roleArn(fn);
+    const arn = stack.lambda.register(name, handler as LocalHandler, {
+      ...(stack.iam.hasRole(roleArn) ? { roleArn, credentials: stack.iam.assumeRole(roleArn, name) } : {}),
+      timeoutMs: timeoutSeconds * 1000,
+      ...(memorySize !== undefined ? { memorySizeMb: memorySize } : {}),
+      ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
+    });
+    registered.push({ key, name, arn, file });
+
+    let ruleIndex = 0;
+    for (const event of fn.events ?? []) {
+      if ('eventBridge' in event) {
+        ruleIndex += 1;
+        const eb = event.eventBridge as { pattern?: unknown; name?: string; input?: unknown; enabled?: boolean };
+        // osls's own rule name (`<function name>-rule-<n>`), so logs read the same locally.
+        const ruleName = eb.name ?? `${name}-rule-${ruleIndex}`;
+        const ruleArn = stack.bus.putRule({
+          name: ruleName,
+          pattern: cfn.evaluate(eb.pattern),
+          targets: [{ id: `${ruleName}-target`, arn, ...(eb.input !== undefined ? { input: eb.input } : {}) }],
+          enabled: eb.enabled ?? true,
+        });
+        rules.push({ name: ruleName, arn: ruleArn, function: key });
+      } else if ('httpApi' in event) {
+        routes.push({ ...parseRoute(event.httpApi), functionName: name, function: key, functionArn: arn });
+      }
+    }
+  }
+  return { registered, rules, routes };
+}
+
+/**
+ * Event triggers' rules (AWS::Events::Rule from the plugin's resources), as CloudFormation
+ * creates them: pattern, state and targets with their InputTransformer. Their
+ * AWS::Lambda::Permission has no local counterpart: the local bus invokes any function.
+ */
+function putEventRules(
+  stack: LocalStack,
+  resources: Record<string, CfnResource>,
+  cfn: Intrinsics,
+  deployment: string,
+  registered: LocalDeployment['functions'],
+): LocalDeployment['rules'] {
+  const rules: LocalDeployment['rules'] = [];
+  for (const [id, resource] of ofType(resources, 'AWS::Events::Rule')) {
+    const props = cfn.evaluate(resource.Properties) as {
+      Name?: string;
+      EventPattern: unknown;
+      State?: string;
+      Description?: string;
+      Targets?: { Id: string; Arn: string; Input?: string; InputPath?: string; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string } }[];
+    };
+    const ruleName = props.Name ?? `${deployment}-${id}`;
+    const ruleArn = stack.bus.putRule({
+      name: ruleName,
+      pattern: props.EventPattern,
+      targets: (props.Targets ?? []).map((t) => ({
+        id: t.Id,
+        arn: t.Arn,
+        ...(t.Input !== undefined ? { input: t.Input } : {}),
+        ...(t.InputPath !== undefined ? { inputPath: t.InputPath } : {}),
+        ...(t.InputTransformer ? { inputTransformer: { inputTemplate: t.InputTransformer.InputTemplate, inputPathsMap: t.InputTransformer.InputPathsMap ?? {} } } : {}),
+      })),
+      enabled: props.State !== 'DISABLED',
+      ...(props.Description ? { description: props.Description } : {}),
+    });
+    const target = registered.find((f) => (props.Targets ?? []).some((t) => t.Arn === f.arn));
+    rules.push({ name: ruleName, arn: ruleArn, function: target?.key ?? '' });
+  }
+  return rules;
+}
+
+/** Scheduler: the group, then the schedules (declared ones and the sweep); removes declared ones no longer declared. */
+async function deployScheduler(
+  scheduler: SchedulerClient,
+  resources: Record<string, CfnResource>,
+  cfn: Intrinsics,
+  deployment: string,
+): Promise<Pick<LocalDeployment, 'scheduleGroup' | 'schedules' | 'removedSchedules'>> {
+  let scheduleGroup = deployment;
+  for (const [, resource] of ofType(resources, 'AWS::Scheduler::ScheduleGroup')) {
+    scheduleGroup = String((cfn.evaluate(resource.Properties) as { Name: string }).Name);
+    try {
+      await scheduler.send(new CreateScheduleGroupCommand({ Name: scheduleGroup }));
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+    }
+  }
+  const schedules: LocalDeployment['schedules'] = [];
+  for (const [, resource] of ofType(resources, 'AWS::Scheduler::Schedule')) {
+    schedules.push(await putSchedule(scheduler, cfn.evaluate(resource.Properties) as Record<string, any>));
+  }
+  const removedSchedules = await removeUndeclared(scheduler, scheduleGroup, new Set(schedules.map((s) => s.name)));
+  return { scheduleGroup, schedules, removedSchedules };
+}
+
+function ofType(resources: Record<string, CfnResource>, type: string): [string, CfnResource][] {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -673,7 +748,6 @@ function parseRoute(httpApi: unknown): Omit<LocalRoute, 'function' | 'functionNa
   // A route declared without an authorizer is public on AWS; say so explicitly for the local gateway.
   return { method: (h.method ?? '*').toUpperCase(), path: h.path ?? '*', authorizer: h.authorizer ?? 'none' };
 }
-
 
 /**
  * Evaluates the CloudFormation intrinsics serverless.yml and the generated resources use,

@@ -103,7 +103,11 @@ export function readEnv(source: Source = process.env): EngineEnv {
 
 let cached: EngineEnv | undefined;
 
-/** The process environment, parsed on first use and cached for the life of the container. */
+/**
+ * The process environment, parsed on first use and cached for the life of the process. The
+ * functions read theirs through their Runtime (`handlerFor`, shared/runtime.ts) instead; this
+ * remains for callers built over Lambda's own environment.
+ */
 export function getEnv(): EngineEnv {
   cached ??= readEnv();
   return cached;

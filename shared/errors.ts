@@ -124,12 +124,19 @@ export function isRetryable(error: unknown): boolean {
 /**
  * An invalid `custom.batchron` block (config validation, shared/config/validate.ts). The
  * message lists every problem, one per line, each naming the schedule, the field path and
- * what is allowed; `problems` holds the same lines for callers that render them otherwise.
+ * what is allowed; `issues` holds them with their paths apart (the API names fields of its
+ * body), `problems` the same lines for callers that print them.
  */
 export class ConfigError extends NonRetryableError {
   override readonly statusCode: number = 400;
+  /** Each problem as `<path>: <message>`, the lines the message lists. */
   readonly problems: readonly string[];
-  constructor(problems: readonly string[], options: BatchronErrorOptions = {}) {
+  constructor(
+    /** Each problem: the field path (`schedules.x.expression`) and what is wrong and allowed. */
+    readonly issues: readonly { path: string; message: string }[],
+    options: BatchronErrorOptions = {},
+  ) {
+    const problems = issues.map((i) => `${i.path}: ${i.message}`);
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     super(`Invalid custom.batchron (${count}):\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
     this.name = 'ConfigError';
@@ -169,6 +176,17 @@ export class YamlSyntaxError extends NonRetryableError {
   ) {
     super(`${file}:${line}:${column}: YAML syntax error: ${reason}${excerpt ? `\n${excerpt}` : ''}`);
     this.name = 'YamlSyntaxError';
+  }
+}
+
+/** The local seed file (local-seed.yml) is not valid: each problem names the field and what is allowed. */
+export class LocalSeedError extends NonRetryableError {
+  override readonly statusCode: number = 400;
+  readonly problems: readonly string[];
+  constructor(file: string, problems: readonly string[], options: BatchronErrorOptions = {}) {
+    super(`${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+    this.name = 'LocalSeedError';
+    this.problems = problems;
   }
 }
 

@@ -5,25 +5,18 @@
  * registered in the local Lambda runtime with serverless.yml's timeouts and memory; the
  * table, a Batch compute environment large enough that capacity is never the bottleneck, a
  * queue, a job definition running `true`, the job-events rule and the Scheduler group
- * (with the `_sweep` schedule) are created through the real SDK clients.
+ * (with the `_sweep` schedule) are created through the real SDK clients, by the deployer the
+ * engine tests share (local/engine-deploy.ts).
  */
-import {
-  BatchClient,
-  CreateComputeEnvironmentCommand,
-  CreateJobQueueCommand,
-  ListJobsCommand,
-  RegisterJobDefinitionCommand,
-  type JobSummary,
-} from '@aws-sdk/client-batch';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CreateScheduleCommand, CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ListJobsCommand, type BatchClient, type JobSummary } from '@aws-sdk/client-batch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { ENV, type ScheduleDefinition } from '#shared/config/definition';
 import { SWEEP_SCHEDULE_NAME, FIRE_RETRY_POLICY } from '#shared/config/cloudformation';
-import { TABLE, tableInput } from '#shared/config/table';
 import { deploymentContext, normalizeSchedule, parseConfig, schedulerTargetInput } from '#shared/config/validate';
-import { setClock } from '#shared/time';
+import { deployEngine } from '#local/engine-deploy';
 import type { LocalStack } from '#local/stack';
 
 /** serverless.yml's values the benchmark mirrors (kept here so the benchmark needs no `osls print`). */
@@ -67,101 +60,36 @@ export interface SpikeDeployOptions {
   dynamodbEndpoint?: string;
 }
 
-/** Deploys the engine on `stack`; the functions read their environment at import, so this runs once per process. */
+/** Deploys the engine on `stack` (local/engine-deploy.ts) with serverless.yml's timeouts and memory, and its sweep schedule. */
 export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = {}): Promise<SpikeDeployment> {
   const deployment = opts.deployment ?? 'batchron-spike';
-  const table = deployment;
   const queue = deployment;
-  const jobDefinition = `${deployment}-noop`;
-  const config = { region: stack.region, endpoint: stack.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  const dynamodb = new DynamoDBClient(config);
-  const clients = {
-    batch: new BatchClient(config),
-    scheduler: new SchedulerClient(config),
-    dynamodb,
-    doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-  };
-
-  await dynamodb.send(new CreateTableCommand(tableInput(table, opts.projections ?? 'narrow')));
-  await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true } }));
-  await clients.batch.send(
-    new CreateComputeEnvironmentCommand({
-      computeEnvironmentName: deployment,
-      type: 'MANAGED',
-      state: 'ENABLED',
-      // Large on purpose: the benchmark measures the scheduler, not compute capacity.
-      computeResources: { type: 'FARGATE', maxvCpus: 100_000, subnets: ['subnet-local'], securityGroupIds: ['sg-local'] },
-    }),
-  );
-  await clients.batch.send(
-    new CreateJobQueueCommand({ jobQueueName: queue, priority: 1, state: 'ENABLED', computeEnvironmentOrder: [{ order: 1, computeEnvironment: deployment }] }),
-  );
-  await clients.batch.send(
-    new RegisterJobDefinitionCommand({
-      jobDefinitionName: jobDefinition,
-      type: 'container',
-      platformCapabilities: ['FARGATE'],
-      retryStrategy: { attempts: 1 },
-      containerProperties: {
-        image: 'public.ecr.aws/docker/library/alpine:3.20',
-        command: ['true'],
-        resourceRequirements: [
-          { type: 'VCPU', value: '0.25' },
-          { type: 'MEMORY', value: '512' },
-        ],
-      },
-    }),
-  );
-  await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: deployment }));
-
-  const arnOf = (fn: string) => stack.lambda.arnOf(`${deployment}-${fn}`);
-  const roleArn = `arn:aws:iam::${stack.account}:role/${deployment}-scheduler`;
-  Object.assign(process.env, {
-    ...stack.env(),
-    [ENV.table]: table,
-    [ENV.deployment]: deployment,
-    [ENV.scheduleGroup]: deployment,
-    [ENV.fireTargetArn]: arnOf('fire'),
-    [ENV.retryTargetArn]: arnOf('retry'),
-    [ENV.schedulerRoleArn]: roleArn,
-    [ENV.defaultQueue]: queue,
-    [ENV.retentionDays]: '30',
-    [ENV.submitRate]: String(opts.submitRate ?? 50),
-    // Thousands of throttling warnings would drown the progress line; errors still show.
-    POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'ERROR',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    ...(opts.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: opts.dynamodbEndpoint } : {}),
-  });
-  setClock(() => stack.clock.now());
   const { logger } = await import('#shared/logger');
   logger.setLogLevel((process.env.BENCH_LOG_LEVEL ?? 'ERROR') as 'ERROR');
-  // Imported after the environment is set: the handlers read it once, at cold start.
-  const [fireFn, jobEventsFn, retryFn, sweepFn] = await Promise.all([
-    import('#functions/fire'),
-    import('#functions/job-events'),
-    import('#functions/retry'),
-    import('#functions/sweep'),
-  ]);
-  const fnOptions = (key: keyof typeof SERVERLESS_YML.timeouts) => ({
+  const fn = (key: keyof typeof SERVERLESS_YML.timeouts) => ({
     timeoutMs: SERVERLESS_YML.timeouts[key] * 1000,
     memorySizeMb: SERVERLESS_YML.memorySizeMb,
     ...(opts.concurrency ? { reservedConcurrency: opts.concurrency } : {}),
   });
-  const arns = {
-    fire: stack.lambda.register(`${deployment}-fire`, fireFn.handler, fnOptions('fire')),
-    jobEvents: stack.lambda.register(`${deployment}-job-events`, jobEventsFn.handler, fnOptions('job-events')),
-    retry: stack.lambda.register(`${deployment}-retry`, retryFn.handler, fnOptions('retry')),
-    sweep: stack.lambda.register(`${deployment}-sweep`, sweepFn.handler, fnOptions('sweep')),
-  };
-  stack.bus.putRule({
-    name: `${deployment}-job-events-rule-1`,
-    pattern: {
-      source: ['aws.batch'],
-      'detail-type': ['Batch Job State Change'],
-      detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: `${deployment}_` }] },
+  const deployed = await deployEngine(stack, {
+    deployment,
+    projections: opts.projections ?? 'narrow',
+    // Large on purpose: the benchmark measures the scheduler, not compute capacity.
+    computeEnvironment: { name: deployment, maxvCpus: 100_000 },
+    queue,
+    jobDefinitions: [{ name: `${deployment}-noop`, image: 'public.ecr.aws/docker/library/alpine:3.20', command: ['true'] }],
+    env: {
+      [ENV.retentionDays]: '30',
+      [ENV.submitRate]: String(opts.submitRate ?? 50),
+      // Thousands of throttling warnings would drown the progress line; errors still show.
+      POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...(opts.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: opts.dynamodbEndpoint } : {}),
     },
-    targets: [{ id: 'job-events', arn: arns.jobEvents }],
+    functions: { fire: fn('fire'), jobEvents: fn('job-events'), retry: fn('retry'), sweep: fn('sweep') },
+    ruleName: `${deployment}-job-events-rule-1`,
   });
+  const { table, arns, clients, schedulerRoleArn: roleArn } = deployed;
   await clients.scheduler.send(
     new CreateScheduleCommand({
       Name: SWEEP_SCHEDULE_NAME,
@@ -222,11 +150,7 @@ export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = 
       } while (nextToken);
       return out;
     },
-    destroy() {
-      clients.batch.destroy();
-      clients.scheduler.destroy();
-      dynamodb.destroy();
-    },
+    destroy: () => deployed.destroy(),
   };
 }
 

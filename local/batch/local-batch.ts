@@ -10,6 +10,9 @@
  * detail is the job exactly as DescribeJobs returns it. Automatic transitions wait
  * `transitionDelayMs` on the stack's Clock, and job timeouts are measured on it, so a
  * test can advance time instead of waiting. State is snapshotted on every mutation.
+ *
+ * What a request makes of jobs (SubmitJob's records, ListJobs' selection) is in ./jobs.ts;
+ * this module keeps the state, runs the lifecycle and the processes.
  */
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -29,36 +32,28 @@ import type {
   SubmitJobRequest,
 } from '#local/contracts';
 import { place, neverFits } from './capacity.ts';
-import { BatchResources, checkRetryStrategy, checkTimeout } from './resources.ts';
+import { BatchResources } from './resources.ts';
+import { endedAttempt, jobProcessEnvironment, listedJobs, submittedJobs, type Ending } from './jobs.ts';
 import { retryDecision } from './retry.ts';
 import { runProcess, type RunningProcess, type RunResult } from './runner.ts';
 import { SecretResolutionError, type SecretRef, type SecretResolver } from '../secrets.ts';
 import { route, type BatchOperation, type Body } from './service.ts';
 import {
   ACTIVE_ON_HOST,
-  JOB_STATUSES,
   REASONS,
   TERMINAL,
   type AttemptDetail,
   type BatchState,
-  type JobDefinition,
   type JobDetail,
   type JobRecord,
   type JobStatus,
-  type KeyValuePair,
-  type ResourceRequirement,
 } from './types.ts';
 import {
-  checkJobName,
   clientError,
   hexFrom,
-  optionalNumber,
-  optionalString,
   optionalStringList,
   optionalTags,
   checkTagCount,
-  optionalStringMap,
-  page,
   requireString,
   uuidFrom,
 } from './validate.ts';
@@ -85,20 +80,15 @@ export interface LocalBatchOptions {
   killGraceMs?: number;
 }
 
-/** Why a running process is being ended by the emulator rather than by itself. */
-type Ending =
-  | { kind: 'timeout' }
-  | { kind: 'terminate'; reason: string }
-  | { kind: 'lost'; reason: string }
-  | { kind: 'stop'; graceMs: number };
-
-/** Host environment variables a job process inherits; the rest of the caller's environment stays out, as in a container. */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'TERM'];
-
 const EMPTY_STATE = (): BatchState => ({ computeEnvironments: [], jobQueues: [], jobDefinitions: [], jobs: [], seq: 0 });
 
 export class LocalBatch implements LocalService, BatchSubmitter {
   readonly signingName = 'batch';
+
+  /** The ARN with revision of the job definition a SubmitJob reference names (latest ACTIVE without one); undefined when none. */
+  jobDefinitionArn(ref: string): string | undefined {
+    return this.resources.findDefinition(ref)?.jobDefinitionArn;
+  }
 
   private state: BatchState = EMPTY_STATE();
   private readonly byId = new Map<string, JobRecord>();
@@ -326,131 +316,19 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   }
 
   private submit(body: Body): { jobId: string; jobName: string; jobArn: string } {
-    const jobName = requireString(body, 'jobName');
-    checkJobName(jobName);
-    const queueRef = requireString(body, 'jobQueue');
-    const queue = this.resources.findQueue(queueRef);
-    if (!queue) throw clientError(`Job queue '${queueRef}' does not exist.`);
-    if (queue.state !== 'ENABLED') throw clientError(`Job queue '${queue.jobQueueName}' is DISABLED and does not accept jobs.`);
-    const defRef = requireString(body, 'jobDefinition');
-    const def = this.resources.findDefinition(defRef);
-    if (!def) throw clientError(`Job definition '${defRef}' does not exist or is not ACTIVE.`);
-    if (def.type !== 'container' || !def.containerProperties) {
-      throw clientError(`Job definition '${defRef}' is of type ${def.type}; the local stack runs container jobs only.`);
-    }
-    const size = (body.arrayProperties as Body | undefined)?.size;
-    if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 2 || size > 10_000)) {
-      throw clientError(`arrayProperties.size must be an integer from 2 to 10000 (got ${String(size)}).`);
-    }
-    const dependsOn = this.checkDependsOn(body.dependsOn, size !== undefined);
-    const overrides = (body.containerOverrides ?? {}) as NonNullable<SubmitJobRequest['containerOverrides']>;
-    if (overrides.command !== undefined && (!Array.isArray(overrides.command) || overrides.command.some((c) => typeof c !== 'string'))) {
-      throw clientError('containerOverrides.command must be a list of strings.');
-    }
-    const timeout = checkTimeout(body.timeout) ?? def.timeout;
-    const retryStrategy = checkRetryStrategy(body.retryStrategy) ?? def.retryStrategy;
-    const parameters = { ...def.parameters, ...optionalStringMap(body, 'parameters') };
-    const tags = optionalTags(body, 'tags') ?? {};
-    const propagateTags = typeof body.propagateTags === 'boolean' ? body.propagateTags : (def.propagateTags ?? false);
-
-    const now = this.now();
-    const seq = ++this.state.seq;
-    const jobId = uuidFrom(`job:${this.opts.account}:${this.opts.region}:${seq}:${now}`);
-    const container = buildContainer(def, overrides, parameters);
-    const vcpus = vcpusOf(container.resourceRequirements, container.vcpus);
-    const base: Omit<JobDetail, 'jobId' | 'jobArn' | 'dependsOn'> = {
-      jobName,
-      jobQueue: queue.jobQueueArn,
-      status: 'SUBMITTED',
-      ...(optionalString(body, 'shareIdentifier') ? { shareIdentifier: body.shareIdentifier as string } : {}),
-      ...(optionalNumber(body, 'schedulingPriorityOverride') !== undefined || def.schedulingPriority !== undefined
-        ? { schedulingPriority: (body.schedulingPriorityOverride as number | undefined) ?? def.schedulingPriority }
-        : {}),
-      attempts: [],
-      createdAt: now,
-      ...(retryStrategy ? { retryStrategy } : {}),
-      jobDefinition: def.jobDefinitionArn,
-      parameters,
-      container,
-      ...(timeout ? { timeout } : {}),
-      tags,
-      propagateTags,
-      platformCapabilities: def.platformCapabilities ?? ['EC2'],
-      eksAttempts: [],
-    };
-    const plainDeps = dependsOn.filter((d) => d.type !== 'N_TO_N' && d.jobId).map((d) => d.jobId!);
-    const parent: JobRecord = {
-      detail: {
-        ...structuredClone(base),
-        jobId,
-        jobArn: this.resources.arn('job', jobId),
-        dependsOn: dependsOn.map((d) => ({ ...(d.jobId ? { jobId: d.jobId } : {}), ...(d.type ? { type: d.type } : {}) })) as JobDetail['dependsOn'],
-        ...(size !== undefined ? { arrayProperties: { statusSummary: {}, size } } : {}),
-      },
-      queueName: queue.jobQueueName,
-      vcpus,
-      seq,
-      waitsFor: size === undefined ? dependsOn.map((d) => d.jobId!) : plainDeps,
-    };
-    this.add(parent);
-    if (size !== undefined) {
-      parent.children = [];
-      for (let index = 0; index < size; index++) {
-        const childId = `${jobId}:${index}`;
-        const waitsFor = [...plainDeps];
-        const childDeps: JobDetail['dependsOn'] = [];
-        for (const d of dependsOn) {
-          if (d.type === 'SEQUENTIAL' && !d.jobId && index > 0) {
-            waitsFor.push(`${jobId}:${index - 1}`);
-            childDeps.push({ jobId: `${jobId}:${index - 1}`, type: 'SEQUENTIAL' });
-          } else if (d.type === 'N_TO_N' && d.jobId) {
-            waitsFor.push(`${d.jobId}:${index}`);
-            childDeps.push({ jobId: `${d.jobId}:${index}`, type: 'N_TO_N' });
-          } else if (d.jobId && d.type !== 'N_TO_N') {
-            childDeps.push({ jobId: d.jobId, ...(d.type ? { type: d.type } : {}) });
-          }
-        }
-        const child: JobRecord = {
-          detail: {
-            ...structuredClone(base),
-            jobId: childId,
-            jobArn: this.resources.arn('job', childId),
-            dependsOn: childDeps,
-            arrayProperties: { index },
-          },
-          queueName: queue.jobQueueName,
-          vcpus,
-          seq,
-          waitsFor,
-          arrayParentId: jobId,
-          arrayIndex: index,
-        };
-        parent.children.push(childId);
-        this.add(child);
-        this.later(() => this.evaluate(child));
-      }
-      parent.detail.arrayProperties = { size, statusSummary: emptySummary(size) };
-    } else {
-      this.later(() => this.evaluate(parent));
-    }
-    this.changed();
-    return { jobArn: parent.detail.jobArn, jobName, jobId };
-  }
-
-  private checkDependsOn(raw: unknown, isArray: boolean): { jobId?: string; type?: 'N_TO_N' | 'SEQUENTIAL' }[] {
-    if (raw === undefined || raw === null) return [];
-    if (!Array.isArray(raw)) throw clientError('dependsOn must be a list.');
-    if (raw.length > 20) throw clientError('A job can depend on at most 20 jobs.');
-    return raw.map((d: Body) => {
-      const jobId = optionalString(d, 'jobId');
-      const type = optionalString(d, 'type');
-      if (type !== undefined && type !== 'N_TO_N' && type !== 'SEQUENTIAL') throw clientError(`dependsOn[].type must be N_TO_N or SEQUENTIAL, not '${type}'.`);
-      if (type === 'SEQUENTIAL' && !jobId && !isArray) throw clientError('A SEQUENTIAL dependency without a jobId is only valid for an array job.');
-      if (!jobId && type !== 'SEQUENTIAL') throw clientError('dependsOn[].jobId is required.');
-      if (jobId && !this.byId.has(jobId)) throw clientError(`Dependent job ID '${jobId}' does not exist.`);
-      if (type === 'N_TO_N' && jobId && !this.byId.get(jobId)!.children) throw clientError(`N_TO_N dependency '${jobId}' is not an array job.`);
-      return { ...(jobId ? { jobId } : {}), ...(type ? { type: type as 'N_TO_N' | 'SEQUENTIAL' } : {}) };
+    const [job, ...children] = submittedJobs(body, this.resources, (id) => this.byId.get(id), () => {
+      const now = this.now();
+      const seq = ++this.state.seq;
+      return { jobId: uuidFrom(`job:${this.opts.account}:${this.opts.region}:${seq}:${now}`), seq, now, arnOf: (id) => this.resources.arn('job', id) };
     });
+    this.add(job!);
+    for (const child of children) {
+      this.add(child);
+      this.later(() => this.evaluate(child));
+    }
+    if (children.length === 0) this.later(() => this.evaluate(job!));
+    this.changed();
+    return { jobArn: job!.detail.jobArn, jobName: job!.detail.jobName, jobId: job!.detail.jobId };
   }
 
   private describeJobs(body: Body): { jobs: JobDetail[] } {
@@ -463,34 +341,7 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   }
 
   private listJobs(body: Body): { jobSummaryList: unknown[]; nextToken?: string } {
-    const queueRef = optionalString(body, 'jobQueue');
-    const arrayJobId = optionalString(body, 'arrayJobId');
-    const multiNodeJobId = optionalString(body, 'multiNodeJobId');
-    if (!queueRef && !arrayJobId && !multiNodeJobId) throw clientError('One of jobQueue, arrayJobId or multiNodeJobId is required.');
-    const filters = (body.filters ?? []) as { name?: string; values?: string[] }[];
-    if (!Array.isArray(filters)) throw clientError('filters must be a list.');
-    let jobs: JobRecord[];
-    if (arrayJobId) {
-      const parent = this.byId.get(arrayJobId);
-      if (!parent?.children) throw clientError(`Array job '${arrayJobId}' does not exist.`);
-      jobs = parent.children.map((id) => this.byId.get(id)!);
-    } else if (multiNodeJobId) {
-      jobs = []; // multi-node parallel jobs are not run locally, so none can exist
-    } else {
-      const queue = this.resources.findQueue(queueRef!);
-      if (!queue) throw clientError(`Job queue '${queueRef}' does not exist.`);
-      jobs = this.state.jobs.filter((j) => j.queueName === queue.jobQueueName && !j.arrayParentId);
-    }
-    if (filters.length > 0) {
-      // With a filter Batch lists jobs of every status, ignoring jobStatus.
-      for (const f of filters) jobs = jobs.filter(filterFor(f));
-    } else {
-      const status = optionalString(body, 'jobStatus') ?? 'RUNNING';
-      if (!JOB_STATUSES.includes(status as JobStatus)) throw clientError(`jobStatus '${status}' is not one of ${JOB_STATUSES.join(', ')}.`);
-      jobs = jobs.filter((j) => j.detail.status === status);
-    }
-    const p = page(jobs, optionalNumber(body, 'maxResults'), optionalString(body, 'nextToken'));
-    return { jobSummaryList: p.items.map(summaryOf), ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    return listedJobs(body, this.resources, this.state.jobs, (id) => this.byId.get(id));
   }
 
   private tagResource(body: Body): Record<string, never> {
@@ -624,19 +475,12 @@ export class LocalBatch implements LocalService, BatchSubmitter {
       return;
     }
 
-    const env: Record<string, string> = {};
-    for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    Object.assign(env, { AWS_REGION: this.opts.region, AWS_DEFAULT_REGION: this.opts.region }, this.opts.jobEnv);
-    for (const { name, value } of c.environment) env[name] = value;
-    Object.assign(env, {
-      AWS_BATCH_JOB_ID: job.detail.jobId,
-      AWS_BATCH_JOB_ATTEMPT: String(attemptNo),
-      AWS_BATCH_JQ_NAME: job.queueName,
-      AWS_BATCH_CE_NAME: job.ceName,
+    const env = jobProcessEnvironment(job, attemptNo, {
+      region: this.opts.region,
+      ...(this.opts.jobEnv ? { jobEnv: this.opts.jobEnv } : {}),
+      // The job role's session, as ECS gives the container its task role's credentials.
+      roleEnv: this.opts.iam?.roleEnvironment(c.jobRoleArn, taskId),
     });
-    if (job.arrayIndex !== undefined) env.AWS_BATCH_JOB_ARRAY_INDEX = String(job.arrayIndex);
-    // The job role's session, as ECS gives the container its task role's credentials.
-    Object.assign(env, this.opts.iam?.roleEnvironment(c.jobRoleArn, taskId));
     // Secrets last (they win over a same-named variable, as on ECS) and only in the process's environment.
     const secrets = (c.secrets ?? []) as SecretRef[];
     if (secrets.length > 0) {
@@ -692,41 +536,11 @@ export class LocalBatch implements LocalService, BatchSubmitter {
     const ending = this.endings.get(job.detail.jobId);
     this.endings.delete(job.detail.jobId);
     if (!ACTIVE_ON_HOST.has(job.detail.status)) return;
-    const c = job.detail.container;
-    const attempt: AttemptDetail = {
-      container: {
-        containerInstanceArn: c.containerInstanceArn,
-        taskArn: c.taskArn,
-        ...(result.exitCode !== undefined && ending?.kind !== 'lost' ? { exitCode: result.exitCode } : {}),
-        logStreamName: c.logStreamName,
-        networkInterfaces: [],
-      },
-      ...(startedAt !== undefined ? { startedAt } : {}),
-      stoppedAt: this.now(),
-    };
-    let retryable = true;
-    let jobReason: string;
-    if (ending?.kind === 'timeout') {
-      // Batch does not retry an attempt it ended for exceeding its timeout.
-      attempt.statusReason = jobReason = REASONS.timeout;
-      retryable = false;
-    } else if (ending?.kind === 'terminate') {
-      attempt.statusReason = REASONS.essentialExited;
-      jobReason = ending.reason;
-      retryable = false;
-    } else if (ending?.kind === 'lost') {
-      attempt.statusReason = jobReason = ending.reason;
-    } else if (ending?.kind === 'stop') {
-      attempt.statusReason = jobReason = REASONS.stackStopped(this.instanceId(job.ceName ?? 'unknown'), ending.graceMs);
-      retryable = false;
-    } else if (result.startError) {
-      attempt.container.reason = REASONS.cannotStart(result.startError);
-      attempt.statusReason = jobReason = REASONS.taskFailedToStart;
-    } else {
-      attempt.statusReason = jobReason = REASONS.essentialExited;
-    }
-    const succeeded = !ending && result.exitCode === 0 && !result.startError;
-    this.closeAttempt(job, attempt, { retryable: retryable && !succeeded, jobReason, succeeded });
+    const { attempt, retryable, jobReason, succeeded } = endedAttempt(job, result, startedAt, ending, {
+      now: this.now(),
+      instanceId: (ce) => this.instanceId(ce),
+    });
+    this.closeAttempt(job, attempt, { retryable, jobReason, succeeded });
   }
 
   /** Appends the attempt, frees its capacity and moves the job to SUCCEEDED, RUNNABLE (retry) or FAILED. */
@@ -917,113 +731,6 @@ export class LocalBatch implements LocalService, BatchSubmitter {
   private logPath(logStreamName: string): string {
     return `${join(this.logDir, ...logStreamName.split('/'))}.log`;
   }
-}
-
-function buildContainer(
-  def: JobDefinition,
-  overrides: NonNullable<SubmitJobRequest['containerOverrides']>,
-  parameters: Record<string, string>,
-): JobDetail['container'] {
-  const props = structuredClone(def.containerProperties ?? {});
-  const environment = mergeByKey<KeyValuePair>(props.environment ?? [], overrides.environment ?? [], (e) => e.name);
-  const resourceRequirements = mergeByKey<ResourceRequirement>(
-    props.resourceRequirements ?? [],
-    overrides.resourceRequirements ?? [],
-    (r) => r.type,
-  );
-  const command = (overrides.command ?? props.command ?? []).map((arg) =>
-    // Batch substitutes Ref::name placeholders from the merged parameters and leaves unknown ones as written.
-    arg.replace(/Ref::([A-Za-z0-9_-]+)/g, (whole, name: string) => parameters[name] ?? whole),
-  );
-  return {
-    ...props,
-    command,
-    ...(overrides.vcpus !== undefined ? { vcpus: overrides.vcpus } : {}),
-    ...(overrides.memory !== undefined ? { memory: overrides.memory } : {}),
-    volumes: (props.volumes as unknown[] | undefined) ?? [],
-    environment,
-    mountPoints: (props.mountPoints as unknown[] | undefined) ?? [],
-    ulimits: (props.ulimits as unknown[] | undefined) ?? [],
-    networkInterfaces: [],
-    resourceRequirements,
-    secrets: (props.secrets as unknown[] | undefined) ?? [],
-  };
-}
-
-function mergeByKey<T>(base: T[], over: T[], key: (t: T) => string): T[] {
-  const out = new Map(base.map((b) => [key(b), b]));
-  for (const o of over) out.set(key(o), o);
-  return [...out.values()];
-}
-
-/** vCPUs from resourceRequirements (which win, as on AWS) or the legacy `vcpus`; 1 when neither says. */
-function vcpusOf(requirements: ResourceRequirement[], legacy: number | undefined): number {
-  const v = requirements.find((r) => r.type === 'VCPU');
-  const n = v ? Number.parseFloat(v.value) : legacy;
-  return n !== undefined && Number.isFinite(n) && n > 0 ? n : 1;
-}
-
-function filterFor(f: { name?: string; values?: string[] }): (job: JobRecord) => boolean {
-  const value = f.values?.[0];
-  if (!f.name || value === undefined) throw clientError('Each filter needs a name and one value.');
-  switch (f.name) {
-    case 'JOB_NAME': {
-      // Case-insensitive; a trailing * matches by prefix.
-      const v = value.toLowerCase();
-      return (j) =>
-        v.endsWith('*') ? j.detail.jobName.toLowerCase().startsWith(v.slice(0, -1)) : j.detail.jobName.toLowerCase() === v;
-    }
-    case 'JOB_DEFINITION': {
-      const v = value.startsWith('arn:') ? value.split('/').pop()! : value;
-      return (j) => {
-        const ref = j.detail.jobDefinition.split('/').pop()!;
-        const name = ref.replace(/:\d+$/, '');
-        if (v.endsWith('*')) return ref.startsWith(v.slice(0, -1));
-        return v.includes(':') ? ref === v : name === v;
-      };
-    }
-    case 'AFTER_CREATED_AT': {
-      const t = Number(value);
-      if (!Number.isFinite(t)) throw clientError(`AFTER_CREATED_AT needs epoch milliseconds, not '${value}'.`);
-      return (j) => j.detail.createdAt > t;
-    }
-    case 'BEFORE_CREATED_AT': {
-      const t = Number(value);
-      if (!Number.isFinite(t)) throw clientError(`BEFORE_CREATED_AT needs epoch milliseconds, not '${value}'.`);
-      return (j) => j.detail.createdAt < t;
-    }
-    default:
-      throw clientError(`Filter '${f.name}' is not one of JOB_NAME, JOB_DEFINITION, AFTER_CREATED_AT, BEFORE_CREATED_AT.`);
-  }
-}
-
-/** ListJobs' JobSummary for a job. */
-function summaryOf(job: JobRecord): unknown {
-  const d = job.detail;
-  const container =
-    d.container.exitCode !== undefined || d.container.reason !== undefined
-      ? { ...(d.container.exitCode !== undefined ? { exitCode: d.container.exitCode } : {}), ...(d.container.reason ? { reason: d.container.reason } : {}) }
-      : undefined;
-  return JSON.parse(
-    JSON.stringify({
-      jobArn: d.jobArn,
-      jobId: d.jobId,
-      jobName: d.jobName,
-      createdAt: d.createdAt,
-      status: d.status,
-      statusReason: d.statusReason,
-      startedAt: d.startedAt,
-      stoppedAt: d.stoppedAt,
-      container,
-      arrayProperties: d.arrayProperties ? { size: d.arrayProperties.size, index: d.arrayProperties.index } : undefined,
-      jobDefinition: d.jobDefinition,
-    }),
-  );
-}
-
-/** A statusSummary with every child still SUBMITTED; members in the order AWS lists them. */
-function emptySummary(size: number): Partial<Record<JobStatus, number>> {
-  return { STARTING: 0, FAILED: 0, RUNNING: 0, SUCCEEDED: 0, RUNNABLE: 0, SUBMITTED: size, PENDING: 0 };
 }
 
 function minOf(values: (number | undefined)[]): number | undefined {

@@ -6,13 +6,14 @@
  *                                      └──────── any error ────────▶ errorResponse ─▶ { error: { code, message, issues? } }
  *
  * Zod issues are rewritten in plain words that name the field (`body.parameters.day is
- * required`), and anything that is not a deliberate client error becomes a 500 whose body
+ * required`), in the same wording as config problems (shared/issues.ts), and anything that is not a deliberate client error becomes a 500 whose body
  * says nothing about the internals.
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from '../zod.ts';
 import { BatchronError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { issueLine, plainWords, zodIssues, type Issue } from '../issues.ts';
 
 /** The event a route handler receives: the v2 event plus its validated parts. */
 export type ApiEvent<P = unknown, Q = unknown, B = unknown, H = unknown> = APIGatewayProxyEventV2 & {
@@ -43,72 +44,11 @@ export interface RequestSchemas<P, Q, B, H> {
   headers?: z.core.$ZodType<H>;
 }
 
-/** One problem with a request: where (`body.from`) and what. */
-export interface Issue {
-  path: string;
-  message: string;
-}
-
-const typeName = (value: unknown): string => {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'number') return Number.isNaN(value) ? 'not a number' : 'a number';
-  if (typeof value === 'boolean') return 'a boolean';
-  return typeof value;
-};
-
-const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
-
-/**
- * Plain-words messages for zod issues whose schema set no message of its own (a schema's
- * own message wins: zod applies this per-parse map only when none is set).
- */
-const plainWords: z.core.$ZodErrorMap = (iss) => {
-  switch (iss.code) {
-    case 'invalid_type':
-      if (iss.input === undefined) return 'is required';
-      // A record is what a JSON client calls an object.
-      return `must be ${article(iss.expected === 'record' ? 'object' : String(iss.expected))}, not ${typeName(iss.input)}`;
-    case 'too_small': {
-      const n = Number(iss.minimum);
-      if (iss.origin === 'string') return n <= 1 ? 'must not be empty' : `must be at least ${n} characters`;
-      if (iss.origin === 'array' || iss.origin === 'set') return `must have at least ${n} item${n === 1 ? '' : 's'}`;
-      return iss.inclusive ? `must be at least ${n}` : `must be more than ${n}`;
-    }
-    case 'too_big': {
-      const n = Number(iss.maximum);
-      if (iss.origin === 'string') return `must be at most ${n} characters`;
-      if (iss.origin === 'array' || iss.origin === 'set') return `must have at most ${n} items`;
-      return iss.inclusive ? `must be at most ${n}` : `must be less than ${n}`;
-    }
-    case 'invalid_format':
-      if (iss.format === 'datetime') return 'must be an ISO-8601 date-time with a zone, e.g. 2026-11-23T00:00:00Z';
-      if (iss.format === 'regex') return `must match ${String((iss as { pattern?: unknown }).pattern ?? 'the expected pattern')}`;
-      return `must be a valid ${iss.format}`;
-    case 'invalid_value':
-      return `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'unrecognized_keys':
-      return `has unknown field${iss.keys.length === 1 ? '' : 's'} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_union':
-      return 'does not match any accepted form';
-    default:
-      return undefined;
-  }
-};
-
-/** Formats a zod error as issues under `prefix` (`body`, `query`, `path`, `header`). */
-export function issuesOf(error: z.core.$ZodError, prefix: string): Issue[] {
-  return error.issues.map((i) => {
-    const path = [prefix, ...i.path.map(String)].join('.');
-    return { path, message: i.message };
-  });
-}
+export type { Issue };
 
 /** A ValidationError whose message lists the issues, so a client that shows only the message still says which field. */
 export function validationError(issues: Issue[]): ValidationError {
-  const message = issues.map((i) => `${i.path} ${i.message}`).join('; ');
+  const message = issues.map(issueLine).join('; ');
   return new ValidationError(`Invalid request: ${message}`, issues);
 }
 
@@ -138,9 +78,9 @@ export function validateRequest<P, Q, B, H>(schemas: RequestSchemas<P, Q, B, H>)
       const issues: Issue[] = [];
       const part = <T>(schema: z.core.$ZodType<T> | undefined, value: unknown, prefix: string): T => {
         if (!schema) return value as T; // this route declares no schema for the part: passed through untyped
-        const r = z.safeParse(schema, value, { error: plainWords });
+        const r = z.safeParse(schema, value, { error: plainWords, reportInput: true });
         if (r.success) return r.data;
-        issues.push(...issuesOf(r.error, prefix));
+        issues.push(...zodIssues(r.error, { root: prefix, prefixed: true, schema, input: value }));
         return undefined as T;
       };
       const body = decodeBody(event);

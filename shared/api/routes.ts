@@ -82,7 +82,7 @@ const IdempotencyHeaders = z.looseObject({
   ),
 });
 
-// The plain-words map of shared/api/http.ts says what a date-time must look like.
+// The plain-words map of shared/issues.ts says what a date-time must look like.
 const Instant = z.iso.datetime({ offset: true });
 
 const BackfillBody = z.strictObject({

@@ -419,12 +419,16 @@ export async function setManyPaused(
 export const DynamicScheduleSchema = ScheduleSchema;
 export type DynamicScheduleBody = z.input<typeof ScheduleSchema>;
 
+/**
+ * A config problem as an issue of the request body: `schedules.<name>.<field>` is `body.<field>`
+ * (the body is the schedule); a problem outside the schedule keeps its config path.
+ */
 function problemsToIssues(error: ConfigError, name: string): Issue[] {
-  // ConfigError lines read `schedules.<name>.<field>: <problem>`; the API names fields from the body.
-  return error.problems.map((line) => {
-    const m = /^(\S+?): (.*)$/.exec(line);
-    const path = (m?.[1] ?? 'body').replace(new RegExp(`^schedules\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.?`), 'body.');
-    return { path: path.replace(/\.$/, '') || 'body', message: m?.[2] ?? line };
+  const at = `schedules.${name}`;
+  return error.issues.map(({ path, message }) => {
+    if (path === at) return { path: 'body', message };
+    if (path.startsWith(`${at}.`) || path.startsWith(`${at}[`)) return { path: `body${path.slice(at.length)}`, message };
+    return { path, message };
   });
 }
 

@@ -14,6 +14,8 @@
  */
 import * as z from '../zod.ts';
 import { isValidTimezone } from '../expressions/zone.ts';
+import { issue, type Issue } from '../issues.ts';
+import { timezoneProblem } from './suggest.ts';
 
 /** `HH:MM`, 00:00-23:59. */
 export const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -58,26 +60,25 @@ export function durationMinutes(text: string): number | undefined {
  * already checked. `hasExpression`: deadlines are checked against the schedule's series,
  * which a schedule started only by events does not have.
  */
-export function deadlineProblems(path: string, spec: DeadlineSpec, hasExpression: boolean): string[] {
-  const problems: string[] = [];
+export function deadlineProblems(path: string, spec: DeadlineSpec, hasExpression: boolean): Issue[] {
+  const problems: Issue[] = [];
   if (spec.at !== undefined && spec.after !== undefined) {
-    problems.push(`${path}: declare either at (a time of day, for a logical date) or after (a duration after each scheduled time), not both`);
+    problems.push(issue(path, 'declare either at (a time of day, for a logical date) or after (a duration after each scheduled time), not both'));
   } else if (spec.at === undefined && spec.after === undefined) {
-    problems.push(`${path}: needs at (a time of day such as "06:00") or after (a duration such as "90m")`);
+    problems.push(issue(path, 'needs at (a time of day such as "06:00") or after (a duration such as "90m")'));
   }
   if (spec.after !== undefined) {
-    if (spec.timezone !== undefined) problems.push(`${path}.timezone: applies only to at; after counts from each scheduled time`);
-    if (spec.forLogicalDate !== undefined) problems.push(`${path}.forLogicalDate: applies only to at; after is per fire`);
+    if (spec.timezone !== undefined) problems.push(issue(`${path}.timezone`, 'applies only to at; after counts from each scheduled time'));
+    if (spec.forLogicalDate !== undefined) problems.push(issue(`${path}.forLogicalDate`, 'applies only to at; after is per fire'));
     const minutes = durationMinutes(spec.after);
-    if (minutes === undefined) problems.push(`${path}.after: must be a duration such as "90m", "2h" or "1h30m"`);
-    else if (minutes < 1 || minutes > MAX_AFTER_MINUTES) problems.push(`${path}.after: must be between 1 minute and 7 days (got "${spec.after}")`);
+    if (minutes === undefined) problems.push(issue(`${path}.after`, 'must be a duration such as "90m", "2h" or "1h30m"'));
+    else if (minutes < 1 || minutes > MAX_AFTER_MINUTES) problems.push(issue(`${path}.after`, `must be between 1 minute and 7 days (got "${spec.after}")`));
   }
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) {
-    const near = Intl.supportedValuesOf('timeZone').find((z) => z.toLowerCase() === spec.timezone!.toLowerCase());
-    problems.push(`${path}.timezone: unknown time zone "${spec.timezone}" (use an IANA name such as "${near ?? 'Europe/Berlin'}")`);
+    problems.push(issue(`${path}.timezone`, timezoneProblem(spec.timezone)));
   }
   if (!hasExpression) {
-    problems.push(`${path}: needs the schedule's expression (cron, rate or at): deadlines are checked against its scheduled times, and a schedule started only by events has none`);
+    problems.push(issue(path, `needs the schedule's expression (cron, rate or at): deadlines are checked against its scheduled times, and a schedule started only by events has none`));
   }
   return problems;
 }

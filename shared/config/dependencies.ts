@@ -9,96 +9,57 @@
 import type { BaseScheduleDefinition, DependencyLink, DependencyWait, ScheduleDefinition } from './definition.ts';
 import { durationMinutes } from './deadline.ts';
 import type { BatchronConfig, ScheduleSpec } from './schema.ts';
+import { issue, type Issue } from '../issues.ts';
+import { findCycle as findGraphCycle } from './graph.ts';
+import { closest } from './suggest.ts';
 
 /** Longest `within`: a waiting run stays in the active index (and the sweeper's work) until then. */
 export const MAX_WITHIN_MINUTES = 7 * 24 * 60;
 /** `within` when `wait` does not say. */
 export const DEFAULT_WITHIN = '24h';
 
-/** The Levenshtein-nearest of `names` to `name` within `max` edits (a typo), if any. */
-function closest(name: string, names: string[], max: number): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const candidate of names) {
-    const d = distance(name, candidate);
-    if (d <= max && (!best || d < best.d)) best = { name: candidate, d };
-  }
-  return best?.name;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** The problems of `after`/`wait`/`logicalDate` across all schedules, one line each, paths first. */
-export function dependencyProblems(schedules: Record<string, ScheduleSpec>): string[] {
-  const problems: string[] = [];
+export function dependencyProblems(schedules: Record<string, ScheduleSpec>): Issue[] {
+  const problems: Issue[] = [];
   const names = Object.keys(schedules);
   for (const [name, spec] of Object.entries(schedules)) {
     const at = `schedules.${name}`;
-    if (spec.wait && !spec.after) problems.push(`${at}.wait: applies only with after (the upstream schedules a run waits for); declare after or remove wait`);
+    if (spec.wait && !spec.after) problems.push(issue(`${at}.wait`, 'applies only with after (the upstream schedules a run waits for); declare after or remove wait'));
     if (spec.wait) {
       // The same duration syntax as a deadline's `after`: hours and minutes.
       const minutes = durationMinutes(spec.wait.within);
       if (minutes === undefined) {
-        problems.push(`${at}.wait.within: must be a duration such as "90m", "3h" or "1h30m" (got "${spec.wait.within}")`);
+        problems.push(issue(`${at}.wait.within`, `must be a duration such as "90m", "3h" or "1h30m" (got "${spec.wait.within}")`));
       } else if (minutes < 1 || minutes > MAX_WITHIN_MINUTES) {
-        problems.push(`${at}.wait.within: must be between 1m and 168h, a week (got "${spec.wait.within}")`);
+        problems.push(issue(`${at}.wait.within`, `must be between 1m and 168h, a week (got "${spec.wait.within}")`));
       }
     }
     if (!spec.after) continue;
-    if (spec.on) problems.push(`${at}.after: a schedule with event triggers (on) cannot also wait for other schedules; use a separate schedule for each`);
+    if (spec.on) problems.push(issue(`${at}.after`, 'a schedule with event triggers (on) cannot also wait for other schedules; use a separate schedule for each'));
     const seen = new Set<string>();
     for (const [i, dep] of spec.after.entries()) {
       const path = `${at}.after[${i}].schedule`;
       if (dep.schedule === name) {
-        problems.push(`${path}: a schedule cannot wait for itself ("${name}")`);
+        problems.push(issue(path, `a schedule cannot wait for itself ("${name}")`));
       } else if (!(dep.schedule in schedules)) {
         const near = closest(dep.schedule, names, 2);
-        problems.push(`${path}: no schedule named "${dep.schedule}"${near ? `; did you mean "${near}"?` : ` (schedules: ${names.join(', ')})`}`);
+        problems.push(issue(path, `no schedule named "${dep.schedule}"${near ? `; did you mean "${near}"?` : ` (schedules: ${names.join(', ')})`}`));
       } else if (seen.has(dep.schedule)) {
-        problems.push(`${path}: "${dep.schedule}" is listed twice; list each upstream once`);
+        problems.push(issue(path, `"${dep.schedule}" is listed twice; list each upstream once`));
       }
       seen.add(dep.schedule);
     }
   }
   const cycle = findCycle(schedules);
-  if (cycle) problems.push(`schedules: after forms a cycle (${cycle.join(' → ')}, each waiting for the one before it); a schedule cannot wait, directly or through others, for itself`);
+  if (cycle) problems.push(issue('schedules', `after forms a cycle (${cycle.join(' → ')}, each waiting for the one before it); a schedule cannot wait, directly or through others, for itself`));
   return problems;
 }
 
 /** One cycle of the `after` graph as a closed path (`a`, `b`, `a`), or undefined. */
 export function findCycle(schedules: Record<string, Pick<ScheduleSpec, 'after'>>): string[] | undefined {
-  const state = new Map<string, 'open' | 'done'>();
-  const path: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done') return undefined;
-    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name];
-    state.set(name, 'open');
-    path.push(name);
-    for (const dep of schedules[name]?.after ?? []) {
-      if (dep.schedule === name || !(dep.schedule in schedules)) continue;
-      const found = visit(dep.schedule);
-      if (found) return found;
-    }
-    path.pop();
-    state.set(name, 'done');
-    return undefined;
-  };
-  for (const name of Object.keys(schedules).sort()) {
-    const found = visit(name);
-    if (found) return found.reverse();
-  }
-  return undefined;
+  const names = Object.keys(schedules).sort();
+  const graph = Object.fromEntries(names.map((name) => [name, (schedules[name]?.after ?? []).map((d) => d.schedule).filter((s) => s !== name && s in schedules)]));
+  return findGraphCycle(graph)?.reverse();
 }
 
 /** The definition fields of one schedule's own dependency settings (no links yet). */

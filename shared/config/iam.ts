@@ -50,6 +50,7 @@ export const STAR_ONLY_ACTIONS = [
 /** Named groups of permissions, each one thing the code does. */
 type Grant =
   | 'table'
+  | 'tableIndexes'
   | 'tableConditionCheck'
   | 'submitJobs'
   | 'manageJobs'
@@ -66,7 +67,8 @@ type Grant =
   | 'jobLogs';
 
 /**
- * What each function calls. Every engine function drives runs (shared/engine/drive.ts):
+ * What each function calls. Only `sweep` and `api` read the table's indexes (listings); the
+ * others read runs by key. Every engine function drives runs (shared/engine/drive.ts):
  * submits (with tags), finds an earlier submission by job name (ListJobs), terminates the
  * jobs of a cancelled run, defers a submission or schedules a retry through a one-time
  * schedule (CreateSchedule + PassRole of the Scheduler role), and notifies Slack. The `api`
@@ -82,9 +84,10 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
   retry: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   // Starts runs as fire does; a batch window's close is a one-time schedule like a retry's.
   trigger: ['table', 'tableConditionCheck', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
-  sweep: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
+  sweep: ['table', 'tableIndexes', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
   api: [
     'table',
+    'tableIndexes',
     'submitJobs',
     'manageJobs',
     'findJobs',
@@ -122,12 +125,14 @@ const ARN = 'arn:${AWS::Partition}';
 const REGION_ACCOUNT = '${AWS::Region}:${AWS::AccountId}';
 
 /**
- * A job definition as SubmitJob is authorized on it: by name (the engine submits without a
- * revision) and as `name:revision`, every revision (a deploy registers new ones).
+ * A job definition as SubmitJob is authorized on it: `name:revision`, every revision (a
+ * deploy registers new ones). The request ARN always includes the revision, even when the
+ * engine submits by name, so a grant on the bare name matches nothing (AWS Batch User Guide,
+ * "Resource: Restrict to job definition prefix on job submission").
  */
 function jobDefinitionArns(nameOrArn: string): CfnValue[] {
   const arn = nameOrArn.startsWith('arn:') ? nameOrArn : `${ARN}:batch:${REGION_ACCOUNT}:job-definition/${nameOrArn}`;
-  return nameOrArn.startsWith('arn:') ? [arn, `${arn}:*`] : [sub(arn), sub(`${arn}:*`)];
+  return nameOrArn.startsWith('arn:') ? [`${arn}:*`] : [sub(`${arn}:*`)];
 }
 
 function jobQueueArn(queue: string): CfnValue {
@@ -178,9 +183,12 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
           Effect: 'Allow',
           // Get/Put/Update/Query, and TransactWriteItems' Put + Update (authorized as PutItem and UpdateItem).
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-          Resource: [{ 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] }, sub(`\${${ctx.tableLogicalId}.Arn}/index/*`)],
+          Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] },
         },
       ];
+    case 'tableIndexes':
+      // Listings: the sweeper's active runs, missed fires and overdue batch windows; the API's runs of a schedule.
+      return [{ Sid: 'TableIndexes', Effect: 'Allow', Action: 'dynamodb:Query', Resource: sub(`\${${ctx.tableLogicalId}.Arn}/index/*`) }];
     case 'tableConditionCheck':
       // A batch window's transaction checks the window is still open (a ConditionCheck item).
       return [{ Sid: 'TableConditionCheck', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } }];

@@ -8,15 +8,15 @@ import { batch, batchSubmit } from '../clients/batch.ts';
 import { documentClient } from '../clients/dynamodb.ts';
 import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
-import type { EngineEnv } from '../env.ts';
+import { readEnv, type EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
 import type { Notifier } from '../notify/slack.ts';
 import { routedNotifier } from '../notify/routing.ts';
 import { dynamoStore } from '../store/dynamo.ts';
 import { dynamoWindowStore } from '../store/windows.ts';
 import { dynamoDeadlineStore } from '../store/deadlines.ts';
-import { now } from '../time.ts';
 import { sdkBatch, sdkRetryScheduler, type BatchPort, type DeadlineStore, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
+import type { Runtime } from '../runtime.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
@@ -94,23 +94,49 @@ export function contextOf(deps: EngineDeps): TransitionContext {
 }
 
 /** The production wiring for one Lambda invocation: `defaultDeps` bounded by the invocation's remaining time. */
-export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getRemainingTimeInMillis(): number }): EngineDeps {
+export function lambdaDeps(
+  env: EngineEnv,
+  context: { awsRequestId: string; getRemainingTimeInMillis(): number },
+  options: Omit<WiringOptions, 'notifier'> = {},
+): EngineDeps {
   const leaseMs = Math.max(DEFAULTS.leaseMs, Math.min(DEFAULTS.maxLeaseMs, context.getRemainingTimeInMillis()));
-  return { leaseMs, ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
+  return { leaseMs, ...defaultDeps(env, context.awsRequestId, options), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
 /**
  * How a handler gets its deps for one invocation. Each function module exports
- * `createHandler(depsFor)` beside its `handler` (built with `lambdaDeps`), so a test can
- * build the real handler over wrapped ports, e.g. to die right after a real SubmitJob.
+ * `createHandler(depsFor)`, so a test can build the real handler over wrapped ports (e.g. to
+ * die right after a real SubmitJob); `handlerFor(runtime)`, the production wiring over an
+ * environment and a clock (shared/runtime.ts; the local stack passes its own); and `handler`,
+ * that wiring over Lambda's.
  */
 export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => EngineDeps;
 
-let ssm: SSMClient | undefined;
-let slack: Notifier | undefined;
+/** The production DepsFor over `runtime`: its environment read once (now, failing with the variable's name), its clock. */
+export function runtimeDepsFor(runtime: Runtime): DepsFor {
+  const env = readEnv(runtime.env);
+  return (context) => lambdaDeps(env, context, { now: runtime.now, envOf: (name) => runtime.env[name] });
+}
 
-/** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
-export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
+let ssm: SSMClient | undefined;
+/** One notifier per environment read (a cold start, or a local deployment): it caches the webhook URL read from SSM. */
+const slack = new WeakMap<EngineEnv, Notifier>();
+
+/** What the production wiring takes besides the engine's environment. */
+export interface WiringOptions {
+  notifier?: Notifier;
+  /** The clock; the system clock by default (the stack's Clock locally). */
+  now?: () => number;
+  /** The function's environment variables, for Slack routes that name one (`{ env }`); process.env by default. */
+  envOf?: (name: string) => string | undefined;
+}
+
+/**
+ * The production wiring: shared clients, the environment, Powertools logger and metrics,
+ * Slack (routed), and the clock.
+ */
+export function defaultDeps(env: EngineEnv, owner: string, options: WiringOptions = {}): EngineDeps {
+  const notifier = options.notifier;
   return {
     store: dynamoStore({ doc: documentClient, table: env.table }),
     windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
@@ -118,20 +144,26 @@ export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier):
     batch: sdkBatch(batch, batchSubmit),
     retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
     ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
-    // One notifier per cold start: it caches the webhook URL read from SSM.
-    notifier:
-      notifier ??
-      (slack ??= routedNotifier({
-        envOf: (name) => process.env[name],
-        url: env.slackWebhookUrl,
-        parameterName: env.slackWebhookParameter,
-        ssm: () => (ssm ??= new SSMClient({ credentials })),
-        log: logger,
-      })),
+    notifier: notifier ?? slackFor(env, options.envOf ?? ((name) => process.env[name])),
     env,
-    now,
+    now: options.now ?? (() => Date.now()),
     owner,
     log: logger,
     metrics: powertoolsMetrics,
   };
+}
+
+function slackFor(env: EngineEnv, envOf: (name: string) => string | undefined): Notifier {
+  let notifier = slack.get(env);
+  if (!notifier) {
+    notifier = routedNotifier({
+      envOf,
+      url: env.slackWebhookUrl,
+      parameterName: env.slackWebhookParameter,
+      ssm: () => (ssm ??= new SSMClient({ credentials })),
+      log: logger,
+    });
+    slack.set(env, notifier);
+  }
+  return notifier;
 }

@@ -9,6 +9,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from '../zod.ts';
 import { isRetryable, ValidationError } from '../errors.ts';
+import { issueLine, plainWords, zodIssues } from '../issues.ts';
 import { logger, metrics } from '../logger.ts';
 
 /** The result a handler returns when its input was rejected or its error is not retryable. */
@@ -32,10 +33,12 @@ export function engineHandler<S extends z.core.$ZodType, R>(
       name: 'zod-input',
       before: (request) => {
         logger.addContext(request.context);
-        const parsed = z.safeParse(schema, request.event);
+        const parsed = z.safeParse(schema, request.event, { error: plainWords });
         if (!parsed.success) {
-          const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
-          throw new ValidationError(`${name}: invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+          // The same wording as API and config problems; no value is echoed into the log beyond a
+          // wrong-typed scalar (`input` is not passed).
+          const issues = zodIssues(parsed.error, { root: 'input', prefixed: false, schema, input: undefined });
+          throw new ValidationError(`${name}: invalid input: ${issues.map(issueLine).join('; ')}`, issues);
         }
         request.event = parsed.data;
       },

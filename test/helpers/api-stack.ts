@@ -25,10 +25,10 @@ export interface ApiStack {
 /** Starts a stack, deploys the project's serverless.yml on it and serves the API on port 0. */
 export async function startApiStack(functionName = 'batchron-api-test'): Promise<ApiStack> {
   const t = await startTestStack({ projectDir: PROJECT_DIR });
-  await deployLocal(t.stack, { projectDir: PROJECT_DIR });
+  const deployed = await deployLocal(t.stack, { projectDir: PROJECT_DIR });
   // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
-  const { handler } = await import('#functions/api');
-  t.stack.lambda.register(functionName, handler, { timeoutMs: 30_000 });
+  const { handlerFor } = await import('#functions/api');
+  t.stack.lambda.register(functionName, handlerFor({ env: deployed.environment, now: () => t.stack.clock.now() }), { timeoutMs: 30_000 });
   const api = await startHttpApi({
     port: 0,
     dataDir: t.dataDir,

@@ -6,26 +6,20 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CreateComputeEnvironmentCommand,
-  CreateJobQueueCommand,
-  ListJobsCommand,
-  RegisterJobDefinitionCommand,
-  type JobSummary,
-} from '@aws-sdk/client-batch';
-import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
-import { CreateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListJobsCommand, type JobSummary } from '@aws-sdk/client-batch';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FireInput, ScheduleDefinition, TaskDefinition } from '#shared/config/definition';
 import { ENV } from '#shared/config/definition';
-import { TABLE, tableInput } from '#shared/config/table';
-import { setClock } from '#shared/time';
+import { tableInput } from '#shared/config/table';
+import { deployEngine as deployEngineOnStack } from '#local/engine-deploy';
+import type { Runtime } from '#shared/runtime';
 import { logger, type EngineLogger } from '#shared/logger';
 import { CountingMetrics } from '#test/helpers/metrics';
 import type { Notifier } from '#shared/notify/slack';
 import type { NotificationMessage } from '#shared/notify/messages';
 import { sdkBatch, sdkRetryScheduler, type BatchPort } from '#shared/engine/ports';
-import type { EngineDeps } from '#shared/engine/deps';
+import { runtimeDepsFor, type DepsFor, type EngineDeps } from '#shared/engine/deps';
 import { dynamoStore } from '#shared/store/dynamo';
 import type { RunItem } from '#shared/store/schema';
 import type { LocalStack } from '#local/stack';
@@ -159,7 +153,11 @@ export interface EngineDeployment {
   jobs(prefix: string): Promise<JobSummary[]>;
   /** Waits until the run satisfies `check` (real time; the stack runs jobs as processes). */
   waitRun(runId: string, check: (run: RunItem) => boolean, what: string, timeoutMs?: number): Promise<RunItem>;
-  /** Undoes what deployEngine changed in this process (the clock source, the Slack server). */
+  /** The functions' runtime: the deployment's environment and the stack's clock. */
+  runtime: Runtime;
+  /** The production engine deps over this deployment's runtime, as its functions build them (to wrap, as the crash harness does). */
+  lambdaDeps: DepsFor;
+  /** Closes the Slack capture server. */
   undeploy(): Promise<void>;
 }
 
@@ -167,8 +165,8 @@ let counter = 0;
 
 /**
  * Starts a local stack with the engine deployed on it: a fresh table, queue, job definition,
- * schedule group, the job-events rule, and the four functions. Once per test file: the
- * functions read their environment once, at cold start, like on Lambda.
+ * schedule group, the job-events rule, and the four functions, each over this deployment's
+ * environment and the stack's clock.
  */
 export async function startEngineStack(opts: { lambdaRetryDelaysMs?: number[] } = {}): Promise<EngineStack> {
   const { startTestStack } = await import('#test/helpers/stack');
@@ -185,89 +183,34 @@ export async function startEngineStack(opts: { lambdaRetryDelaysMs?: number[] } 
 }
 
 /**
- * Deploys the engine on a running stack: table, Batch resources, schedule group, the four
- * functions (real handlers, imported after their environment is set) and the job-events rule.
+ * Deploys the engine on a running stack (local/engine-deploy.ts): table, Batch resources,
+ * schedule group, the four functions over this deployment's runtime, and the job-events rule.
  */
 export async function deployEngine(
   stack: LocalStack,
   clients: ReturnType<typeof awsClients>,
   opts: { projections?: 'narrow' | 'all' } = {},
 ): Promise<EngineDeployment> {
-  const restoreClock = setClock(() => stack.clock.now());
   const deployment = `bt${process.pid}x${++counter}`;
-  const table = deployment;
   const slack = await startSlackCapture();
-
-  await createEngineTable(clients.dynamodb, table, opts.projections);
-  await clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true } }));
-  await clients.batch.send(
-    new CreateComputeEnvironmentCommand({
-      computeEnvironmentName: 'engine-ce',
-      type: 'MANAGED',
-      state: 'ENABLED',
-      computeResources: { type: 'FARGATE', maxvCpus: 64, subnets: ['subnet-1'], securityGroupIds: ['sg-1'] },
-    }),
-  );
-  await clients.batch.send(
-    new CreateJobQueueCommand({ jobQueueName: 'engine-queue', priority: 1, state: 'ENABLED', computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'engine-ce' }] }),
-  );
-  await clients.batch.send(
-    new RegisterJobDefinitionCommand({
-      jobDefinitionName: 'engine-sh',
-      type: 'container',
-      platformCapabilities: ['FARGATE'],
-      containerProperties: {
-        image: 'public.ecr.aws/docker/library/busybox:latest',
-        command: ['sh', '-c', 'exit 0'],
-        resourceRequirements: [
-          { type: 'VCPU', value: '0.25' },
-          { type: 'MEMORY', value: '512' },
-        ],
-      },
-    }),
-  );
-  await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: deployment }));
-
-  const arnOf = (fn: string) => stack.lambda.arnOf(`${deployment}-${fn}`);
-  const env: Record<string, string> = {
-    ...stack.env(),
-    [ENV.table]: table,
-    [ENV.deployment]: deployment,
-    [ENV.scheduleGroup]: deployment,
-    [ENV.fireTargetArn]: arnOf('fire'),
-    [ENV.retryTargetArn]: arnOf('retry'),
-    [ENV.schedulerRoleArn]: 'arn:aws:iam::000000000000:role/batchron-scheduler',
-    [ENV.defaultQueue]: 'engine-queue',
-    [ENV.retentionDays]: '7',
-    [ENV.slackWebhookUrl]: slack.url,
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  };
-  Object.assign(process.env, env);
+  const deployed = await deployEngineOnStack(stack, {
+    deployment,
+    ...(opts.projections ? { projections: opts.projections } : {}),
+    computeEnvironment: { name: 'engine-ce', maxvCpus: 64 },
+    queue: 'engine-queue',
+    jobDefinitions: [{ name: 'engine-sh', image: 'public.ecr.aws/docker/library/busybox:latest', command: ['sh', '-c', 'exit 0'] }],
+    env: {
+      [ENV.retentionDays]: '7',
+      [ENV.slackWebhookUrl]: slack.url,
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
+    functions: { fire: { timeoutMs: 60_000 }, jobEvents: { timeoutMs: 60_000 }, retry: { timeoutMs: 60_000 }, sweep: { timeoutMs: 300_000 } },
+    clients,
+  });
+  const { table, arns, runtime } = deployed;
   // Decisions are asserted on state, not on log lines; ENGINE_TEST_LOG=INFO shows them.
   logger.setLogLevel((process.env.ENGINE_TEST_LOG ?? 'ERROR') as 'ERROR');
-  // Imported after the environment is set: the handlers read it once, at cold start.
-  const [fireFn, jobEventsFn, retryFn, sweepFn] = await Promise.all([
-    import('#functions/fire'),
-    import('#functions/job-events'),
-    import('#functions/retry'),
-    import('#functions/sweep'),
-  ]);
-  const arns = {
-    fire: stack.lambda.register(`${deployment}-fire`, fireFn.handler, { timeoutMs: 60_000 }),
-    jobEvents: stack.lambda.register(`${deployment}-job-events`, jobEventsFn.handler, { timeoutMs: 60_000 }),
-    retry: stack.lambda.register(`${deployment}-retry`, retryFn.handler, { timeoutMs: 60_000 }),
-    sweep: stack.lambda.register(`${deployment}-sweep`, sweepFn.handler, { timeoutMs: 300_000 }),
-  };
-  stack.bus.putRule({
-    name: `${deployment}-job-events`,
-    pattern: {
-      source: ['aws.batch'],
-      'detail-type': ['Batch Job State Change'],
-      detail: { status: ['RUNNING', 'SUCCEEDED', 'FAILED'], jobName: [{ prefix: `${deployment}_` }] },
-    },
-    targets: [{ id: 'job-events', arn: arns.jobEvents }],
-  });
 
   const store = dynamoStore({ doc: clients.doc, table });
   const log = new MemoryLog();
@@ -282,7 +225,7 @@ export async function deployEngine(
       return {
         store,
         batch: batch ?? sdkBatch(clients.batch),
-        retries: sdkRetryScheduler(clients.scheduler, { groupName: deployment, targetArn: arns.retry, roleArn: env[ENV.schedulerRoleArn]! }),
+        retries: sdkRetryScheduler(clients.scheduler, { groupName: deployment, targetArn: arns.retry, roleArn: deployed.schedulerRoleArn }),
         notifier: { send: async (m) => void (await fetch(slack.url, { method: 'POST', body: JSON.stringify({ text: m.text }) })) },
         env: {
           deployment,
@@ -310,8 +253,9 @@ export async function deployEngine(
         return run && check(run) ? run : undefined;
       }, what, timeoutMs);
     },
+    runtime,
+    lambdaDeps: runtimeDepsFor(runtime),
     async undeploy() {
-      restoreClock();
       await slack.close();
     },
   };

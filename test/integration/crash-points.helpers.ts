@@ -21,8 +21,8 @@ import { ListJobsCommand, type JobStatus } from '@aws-sdk/client-batch';
 import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { defaultDeps, lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
-import { getEnv } from '#shared/env';
+import { defaultDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
+import { readEnv } from '#shared/env';
 import { schedulerTargetInput } from '#shared/config/validate';
 import { sweep } from '#shared/engine/sweep';
 import { dynamoStore } from '#shared/store/dynamo';
@@ -114,7 +114,7 @@ export class StackWorld implements World {
   private sweepFor = '';
   /** What the real handlers build their deps with: the production wiring (no schedule registry, as in process), every port wrapped. */
   private readonly depsFor: DepsFor = (context) => {
-    const { registry: _registry, ...production } = lambdaDeps(getEnv(), context);
+    const { registry: _registry, ...production } = this.engine.lambdaDeps(context);
     return this.wrap(production);
   };
 
@@ -264,7 +264,9 @@ export class StackWorld implements World {
    */
   async request(_key: { schedule: string; invocation: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
     if (!this.api) {
-      this.handlers.api = (await import('#functions/api')).createHandler((context) => this.wrap(defaultDeps(getEnv(), context.awsRequestId)));
+      const api = await import('#functions/api');
+      const { runtime } = this.engine;
+      this.handlers.api = api.createHandler((context) => this.wrap(defaultDeps(readEnv(runtime.env), context.awsRequestId, { now: runtime.now })), api.productionParts(runtime), runtime);
       this.registerFn('api', this.timeoutOf('api'));
       const { startHttpApi } = await import('#local/http-api');
       this.api = await startHttpApi({

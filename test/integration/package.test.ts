@@ -302,8 +302,11 @@ describe('osls package', () => {
     expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(true);
     expect(allows(execution, 'ssm:GetParameters', arn('ssm:{}:parameter/batchron/dev/slack-webhook'))).toBe(false);
     expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-other-AbC123'))).toBe(false);
-    // the project's own template has no secrets, so no grant at all
-    expect(roleStatements(template, 'BatchronJobExecutionRole').some((s) => JSON.stringify(s).includes('secretsmanager'))).toBe(false);
+    // the project's own template: only the partner-sync example's secret, and no parameter
+    const own = roleStatements(template, 'BatchronJobExecutionRole');
+    expect(allows(own, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/partner-api-AbC123'))).toBe(true);
+    expect(allows(own, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(false);
+    expect(own.some((s) => JSON.stringify(s).includes('ssm:GetParameters'))).toBe(false);
   });
 
   it('lets the functions that send Slack messages read exactly the webhook parameters the config names', () => {

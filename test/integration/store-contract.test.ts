@@ -5,15 +5,20 @@
  * a save lands only over the version read and a lost one returns the run as it stands, a
  * creation and its overlap change happen both or neither, releases and promotions are
  * idempotent, the pacer spaces slots, listings page newest first with an opaque cursor.
+ * The window store of event triggers likewise (shared/store/windows.ts against
+ * shared/store/memory-windows.ts): arrivals counted on an open head, an event added once per
+ * key while window and part are open, closes idempotent, overdue windows listed by end.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newRun, type TransitionContext } from '#shared/engine/run-state';
-import type { Store } from '#shared/engine/ports';
+import type { Store, WindowRef, WindowStore } from '#shared/engine/ports';
 import { CorruptItemError, RunVersionConflictError, ValidationError, VersionConflictError } from '#shared/errors';
 import { decodeCursor, encodeCursor } from '#shared/store/cursor';
 import { dynamoStore } from '#shared/store/dynamo';
 import { memoryStore } from '#shared/store/memory';
+import { memoryWindowStore } from '#shared/store/memory-windows';
+import { dynamoWindowStore } from '#shared/store/windows';
 import type { RunItem } from '#shared/store/schema';
 import { definition, fire, task } from '#test/helpers/engine';
 import { useDynamoLocal } from '#test/helpers/dynamodb-local';
@@ -266,6 +271,107 @@ describe.each(stores)('the %s store', (kind, make) => {
     const idle = await store.reserveSubmitSlot(50, t0 + 60_000);
     expect(slots).toEqual([t0, t0 + 20, t0 + 40, t0 + 60]);
     expect(idle).toBe(t0 + 60_000);
+  });
+});
+
+const windowStores: [string, () => WindowStore][] = [
+  ['DynamoDB', () => dynamoWindowStore({ doc: ddb.doc, table })],
+  ['in-memory', () => memoryWindowStore()],
+];
+
+describe.each(windowStores)('the %s window store', (kind, make) => {
+  // The table is shared with the run store's cases: schedule names carry the kind.
+  const n = (name: string) => `win-${name}-${kind === 'DynamoDB' ? 'd' : 'm'}`;
+  const def = definition('w', [task('main')]);
+  const settings = { parameters: { key: '$.detail.key' }, idempotencyKey: '$.id', batchWindow: { seconds: 60, maxEvents: 2 } };
+  const head = (closesAt: number) => ({ closesAt, definition: def, settings, expiresAt: Math.floor(closesAt / 1000) + 86_400 });
+  const event = (key: string) => ({ key, value: `value-of-${key}`, expiresAt: 2_000_000_000 });
+  let store: WindowStore;
+  beforeAll(() => {
+    store = make();
+  });
+
+  it('counts arrivals on an open window, and none once it is closed', async () => {
+    // Prepare
+    const w: WindowRef = { schedule: n('count'), trigger: 0, window: 1 };
+    // Act
+    const first = await store.countArrival(w, head(1_000_000));
+    const second = await store.countArrival(w, head(9_999_999));
+    const closed = await store.closeHead(w);
+    const late = await store.countArrival(w, head(1_000_000));
+    // Assess
+    expect([first, second, late]).toEqual([1, 2, 'closed']);
+    // The head keeps what its first arrival gave it.
+    expect({ n: closed?.n, closesAt: closed?.closesAt, closed: closed?.closed, definition: closed?.definition, settings: closed?.settings }).toEqual({
+      n: 2,
+      closesAt: 1_000_000,
+      closed: true,
+      definition: def,
+      settings,
+    });
+  });
+
+  it('adds an event once per key, and nothing to a closed part or window', async () => {
+    // Prepare
+    const w: WindowRef = { schedule: n('add'), trigger: 1, window: 7 };
+    await store.countArrival(w, head(2_000_000));
+    // Act
+    const added = await store.addToPart(w, 0, event('a'));
+    const again = await store.addToPart(w, 0, event('a'));
+    const elsewhere = await store.addToPart(w, 1, event('a'));
+    const second = await store.addToPart(w, 0, event('b'));
+    const values = await store.closePart(w, 0);
+    const toClosedPart = await store.addToPart(w, 0, event('c'));
+    await store.closeHead(w);
+    const toClosedWindow = await store.addToPart(w, 1, event('d'));
+    // Assess
+    expect([added, again, elsewhere, second]).toEqual(['added', 'duplicate', 'duplicate', 'added']);
+    expect(values).toEqual(['value-of-a', 'value-of-b']);
+    expect([toClosedPart, toClosedWindow]).toEqual(['closed', 'closed']);
+  });
+
+  it('keeps keys apart per schedule and trigger', async () => {
+    // Prepare
+    const a: WindowRef = { schedule: n('keys'), trigger: 0, window: 1 };
+    const b: WindowRef = { schedule: n('keys'), trigger: 1, window: 1 };
+    const c: WindowRef = { schedule: n('keys-other'), trigger: 0, window: 1 };
+    // Act
+    const results = [await store.addToPart(a, 0, event('k')), await store.addToPart(b, 0, event('k')), await store.addToPart(c, 0, event('k'))];
+    // Assess
+    expect(results).toEqual(['added', 'added', 'added']);
+  });
+
+  it('closes parts and heads idempotently, and says when there is nothing to close', async () => {
+    // Prepare
+    const w: WindowRef = { schedule: n('idem'), trigger: 0, window: 3 };
+    await store.countArrival(w, head(3_000_000));
+    await store.addToPart(w, 0, event('x'));
+    // Act
+    const part = [await store.closePart(w, 0), await store.closePart(w, 0), await store.closePart(w, 5)];
+    const heads = [await store.closeHead(w), await store.closeHead(w), await store.closeHead({ ...w, window: 4 })];
+    // Assess
+    expect(part).toEqual([['value-of-x'], ['value-of-x'], undefined]);
+    expect(heads.map((h) => h && { n: h.n, closed: h.closed })).toEqual([{ n: 1, closed: true }, { n: 1, closed: true }, undefined]);
+  });
+
+  it('lists overdue windows by end, closed ones too, until they are retired', async () => {
+    // Prepare
+    const s = n('overdue');
+    const early: WindowRef = { schedule: s, trigger: 0, window: 10 };
+    const late: WindowRef = { schedule: s, trigger: 0, window: 11 };
+    const future: WindowRef = { schedule: s, trigger: 1, window: 12 };
+    await store.countArrival(late, head(5_000_200));
+    await store.countArrival(early, head(5_000_100));
+    await store.countArrival(future, head(5_999_999));
+    await store.closeHead(early);
+    const mine = async () => (await store.listOverdueWindows(5_500_000)).filter((w) => w.schedule === s);
+    // Act
+    const before = await mine();
+    await store.retireWindow(early);
+    const after = await mine();
+    // Assess
+    expect(before).toEqual([early, late]);
+    expect(after).toEqual([late]);
   });
 });
 

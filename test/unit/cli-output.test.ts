@@ -149,7 +149,7 @@ describe('API errors on the command line', () => {
       flag: '--cursor',
     },
   ])('names $flag, not $issue.path, and says it once', async ({ args, route, issue, flag }) => {
-    answers[route] = { status: 400, body: { error: { code: 'ValidationError', message: `Invalid request: ${issue.path} ${issue.message}`, issues: [issue] } } };
+    answers[route] = { status: 400, body: { error: { code: 'ValidationError', message: `Invalid request: ${issue.path}: ${issue.message}`, issues: [issue] } } };
     const res = await cli(...args, ...API);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`${flag}: ${issue.message}`);

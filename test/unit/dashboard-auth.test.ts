@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock } from '#local/clock';
 import { Faults } from '#local/faults';
 import { LocalLambda } from '#local/lambda';
 import { SESSION_COOKIE, startHttpApi, type HttpApi } from '#local/http-api';
-import { handler } from '#functions/api';
+import { handler, handlerFor } from '#functions/api';
 import { parseGroups, roleOf } from '#shared/api/auth';
 import { codeChallenge } from '../../web/oidc.ts';
 
@@ -162,27 +162,38 @@ describe('sign-in on AWS (OIDC with PKCE)', () => {
     ({ version: '2.0', rawPath: path, headers: {}, requestContext: { http: { method: 'GET', path } } }) as never;
 
   it('tells the browser where to sign in, and lets the page call only the token endpoint besides itself', async () => {
-    const saved = { ...process.env };
-    process.env.BATCHRON_DASHBOARD_AUTHORIZE_URL = 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/authorize';
-    process.env.BATCHRON_DASHBOARD_CLIENT_ID = 'client123';
-    try {
-      vi.resetModules();
-      const { handler: fresh } = await import('#functions/api');
-      const config = (await fresh(event('/auth/session'), {} as never)) as { statusCode: number; body: string };
-      expect(config.statusCode).toBe(200);
-      expect(JSON.parse(config.body)).toEqual({
-        signIn: 'oidc',
-        authorizeUrl: 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
-        tokenUrl: 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/token',
-        clientId: 'client123',
-      });
-      const shell = (await fresh(event('/'), {} as never)) as { headers: Record<string, string> };
-      expect(shell.headers['content-security-policy']).toContain("connect-src 'self' https://team.auth.eu-west-1.amazoncognito.com;");
-    } finally {
-      process.env = saved;
-      vi.resetModules();
-    }
+    const fresh = handlerFor({
+      env: {
+        BATCHRON_DASHBOARD_AUTHORIZE_URL: 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
+        BATCHRON_DASHBOARD_CLIENT_ID: 'client123',
+      },
+      now: () => Date.now(),
+    });
+    const config = (await fresh(event('/auth/session'), {} as never)) as { statusCode: number; body: string };
+    expect(config.statusCode).toBe(200);
+    expect(JSON.parse(config.body)).toEqual({
+      signIn: 'oidc',
+      authorizeUrl: 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/authorize',
+      tokenUrl: 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/token',
+      clientId: 'client123',
+    });
+    const shell = (await fresh(event('/'), {} as never)) as { headers: Record<string, string> };
+    expect(shell.headers['content-security-policy']).toContain("connect-src 'self' https://team.auth.eu-west-1.amazoncognito.com;");
   }, 30_000);
+
+  it('answers with the settings of the runtime each handler is built over, two in one process, whatever was imported first', async () => {
+    // Prepare
+    const local = handlerFor({ env: {}, now: () => Date.now() });
+    const aws = handlerFor({
+      env: { BATCHRON_DASHBOARD_AUTHORIZE_URL: 'https://other.auth.eu-west-1.amazoncognito.com/oauth2/authorize', BATCHRON_DASHBOARD_CLIENT_ID: 'other' },
+      now: () => Date.now(),
+    });
+    // Act
+    const [first, second] = await Promise.all([local(event('/auth/session'), {} as never), aws(event('/auth/session'), {} as never)]);
+    // Assess
+    expect(JSON.parse((first as { body: string }).body)).toEqual({ signIn: 'none' });
+    expect(JSON.parse((second as { body: string }).body)).toMatchObject({ signIn: 'oidc', clientId: 'other' });
+  });
 
   it('computes the S256 code challenge as RFC 7636 defines it: BASE64URL(SHA256(verifier)), unpadded', async () => {
     for (const verifier of ['dBjftJeZ4CVP-mJ92K9qpaLqJfkpUiPRjSTEgk_fNzMU', 'a'.repeat(43), 'x~y.z_0-9'.repeat(6)]) {

@@ -8,12 +8,13 @@
  *   - valid configs, generated from the schema's fields, which must be accepted;
  *   - a valid config with one field broken: a mutation chosen by walking the zod schema at
  *     that path (wrong type, out-of-range number, unknown key, missing field, bad enum,
- *     bad name) or one of the rules validate.ts adds (bad expression, bad zone, cycle,
+ *     bad name) or one of the rules validate.ts (rules.ts) adds (bad expression, bad zone, cycle,
  *     unknown task or job definition, Fargate size, parameter pattern, ...). These must be
  *     rejected, with a line naming the broken field.
  *
  * Bugs found by the fuzzer are pinned as plain tests at the end of the file.
  */
+import { dropUndefined } from '#shared/objects';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchronConfigSchema } from '#shared/config/schema';
@@ -252,7 +253,7 @@ const schedule = (definitions: string[]) =>
     })
     .map(({ work, window, ...s }): JsonObject => {
       const dates = window ? { startDate: isoDay(window[0]), endDate: isoDay(window[0] + window[1]) } : {};
-      return dropUndefined({ ...s, ...work, ...dates });
+      return dropUndefined({ ...s, ...work, ...dates } as Record<string, unknown>) as JsonObject;
     });
 
 /** A valid custom.batchron block. */
@@ -424,7 +425,7 @@ function schemaMutations(config: JsonObject, path: Segment[]): Mutation[] {
   return out;
 }
 
-/** Mutations for the rules validate.ts adds to the schema, on the schedules of `config`. */
+/** Mutations for the rules validate.ts (rules.ts) adds to the schema, on the schedules of `config`. */
 function ruleMutations(config: JsonObject): Mutation[] {
   const out: Mutation[] = [];
   const schedules = config.schedules as Record<string, JsonObject>;
@@ -579,7 +580,7 @@ describe('parseConfig bugs found by fuzzing', () => {
     // Act
     const result = verdict(raw);
     // Assess
-    expect(result.accepted ? [] : result.problems).toEqual(['custom.batchron: must be a mapping (got a list)']);
+    expect(result.accepted ? [] : result.problems).toEqual(['custom.batchron: must be an object (got a list)']);
   });
 
   it('rejects a schedule named __proto__ instead of dropping it silently', () => {
@@ -611,8 +612,4 @@ function pad(n: number): string {
 
 function isoDay(offsetDays: number): string {
   return new Date(Date.UTC(2031, 0, 1) + offsetDays * 86_400_000).toISOString().replace('.000', '');
-}
-
-function dropUndefined(o: Record<string, unknown>): JsonObject {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as JsonObject;
 }

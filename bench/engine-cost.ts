@@ -36,10 +36,15 @@ const engine = await deployEngine(stack, clients, { projections });
 let invocations = 0;
 let durationMs = 0;
 const byFunction = new Map<string, number>();
+/** Each invocation's span (performance.now()), to tell which function made which write. */
+let spans: { name: string; start: number; end: number }[] = [];
 stack.lambda.onInvoke((r) => {
   invocations += 1;
   durationMs += Math.ceil(r.durationMs);
-  byFunction.set(r.name.replace(`${engine.deployment}-`, ''), (byFunction.get(r.name.replace(`${engine.deployment}-`, '')) ?? 0) + 1);
+  const name = r.name.replace(`${engine.deployment}-`, '');
+  byFunction.set(name, (byFunction.get(name) ?? 0) + 1);
+  const end = performance.now();
+  spans.push({ name, start: end - r.durationMs, end });
 });
 
 function reset(): void {
@@ -47,6 +52,19 @@ function reset(): void {
   invocations = 0;
   durationMs = 0;
   byFunction.clear();
+  spans = [];
+}
+
+/** Prints every write of the run just measured: the function that made it, the item, its size and its write units. */
+function printWrites(label: string): void {
+  console.log(`writes of the last ${label}:`);
+  for (const w of counter.log) {
+    const span = spans.find((s) => s.start <= w.at && w.at <= s.end);
+    const size = w.bytes === undefined ? '' : `${w.bytes} B`;
+    console.log(
+      `  ${(span?.name ?? '?').padEnd(11)} ${w.operation.padEnd(18)} ${w.keys.join(' + ').padEnd(64)} ${size.padStart(7)} ${String(w.wcu).padStart(4)} WCU${Object.keys(w.indexes).length ? ` (${Object.entries(w.indexes).map(([i, n]) => `${i} ${n}`).join(', ')})` : ''}${w.failed ? '  (condition failed)' : ''}`,
+    );
+  }
 }
 
 interface Sample {
@@ -98,6 +116,8 @@ try {
     await stack.lambda.invokeAsync(engine.arns.fire, fire(def, hour(i)));
     await engine.waitRun(`bench-ok.${hour(i).replace(/[-:]/g, '').replace('.000Z', 'Z')}`, (r) => r.finalized, 'the run to end', 60_000);
   });
+  printWrites('successful single-task run');
+  if (process.env.BENCH_DUMP_ITEM) console.log(JSON.stringify(await engine.run(`bench-ok.${hour(runs - 1).replace(/[-:]/g, '').replace('.000Z', 'Z')}`)));
   const retried = await measure('run succeeding on its 2nd attempt', runs, async (i) => {
     const def = definition('bench-retry', [task('main', '[ "$BATCHRON_ATTEMPT" -ge 2 ] || exit 3', { retry: retry(2, 30) })]);
     const runId = `bench-retry.${hour(i).replace(/[-:]/g, '').replace('.000Z', 'Z')}`;

@@ -171,8 +171,9 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
         {
           Sid: 'Table',
           Effect: 'Allow',
-          // Get/Put/Update/Query, and TransactWriteItems' Put + Update (authorized as PutItem and UpdateItem).
-          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          // Get/Put/Update/Query, TransactWriteItems' Put + Update (authorized as PutItem and
+          // UpdateItem), and BatchGetItem: listings read run statuses from the run items.
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
           Resource: [{ 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] }, sub(`\${${ctx.tableLogicalId}.Arn}/index/*`)],
         },
       ];

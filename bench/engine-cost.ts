@@ -127,12 +127,14 @@ try {
     stack.clock.advance(31_000);
     await engine.waitRun(runId, (r) => r.finalized, 'the run to end', 60_000);
   });
+  printWrites('run succeeding on its 2nd attempt');
   const failed = await measure('failed run (1 attempt, Slack)', runs, async (i) => {
     const def = definition('bench-fail', [task('main', 'exit 3')]);
     const runId = `bench-fail.${hour(i).replace(/[-:]/g, '').replace('.000Z', 'Z')}`;
     await stack.lambda.invokeAsync(engine.arns.fire, fire(def, hour(i)));
     await engine.waitRun(runId, (r) => r.finalized, 'the run to end', 60_000);
   });
+  printWrites('failed run');
   console.log('note: WCU include GSI writes only as far as DynamoDB Local reports them; on AWS each projected index update adds its own write units.');
   const cost = costReport(`single-task success measured above, ${projections} index projections`, {
     invocations: single.invocations,

@@ -7,6 +7,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { itemSize } from '#shared/store/size';
 
 /** One write as DynamoDB billed it. */
 export interface WriteRecord {
@@ -127,23 +128,4 @@ function toAttributes(item: Record<string, unknown>): Item {
   // Marshalled already when the key is an AttributeValue.
   if (pk && typeof pk === 'object') return item as Item;
   return marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true });
-}
-
-/** DynamoDB's item size: attribute names plus values (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html). */
-export function itemSize(item: Item): number {
-  let n = 0;
-  for (const [name, value] of Object.entries(item)) n += Buffer.byteLength(name) + valueSize(value);
-  return n;
-}
-
-function valueSize(v: AttributeValue): number {
-  if (v.S !== undefined) return Buffer.byteLength(v.S);
-  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
-  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-  if (v.B !== undefined) return v.B.length;
-  if (v.SS) return v.SS.reduce((a, s) => a + Buffer.byteLength(s), 0);
-  if (v.NS) return v.NS.reduce((a, s) => a + Math.ceil(s.length / 2) + 1, 0);
-  if (v.L) return 3 + v.L.reduce((a, e) => a + 1 + valueSize(e), 0);
-  if (v.M) return 3 + Object.entries(v.M).reduce((a, [k, e]) => a + 1 + Buffer.byteLength(k) + valueSize(e), 0);
-  return 0;
 }

@@ -12,6 +12,7 @@ import type { CreateOutcome, ListedRun, OverlapChange } from '../engine/ports.ts
 import { ACTIVE_SHARDS, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
 import { RunDefinitionItemSchema, RunItemSchema, type RunItem, type RunStatus } from './schema.ts';
 import { summarize } from './summaries.ts';
+import { decodeRun, encodeRun, storedRunName } from './codec.ts';
 
 export { RunVersionConflictError };
 
@@ -27,9 +28,9 @@ export interface StoreDeps {
   table: string;
 }
 
-/** Parses a raw item as a run; a mismatch is a CorruptItemError naming the run and the fields. */
+/** Parses a stored item (shared/store/codec.ts) as a run; a mismatch is a CorruptItemError naming the run and the fields. */
 export function parseRun(item: Record<string, unknown>): RunItem {
-  const parsed = RunItemSchema.safeParse(item);
+  const parsed = RunItemSchema.safeParse(decodeRun(item));
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new CorruptItemError(`run item ${String(item.pk)} does not match its schema (${where})`, { cause: parsed.error });
@@ -54,13 +55,16 @@ export async function getRun(deps: StoreDeps, runId: string, consistent = true):
   const def = items.find((i) => i[TABLE.sortKey] === 'DEF');
   const parsedDef = def ? RunDefinitionItemSchema.safeParse(def) : undefined;
   if (!parsedDef?.success) throw new CorruptItemError(`run ${runId} has no readable definition item`, { cause: parsedDef?.error });
-  return parseRun({ ...state, definition: parsedDef.data.definition });
+  return parseRun({ ...state, [DEFINITION]: parsedDef.data.definition });
 }
 
-/** Splits a run into its state item (rewritten on every change) and nothing else. */
+/** The stored name of the definition when it is put back beside a state item to parse the run. */
+const DEFINITION = storedRunName('definition');
+
+/** A run's state item as stored (short names, shared/store/codec.ts): everything but the definition. */
 function stateItem(run: RunItem): Record<string, unknown> {
   const { definition: _definition, ...state } = run;
-  return state;
+  return encodeRun(state);
 }
 
 /** Writes a run's definition item once; later calls (duplicate deliveries) change nothing. */
@@ -205,7 +209,7 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
         TableName: deps.table,
         Item: stateItem(next),
         ConditionExpression: '#v = :v',
-        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeNames: { '#v': storedRunName('version') },
         ExpressionAttributeValues: { ':v': run.version },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -214,7 +218,7 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       // The definition item never changes, so the one already in hand completes the run.
-      const current = error.Item ? parseRun({ ...unmarshall(error.Item), definition: run.definition }) : undefined;
+      const current = error.Item ? parseRun({ ...unmarshall(error.Item), [DEFINITION]: run.definition }) : undefined;
       throw new RunVersionConflictError(`run ${run.runId} changed since version ${run.version}`, current, { cause: error });
     }
     throw error;

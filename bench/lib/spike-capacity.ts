@@ -15,6 +15,8 @@ export interface WriteRecord {
   at: number;
   /** `PutItem`, `UpdateItem`, `TransactWriteItems`… */
   operation: string;
+  /** Who made it, as `countCapacity`'s `who` says (the benchmark's Lambda function). */
+  who?: string;
   /** `pk / sk` of each item written. */
   keys: string[];
   /** Size in bytes of the item(s) a put writes, as DynamoDB counts it (names + values); undefined for updates. */
@@ -46,8 +48,11 @@ const READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 
 
 type Capacity = { CapacityUnits?: number; WriteCapacityUnits?: number; ReadCapacityUnits?: number; GlobalSecondaryIndexes?: Record<string, Capacity> };
 
-/** Adds the counting middleware to `client` (once per name) and returns its counter. */
-export function countCapacity(client: DynamoDBClient, name = 'batchronBenchCapacity'): CapacityCounter {
+/**
+ * Adds the counting middleware to `client` (once per name) and returns its counter. `who`
+ * names the caller of each write in the log (e.g. from an AsyncLocalStorage).
+ */
+export function countCapacity(client: DynamoDBClient, name = 'batchronBenchCapacity', who?: () => string | undefined): CapacityCounter {
   const counter: CapacityCounter = { wcu: 0, rcu: 0, writes: 0, reads: 0, failedConditionalWrites: 0, byOperation: {}, log: [] };
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -59,7 +64,7 @@ export function countCapacity(client: DynamoDBClient, name = 'batchronBenchCapac
       else counter.reads += 1;
       const operation = command.replace(/Command$/, '');
       counter.byOperation[operation] = (counter.byOperation[operation] ?? 0) + 1;
-      const record: WriteRecord | undefined = write ? { at: performance.now(), operation, ...describeWrite(args.input), wcu: 0, failed: false, indexes: {} } : undefined;
+      const record: WriteRecord | undefined = write ? { at: performance.now(), who: who?.(), operation, ...describeWrite(args.input as Record<string, unknown>), wcu: 0, failed: false, indexes: {} } : undefined;
       if (record) counter.log.push(record);
       try {
         const out = await next(args);

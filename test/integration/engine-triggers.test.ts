@@ -66,6 +66,7 @@ function input(schedule: string, event: Record<string, any>, settings: Partial<T
   };
 }
 
+/** The runs of `schedule` in scheduled-time order, each read whole through the store. */
 async function runsOf(schedule: string) {
   const out = await store.doc.send(
     new QueryCommand({
@@ -76,7 +77,8 @@ async function runsOf(schedule: string) {
       ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule) },
     }),
   );
-  return out.Items ?? [];
+  const runs = await Promise.all((out.Items ?? []).map((item) => dynamoStore(store).getRun(String(item.runId))));
+  return runs.filter((r) => r !== undefined);
 }
 
 beforeAll(async () => {

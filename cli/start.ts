@@ -11,7 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { startsOn } from '#shared/config/dependencies';
 import { configWarnings } from '#shared/config/warnings';
+import { deadlineView } from '#shared/engine/deadline';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
@@ -66,7 +68,7 @@ export function startCommand(): Command {
 async function runStart(opts: StartOptions): Promise<number> {
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, LocalSeedError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -140,7 +142,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       console.error(pc.red(`batchron start: serverless.yml is not valid:\n${error.message}`));
       return 2;
     }
-    if (error instanceof YamlSyntaxError) {
+    if (error instanceof YamlSyntaxError || error instanceof LocalSeedError) {
       console.error(pc.red(`batchron start: ${error.message}`));
       return 2;
     }
@@ -189,6 +191,8 @@ function printBanner(
     `  AWS endpoint  ${pc.cyan(stack.url)}   (AWS_ENDPOINT_URL for the AWS CLI and SDKs)`,
     `  data          ${dataDir}`,
   ];
+  // Names only: the values are secrets.
+  if (d.seeded && d.seeded.created.length > 0) out.push(`  local seed    created ${d.seeded.created.join(', ')} (local-seed.yml; values not shown)`);
   // The stack creates the token on a first start (its control API takes it too); the HTTP API then reads it.
   if (api.tokenCreated || stack.tokenCreated) out.push(`  API token     ${api.token}   (new; kept in ${api.tokenFile})`);
   out.push('', `${userSchedules.length} schedule(s):`);
@@ -197,7 +201,12 @@ function printBanner(
     // The schedule's own series, as the local Scheduler will fire it (a rate from its creation).
     const t = def.expression === undefined ? undefined : stack.scheduler.nextFire(d.scheduleGroup, def.name);
     const next = t ? `next ${t.toISOString()}` : def.expression === undefined ? '' : 'no more fires';
-    out.push(`  ${pad(def.name, 22)} ${pad(def.expression ?? 'on events', 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    out.push(`  ${pad(def.name, 22)} ${pad(startsOn(def), 28)} ${pad(def.timezone, 16)} ${state === 'ENABLED' ? next : pc.yellow(state)}`);
+    if (def.deadline && def.expression !== undefined) {
+      // The deadline's rule and the next one, as `npx batchron schedules` shows them.
+      const view = deadlineView({ ...def, deadline: def.deadline }, { expression: def.expression, timezone: def.timezone }, stack.clock.now(), undefined);
+      out.push(pc.dim(`  ${pad('', 22)} deadline ${view.rule}${view.next ? `; next ${view.next.atLocal}` : ''}`));
+    }
   }
   for (const w of configWarnings(d.config)) out.push(pc.yellow(`  warning: ${w}`));
   if (d.removedSchedules.length > 0) {

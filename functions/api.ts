@@ -14,6 +14,7 @@ import { batch } from '#shared/clients/batch';
 import { documentClient } from '#shared/clients/dynamodb';
 import { scheduler } from '#shared/clients/scheduler';
 import { logs } from '#shared/clients/logs';
+import { events } from '#shared/clients/events';
 import { readApiEnv, readRoleConfig, readSignInConfig, type ApiDeps, type ApiEnv, type EngineOps, type RoleConfig, type SignInConfig } from '#shared/api/deps';
 import { roleOf, requireRole } from '#shared/api/auth';
 import { jsonErrors, jsonResponse, requireAuthorizer, validateRequest, type ApiEvent } from '#shared/api/http';
@@ -27,15 +28,34 @@ import { getEnv } from '#shared/env';
 import { NotFoundError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { dynamoStore } from '#shared/store/dynamo';
+import { dynamoDeadlineStore } from '#shared/store/deadlines';
 import { now } from '#shared/time';
 
 let apiEnv: ApiEnv | undefined;
 
-/** The API's collaborators for one invocation (clients are per cold start; the engine's lease owner is the request). */
-function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
+/** The API's own collaborators besides the engine (the production ones: the table, the shared clients, the clock). */
+export type ApiParts = Omit<ApiDeps, 'engine'>;
+
+/** The production parts: the environment read once, the shared clients (per cold start). */
+function productionParts(): ApiParts {
   apiEnv ??= readApiEnv();
+  return {
+    env: apiEnv,
+    store: dynamoStore({ doc: documentClient, table: apiEnv.table }),
+    deadlines: dynamoDeadlineStore({ doc: documentClient, table: apiEnv.table }),
+    scheduler,
+    batch,
+    logs,
+    events,
+    now,
+  };
+}
+
+/** The API's collaborators for one invocation (clients are per cold start; the engine's lease owner is the request). */
+function depsFor(context: Context, engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts): ApiDeps {
+  const parts = partsFor(context);
   const engineDeps = engineDepsFor(context);
-  const store = dynamoStore({ doc: documentClient, table: apiEnv.table });
+  const { store } = parts;
   const engine: EngineOps = {
     async startRun(input, options) {
       const started = await startRun(input, engineDeps, options);
@@ -50,15 +70,15 @@ function depsFor(context: Context, engineDepsFor: DepsFor): ApiDeps {
       return run;
     },
   };
-  return { env: apiEnv, store, scheduler, batch, logs, engine, now };
+  return { ...parts, engine };
 }
 
-const routesFor = (engineDepsFor: DepsFor): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
+const routesFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts): Route<APIGatewayProxyEventV2, APIGatewayProxyResultV2>[] => apiRoutes.map((r) => ({
   method: r.method,
   path: r.path,
   handler: middy<ApiEvent, APIGatewayProxyResultV2>()
     .use(validateRequest(r.schemas))
-    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor)))) as never,
+    .handler(async (event, context) => jsonResponse(await r.run(event.input, depsFor(context, engineDepsFor, partsFor)))) as never,
 }));
 
 let roleConfig: RoleConfig | undefined;
@@ -71,7 +91,7 @@ function roles(): RoleConfig {
 const UI_PREFIX = '/ui';
 
 /** The API's route chain over engine deps `engineDepsFor` builds per invocation (a test passes wrapped ones). */
-const apiHandlerFor = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+const apiHandlerFor = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts) => middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(jsonErrors((message, extra) => logger.error(message, { ...extra })))
   .use(requireAuthorizer())
   .use(requireRole(roles))
@@ -87,7 +107,7 @@ const apiHandlerFor = (engineDepsFor: DepsFor) => middy<APIGatewayProxyEventV2, 
   })
   .handler(
     httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>({
-      routes: routesFor(engineDepsFor),
+      routes: routesFor(engineDepsFor, partsFor),
       notFoundResponse: ({ method, path }) => {
         throw new NotFoundError(`No route for ${method} ${path}.`);
       },
@@ -108,9 +128,13 @@ function signInConfig(): SignInConfig {
   return signIn;
 }
 
-/** The api function over engine deps `engineDepsFor`: the dashboard's files, its sign-in answer, then the API. */
-export const createHandler = (engineDepsFor: DepsFor) => {
-  const apiHandler = apiHandlerFor(engineDepsFor);
+/**
+ * The api function over engine deps `engineDepsFor` and its own parts `partsFor` (the
+ * production ones by default; a test passes in-memory ones): the dashboard's files, its
+ * sign-in answer, then the API.
+ */
+export const createHandler = (engineDepsFor: DepsFor, partsFor: (context: Context) => ApiParts = productionParts) => {
+  const apiHandler = apiHandlerFor(engineDepsFor, partsFor);
   return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     const { method, path } = event.requestContext.http;
     if (isWebPath(method, path)) {
@@ -127,4 +151,4 @@ export const createHandler = (engineDepsFor: DepsFor) => {
   };
 };
 
-export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId));
+export const handler = createHandler((context) => defaultDeps(getEnv(), context.awsRequestId, undefined, context.functionName));

@@ -31,6 +31,7 @@ import { STACK_STOPPED_GLOB } from '#local/batch/types';
 import { LineCounter, parseDocument } from 'yaml';
 import { setCredentialSource } from '#shared/clients/credentials';
 import { OSLS_FUNCTION_ROLE, deployedRoles, oslsFunctionRole } from './iam/template.ts';
+import { applyLocalSeed, loadLocalSeed, type SeedReport } from './seed.ts';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -147,6 +148,8 @@ export interface LocalDeployment {
   definitions: Record<string, ScheduleDefinition>;
   /** Seconds `osls print` took (0 when a resolved service was passed in). */
   resolveSeconds: number;
+  /** Parameters and secrets of local-seed.yml: created by this deploy, or kept as they were. */
+  seeded?: SeedReport;
 }
 
 /**
@@ -289,6 +292,9 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
     region: stack.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
+  // Values for the jobs' secrets from local-seed.yml, created when missing (local/seed.ts).
+  const seed = loadLocalSeed(opts.projectDir, stage);
+  const seeded = seed ? await applyLocalSeed(seed, clientConfig) : undefined;
   if (!environment[ENV.slackWebhookUrl] && slackParameter && (await parameterExists(new SSMClient(clientConfig), slackParameter))) {
     environment[ENV.slackWebhookParameter] = slackParameter;
     process.env[ENV.slackWebhookParameter] = slackParameter;
@@ -478,6 +484,7 @@ export async function deployLocal(stack: LocalStack, opts: DeployLocalOptions): 
       config,
       definitions,
       resolveSeconds,
+      ...(seeded ? { seeded } : {}),
     };
   } finally {
     dynamodb.destroy();

@@ -184,6 +184,8 @@ async function startOn(opts: LocalStackOptions, { region, account, host, clock, 
     ...(opts.transitionDelayMs !== undefined ? { transitionDelayMs: opts.transitionDelayMs } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
   });
+  // IAM authorizes SubmitJob on the job definition's revision, as AWS does.
+  iam.setJobDefinitionResolver((ref) => batch.jobDefinitionArn(ref));
   const scheduler = new LocalScheduler({
     iam,
     clock,

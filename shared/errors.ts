@@ -172,6 +172,17 @@ export class YamlSyntaxError extends NonRetryableError {
   }
 }
 
+/** The local seed file (local-seed.yml) is not valid: each problem names the field and what is allowed. */
+export class LocalSeedError extends NonRetryableError {
+  override readonly statusCode: number = 400;
+  readonly problems: readonly string[];
+  constructor(file: string, problems: readonly string[], options: BatchronErrorOptions = {}) {
+    super(`${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+    this.name = 'LocalSeedError';
+    this.problems = problems;
+  }
+}
+
 /** The caller is not authenticated (no IAM authorizer context on the API event). HTTP 401. */
 export class UnauthorizedError extends NonRetryableError {
   override readonly statusCode: number = 401;

@@ -4,12 +4,13 @@
  * types are the server's own, inferred from the same zod schemas (type-only imports: no
  * server code reaches the bundle).
  */
-import type { LogPage, RunView } from '../shared/api/runs.ts';
+import type { JobRunView, LogPage, RunView } from '../shared/api/runs.ts';
+import type { CalendarDay, ScheduleCalendar } from '../shared/api/calendar.ts';
 import type { ScheduleView } from '../shared/api/schedules.ts';
 import type { RunStatus, RunSummary } from '../shared/store/schema.ts';
 import type { Role } from '../shared/api/auth.ts';
 
-export type { LogPage, Role, RunStatus, RunSummary, RunView, ScheduleView };
+export type { CalendarDay, JobRunView, LogPage, Role, RunStatus, RunSummary, RunView, ScheduleCalendar, ScheduleView };
 export type TaskView = RunView['tasks'][number];
 export type AttemptView = TaskView['attempts'][number];
 
@@ -85,6 +86,8 @@ export const api = {
       `/schedules/${enc(name)}/backfill`,
       { from, to },
     ),
+  calendar: (name: string, month?: string) => call<ScheduleCalendar>('GET', `/schedules/${enc(name)}/calendar${q({ month })}`),
+  runOfJob: (jobId: string) => call<JobRunView>('GET', `/runs${q({ jobId })}`),
   runs: (filter: { schedule?: string; status?: string; limit?: number; cursor?: string }) =>
     call<{ runs: RunSummary[]; cursor?: string }>('GET', `/runs${q(filter)}`),
   run: (id: string) => call<RunView>('GET', `/runs/${enc(id)}`),

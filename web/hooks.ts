@@ -5,24 +5,32 @@ export const POLL_MS = 1500;
 
 /**
  * Loads `load()` now and every POLL_MS while the tab is visible (a hidden tab stops asking);
- * `key` changes (the URL's filters) start over.
+ * `key` changes (the URL's filters) start over. A tick finding the last load still running
+ * lets it finish: superseding it would, with a load slower than the interval, never show
+ * anything (only the latest load's answer is shown).
  */
 export function usePoll<T>(load: () => Promise<T>, key: string, interval = POLL_MS): { data?: T; error?: Error; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: Error; key: string }>({ key });
   const loadRef = useRef(load);
   loadRef.current = load;
   const tick = useRef(0);
+  const inFlight = useRef(false);
   const run = useCallback(() => {
     const mine = ++tick.current;
+    inFlight.current = true;
+    const settle = () => {
+      if (mine === tick.current) inFlight.current = false;
+      return mine === tick.current;
+    };
     loadRef.current().then(
-      (data) => mine === tick.current && setState({ data, key }),
-      (error: Error) => mine === tick.current && setState((s) => ({ data: s.key === key ? s.data : undefined, error, key })),
+      (data) => settle() && setState({ data, key }),
+      (error: Error) => settle() && setState((s) => ({ data: s.key === key ? s.data : undefined, error, key })),
     );
   }, [key]);
   useEffect(() => {
     run();
     const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') run();
+      if (document.visibilityState === 'visible' && !inFlight.current) run();
     }, interval);
     return () => {
       clearInterval(timer);

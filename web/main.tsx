@@ -188,7 +188,7 @@ function App() {
       <main id="main" tabIndex={-1}>
         {route.view === 'now' && <NowPage wall={wall} />}
         {route.view === 'schedules' && <SchedulesPage query={route.query} operator={operator} />}
-        {route.view === 'schedule' && <SchedulePage name={route.id!} operator={operator} />}
+        {route.view === 'schedule' && <SchedulePage name={route.id!} query={route.query} operator={operator} />}
         {route.view === 'runs' && <RunsPage query={route.query} />}
         {route.view === 'run' && <RunPage id={route.id!} query={route.query} operator={operator} />}
         {route.view === 'notfound' && (

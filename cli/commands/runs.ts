@@ -228,11 +228,21 @@ export function runsCommand(): Command {
     .option('--status <status>', 'only runs in this status')
     .addOption(new Option('-n, --limit <n>', 'how many (1-100)').default('20'))
     .option('--cursor <cursor>', 'the page after this cursor (printed by --json)')
+    .option('--job-id <id>', 'the run of this AWS Batch job id (no other filter)')
     .option('-w, --watch', 'refresh every few seconds until interrupted')
     .addOption(new Option('--interval <seconds>', 'refresh interval with --watch').default('2'));
   withApiOptions(cmd);
   cmd.action(
-    action(async (opts: ApiOptions & { schedule?: string; status?: string; limit: string; cursor?: string; watch?: boolean; interval: string }) => {
+    action(async (opts: ApiOptions & { schedule?: string; status?: string; limit: string; cursor?: string; jobId?: string; watch?: boolean; interval: string }) => {
+      if (opts.jobId !== undefined) {
+        const found = await clientFor(opts).get<{ jobId: string; task: string; attempt: number; runs: RunSummary[] }>('/runs', { query: { jobId: opts.jobId } });
+        if (opts.json) process.stdout.write(json(found));
+        else {
+          process.stdout.write(`${runsTable(found.runs)}\n`);
+          process.stderr.write(pc.dim(`job ${found.jobId}: task ${found.task}, attempt ${found.attempt}\n`));
+        }
+        return;
+      }
       const limit = parseFlag('--limit', PositiveInt(100), opts.limit);
       const st = opts.status === undefined ? undefined : parseFlag('--status', RunStatus, opts.status.toUpperCase());
       const interval = parseFlag('--interval', Seconds, opts.interval) * 1000;

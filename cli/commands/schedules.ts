@@ -7,6 +7,19 @@ import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { action, clientFor, IsoInstant, parseFlag, PositiveInt, seg, UsageError, withApiOptions, type ApiOptions } from './common.ts';
 import { details, fitTable, inZone, iso, json, status, table } from '#cli/format';
+import type { DeadlineView } from '#shared/engine/deadline';
+
+/** How the last deadline went, coloured: met green, missed red, met late yellow. */
+function deadlineState(state: NonNullable<DeadlineView['last']>['state']): string {
+  return state === 'met' ? pc.green(state) : state === 'missed' ? pc.red(state) : pc.yellow(state);
+}
+
+/** The deadline of a schedule in one cell: the next one, then how the last went. */
+function deadlineCell(d: DeadlineView | undefined): string {
+  if (!d) return '';
+  const next = d.next ? `next ${iso(d.next.at)}` : 'no next';
+  return d.last ? `${next}; last ${deadlineState(d.last.state)}${pc.dim(` (${d.last.logicalDate ?? iso(d.last.scheduledTime ?? d.last.at)})`)}` : next;
+}
 
 interface Schedule {
   name: string;
@@ -14,12 +27,16 @@ interface Schedule {
   source?: 'declared' | 'dynamic';
   origin: 'declared' | 'api';
   expression: string;
+  /** `events`: started only by its `on:` event triggers (no expression, no next fire). Absent from an older API. */
+  firedBy?: 'time' | 'events';
   timezone: string;
   enabled: boolean;
   paused: boolean;
   nextFireTimes: string[];
   lastRun?: { runId: string; scheduledTime?: string; outcome?: string };
   description?: string;
+  /** Present for a schedule with a deadline (shared/engine/deadline.ts DeadlineViewSchema). */
+  deadline?: DeadlineView;
   tasks: { name: string; dependsOn: string[]; jobDefinition: string; jobQueue: string; command: string[] | null; commandFrom: 'schedule' | 'jobDefinition' }[];
 }
 
@@ -37,15 +54,26 @@ function commandCell(s: Schedule): string {
   return `${commandLine(first.command)}${first.commandFrom === 'schedule' ? pc.yellow(' (override)') : ''}${more}`;
 }
 
+/** A trigger-only schedule has no fire times: it runs on events. */
+const onEvents = (s: Schedule) => s.firedBy === 'events';
+
 /** One schedule in full: its fields, then each task with the command it runs. */
 function scheduleDetails(s: Schedule): string {
   const head = details([
     ['schedule', s.name + (s.origin === 'api' ? ' (api)' : '')],
     ['description', s.description],
-    ['expression', `${s.expression} ${s.timezone}`],
+    ['expression', onEvents(s) ? `(none: on events) ${s.timezone}` : `${s.expression} ${s.timezone}`],
     ['state', s.paused ? 'paused' : s.enabled ? 'active' : 'disabled'],
-    ['next fire', s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])} (${inZone(s.nextFireTimes[0], s.timezone)})` : 'none'],
+    ['next fire', onEvents(s) ? 'on events' : s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])} (${inZone(s.nextFireTimes[0], s.timezone)})` : 'none'],
     ['last run', s.lastRun ? `${s.lastRun.outcome ?? 'running'} ${s.lastRun.runId}` : undefined],
+    ['deadline', s.deadline?.rule],
+    ['next deadline', s.deadline ? (s.deadline.next ? `${iso(s.deadline.next.at)} (${s.deadline.next.atLocal})${s.deadline.next.logicalDate ? ` for ${s.deadline.next.logicalDate}` : ''}` : 'none') : undefined],
+    [
+      'last deadline',
+      s.deadline?.last
+        ? `${deadlineState(s.deadline.last.state)} ${iso(s.deadline.last.at)}${s.deadline.last.logicalDate ? ` for ${s.deadline.last.logicalDate}` : ''}${s.deadline.last.runId ? ` by ${s.deadline.last.runId}` : ''}`
+        : undefined,
+    ],
   ]);
   const rows = (s.tasks ?? []).map((t) => [
     t.name + (t.dependsOn.length ? pc.dim(` after ${t.dependsOn.join(', ')}`) : ''),
@@ -81,13 +109,16 @@ export function schedulesCommand(): Command {
 
 /** The schedules listing: declared and dynamic told apart, fitted to the terminal. */
 export function schedulesTable(schedules: Schedule[], width?: number): string {
+  // The deadline column only when some schedule has one.
+  const withDeadlines = schedules.some((s) => s.deadline);
   const rows = schedules.map((s) => [
     s.name,
     s.source ?? (s.origin === 'api' ? 'dynamic' : 'declared'),
-    `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
+    onEvents(s) ? pc.dim('(none)') : `${s.expression}${s.timezone === 'UTC' ? '' : pc.dim(` ${s.timezone}`)}`,
     s.paused ? pc.yellow('paused') : s.enabled ? pc.green('active') : pc.dim('disabled'),
-    s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
+    onEvents(s) ? 'on events' : s.nextFireTimes[0] ? `${iso(s.nextFireTimes[0])}${s.timezone === 'UTC' ? '' : pc.dim(` (${inZone(s.nextFireTimes[0], s.timezone)})`)}` : pc.dim('none'),
     s.lastRun ? `${status(s.lastRun.outcome ?? 'running')} ${pc.dim(s.lastRun.runId)}` : '',
+    ...(withDeadlines ? [deadlineCell(s.deadline)] : []),
     commandCell(s),
   ]);
   return fitTable(
@@ -98,6 +129,8 @@ export function schedulesTable(schedules: Schedule[], width?: number): string {
       { head: 'state' },
       { head: 'next fire', wrap: true, minWidth: 20 },
       { head: 'last run', wrap: true, drop: 2 },
+      // Dropped after `last run` on a narrow terminal; `schedules <name>` always shows it.
+      ...(withDeadlines ? [{ head: 'deadline', wrap: true, minWidth: 14, drop: 1 }] : []),
       { head: 'command', wrap: true, minWidth: 16 },
     ],
     rows,

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { ConfigError, YamlSyntaxError } from '#shared/errors';
+import { startsOn } from '#shared/config/dependencies';
 import { deploymentContext, deploymentOf, normalizeConfig, parseConfig } from '#shared/config/validate';
 import { configWarnings } from '#shared/config/warnings';
 import { nextFires } from '#shared/expressions/series';
@@ -77,7 +78,7 @@ export function validateCommand(): Command {
           from,
           5,
         );
-        return { name: def.name, expression: def.expression ?? 'on events', timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
+        return { name: def.name, expression: startsOn(def), timezone: def.timezone, tasks: def.tasks.map((t) => t.name), next: times };
       });
       if (opts.json) {
         process.stdout.write(

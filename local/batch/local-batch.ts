@@ -100,6 +100,11 @@ const EMPTY_STATE = (): BatchState => ({ computeEnvironments: [], jobQueues: [],
 export class LocalBatch implements LocalService, BatchSubmitter {
   readonly signingName = 'batch';
 
+  /** The ARN with revision of the job definition a SubmitJob reference names (latest ACTIVE without one); undefined when none. */
+  jobDefinitionArn(ref: string): string | undefined {
+    return this.resources.findDefinition(ref)?.jobDefinitionArn;
+  }
+
   private state: BatchState = EMPTY_STATE();
   private readonly byId = new Map<string, JobRecord>();
   /** Ids of jobs not yet SUCCEEDED/FAILED. */

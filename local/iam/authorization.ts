@@ -34,6 +34,12 @@ interface Ctx {
    * `secret:<name>`, which a `secret:<name>-??????` grant does not match.
    */
   secretArn?: (name: string) => string | undefined;
+  /**
+   * A job definition's ARN with its revision (`job-definition/NAME:REV`) from a name, a
+   * `name:revision` or an ARN, as the local Batch resolves it (the latest ACTIVE revision
+   * when none is given); undefined when there is no such definition.
+   */
+  jobDefinitionArn?: (ref: string) => string | undefined;
 }
 
 type Body = Record<string, any>;
@@ -49,9 +55,13 @@ const batchArn = (kind: string, c: Ctx, nameOrArn: unknown) =>
 
 const BATCH: Record<string, Rule> = {
   // SubmitJob: job-definition* and job-queue*; tags at submission also need TagResource on the new job.
+  // The job definition is authorized with its revision, whatever the request names: "a policy
+  // that references only the job definition name without a revision number or wildcard does
+  // not match SubmitJob requests, because the request ARN includes the revision" (AWS Batch
+  // User Guide, "Resource: Restrict to job definition prefix on job submission").
   SubmitJob: (b, c) => [
     { action: 'batch:SubmitJob', resource: batchArn('job-queue', c, b.jobQueue) },
-    { action: 'batch:SubmitJob', resource: batchArn('job-definition', c, b.jobDefinition) },
+    { action: 'batch:SubmitJob', resource: c.jobDefinitionArn?.(String(b.jobDefinition ?? '')) ?? batchArn('job-definition', c, b.jobDefinition) },
     ...(b.tags && Object.keys(b.tags).length > 0 ? [{ action: 'batch:TagResource', resource: arn('batch', c, 'job/*') }] : []),
   ],
   CancelJob: (b, c) => [{ action: 'batch:CancelJob', resource: arn('batch', c, `job/${String(b.jobId ?? '')}`) }],

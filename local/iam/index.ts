@@ -63,6 +63,7 @@ export class LocalIam {
   private readonly listeners = new Set<(r: DecisionRecord) => void>();
   private readonly context = new AsyncLocalStorage<RoleCredentials>();
   private secretArnResolver: ((name: string) => string | undefined) | undefined;
+  private jobDefinitionResolver: ((ref: string) => string | undefined) | undefined;
   readonly region: string;
   readonly account: string;
 
@@ -85,6 +86,11 @@ export class LocalIam {
   /** How a secret's name maps to its full ARN (set by the local Secrets Manager). */
   setSecretArnResolver(resolve: ((name: string) => string | undefined) | undefined): void {
     this.secretArnResolver = resolve;
+  }
+
+  /** How a job definition reference maps to its ARN with revision (set by the local Batch). */
+  setJobDefinitionResolver(resolve: ((ref: string) => string | undefined) | undefined): void {
+    this.jobDefinitionResolver = resolve;
   }
 
   /** The roles declared so far and their policies. */
@@ -228,7 +234,12 @@ export class LocalIam {
     const session = this.sessions.get(accessKeyId);
     if (!session) return;
     await this.verifySignature(req, rawUrl, session);
-    const denied = this.firstDenied(session, authorizationFor(req, { region: this.region, account: this.account, ...(this.secretArnResolver ? { secretArn: this.secretArnResolver } : {}) }));
+    const denied = this.firstDenied(session, authorizationFor(req, {
+        region: this.region,
+        account: this.account,
+        ...(this.secretArnResolver ? { secretArn: this.secretArnResolver } : {}),
+        ...(this.jobDefinitionResolver ? { jobDefinitionArn: this.jobDefinitionResolver } : {}),
+      }));
     if (denied) throw accessDenied(req.service, denied.message);
   }
 

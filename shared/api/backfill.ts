@@ -19,7 +19,7 @@ import { runIdFor } from '../engine/naming.ts';
 import type { RunStatus, RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError } from './http.ts';
-import { getScheduleEntry } from './schedules.ts';
+import { getAnyScheduleEntry } from './schedules.ts';
 
 /** The most runs one backfill request may cover; a longer range is refused, not truncated. */
 export const BACKFILL_CAP = 500;
@@ -115,7 +115,12 @@ export async function backfill(
     issues.push({ path: 'body.to', message: `must not be in the future (now is ${new Date(deps.now()).toISOString()}); backfill covers past times, the schedule covers the rest` });
   }
   if (issues.length > 0) throw validationError(issues);
-  const entry = await getScheduleEntry(deps, input.schedule);
+  const entry = await getAnyScheduleEntry(deps, input.schedule);
+  if (!entry.raw) {
+    throw validationError([
+      { path: 'path.name', message: `schedule '${entry.name}' is started only by events (no time expression): it has no times to backfill; start runs with POST /schedules/${entry.name}/runs` },
+    ]);
+  }
   const def = entry.definition;
   let times: Date[];
   try {

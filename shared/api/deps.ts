@@ -5,10 +5,11 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { FireInput } from '../config/definition.ts';
 import { ENV } from '../config/definition.ts';
 import { EnvironmentError } from '../errors.ts';
-import type { Store } from '../engine/ports.ts';
+import type { DeadlineStore, Store } from '../engine/ports.ts';
 import type { RerunResult } from '../engine/rerun.ts';
 import type { RunItem } from '../store/schema.ts';
 
@@ -129,7 +130,11 @@ export interface ApiDeps {
   scheduler: SchedulerClient;
   batch: BatchClient;
   logs: CloudWatchLogsClient;
+  /** Lists the rules of event triggers (trigger-only schedules have no Scheduler schedule). */
+  events: EventBridgeClient;
   engine: EngineOps;
+  /** Deadline records, for the listings' last deadline (shared/engine/deadline.ts); none shown without it. */
+  deadlines?: DeadlineStore;
   /** Epoch milliseconds; the local stack's clock when running locally. */
   now: () => number;
 }

@@ -9,9 +9,10 @@ import { NameSchema } from '../config/schema.ts';
 import { isReservedScheduleName, RESERVED_SCHEDULE_PREFIX } from '../engine/naming.ts';
 import { RunStatusSchema } from '../store/schema.ts';
 import { backfill } from './backfill.ts';
+import { MonthSchema, scheduleCalendar } from './calendar.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiResult, RequestSchemas } from './http.ts';
-import { cancelRun, IDEMPOTENCY_KEY_MAX, LIST_LIMIT, listRuns, readRunLogs, rerunRun, showRun, triggerRun } from './runs.ts';
+import { cancelRun, findRunByJobId, IDEMPOTENCY_KEY_MAX, JOB_ID_PATTERN, LIST_LIMIT, listRuns, readRunLogs, rerunRun, showRun, triggerRun } from './runs.ts';
 import {
   createSchedule,
   deleteSchedule,
@@ -165,6 +166,13 @@ export const apiRoutes: ApiRoute[] = [
     run: async ({ path }, deps) => ({ status: 200, body: await getSchedule(deps, path.name) }),
   }),
   route({
+    method: 'GET',
+    path: '/schedules/{name}/calendar',
+    summary: "A month of the schedule on its own clock: each day's runs by outcome and its next fires: ?month=YYYY-MM (default: this month)",
+    schemas: { path: ScheduleName, query: z.strictObject({ month: z.optional(MonthSchema) }) },
+    run: async ({ path, query }, deps) => ({ status: 200, body: await scheduleCalendar(deps, path.name, query.month) }),
+  }),
+  route({
     method: 'PUT',
     path: '/schedules/{name}',
     summary: 'Replace a dynamic schedule (409 for a declared one)',
@@ -227,9 +235,13 @@ export const apiRoutes: ApiRoute[] = [
   route({
     method: 'GET',
     path: '/runs',
-    summary: 'List runs, newest first: ?schedule=&status=&scheduledFrom=&scheduledTo=&limit=&cursor=',
+    summary: 'List runs, newest first: ?schedule=&status=&scheduledFrom=&scheduledTo=&limit=&cursor=, or the run of a Batch job: ?jobId=',
     schemas: {
       query: z.strictObject({
+        /** The run of this Batch job (alone: no other filter). */
+        jobId: z.optional(
+          z.string().check(z.regex(JOB_ID_PATTERN, { error: 'must be a Batch job id (e.g. 4f1b6c2e-8a7d-4a43-9a0e-2b8f2f0c9d11)' })),
+        ),
         schedule: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
         status: z.optional(RunStatusSchema),
         limit: z.optional(queryInt(1, LIST_LIMIT.max)),
@@ -237,9 +249,17 @@ export const apiRoutes: ApiRoute[] = [
         /** Scheduled-time range [scheduledFrom, scheduledTo), ISO-8601 with a zone. */
         scheduledFrom: z.optional(Instant),
         scheduledTo: z.optional(Instant),
-      }),
+      }).check(
+        z.refine((q) => q.jobId === undefined || Object.keys(q).length === 1, {
+          error: 'jobId finds one run and takes no other filter (schedule, status, scheduledFrom, scheduledTo, limit, cursor)',
+          path: ['jobId'],
+        }),
+      ),
     },
-    run: async ({ query }, deps) => ({ status: 200, body: await listRuns(deps, query) }),
+    run: async ({ query }, deps) => {
+      const { jobId, ...filters } = query;
+      return { status: 200, body: jobId !== undefined ? await findRunByJobId(deps, jobId) : await listRuns(deps, filters) };
+    },
   }),
   route({
     method: 'GET',

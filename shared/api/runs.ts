@@ -15,11 +15,12 @@ import { compilePattern } from '../config/pattern.ts';
 import { fireInput } from '../config/validate.ts';
 import { ConflictError, CorruptItemError, NotFoundError, ValidationError } from '../errors.ts';
 import { isTerminalRun } from '../engine/status.ts';
+import { jobRef } from '../engine/submit.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
 import { type Attempt, type RunAttemptSummary, type RunItem, type RunStatus, type RunSummary } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { validationError, type Issue } from './http.ts';
-import { getScheduleEntry } from './schedules.ts';
+import { getAnyScheduleEntry, listTriggerOnlyEntries } from './schedules.ts';
 
 // ---- parameters ---------------------------------------------------------------------
 
@@ -174,7 +175,7 @@ export async function triggerRun(
   deps: ApiDeps,
   input: { schedule: string; parameters: Record<string, string>; idempotencyKey?: string },
 ): Promise<{ run: RunView; created: boolean }> {
-  const entry = await getScheduleEntry(deps, input.schedule);
+  const entry = await getAnyScheduleEntry(deps, input.schedule);
   const parameters = resolveParameters(entry.definition, input.parameters);
   const scheduledTime = new Date(deps.now()).toISOString();
   // No key: every request is a new run, so a random key gives it a fresh id.
@@ -243,9 +244,9 @@ export async function cancelRun(deps: ApiDeps, runId: string): Promise<RunView> 
 /** Page size bounds of GET /runs. */
 export const LIST_LIMIT = { default: 20, max: 100 } as const;
 
-/** Names of every schedule of the deployment (for listings across schedules). */
+/** Names of every schedule of the deployment, those only events start included (for listings across schedules). */
 async function scheduleNames(deps: ApiDeps): Promise<string[]> {
-  const names: string[] = [];
+  const names: string[] = (await listTriggerOnlyEntries(deps)).map((e) => e.name);
   let token: string | undefined;
   do {
     const page = await deps.scheduler.send(new ListSchedulesCommand({ GroupName: deps.env.scheduleGroup, NextToken: token }));
@@ -284,6 +285,46 @@ export async function listRuns(
   const more = merged.length > limit || pages.some((p) => p.more);
   const last = page.at(-1);
   return { runs: page.map((p) => p.summary), ...(more && last ? { cursor: encodeCursor(last.sortKey) } : {}) };
+}
+
+// ---- by Batch job id -----------------------------------------------------------------
+
+/**
+ * A Batch job id as `?jobId=` takes it: Batch's ids are UUIDs, with `:<index>` for an array
+ * child and `#<node>` for a multi-node one.
+ */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}(?::\d{1,5}|#\d{1,5})?$/;
+
+/** The run, task and attempt a Batch job belongs to, as GET /runs?jobId= answers it. */
+export interface JobRunView {
+  jobId: string;
+  task: string;
+  attempt: number;
+  runs: RunSummary[];
+}
+
+/**
+ * GET /runs?jobId=: the run a Batch job belongs to, found from the job itself (Batch
+ * DescribeJobs; the engine tags every job with its deployment, run, task and attempt:
+ * shared/engine/submit.ts), so no item maps job ids to runs. 404 for a job Batch does not
+ * know, one of another deployment, or one whose run has expired.
+ */
+export async function findRunByJobId(deps: ApiDeps, jobId: string): Promise<JobRunView> {
+  const out = await deps.batch.send(new DescribeJobsCommand({ jobs: [jobId] }));
+  const job = out.jobs?.find((j) => j.jobId === jobId);
+  const ref = jobRef(job?.tags);
+  if (!job || !ref || ref.deployment !== deps.env.deployment) {
+    throw new NotFoundError(`No run for job '${jobId}': Batch has no job of this deployment with that id (jobs are kept about 7 days after they end).`);
+  }
+  const run = await deps.store.getRun(ref.runId, false);
+  if (!run) throw new NotFoundError(`No run for job '${jobId}': its run '${ref.runId}' does not exist (or expired after the retention period).`);
+  const { runId, schedule, scheduledTime, trigger, status, statusReason, createdAt, endedAt } = run;
+  return {
+    jobId,
+    task: ref.task,
+    attempt: ref.attempt,
+    runs: [{ runId, schedule, scheduledTime, trigger, status, ...(statusReason ? { statusReason } : {}), createdAt, ...(endedAt ? { endedAt } : {}) }],
+  };
 }
 
 // ---- logs ---------------------------------------------------------------------------

@@ -21,15 +21,18 @@ import {
   type GetScheduleCommandOutput,
   type UpdateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
+import { ListRulesCommand, ListTargetsByRuleCommand, ResourceNotFoundException as EventsNotFound } from '@aws-sdk/client-eventbridge';
 import pLimit from 'p-limit';
 import * as z from '../zod.ts';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { ScheduleSchema } from '../config/schema.ts';
-import { deploymentContext, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
+import { deploymentContext, EVENT_JSON_PLACEHOLDER, fireInputTemplate, normalizeSchedule, parseConfig } from '../config/validate.ts';
 import { FIRE_RETRY_POLICY } from '../config/cloudformation.ts';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.ts';
 import { localIso } from '../expressions/index.ts';
-import { nextFires, seriesOfSchedule } from '../expressions/series.ts';
+import { nextFires, seriesOfSchedule, type SeriesSpec } from '../expressions/series.ts';
+import { deadlineView, type DeadlineView } from '../engine/deadline.ts';
+import type { DeadlineRecord } from '../store/deadline-item.ts';
 import type { RunSummary, ScheduleState } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { batchReferenceProblems, taskCommands, type DefinitionCache } from './batch-refs.ts';
@@ -52,10 +55,14 @@ export interface ScheduleEntry {
   description?: string;
   startDate?: Date;
   endDate?: Date;
-  raw: GetScheduleCommandOutput;
+  /** The Scheduler schedule; absent for a schedule started only by event triggers (it has none). */
+  raw?: GetScheduleCommandOutput;
 }
 
-function toEntry(out: GetScheduleCommandOutput): ScheduleEntry | undefined {
+/** A schedule the Scheduler fires (it has its Scheduler schedule). */
+export type TimedScheduleEntry = ScheduleEntry & { raw: GetScheduleCommandOutput };
+
+function toEntry(out: GetScheduleCommandOutput): TimedScheduleEntry | undefined {
   if (!out.Name || !out.Target?.Input) return undefined;
   let parsed;
   try {
@@ -77,7 +84,7 @@ function toEntry(out: GetScheduleCommandOutput): ScheduleEntry | undefined {
 }
 
 /** Reads one schedule; NotFoundError when the group has no Batchron schedule of that name. */
-export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<ScheduleEntry> {
+export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<TimedScheduleEntry> {
   let out: GetScheduleCommandOutput;
   try {
     out = await deps.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));
@@ -91,10 +98,25 @@ export async function getScheduleEntry(deps: ApiDeps, name: string): Promise<Sch
 }
 
 /**
+ * One schedule, timed (Scheduler) or started only by event triggers (its rules): what the
+ * read-only views, pausing and ad hoc runs accept. NotFoundError when it is neither.
+ */
+export async function getAnyScheduleEntry(deps: ApiDeps, name: string): Promise<ScheduleEntry> {
+  try {
+    return await getScheduleEntry(deps, name);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const triggered = (await listTriggerOnlyEntries(deps)).find((e) => e.name === name);
+    if (!triggered) throw error;
+    return triggered;
+  }
+}
+
+/**
  * Every Batchron schedule of the group, by name. Internal schedules (the sweeper, one-time
  * retries) target other functions and are left out by the target ARN.
  */
-export async function listScheduleEntries(deps: ApiDeps): Promise<ScheduleEntry[]> {
+export async function listScheduleEntries(deps: ApiDeps): Promise<TimedScheduleEntry[]> {
   const names: string[] = [];
   let token: string | undefined;
   do {
@@ -118,7 +140,70 @@ export async function listScheduleEntries(deps: ApiDeps): Promise<ScheduleEntry[
       }),
     ),
   );
-  return entries.filter((e): e is ScheduleEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+  return entries.filter((e): e is TimedScheduleEntry => e !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const EVENT_MEMBER = `,"event":${EVENT_JSON_PLACEHOLDER}}`;
+
+/** A trigger rule's target input as the registry reads it: the template with the event left out. */
+const TriggerTemplateSchema = z.object({ schedule: z.string(), trigger: z.number(), definition: ScheduleDefinitionSchema });
+
+/**
+ * The schedules started only by event triggers (`on:` and no time expression): they have no
+ * Scheduler schedule, only their EventBridge rules (`<deployment>-<schedule>-on<index>`,
+ * shared/config/cloudformation.ts) whose `trigger` target carries the definition, as a
+ * Scheduler target does. A schedule with both a time expression and triggers is the
+ * Scheduler's and is left out here.
+ */
+export async function listTriggerOnlyEntries(deps: ApiDeps): Promise<ScheduleEntry[]> {
+  const rules: { name: string; state: string | undefined }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps.events.send(new ListRulesCommand({ NamePrefix: `${deps.env.deployment}-`, NextToken: token }));
+    for (const r of page.Rules ?? []) if (r.Name && /-on\d+$/.test(r.Name)) rules.push({ name: r.Name, state: r.State });
+    token = page.NextToken;
+  } while (token);
+  const limit = pLimit(8);
+  const found = await Promise.all(
+    rules.map((rule) =>
+      limit(async () => {
+        let targets;
+        try {
+          targets = (await deps.events.send(new ListTargetsByRuleCommand({ Rule: rule.name }))).Targets ?? [];
+        } catch (error) {
+          if (error instanceof EventsNotFound) return undefined; // deleted meanwhile
+          throw error;
+        }
+        // The template is JSON with the event's placeholder as its last member (triggerInputTemplate).
+        const template = targets.find((t) => t.Id === 'trigger')?.InputTransformer?.InputTemplate;
+        if (!template?.endsWith(EVENT_MEMBER)) return undefined;
+        let parsed;
+        try {
+          parsed = TriggerTemplateSchema.safeParse(JSON.parse(`${template.slice(0, -EVENT_MEMBER.length)}}`));
+        } catch {
+          return undefined; // not JSON: not a rule of ours
+        }
+        return parsed.success ? { ...parsed.data, enabled: rule.state === 'ENABLED' } : undefined;
+      }),
+    ),
+  );
+  const bySchedule = new Map<string, ScheduleEntry>();
+  for (const f of found) {
+    if (!f || f.definition.expression !== undefined) continue;
+    const seen = bySchedule.get(f.schedule);
+    if (seen) {
+      // One rule per trigger: the schedule is enabled when any of them is.
+      if (f.enabled) seen.state = 'ENABLED';
+      continue;
+    }
+    bySchedule.set(f.schedule, {
+      name: f.schedule,
+      definition: f.definition,
+      origin: 'declared',
+      state: f.enabled ? 'ENABLED' : 'DISABLED',
+    });
+  }
+  return [...bySchedule.values()];
 }
 
 /** A schedule as the API shows it. */
@@ -137,6 +222,11 @@ export interface ScheduleView {
   paused: boolean;
   startDate?: string;
   endDate?: string;
+  /**
+   * `time`: fired by its expression (and maybe events too); `events`: started only by its
+   * `on:` event triggers, so it has no expression and no next fire times.
+   */
+  firedBy: 'time' | 'events';
   /** The next five fire times (UTC ISO) and the same on the schedule's wall clock. */
   nextFireTimes: string[];
   nextFireTimesLocal: string[];
@@ -151,6 +241,8 @@ export interface ScheduleView {
   tags: Record<string, string>;
   /** The run with the latest scheduled time, whatever its status (`outcome` is its status now). */
   lastRun?: { runId: string; scheduledTime?: string; outcome?: string; status?: string };
+  /** A schedule with a deadline: its rule, the next one, and how the last one went (DeadlineViewSchema). */
+  deadline?: DeadlineView;
 }
 
 /** One task of a schedule as the API shows it. */
@@ -166,12 +258,19 @@ export interface TaskView {
 type Commands = Awaited<ReturnType<typeof taskCommands>>;
 
 /** Shapes a registry entry and its state for the API; `commands` from taskCommands, `last` its latest run by scheduled time. */
-export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: number, commands: Commands = new Map(), last?: RunSummary): ScheduleView {
+export function scheduleView(
+  entry: ScheduleEntry,
+  state: ScheduleState,
+  now: number,
+  commands: Commands = new Map(),
+  last?: RunSummary,
+  lastDeadline?: DeadlineRecord,
+): ScheduleView {
   const def = entry.definition;
   let times: Date[] = [];
   try {
     // The schedule's own series (anchored at its StartDate or CreationDate), not a series started now.
-    times = nextFires(seriesOfSchedule(entry.raw), new Date(now), 5);
+    if (entry.raw) times = nextFires(seriesOfSchedule(entry.raw), new Date(now), 5);
   } catch {
     // A definition written by an older version that this one cannot evaluate: show no times rather than fail the listing.
   }
@@ -183,6 +282,7 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     expression: def.expression ?? '',
     timezone: def.timezone,
     overlap: def.overlap,
+    firedBy: entry.raw ? 'time' : 'events',
     enabled: entry.state === 'ENABLED',
     paused: state.paused,
     ...(entry.startDate ? { startDate: entry.startDate.toISOString() } : {}),
@@ -202,17 +302,35 @@ export function scheduleView(entry: ScheduleEntry, state: ScheduleState, now: nu
     ...(last
       ? { lastRun: { runId: last.runId, scheduledTime: last.scheduledTime, outcome: last.status, status: last.status } }
       : {}),
+    ...(def.deadline ? { deadline: deadlineView({ ...def, deadline: def.deadline }, seriesOf(entry), now, lastDeadline) } : {}),
   };
 }
 
-/** The state and the latest run of one schedule, read together. */
-async function stateAndLast(deps: ApiDeps, name: string): Promise<[ScheduleState, RunSummary | undefined]> {
-  return Promise.all([deps.store.getScheduleState(name), deps.store.latestRunByScheduledTime(name)]);
+function seriesOf(entry: ScheduleEntry): SeriesSpec | undefined {
+  // A schedule only events start has no series.
+  if (!entry.raw) return undefined;
+  try {
+    return seriesOfSchedule(entry.raw);
+  } catch {
+    return undefined;
+  }
 }
 
-/** GET /schedules. */
+/** The state, the latest run and (with a deadline) the latest deadline record of one schedule, read together. */
+async function stateAndLast(deps: ApiDeps, entry: ScheduleEntry): Promise<[ScheduleState, RunSummary | undefined, DeadlineRecord | undefined]> {
+  const name = entry.name;
+  return Promise.all([
+    deps.store.getScheduleState(name),
+    deps.store.latestRunByScheduledTime(name),
+    entry.definition.deadline && deps.deadlines ? deps.deadlines.latestDeadline(name, new Date(deps.now()).toISOString()) : undefined,
+  ]);
+}
+
+/** GET /schedules: the Scheduler's schedules and the ones only event triggers start, by name. */
 export async function listSchedules(deps: ApiDeps): Promise<{ schedules: ScheduleView[] }> {
-  const entries = await listScheduleEntries(deps);
+  const [timed, triggered] = await Promise.all([listScheduleEntries(deps), listTriggerOnlyEntries(deps)]);
+  const names = new Set(timed.map((e) => e.name));
+  const entries = [...timed, ...triggered.filter((e) => !names.has(e.name))].sort((a, b) => a.name.localeCompare(b.name));
   const limit = pLimit(8);
   const now = deps.now();
   // One DescribeJobDefinitions per job definition the listing names, not per task.
@@ -220,8 +338,8 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
   const schedules = await Promise.all(
     entries.map((e) =>
       limit(async () => {
-        const [state, last] = await stateAndLast(deps, e.name);
-        return scheduleView(e, state, now, await taskCommands(deps.batch, e.definition.tasks, definitions), last);
+        const [state, last, deadline] = await stateAndLast(deps, e);
+        return scheduleView(e, state, now, await taskCommands(deps.batch, e.definition.tasks, definitions), last, deadline);
       }),
     ),
   );
@@ -230,9 +348,9 @@ export async function listSchedules(deps: ApiDeps): Promise<{ schedules: Schedul
 
 /** GET /schedules/{name}. */
 export async function getSchedule(deps: ApiDeps, name: string): Promise<ScheduleView> {
-  const entry = await getScheduleEntry(deps, name);
-  const [state, last] = await stateAndLast(deps, name);
-  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
+  const entry = await getAnyScheduleEntry(deps, name);
+  const [state, last, deadline] = await stateAndLast(deps, entry);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last, deadline);
 }
 
 /** The UpdateSchedule input that rewrites `out` with `changes` (UpdateSchedule replaces every field). */
@@ -259,15 +377,16 @@ function updateInput(out: GetScheduleCommandOutput, changes: Partial<UpdateSched
  * deploy cannot undo), then Scheduler's State.
  */
 export async function setSchedulePaused(deps: ApiDeps, name: string, paused: boolean): Promise<ScheduleView> {
-  const entry = await applyPaused(deps, await getScheduleEntry(deps, name), paused);
-  const [state, last] = await stateAndLast(deps, name);
-  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last);
+  const entry = await applyPaused(deps, await getAnyScheduleEntry(deps, name), paused);
+  const [state, last, deadline] = await stateAndLast(deps, entry);
+  return scheduleView(entry, state, deps.now(), await taskCommands(deps.batch, entry.definition.tasks), last, deadline);
 }
 
 async function applyPaused(deps: ApiDeps, entry: ScheduleEntry, paused: boolean): Promise<ScheduleEntry> {
   await deps.store.setPaused(entry.name, paused);
   const wanted = paused ? 'DISABLED' : 'ENABLED';
-  if (entry.state !== wanted) {
+  // A trigger-only schedule has no Scheduler schedule: the flag alone stops its runs (shared/engine/start.ts).
+  if (entry.raw && entry.state !== wanted) {
     await deps.scheduler.send(new UpdateScheduleCommand(updateInput(entry.raw, { State: wanted })));
     entry.state = wanted;
   }
@@ -286,7 +405,7 @@ export async function setManyPaused(
   selector: ScheduleSelector,
   paused: boolean,
 ): Promise<{ paused: boolean; schedules: string[] }> {
-  const entries = (await listScheduleEntries(deps)).filter(
+  const entries = [...(await listScheduleEntries(deps)), ...(await listTriggerOnlyEntries(deps))].filter(
     (e) =>
       (selector.prefix === undefined || e.name.startsWith(selector.prefix)) &&
       (selector.tag === undefined || e.definition.tags[selector.tag.key] === selector.tag.value),
@@ -430,6 +549,10 @@ function scheduleFields(deps: ApiDeps, definition: ScheduleDefinition, spec: z.i
 /** POST /schedules: creates a dynamic schedule; 409 when the name is taken (declared or dynamic). */
 export async function createSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
+  // A schedule only events start has no Scheduler schedule to collide with: its name is taken all the same.
+  if ((await listTriggerOnlyEntries(deps)).some((e) => e.name === name)) {
+    throw new ConflictError(`Schedule '${name}' already exists (declared in serverless.yml, started by events); choose another name.`);
+  }
   try {
     await deps.scheduler.send(new CreateScheduleCommand({ Name: name, ...scheduleFields(deps, definition, parsed) }));
   } catch (error) {
@@ -445,7 +568,7 @@ export async function createSchedule(deps: ApiDeps, name: string, spec: unknown)
 
 /** PUT /schedules/{name}: replaces a dynamic schedule; 409 for a declared one, 404 for none. */
 export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown): Promise<ScheduleView> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   refuseDeclared(entry, 'changed');
   const { definition, spec: parsed } = await normalizeDynamic(deps, name, spec);
   const fields = scheduleFields(deps, definition, parsed);
@@ -459,7 +582,7 @@ export async function updateSchedule(deps: ApiDeps, name: string, spec: unknown)
 
 /** DELETE /schedules/{name}: deletes a dynamic schedule; its runs stay in the history. */
 export async function deleteSchedule(deps: ApiDeps, name: string): Promise<{ deleted: string }> {
-  const entry = await getScheduleEntry(deps, name);
+  const entry = await getAnyScheduleEntry(deps, name);
   refuseDeclared(entry, 'deleted');
   try {
     await deps.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: deps.env.scheduleGroup }));

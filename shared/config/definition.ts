@@ -13,6 +13,8 @@
  * the overlap policy and a parameter, from here.
  */
 import * as z from '../zod.ts';
+import { SlackRoutesSchema } from '../notify/routing.ts';
+import { DeadlineDefinitionSchema } from './deadline.ts';
 
 export const OverlapPolicySchema = z.enum(['allow', 'skip', 'queue-one', 'cancel-previous']);
 export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
@@ -75,7 +77,28 @@ export const CatchUpSchema = z.object({
 export type CatchUp = z.infer<typeof CatchUpSchema>;
 export const DEFAULT_CATCH_UP: CatchUp = { mode: 'alert', windowMinutes: 60 };
 
-export const ScheduleDefinitionSchema = z.object({
+/**
+ * An upstream a dependent schedule waits for (`after`), or a dependent an upstream releases
+ * (`dependents`), with the outcome that counts: `COMPLETED` is SUCCEEDED or FAILED.
+ */
+export const DependencyLinkSchema = z.object({
+  schedule: nonEmpty(),
+  status: z.enum(['SUCCEEDED', 'FAILED', 'COMPLETED']),
+});
+export type DependencyLink = z.infer<typeof DependencyLinkSchema>;
+
+/** How a dependent run waits (shared/engine/dependencies.ts). */
+export const DependencyWaitSchema = z.object({
+  /** How long the run for a logical date waits for its upstreams before it ends. */
+  withinMinutes: z.number().check(z.positive()),
+  /** What the run becomes when `within` passes: FAILED (`fail`) or SKIPPED (`skip`); alerted once either way. */
+  onExpiry: z.enum(['fail', 'skip']),
+  /** `rerun`: an upstream run for the same date that meets the status again re-runs the finished dependent run. */
+  onUpstreamRerun: z.enum(['ignore', 'rerun']),
+});
+export type DependencyWait = z.infer<typeof DependencyWaitSchema>;
+
+const BaseScheduleDefinitionSchema = z.object({
   name: nonEmpty(),
   /** Absent for a schedule started only by event triggers. */
   expression: z.optional(nonEmpty()),
@@ -94,10 +117,34 @@ export const ScheduleDefinitionSchema = z.object({
       submitted: z.number().check(z.positive()),
       running: z.number().check(z.positive()),
     }),
+    /** Where its Slack messages go (shared/notify/routing.ts); absent = the deployment's webhook. */
+    slack: z.optional(SlackRoutesSchema),
   }),
   tags: z.record(z.string(), z.string()),
   /** Absent in definitions written before it existed: the default then. */
   catchUp: z.optional(CatchUpSchema),
+  /** The logical date of a run is its scheduled time's date on `timezone`, moved by this many days (default 0). */
+  logicalDateOffsetDays: z.optional(int()),
+  /** Upstream schedules whose runs for the same logical date this schedule's runs wait for. */
+  after: z.optional(z.array(DependencyLinkSchema)),
+  /** With `after`: the wait's limit and rules. */
+  wait: z.optional(DependencyWaitSchema),
+  /** Schedules that wait for this one (their `after` names it), with the status each needs. */
+  dependents: z.optional(z.array(DependencyLinkSchema)),
+  /** By when the run for a logical date (or each fire's run) must have succeeded (./deadline.ts). */
+  deadline: z.optional(DeadlineDefinitionSchema),
+});
+
+/** A schedule's definition without the definitions of its dependents. */
+export type BaseScheduleDefinition = z.infer<typeof BaseScheduleDefinitionSchema>;
+
+export const ScheduleDefinitionSchema = z.extend(BaseScheduleDefinitionSchema, {
+  /**
+   * The definitions of every schedule downstream of this one (its dependents, theirs, …),
+   * flat by name: a dependent without a time expression has no Scheduler target of its
+   * own, so its runs are created from here when an upstream run for its date ends.
+   */
+  downstream: z.optional(z.record(z.string(), BaseScheduleDefinitionSchema)),
 });
 export type ScheduleDefinition = z.infer<typeof ScheduleDefinitionSchema>;
 

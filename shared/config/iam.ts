@@ -13,6 +13,7 @@
  */
 import type { BatchronConfig, IamStatement, JobDefinitionSpec, SecretSource } from './schema.ts';
 import { platformQueueName, resolveJobDefinition, type NormalizeContext } from './validate.ts';
+import { routeParameters } from '../notify/routing.ts';
 
 /** A CloudFormation value: a literal or an intrinsic function object. */
 export type CfnValue = string | number | boolean | { [fn: string]: unknown };
@@ -42,12 +43,14 @@ export const STAR_ONLY_ACTIONS = [
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobQueues',
   'scheduler:ListSchedules',
+  'events:ListRules',
   'ecr:GetAuthorizationToken',
 ] as const;
 
 /** Named groups of permissions, each one thing the code does. */
 type Grant =
   | 'table'
+  | 'tableIndexes'
   | 'tableConditionCheck'
   | 'submitJobs'
   | 'manageJobs'
@@ -58,17 +61,20 @@ type Grant =
   | 'manageSchedules'
   | 'readSchedules'
   | 'listSchedules'
+  | 'readTriggerRules'
   | 'passSchedulerRole'
   | 'slackWebhook'
   | 'jobLogs';
 
 /**
- * What each function calls. Every engine function drives runs (shared/engine/drive.ts):
+ * What each function calls. Only `sweep` and `api` read the table's indexes (listings); the
+ * others read runs by key. Every engine function drives runs (shared/engine/drive.ts):
  * submits (with tags), finds an earlier submission by job name (ListJobs), terminates the
  * jobs of a cancelled run, defers a submission or schedules a retry through a one-time
  * schedule (CreateSchedule + PassRole of the Scheduler role), and notifies Slack. The `api`
  * drives runs too (ad hoc runs, cancel) and also manages dynamic schedules (checking that
- * the job definitions and queues they name exist), describes jobs and reads their logs;
+ * the job definitions and queues they name exist), describes jobs (a run found by its job id)
+ * and reads their logs, and lists the event triggers' rules (trigger-only schedules);
  * `sweep` describes the jobs of runs whose events never came and reads the schedules
  * (ListSchedules, GetSchedule) to find missed fires (shared/engine/registry.ts).
  */
@@ -78,9 +84,10 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
   retry: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
   // Starts runs as fire does; a batch window's close is a one-time schedule like a retry's.
   trigger: ['table', 'tableConditionCheck', 'submitJobs', 'manageJobs', 'findJobs', 'retrySchedules', 'passSchedulerRole', 'slackWebhook'],
-  sweep: ['table', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
+  sweep: ['table', 'tableIndexes', 'submitJobs', 'manageJobs', 'findJobs', 'describeJobs', 'retrySchedules', 'readSchedules', 'listSchedules', 'passSchedulerRole', 'slackWebhook'],
   api: [
     'table',
+    'tableIndexes',
     'submitJobs',
     'manageJobs',
     'findJobs',
@@ -89,6 +96,7 @@ export const FUNCTION_GRANTS: Record<FunctionKey, readonly Grant[]> = {
     'retrySchedules',
     'manageSchedules',
     'listSchedules',
+    'readTriggerRules',
     'passSchedulerRole',
     'slackWebhook',
     'jobLogs',
@@ -117,12 +125,14 @@ const ARN = 'arn:${AWS::Partition}';
 const REGION_ACCOUNT = '${AWS::Region}:${AWS::AccountId}';
 
 /**
- * A job definition as SubmitJob is authorized on it: by name (the engine submits without a
- * revision) and as `name:revision`, every revision (a deploy registers new ones).
+ * A job definition as SubmitJob is authorized on it: `name:revision`, every revision (a
+ * deploy registers new ones). The request ARN always includes the revision, even when the
+ * engine submits by name, so a grant on the bare name matches nothing (AWS Batch User Guide,
+ * "Resource: Restrict to job definition prefix on job submission").
  */
 function jobDefinitionArns(nameOrArn: string): CfnValue[] {
   const arn = nameOrArn.startsWith('arn:') ? nameOrArn : `${ARN}:batch:${REGION_ACCOUNT}:job-definition/${nameOrArn}`;
-  return nameOrArn.startsWith('arn:') ? [arn, `${arn}:*`] : [sub(arn), sub(`${arn}:*`)];
+  return nameOrArn.startsWith('arn:') ? [`${arn}:*`] : [sub(`${arn}:*`)];
 }
 
 function jobQueueArn(queue: string): CfnValue {
@@ -171,11 +181,17 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
         {
           Sid: 'Table',
           Effect: 'Allow',
-          // Get/Put/Update/Query, TransactWriteItems' Put + Update (authorized as PutItem and
-          // UpdateItem), and BatchGetItem: listings read run statuses from the run items.
-          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-          Resource: [{ 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] }, sub(`\${${ctx.tableLogicalId}.Arn}/index/*`)],
+          // Get/Put/Update/Query, and TransactWriteItems' Put + Update (authorized as PutItem and UpdateItem).
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] },
         },
+      ];
+    case 'tableIndexes':
+      // Listings: the sweeper's active runs, missed fires and overdue batch windows; the API's runs of a schedule,
+      // whose statuses are read from the run items (BatchGetItem: GSI1 copies no status, shared/store/summaries.ts).
+      return [
+        { Sid: 'TableIndexes', Effect: 'Allow', Action: 'dynamodb:Query', Resource: sub(`\${${ctx.tableLogicalId}.Arn}/index/*`) },
+        { Sid: 'TableListings', Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } },
       ];
     case 'tableConditionCheck':
       // A batch window's transaction checks the window is still open (a ConditionCheck item).
@@ -208,6 +224,17 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
       return [{ Sid: 'ReadSchedules', Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: scheduleArn }];
     case 'listSchedules':
       return [{ Sid: 'ListSchedules', Effect: 'Allow', Action: 'scheduler:ListSchedules', Resource: '*' }];
+    case 'readTriggerRules':
+      // A schedule started only by event triggers has no Scheduler schedule: the API lists it from its rules.
+      return [
+        { Sid: 'ListTriggerRules', Effect: 'Allow', Action: 'events:ListRules', Resource: '*' },
+        {
+          Sid: 'ReadTriggerRules',
+          Effect: 'Allow',
+          Action: 'events:ListTargetsByRule',
+          Resource: sub(`${ARN}:events:${REGION_ACCOUNT}:rule/${ctx.deployment}-*`),
+        },
+      ];
     case 'passSchedulerRole':
       return [
         {
@@ -220,9 +247,17 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
       ];
     case 'slackWebhook':
     {
-      const parameter = config.slackWebhookParameter ?? ctx.slackWebhookParameter;
-      if (!parameter) return [];
-      return [{ Sid: 'SlackWebhook', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: ssmParameterArn(parameter) }];
+      // The deployment's webhook and every one a schedule routes its messages to (notify.slack).
+      const deploymentParameter = config.slackWebhookParameter ?? ctx.slackWebhookParameter;
+      const parameters = [
+        ...new Set([
+          ...(deploymentParameter ? [deploymentParameter.replace(/^\//, '')] : []),
+          ...routeParameters(Object.values(config.schedules).map((s) => s.notify?.slack)),
+        ]),
+      ];
+      if (parameters.length === 0) return [];
+      const resources = parameters.map((p) => ssmParameterArn(p));
+      return [{ Sid: 'SlackWebhook', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resources.length === 1 ? resources[0]! : resources }];
     }
     case 'jobLogs':
       // `GET /runs/{id}/logs` reads one job's log stream (GetLogEvents is authorized on the stream).

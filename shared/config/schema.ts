@@ -11,6 +11,8 @@
  */
 import * as z from '../zod.ts';
 import { OverlapPolicySchema, ParameterSchema } from './definition.ts';
+import { DeadlineSpecSchema } from './deadline.ts';
+import { SlackRoutesSchema } from '../notify/routing.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const nameMessage = 'use 1-64 letters, digits, "-", "_" or "." (starting with a letter or digit)';
@@ -152,6 +154,8 @@ export const NotifySchema = z.strictObject({
       running: z.optional(positiveInt()),
     }),
   ),
+  /** Slack webhooks of this schedule, for all its messages and per kind (shared/notify/routing.ts). */
+  slack: z.optional(SlackRoutesSchema),
 });
 
 /**
@@ -184,6 +188,13 @@ export const EventTriggerSchema = z.strictObject({
   ),
 });
 export type EventTriggerSpec = z.infer<typeof EventTriggerSchema>;
+
+/** An upstream of `after`: the schedule and the outcome of its run for the same logical date that releases this one. */
+export const AfterSchema = z.strictObject({
+  schedule: nonEmpty(),
+  status: z._default(z.enum(['SUCCEEDED', 'FAILED', 'COMPLETED']), 'SUCCEEDED'),
+});
+export type AfterSpec = z.infer<typeof AfterSchema>;
 
 export const ScheduleSchema = z.strictObject({
   description: z.optional(z.string().check(z.maxLength(512))),
@@ -226,6 +237,24 @@ export const ScheduleSchema = z.strictObject({
       window: z._default(intBetween(1, 1440), 60),
     }),
   ),
+  /**
+   * Cross-schedule dependencies: the run for logical date D waits until the run of each
+   * upstream for D has ended with the status named (shared/engine/dependencies.ts).
+   */
+  after: z.optional(z.array(AfterSchema).check(z.minLength(1), z.maxLength(10))),
+  /** How a run's logical date derives from its scheduled (or event) time: that date on `timezone`, moved by `offsetDays`. */
+  logicalDate: z.optional(z.strictObject({ offsetDays: z._default(intBetween(-31, 31), 0) })),
+  /** With `after`: how long a run waits (`within`, default 24h), what it becomes then, and what an upstream re-run does. */
+  wait: z.optional(
+    z.strictObject({
+      // Checked (hours and minutes, as a deadline's `after`) in ./dependencies.ts.
+      within: z._default(z.string(), '24h'),
+      onExpiry: z._default(z.enum(['fail', 'skip']), 'fail'),
+      onUpstreamRerun: z._default(z.enum(['ignore', 'rerun']), 'ignore'),
+    }),
+  ),
+  /** By when the run must have succeeded: one alert if not, one "met late" message after (./deadline.ts). */
+  deadline: z.optional(DeadlineSpecSchema),
 });
 export type ScheduleInput = z.input<typeof ScheduleSchema>;
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>;

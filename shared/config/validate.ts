@@ -47,6 +47,8 @@ import {
 import { compilePattern, PARAMETER_VALUE_MAX_LENGTH } from './pattern.ts';
 import { compilePattern as compileEventPattern, EventPatternError } from './event-pattern.ts';
 import { dropUndefined } from '../objects.ts';
+import { dependencyFields, dependencyProblems } from './dependencies.ts';
+import { deadlineProblems, normalizeDeadline } from './deadline.ts';
 
 export { ConfigError };
 
@@ -164,6 +166,7 @@ export function parseConfig(raw: unknown, context: Partial<NormalizeContext> = {
   for (const [name, spec] of Object.entries(config.schedules)) {
     problems.push(...scheduleProblems(name, spec, config, ctx));
   }
+  problems.push(...dependencyProblems(config.schedules));
   if (problems.length > 0) throw new ConfigError(unique(problems));
   return config;
 }
@@ -384,10 +387,11 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
       const hint = /day-of-week/.test(message) ? dayOfWeekWarning(spec.expression) : undefined;
       problems.push(`${at}.expression: ${message}${hint ? `; ${hint}` : ''}`);
     }
-  } else if (!spec.on) {
-    problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), or both`);
+  } else if (!spec.on && !spec.after) {
+    problems.push(`${at}: needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination`);
   }
   problems.push(...triggerProblems(at, spec));
+  if (spec.deadline) problems.push(...deadlineProblems(`${at}.deadline`, spec.deadline, spec.expression !== undefined));
   if (spec.timezone !== undefined && !isValidTimezone(spec.timezone)) problems.push(`${at}.timezone: ${timezoneProblem(spec.timezone)}`);
   if (spec.startDate && spec.endDate && Date.parse(spec.startDate) >= Date.parse(spec.endDate)) {
     problems.push(`${at}.endDate: must be after startDate (startDate ${spec.startDate}, got ${spec.endDate})`);
@@ -516,11 +520,14 @@ function scheduleProblems(name: string, spec: ScheduleSpec, config: BatchronConf
     }
   }
   if (problems.length === 0 && !options.skipInputSize) {
-    const input = schedulerTargetInput(buildDefinition(name, spec, config, ctx));
+    const def = buildDefinition(name, spec, config, ctx);
+    const input = schedulerTargetInput(def);
     if (input.length > SCHEDULER_INPUT_LIMIT) {
+      const carried = Object.keys(def.downstream ?? {});
       problems.push(
         `${at}: its Scheduler target input would be ${input.length} characters, over EventBridge Scheduler's ${SCHEDULER_INPUT_LIMIT}; ` +
-          'move long commands, environment and parameters into a job definition and reference it',
+          'move long commands, environment and parameters into a job definition and reference it' +
+          (carried.length ? ` (it carries the definitions of the schedules downstream of it: ${carried.join(', ')})` : ''),
       );
     }
   }
@@ -671,7 +678,7 @@ function findCycle(graph: Record<string, string[]>): string[] | undefined {
 // ---------------------------------------------------------------------------------------
 // Normalization
 
-function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfig, ctx: NormalizeContext): ScheduleDefinition {
+function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfig, ctx: NormalizeContext, links: 'all' | 'dependents' = 'all'): ScheduleDefinition {
   const scheduleRetry = mergeRetry(mergeRetry(BUILT_IN_RETRY, config.defaults?.retry), spec.retry);
   const queue = config.defaults?.queue ?? ctx.defaultQueue;
   const task = (taskName: string, t: Task, withDeps: boolean): TaskDefinition => {
@@ -712,9 +719,12 @@ function buildDefinition(name: string, spec: ScheduleSpec, config: BatchronConfi
         submitted: stuck?.submitted ?? sweep.submitted,
         running: stuck?.running ?? sweep.running,
       },
+      ...(spec.notify?.slack ? { slack: spec.notify.slack } : {}),
     },
     tags: spec.tags ?? {},
     ...(spec.catchUp ? { catchUp: { mode: spec.catchUp.mode, windowMinutes: spec.catchUp.window } } : {}),
+    ...dependencyFields(name, spec, config, links === 'all', (n) => buildDefinition(n, config.schedules[n]!, config, ctx, 'dependents')),
+    ...(spec.deadline ? { deadline: normalizeDeadline(spec.deadline, spec.timezone ?? config.defaults?.timezone ?? 'UTC') } : {}),
   });
 }
 

@@ -10,11 +10,13 @@ import { credentials } from '../clients/credentials.ts';
 import { scheduler } from '../clients/scheduler.ts';
 import type { EngineEnv } from '../env.ts';
 import { logger, powertoolsMetrics, type EngineLogger, type EngineMetrics } from '../logger.ts';
-import { slackNotifier, type Notifier } from '../notify/slack.ts';
+import type { Notifier } from '../notify/slack.ts';
+import { routedNotifier } from '../notify/routing.ts';
 import { dynamoStore } from '../store/dynamo.ts';
 import { dynamoWindowStore } from '../store/windows.ts';
+import { dynamoDeadlineStore } from '../store/deadlines.ts';
 import { now } from '../time.ts';
-import { sdkBatch, sdkRetryScheduler, type BatchPort, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
+import { sdkBatch, sdkRetryScheduler, type BatchPort, type DeadlineStore, type RetrySchedulerPort, type Store, type WindowStore } from './ports.ts';
 import type { TransitionContext } from './run-state.ts';
 import { sdkScheduleRegistry, type ScheduleRegistryPort } from './registry.ts';
 
@@ -27,6 +29,8 @@ export interface EngineDeps {
   registry?: ScheduleRegistryPort;
   /** Batch windows of event triggers (shared/engine/trigger.ts); without it the sweeper has no windows to close. */
   windowStore?: WindowStore;
+  /** Deadline records (shared/engine/deadline.ts); without it the sweeper checks no deadlines. */
+  deadlineStore?: DeadlineStore;
   notifier: Notifier;
   env: Pick<EngineEnv, 'deployment' | 'defaultQueue' | 'retentionDays' | 'jobLogGroup' | 'region' | 'stuckMinutes' | 'submitRate' | 'quietFailureReasons'>;
   /** Epoch ms; every decision reads time here. */
@@ -90,9 +94,9 @@ export function contextOf(deps: EngineDeps): TransitionContext {
 }
 
 /** The production wiring for one Lambda invocation: `defaultDeps` bounded by the invocation's remaining time. */
-export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getRemainingTimeInMillis(): number }): EngineDeps {
+export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; functionName?: string; getRemainingTimeInMillis(): number }): EngineDeps {
   const leaseMs = Math.max(DEFAULTS.leaseMs, Math.min(DEFAULTS.maxLeaseMs, context.getRemainingTimeInMillis()));
-  return { leaseMs, ...defaultDeps(env, context.awsRequestId), remainingMs: () => context.getRemainingTimeInMillis() };
+  return { leaseMs, ...defaultDeps(env, context.awsRequestId, undefined, context.functionName), remainingMs: () => context.getRemainingTimeInMillis() };
 }
 
 /**
@@ -100,28 +104,38 @@ export function lambdaDeps(env: EngineEnv, context: { awsRequestId: string; getR
  * `createHandler(depsFor)` beside its `handler` (built with `lambdaDeps`), so a test can
  * build the real handler over wrapped ports, e.g. to die right after a real SubmitJob.
  */
-export type DepsFor = (context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => EngineDeps;
+export type DepsFor = (context: { awsRequestId: string; functionName?: string; getRemainingTimeInMillis(): number }) => EngineDeps;
 
 let ssm: SSMClient | undefined;
-let slack: Notifier | undefined;
+/**
+ * One notifier per function container (it caches the webhook URL read from SSM), by function
+ * name: on AWS a container runs one function, so this is one per cold start; the local Lambda
+ * runtime runs every function in one process, and each still reads the webhook with its own role.
+ */
+const slack = new Map<string, Notifier>();
 
 /** The production wiring: shared clients, the environment, Powertools logger and metrics, Slack. */
-export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier): EngineDeps {
-  return {
-    store: dynamoStore({ doc: documentClient, table: env.table }),
-    windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
-    batch: sdkBatch(batch, batchSubmit),
-    retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
-    ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
-    // One notifier per cold start: it caches the webhook URL read from SSM.
-    notifier:
-      notifier ??
-      (slack ??= slackNotifier({
+export function defaultDeps(env: EngineEnv, owner: string, notifier?: Notifier, functionName = ''): EngineDeps {
+  if (!notifier && !slack.has(functionName)) {
+    slack.set(
+      functionName,
+      routedNotifier({
+        envOf: (name) => process.env[name],
         url: env.slackWebhookUrl,
         parameterName: env.slackWebhookParameter,
         ssm: () => (ssm ??= new SSMClient({ credentials })),
         log: logger,
-      })),
+      }),
+    );
+  }
+  return {
+    store: dynamoStore({ doc: documentClient, table: env.table }),
+    windowStore: dynamoWindowStore({ doc: documentClient, table: env.table }),
+    deadlineStore: dynamoDeadlineStore({ doc: documentClient, table: env.table }),
+    batch: sdkBatch(batch, batchSubmit),
+    retries: sdkRetryScheduler(scheduler, { groupName: env.scheduleGroup, targetArn: env.retryTargetArn, roleArn: env.schedulerRoleArn }),
+    ...(env.fireTargetArn ? { registry: sdkScheduleRegistry(scheduler, { groupName: env.scheduleGroup, fireTargetArn: env.fireTargetArn }) } : {}),
+    notifier: notifier ?? slack.get(functionName)!,
     env,
     now,
     owner,

@@ -10,6 +10,7 @@ import { RequestRefusedError, RunVersionConflictError, VersionConflictError } fr
 import { failureMessage, recoveryMessage, stuckMessage, type NotificationMessage } from '../notify/messages.ts';
 import type { Notification, RunItem, ScheduleState, StuckState } from '../store/schema.ts';
 import { throttleDelayMs } from './backoff.ts';
+import { releaseDependents } from './dependencies.ts';
 import { contextOf, DEFAULTS, type EngineDeps } from './deps.ts';
 import { deferralScheduleName } from './naming.ts';
 import {
@@ -471,6 +472,7 @@ async function finalize(run: RunItem, deps: EngineDeps): Promise<RunItem> {
     recovery = outcome === 'SUCCEEDED' && released.previousOutcome === 'FAILED' && run.definition.notify.onRecovery;
     if (released.state.queued && !released.state.active?.size) await startQueued(run.schedule, released.state.queued, deps);
   }
+  await releaseDependents(run, deps);
   if (outcome === 'SUCCEEDED') deps.metrics.count('RunsSucceeded');
   if (outcome === 'FAILED') deps.metrics.count('RunsFailed');
   const slots: Slot[] = [];
@@ -512,7 +514,7 @@ async function needsRelease(
  */
 export async function finalizeInline(run: RunItem, deps: EngineDeps, ctx: TransitionContext, readState?: ScheduleStateReader): Promise<RunItem> {
   if (!run.settled || run.finalized || run.status !== 'SUCCEEDED' || run.definition.overlap !== 'allow') return run;
-  if (run.notify.failure || run.notify.recovery || run.supersedes?.length || jobsToTerminate(run).length) return run;
+  if (run.notify.failure || run.notify.recovery || run.supersedes?.length || run.definition.dependents?.length || jobsToTerminate(run).length) return run;
   if (await needsRelease(run, 'SUCCEEDED', deps, readState)) return run;
   return markFinalized(run, ctx);
 }

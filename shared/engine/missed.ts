@@ -23,11 +23,13 @@ import pLimit from 'p-limit';
 import { DEFAULT_CATCH_UP, type ScheduleDefinition } from '../config/definition.ts';
 import { fireInput } from '../config/validate.ts';
 import { deliveredBy, firesBetween } from '../expressions/series.ts';
+import { dependentFiresWithoutRun } from './dependencies.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { runIdFor } from './naming.ts';
 import type { RegisteredSchedule, ScheduleRegistryPort } from './registry.ts';
 import { newRun } from './run-state.ts';
 import { startRun } from './start.ts';
+import { routed } from '../notify/messages.ts';
 
 /** How far back each sweep looks for fires without a run (24 h: a day's outage of the sweeper itself is still repaired). */
 export const MISSED_LOOKBACK_MS = 24 * 3_600_000;
@@ -103,7 +105,8 @@ async function repairSchedule(
     new Date(due[0]!.getTime() - MATCH_MS),
     new Date(due[due.length - 1]!.getTime() + MATCH_MS),
   );
-  const missing = unrecordedFires(due, recorded);
+  // A dependent schedule (`after`) has one run per logical date, not per fire.
+  const missing = await dependentFiresWithoutRun(s.name, s.definition, unrecordedFires(due, recorded), deps);
   const catchUp = s.definition.catchUp ?? DEFAULT_CATCH_UP;
   for (const t of missing) {
     report.missedFires++;
@@ -140,6 +143,7 @@ async function repairSchedule(
 function missedMessage(def: ScheduleDefinition, runId: string, scheduledTime: string, windowMinutes: number) {
   return {
     kind: 'missed' as const,
+    ...routed(def, 'missed'),
     schedule: def.name,
     runId,
     text: `:warning: *${def.name}* fire at ${scheduledTime} never ran (its delivery was lost) and is older than its catch-up window of ${windowMinutes} minutes; recorded as skipped (run \`${runId}\`). Run it with: batchron backfill ${def.name} --from ${scheduledTime} --to ${new Date(Date.parse(scheduledTime) + 1000).toISOString()}`,

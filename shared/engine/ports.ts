@@ -19,6 +19,7 @@ import type { RetryInput } from '../config/definition.ts';
 import type { WindowCloseInput } from '../config/trigger.ts';
 import { RequestRefusedError } from '../errors.ts';
 import type { RunItem, RunStatus, RunSummary, ScheduleState } from '../store/schema.ts';
+import type { DeadlineRecord } from '../store/deadline-item.ts';
 import { schedulerAt } from '../time.ts';
 
 /** What the engine reads of a Batch job (DescribeJobs' JobDetail, or an event's detail). */
@@ -173,6 +174,18 @@ export interface WindowStore {
   retireWindow(w: WindowRef): Promise<void>;
   /** Windows in the open-windows index whose end is before `before` (epoch ms). */
   listOverdueWindows(before: number): Promise<WindowRef[]>;
+}
+
+/** Deadline records (shared/engine/deadline.ts), in shared/store/deadlines.ts and shared/store/memory-deadlines.ts. */
+export interface DeadlineStore {
+  /** A schedule's records with `deadlineAt` (ISO) in [from, to], earliest first (strongly consistent). */
+  listDeadlines(schedule: string, from: string, to: string): Promise<DeadlineRecord[]>;
+  /** A schedule's latest record with `deadlineAt` at or before `atOrBefore`. */
+  latestDeadline(schedule: string, atOrBefore: string): Promise<DeadlineRecord | undefined>;
+  /** Creates a record unless one exists for that deadline; false when one did. `expiresAt`: epoch seconds. */
+  createDeadline(record: DeadlineRecord, expiresAt: number): Promise<boolean>;
+  /** Writes `record` over the version it carries; the record as saved, or undefined when that version is gone. */
+  saveDeadline(record: DeadlineRecord, expiresAt: number): Promise<DeadlineRecord | undefined>;
 }
 
 /** Creates the one-time schedule that closes a batch window (shared/engine/trigger.ts). */

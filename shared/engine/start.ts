@@ -13,6 +13,7 @@ import type { FireInput } from '../config/definition.ts';
 import { RetryableError } from '../errors.ts';
 import type { RunStatus, ScheduleState } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
+import { startDependentRun } from './dependencies.ts';
 import { drive } from './drive.ts';
 import type { OverlapChange } from './ports.ts';
 import { runIdFor } from './naming.ts';
@@ -73,6 +74,8 @@ function decide(input: FireInput, runId: string, state: ScheduleState, options: 
  * Throws RetryableError when Batch or DynamoDB must be retried later; the run is recorded.
  */
 export async function startRun(input: FireInput, deps: EngineDeps, options: StartOptions = {}): Promise<StartResult> {
+  // A dependent schedule's fire: one run per logical date, waiting for its upstreams.
+  if (input.definition.after?.length && input.trigger === 'schedule') return startDependentRun(input, deps);
   const runId = runIdFor(input, options.idempotencyKey, options.keyKind);
   const log = { schedule: input.schedule, runId, trigger: input.trigger, scheduledTime: input.scheduledTime };
   for (let i = 0; i < 10; i++) {

@@ -15,8 +15,11 @@ import { DEFAULTS, type EngineDeps } from './deps.ts';
 import { deliver, drive, startQueued, type Slot } from './drive.ts';
 import { applyJobFacts } from './events.ts';
 import { repairMissedFires, type MissedReport } from './missed.ts';
+import { checkDeadlines, type DeadlineReport } from './deadline.ts';
+import type { ScheduleRegistryPort } from './registry.ts';
 import { resumeRetry } from './retry.ts';
 import { repairWindows } from './trigger.ts';
+import { expireWaiting, isWaiting } from './dependencies.ts';
 import { liveJobs } from './run-state.ts';
 import { attemptStatusOf, isTerminalRun } from './status.ts';
 
@@ -33,6 +36,8 @@ export interface SweepReport {
   errors: number;
   /** The missed-fire repair (shared/engine/missed.ts); absent without a schedule registry. */
   missed?: MissedReport;
+  /** The deadline checks (shared/engine/deadline.ts); absent without a registry or a deadline store. */
+  deadlines?: DeadlineReport;
 }
 
 /** Sweeps every active run once. Errors on one run are logged and counted, never stop the sweep. */
@@ -101,6 +106,8 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
             }
           }
           run = (await deps.store.getRun(run.runId)) ?? run;
+          // A dependent run past its wait's `within` ends here, with one alert.
+          if (await expireWaiting(run, deps)) return;
           if (run.held) {
             const state = await deps.store.getScheduleState(run.schedule);
             if (state.active?.has(run.runId) || (state.queued === run.runId && !state.active?.size)) {
@@ -114,13 +121,24 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
       ),
     ),
   );
-  // Fires that never became runs (every delivery lost): their runs are created here.
-  if (deps.registry) {
+  // Fires that never became runs (every delivery lost): their runs are created here. The
+  // registry is listed once per sweep, for this and for the deadlines.
+  const registry = deps.registry && onceListed(deps.registry);
+  if (registry) {
     try {
-      report.missed = await repairMissedFires(deps, deps.registry);
+      report.missed = await repairMissedFires(deps, registry);
     } catch (error) {
       report.errors++;
       deps.log.error('sweep: missed fires not checked this time', { error: String(error) });
+    }
+  }
+  // Deadlines that fell (one alert), and missed ones whose run then succeeded (one "met late").
+  if (registry && deps.deadlineStore) {
+    try {
+      report.deadlines = await checkDeadlines(deps, deps.deadlineStore, await registry.listEnabled());
+    } catch (error) {
+      report.errors++;
+      deps.log.error('sweep: deadlines not checked this time', { error: String(error) });
     }
   }
   deps.log.info('sweep done', { ...report });
@@ -134,6 +152,12 @@ export async function sweep(deps: EngineDeps, options: { concurrency?: number } 
   return report;
 }
 
+/** A registry whose listing is read once, however often it is asked. */
+function onceListed(registry: ScheduleRegistryPort): ScheduleRegistryPort {
+  let listed: ReturnType<ScheduleRegistryPort['listEnabled']> | undefined;
+  return { listEnabled: () => (listed ??= registry.listEnabled()) };
+}
+
 const STUCK: { state: StuckState; key: 'queued' | 'submitted' | 'running' }[] = [
   { state: 'QUEUED', key: 'queued' },
   { state: 'SUBMITTED', key: 'submitted' },
@@ -141,7 +165,7 @@ const STUCK: { state: StuckState; key: 'queued' | 'submitted' | 'running' }[] = 
 ];
 
 async function alertStuck(run: RunItem, deps: EngineDeps): Promise<number> {
-  if (isTerminalRun(run.status)) return 0;
+  if (isTerminalRun(run.status) || isWaiting(run)) return 0;
   const entry = STUCK.find((s) => s.state === run.status);
   if (!entry) return 0;
   const since = run.since[entry.state];

@@ -24,7 +24,7 @@
  */
 import { Cron } from 'croner';
 import { ExpressionError, parseExpression, type ParsedExpression } from './parse.ts';
-import { instantOfCompatible, instantsOf, isValidTimezone, wallClockOf } from './zone.ts';
+import { instantOfCompatible, instantsOf, isValidTimezone, offsetAt, wallClockOf } from './zone.ts';
 
 export { ExpressionError, parseExpression, isValidTimezone };
 export { localIso } from './zone.ts';
@@ -89,9 +89,12 @@ function cronTimes(pattern: string, tz: string, from: number, count: number, sta
   // afterwards, so DST follows AWS's rules rather than croner's own.
   const cron = new Cron(pattern, { timezone: 'UTC', mode: '7-part', domAndDow: true, paused: true });
   const lower = Math.max(from + 1, start ?? -Infinity);
-  // Start three hours of wall clock early: `from` may sit in the second pass of a repeated
-  // hour, whose wall readings come before the first pass's instants end.
-  let cursor: Date | null = new Date(wallClockOf(lower, tz) - 3 * 3_600_000 - 1000);
+  // Start three hours of wall clock early when the offset changed in the three hours before
+  // `lower`: it may then sit in the second pass of a repeated hour, whose wall readings come
+  // before the first pass's instants end. Otherwise the wall clock ran straight up to `lower`
+  // (a dense cron asked day by day, as the calendar does, skips 180 readings a call).
+  const rewind = offsetAt(lower - 3 * 3_600_000, tz) === offsetAt(lower, tz) ? 0 : 3 * 3_600_000;
+  let cursor: Date | null = new Date(wallClockOf(lower, tz) - rewind - 1000);
   const out: Date[] = [];
   for (let scanned = 0; out.length < count && scanned < MAX_SCAN; scanned++) {
     cursor = cron.nextRun(cursor);

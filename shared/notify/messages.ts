@@ -6,13 +6,22 @@
  */
 import type { RunItem, StuckState } from '../store/schema.ts';
 import { slackText as t } from './escape.ts';
+import { routeFor, type NotificationKind, type SlackRoute } from './routing.ts';
 
 /** A message for the notifier: plain text (the fallback Slack shows in notifications) plus blocks. */
 export interface NotificationMessage {
-  kind: 'failure' | 'recovery' | 'stuck' | 'missed';
+  kind: NotificationKind;
   schedule: string;
   runId: string;
   text: string;
+  /** The webhook it goes to (./routing.ts); absent = the deployment's. */
+  route?: SlackRoute;
+}
+
+/** `{ route }` of a message of `kind` about a run of `definition`, or nothing for the deployment's webhook. */
+export function routed(definition: { notify: { slack?: Parameters<typeof routeFor>[0] } }, kind: NotificationKind): { route?: SlackRoute } {
+  const route = routeFor(definition.notify.slack, kind);
+  return route ? { route } : {};
 }
 
 /** Where a job's log lines are: the CloudWatch console URL of its stream. */
@@ -34,6 +43,7 @@ function duration(fromIso: string, toIso: string | undefined): string {
 
 /** The failure message of a run that failed for good. */
 export function failureMessage(run: RunItem, where: { region: string; logGroup: string }): NotificationMessage {
+  if (run.dependency?.expired) return waitExpiredMessage(run);
   const failed = run.definition.tasks.map((t) => run.tasks[t.name]!).find((t) => t.status === 'FAILED');
   const last = failed?.attempts.at(-1);
   const logs = logLocation(where.region, where.logGroup, last?.logStreamName);
@@ -46,13 +56,14 @@ export function failureMessage(run: RunItem, where: { region: string; logGroup: 
     `Duration: ${duration(run.createdAt, run.endedAt)}`,
     `Logs: ${t(logs ?? (last?.logStreamName ? `${where.logGroup} ${last.logStreamName}` : 'no log stream'))}`,
   ];
-  return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n') };
+  return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n'), ...routed(run.definition, 'failure') };
 }
 
 /** The one "recovered" message after a failure. */
 export function recoveryMessage(run: RunItem): NotificationMessage {
   return {
     kind: 'recovery',
+    ...routed(run.definition, 'recovery'),
     schedule: run.schedule,
     runId: run.runId,
     text: `:large_green_circle: *${t(run.schedule)}* recovered: run \`${t(run.runId)}\` succeeded after a failed run (duration ${duration(run.createdAt, run.endedAt)}).`,
@@ -63,8 +74,20 @@ export function recoveryMessage(run: RunItem): NotificationMessage {
 export function stuckMessage(run: RunItem, state: StuckState, minutes: number): NotificationMessage {
   return {
     kind: 'stuck',
+    ...routed(run.definition, 'stuck'),
     schedule: run.schedule,
     runId: run.runId,
     text: `:warning: *${t(run.schedule)}* run \`${t(run.runId)}\` has been ${state} for more than ${minutes} minutes.`,
   };
+}
+
+/** The one alert when a dependent run's wait for its upstreams passed `wait.within`. */
+export function waitExpiredMessage(run: RunItem): NotificationMessage {
+  const verb = run.status === 'SKIPPED' ? 'skipped' : 'failed';
+  const lines = [
+    `:red_circle: *${t(run.schedule)}* ${verb}: its upstreams did not finish in time (run \`${t(run.runId)}\`)`,
+    `Logical date: ${t(run.dependency?.logicalDate ?? 'unknown')}`,
+    `Reason: ${t(run.statusReason ?? 'wait.within passed')}`,
+  ];
+  return { kind: 'failure', schedule: run.schedule, runId: run.runId, text: lines.join('\n') };
 }

@@ -106,6 +106,26 @@ export const RunAttemptSummarySchema = z.object({
 });
 export type RunAttemptSummary = z.infer<typeof RunAttemptSummarySchema>;
 
+/**
+ * A dependent run's wait for its upstreams' runs of the same logical date
+ * (shared/engine/dependencies.ts). The run waits `held` until `needs` is empty.
+ */
+export const RunDependencySchema = z.object({
+  /** The business day (`YYYY-MM-DD`) the run is for. */
+  logicalDate: z.string(),
+  /** What the run still waits for: upstream schedule names, and `(fire)` for its own scheduled fire. */
+  needs: z.array(z.string()),
+  /** Upstream schedule -> `<run id>#<attempt>` of the upstream run that met it last. */
+  met: z.record(z.string(), z.string()),
+  /** Epoch ms at which the wait ends (`wait.within` after it began); absent until the run counts as waiting. */
+  until: z.optional(z.number()),
+  /** ISO time the wait ended with every upstream met. */
+  releasedAt: z.optional(z.string()),
+  /** The wait ended at `until` with upstreams missing. */
+  expired: z.optional(z.boolean()),
+});
+export type RunDependency = z.infer<typeof RunDependencySchema>;
+
 export const RunItemSchema = z.object({
   pk: z.string(),
   sk: z.string(),
@@ -126,8 +146,10 @@ export const RunItemSchema = z.object({
   definition: ScheduleDefinitionSchema,
   status: RunStatusSchema,
   statusReason: z.optional(z.string()),
-  /** Set while a queue-one run waits for the active one to end. */
+  /** Set while a queue-one run waits for the active one to end, or a dependent run for its upstreams. */
   held: z.optional(z.boolean()),
+  /** A dependent run's wait for its upstreams (schedules with `after`). */
+  dependency: z.optional(RunDependencySchema),
   /**
    * Failed because its jobs were ended by the stop of the stack they ran on (the local
    * stack's Ctrl-C; see BATCHRON_QUIET_FAILURE_REASONS): not notified, and counted as an

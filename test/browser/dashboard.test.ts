@@ -1,9 +1,10 @@
 /**
  * The dashboard in a real browser (Debian's chromium through puppeteer-core) against
  * `npm start`, as a person uses it: sign in from the printed URL, look at the example
- * schedules and runs, trigger with a parameter and watch the run go live to SUCCEEDED,
- * read the always-failing run's log and re-run it, cancel a running run, pause and resume,
- * and be refused with a wrong token or as a viewer. axe-core checks every page; each page
+ * schedules and runs (the event-only one "on events"), page a schedule's calendar by month,
+ * find a run by its Batch job id, trigger with a parameter and watch the run go live to
+ * SUCCEEDED, read the always-failing run's log and re-run it, cancel a running run, pause
+ * and resume, and be refused with a wrong token or as a viewer. axe-core checks every page; each page
  * is photographed into test/browser/.screenshots/.
  */
 import type { Browser, Page } from 'puppeteer-core';
@@ -115,6 +116,76 @@ describe('the dashboard', () => {
     await open(page, '#/schedules?q=etl', 'Schedules');
     const rows = await page.$$eval('table.schedules tbody tr', (trs) => trs.map((tr) => tr.querySelector('a')?.textContent));
     expect(rows).toEqual(['etl-dag']);
+
+    // A schedule only events start has no next fire: it says so.
+    await open(page, '#/schedules?q=on-upload', 'Schedules');
+    const row = await page.$eval('table.schedules tbody tr', (tr) => (tr as HTMLElement).innerText);
+    expect(row).toContain('on-upload');
+    expect(row).toMatch(/on events[\s\S]*on events/);
+  }, 90_000);
+
+  it("pages a schedule's calendar by month from the URL and the keyboard", async () => {
+    // The month as every-minute (UTC) sees it now, and its neighbours.
+    const now = new Date();
+    const month = (offset: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1)).toISOString().slice(0, 7);
+    const caption = () => page.$eval('table.month caption', (c) => (c as HTMLElement).innerText);
+    const monthName = (m: string) => new Date(`${m}-01T00:00:00Z`).toLocaleString('en', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+    await open(page, '#/schedules/every-minute', 'every-minute');
+    await page.waitForSelector('table.month', { timeout: 15_000 });
+    expect(await caption()).toContain(monthName(month(0)));
+    // Today holds the runs so far, coloured by outcome with their counts, and the fires still to come.
+    await page.waitForSelector('table.month td[aria-current="date"] .cells a.cell', { timeout: 60_000 });
+    const today = await page.$eval('table.month td[aria-current="date"]', (td) => (td as HTMLElement).innerText);
+    expect(today).toMatch(/\d+ (succeeded|running|failed|submitted|queued)/);
+    if (now.getUTCHours() < 23) expect(today).toMatch(/next \d\d:\d\d/);
+    await page.$eval('table.month', (t) => t.scrollIntoView());
+    await screenshot(page, 'schedule-calendar');
+    await expectAccessible(page);
+
+    // Next month with the keyboard: Tab to the link, Enter; the URL names the month.
+    await page.focus('nav[aria-label="Calendar months"] a[rel="next"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((m: string) => location.hash.includes(`month=${m}`), { timeout: 10_000 }, month(1));
+    await page.waitForFunction((name: string) => document.querySelector('table.month caption')?.textContent?.includes(name), { timeout: 15_000 }, monthName(month(1)));
+    // Every day of a month to come fires, once a minute: more than the calendar counts.
+    const firstDay = await page.$eval('table.month tbody td:not(.outside)', (td) => (td as HTMLElement).innerText);
+    expect(firstDay).toMatch(/next 00:00 00:01 00:02 \+21 or more/);
+    await expectAccessible(page);
+
+    // A shared link opens that month directly.
+    await open(page, `#/schedules/every-minute?month=${month(-1)}`, 'every-minute');
+    await page.waitForFunction((name: string) => document.querySelector('table.month caption')?.textContent?.includes(name), { timeout: 15_000 }, monthName(month(-1)));
+    expect(await page.$$('table.month .fires')).toHaveLength(0);
+  }, 120_000);
+
+  it('finds the run of a Batch job id, and says when there is none', async () => {
+    const withJob = await until(
+      async () => {
+        const runs = await apiGet<{ runs: RunJson[] }>('/runs?schedule=every-minute&limit=5');
+        for (const r of runs.runs) {
+          const run = await apiGet<{ runId: string; tasks: { attempts: { jobId?: string }[] }[] }>(`/runs/${encodeURIComponent(r.runId)}`);
+          const jobId = run.tasks[0]?.attempts[0]?.jobId;
+          if (jobId) return { runId: run.runId, jobId };
+        }
+        return undefined;
+      },
+      'a run of every-minute with a job',
+      60_000,
+    );
+    await open(page, '#/runs', 'Runs');
+    await page.type('input[name="job-id"]', withJob.jobId);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((j: string) => location.hash.includes(`jobId=${j}`), { timeout: 10_000 }, withJob.jobId);
+    await page.waitForSelector(`main table.runs a[href="#/runs/${encodeURIComponent(withJob.runId)}"]`, { timeout: 15_000 });
+    expect(await page.$$eval('main table.runs tbody tr', (trs) => trs.length)).toBe(1);
+    expect(await text(page, '[role="status"]')).toContain('attempt 1 of task main');
+    await screenshot(page, 'runs-job-id');
+    await expectAccessible(page);
+
+    await open(page, '#/runs?jobId=4f1b6c2e-8a7d-4a43-9a0e-2b8f2f0c9d11', 'Runs');
+    await page.waitForSelector('main [role="alert"]', { timeout: 15_000 });
+    expect(await text(page, 'main [role="alert"]')).toMatch(/^No run for job '4f1b6c2e-8a7d-4a43-9a0e-2b8f2f0c9d11'/);
   }, 90_000);
 
   it('shows the Now view and its wall mode', async () => {
@@ -126,6 +197,7 @@ describe('the dashboard', () => {
     await open(page, '#/now?wall=1', 'Now');
     expect(await page.$('header.top')).toBeNull();
     await screenshot(page, 'now-wall');
+    await expectAccessible(page);
   }, 60_000);
 
   it('triggers etl-dag with a parameter and follows the run live to SUCCEEDED', async () => {
@@ -228,6 +300,10 @@ describe('the dashboard', () => {
     const status = await stranger.evaluate(async () => (await fetch('/ui/runs')).status);
     expect(status).toBe(401);
     await screenshot(stranger, 'signin');
+    await stranger.setBypassCSP(true);
+    await stranger.reload();
+    await stranger.waitForSelector('form input#token', { timeout: 15_000 });
+    await expectAccessible(stranger);
     await context.close();
   }, 60_000);
 

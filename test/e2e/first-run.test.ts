@@ -1,12 +1,12 @@
 /**
  * A new user's first minutes, end to end: `npm start` from a fresh copy of the project,
- * the example schedules running, the CLI triggering a run and reading its logs, a pause
+ * the example schedules running (one job with its own IAM role, one with a secret), the CLI triggering a run and reading its logs, a pause
  * and a resume, the always-failing job's message reaching "Slack", then Ctrl-C and a
  * second start with the history intact. Everything goes through the product's own
  * entry points (bin/batchron.mjs start, the CLI, the HTTP API) as a person would use them.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -163,6 +163,34 @@ describe('a first run of npm start', () => {
     expect(logs.stdout).toContain('done');
   }, 120_000);
 
+  it('runs the job-role example (its calls authorized as its role) and the secret example (the secret never shown)', async () => {
+    // Prepare: the secret's value as the fresh copy seeds it (local-seed.yml), to look for it everywhere.
+    const token = /token: (\S+)/.exec(readFileSync(join(project, 'local-seed.yml'), 'utf8'))![1]!;
+    const succeeded = async (schedule: string) => {
+      let run: RunJson | undefined;
+      await until(
+        async () => (run = (await cliJson<{ runs: RunJson[] }>('runs', '--schedule', schedule)).runs.find((r) => r.status === 'SUCCEEDED')) !== undefined,
+        `a SUCCEEDED ${schedule} run`,
+        60_000,
+        current,
+      );
+      return run!;
+    };
+    // Act: both fire as `npm start` creates them.
+    const checkpointed = await succeeded('checkpointed');
+    const partner = await succeeded('partner-sync');
+    // Assess: the job role may advance its checkpoint in Parameter Store and nothing else.
+    const checkpointLogs = await cli('logs', checkpointed.runId);
+    expect(checkpointLogs.stdout).toMatch(/checkpoint: advanced to \d{4}-/);
+    expect(checkpointLogs.stdout).toContain('checkpoint: reading /batchron/dev/slack-webhook is refused (AccessDeniedException)');
+    // The secret reached the job, and shows in no log, run record or live view line.
+    const partnerLogs = await cli('logs', partner.runId);
+    expect(partnerLogs.stdout).toContain(`authenticating with PARTNER_TOKEN (${token.length} characters, not shown)`);
+    const record = await cli('run', partner.runId, '--json');
+    for (const text of [partnerLogs.stdout, record.stdout, current!.output()]) expect(text).not.toContain(token);
+    expect(current!.output()).toContain('local seed    created batchron/dev/partner-api');
+  }, 120_000);
+
   it('pauses and resumes a schedule', async () => {
     expect((await cli('pause', 'every-minute')).code).toBe(0);
     const paused = await cliJson<{ paused: boolean }>('schedules', 'every-minute');
@@ -181,6 +209,21 @@ describe('a first run of npm start', () => {
     const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'always-fails');
     expect(page.runs.some((r) => r.status === 'FAILED')).toBe(true);
   }, 150_000);
+
+  it('runs daily-report once, for the day, after etl-dag has succeeded', async () => {
+    await until(
+      async () => (await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'daily-report')).runs.some((r) => r.status === 'SUCCEEDED'),
+      'a SUCCEEDED daily-report run',
+      150_000,
+      current,
+    );
+    const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'daily-report');
+    // One run per day, whatever the number of etl-dag runs that succeeded (two days only across midnight UTC).
+    expect(page.runs.every((r) => /^daily-report\.for-\d{4}-\d{2}-\d{2}$/.test(r.runId))).toBe(true);
+    expect(page.runs.length).toBeLessThanOrEqual(2);
+    const logs = await cli('logs', page.runs.find((r) => r.status === 'SUCCEEDED')!.runId);
+    expect(logs.stdout).toMatch(/building the daily report for \d{4}-\d{2}-\d{2}/);
+  }, 180_000);
 
   it('stops on Ctrl-C and starts again with its history intact', async () => {
     const code = await stop(current!);

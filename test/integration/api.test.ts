@@ -30,6 +30,18 @@ describe('schedules', () => {
     expect(res.body.schedules.map((s: any) => s.name)).not.toContain('_sweep');
   });
 
+  it("shows a schedule's deadline: its rule and the next one on its clock, in the listing and alone", async () => {
+    const listed = (await call('GET', '/schedules')).body.schedules.find((s: any) => s.name === 'nightly-tokyo');
+    expect(listed.deadline).toEqual({
+      rule: '06:00 Asia/Tokyo, for the same logical date',
+      next: { at: expect.stringMatching(/T21:00:00\.000Z$/), atLocal: expect.stringMatching(/T06:00:00\+09:00$/), logicalDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) },
+    });
+    expect(listed.deadline.next.atLocal.slice(0, 10)).toBe(listed.deadline.next.logicalDate);
+    expect((await call('GET', '/schedules/nightly-tokyo')).body.deadline).toEqual(listed.deadline);
+    // A schedule without one has no deadline field.
+    expect((await call('GET', '/schedules/every-minute')).body).not.toHaveProperty('deadline');
+  });
+
   it('answers 404 for an unknown schedule', async () => {
     const res = await call('GET', '/schedules/no-such');
     expect(res.status).toBe(404);

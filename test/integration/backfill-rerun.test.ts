@@ -46,6 +46,7 @@ beforeAll(async () => {
     scheduler: e.ts.clients.scheduler,
     batch: e.ts.clients.batch,
     logs: undefined as never,
+    events: undefined as never,
     engine: {
       async startRun(input, options) {
         const started = await startRun(input, engineDeps(), options);

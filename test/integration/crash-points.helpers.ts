@@ -1,5 +1,6 @@
 /**
- * Crash-point harness: the real functions/*.ts handlers on the local stack, with every port
+ * End-to-end crash-point harness (crash-points-e2e.test.ts): the real functions/*.ts handlers
+ * on the local stack and DynamoDB Local, with every port
  * call they make (DynamoDB, Batch, Scheduler, Slack) labelled as a step through the
  * handlers' deps factory (`createHandler(depsFor)`), and one fault injected right after a chosen step of a
  * chosen invocation:
@@ -20,6 +21,12 @@
  * invocation of a key a fault targets (Lambda's retry of a faulted invocation is the 2nd).
  * A job can be "parked" (its task runs until the case releases it), so a run can stay
  * RUNNING for as long as a case needs (a stuck alert, a cancel while the job runs).
+ *
+ * Here a step is one request as the functions send it (the DynamoDB document-client command
+ * labelled from its command and key), so a fault can fall between the requests of one store
+ * call. Every table also runs in process, steps named by port method, in test/unit/crash-*
+ * (test/helpers/crash-world.ts, test/helpers/crash-points.ts); this harness keeps the cases
+ * only the DynamoDB store and the real services can show (docs/crash-points.md, "End to end").
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +34,7 @@ import { join } from 'node:path';
 import { ListJobsCommand, type JobStatus } from '@aws-sdk/client-batch';
 import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import type { Context } from 'aws-lambda';
 import { DEFAULTS, defaultDeps, lambdaDeps, type DepsFor, type EngineDeps } from '#shared/engine/deps';
 import { getEnv } from '#shared/env';
@@ -43,40 +50,9 @@ import type { EventBridgeEvent } from '#local/contracts';
 import type { HttpApi } from '#local/http-api';
 import type { LocalHandler } from '#local/lambda';
 import { definition, fire, retry, task, type EngineStack } from '#test/helpers/engine';
+import { lostResponse, ProcessDied, type Fault, type FaultKind, type Trace } from '#test/helpers/crash-world';
 
-export type FaultKind = 'crash' | 'exception' | 'timeout';
-
-/**
- * One injected fault: after step `step` (1-based) of the first invocation whose key is
- * `invocation` to reach that step, or of the `nth` invocation with that key since the fault
- * was armed (1: the first delivery, 2: Lambda's retry of it, ...).
- */
-export interface Fault {
-  schedule: string;
-  invocation: string;
-  step: number;
-  /** The label the step must have (guards the table against code changes). */
-  label: string;
-  kind: FaultKind;
-  nth?: number;
-}
-
-/** Thrown by the harness when a simulated process dies. */
-export class ProcessDied extends Error {
-  constructor(label: string) {
-    super(`simulated process death after ${label}`);
-    this.name = 'ProcessDied';
-  }
-}
-
-/** A transient server-side error of the kind the SDK raises when a response is lost. */
-function lostResponse(label: string): Error {
-  const error = new Error(`injected: the response of ${label} was lost`) as Error & { $fault: string; $metadata: object };
-  error.name = 'InternalServerError';
-  error.$fault = 'server';
-  error.$metadata = { httpStatusCode: 500 };
-  return error;
-}
+export { ProcessDied, type Fault, type FaultKind, type Trace } from '#test/helpers/crash-world';
 
 /** Labels a DynamoDB document-client command as an engine step. */
 function labelOf(command: { constructor: { name: string }; input: Record<string, any> }): string {
@@ -102,14 +78,6 @@ function labelOf(command: { constructor: { name: string }; input: Record<string,
     default:
       return command.constructor.name;
   }
-}
-
-/** What one invocation attempt did, step by step. */
-export interface Trace {
-  schedule: string;
-  invocation: string;
-  owner: string;
-  steps: string[];
 }
 
 /**
@@ -579,38 +547,6 @@ export const SCENARIOS: Record<string, CrashScenario> = {
   },
 };
 
-export const FAULT_KINDS: FaultKind[] = ['crash', 'exception', 'timeout'];
-
-/** (step × fault kind) rows for `it.each`, from a table of scenarios, for the steps `faulted` keeps. */
-function stepCases(
-  table: Record<string, { steps: { label: string }[] }>,
-  names: string[],
-  faulted: (name: string, step: number) => boolean = () => true,
-): [string, number, string, FaultKind][] {
-  return names.flatMap((name) =>
-    table[name]!.steps.flatMap((step, i) =>
-      faulted(name, i + 1) ? FAULT_KINDS.map((kind) => [name, i + 1, step.label, kind] as [string, number, string, FaultKind]) : [],
-    ),
-  );
-}
-
-/** (step × fault kind) for the scenarios named, as rows for `it.each`. */
-export function crashCases(...names: string[]): [string, number, string, FaultKind][] {
-  return stepCases(SCENARIOS, names);
-}
-
-/** One harness per suite file: started before its tests, stopped after them. */
-function useHarness(): () => CrashHarness {
-  let h: CrashHarness | undefined;
-  beforeAll(async () => {
-    h = await startCrashHarness(500);
-  });
-  afterAll(async () => {
-    await h?.dispose();
-    await h?.engine.stop();
-  });
-  return () => h!;
-}
 
 /** The Slack messages a case owes: the step's own count when the fault follows it, else the scenario's. */
 function slackDue(scenario: { steps: { slack?: number }[]; expect: { slack: number } }, step: number | undefined): number {
@@ -703,36 +639,6 @@ export function assertRecovered(scenario: CrashScenario, step: number | undefine
   }
   // Exactly one Batch job per task attempt, each the one the run recorded.
   assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
-}
-
-/**
- * The suite of one crash-point file: a baseline per scenario (the invocation makes exactly
- * the steps the table lists, and the run ends as expected), then every (step × fault kind).
- */
-export function defineCrashSuite(title: string, names: string[]): void {
-  const harness = useHarness();
-
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault ends the run as expected', async (name) => {
-      // Prepare
-      const scenario = SCENARIOS[name]!;
-      // Act
-      const out = await runCase(harness(), scenario, `${name}-baseline`, undefined);
-      // Assess
-      const traces = harness().traces.filter((t) => t.schedule === `${name}-baseline` && t.invocation === scenario.invocation);
-      expect(traces.map((t) => t.steps)).toEqual([scenario.steps.map((s) => s.label)]);
-      assertRecovered(scenario, undefined, out);
-    });
-
-    it.each(crashCases(...names))('%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = SCENARIOS[name]!;
-      // Act
-      const out = await runCase(harness(), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertRecovered(scenario, step, out);
-    });
-  });
 }
 
 /* ------------------------------------------------------------------ overlap and sweep scenarios (additive) */
@@ -913,11 +819,6 @@ export const OVERLAP_SCENARIOS: Record<string, OverlapScenario> = {
   },
 };
 
-/** (step × fault kind) of an overlap scenario, as rows for `it.each`. */
-export function overlapCases(...names: string[]): [string, number, string, FaultKind][] {
-  return stepCases(OVERLAP_SCENARIOS, names);
-}
-
 /** What an overlap case ended with. */
 export interface OverlapOutcome {
   a: RunItem | undefined;
@@ -1025,32 +926,6 @@ export function assertOverlapRecovered(scenario: OverlapScenario, step: number |
   }
   if (scenario.expect.aJobs) expect(out.aJobs, 'how A\'s job ended in Batch').toEqual(scenario.expect.aJobs(out.b!.runId));
   assertOneJobPerAttempt(out, recorded, slackDue(scenario, step));
-}
-
-/** The suite of an overlap crash-point file: a baseline per scenario, then every (step × fault kind). */
-export function defineOverlapSuite(title: string, names: string[]): void {
-  const harness = useHarness();
-
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault ends both runs as expected', async (name) => {
-      // Prepare
-      const scenario = OVERLAP_SCENARIOS[name]!;
-      // Act
-      const out = await runOverlapCase(harness(), scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
-      assertOverlapRecovered(scenario, undefined, out);
-    });
-
-    it.each(overlapCases(...names))('%s: after step %i (%s), a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = OVERLAP_SCENARIOS[name]!;
-      // Act
-      const out = await runOverlapCase(harness(), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertOverlapRecovered(scenario, step, out);
-    });
-  });
 }
 
 /**
@@ -1211,14 +1086,6 @@ export const SWEEP_SCENARIOS: Record<string, SweepScenario> = {
   },
 };
 
-/** (step × fault kind) of the sweep scenarios, as rows for `it.each`: from `faultFrom`, less `skipSteps`. */
-export function sweepCases(...names: string[]): [string, number, string, FaultKind][] {
-  return stepCases(SWEEP_SCENARIOS, names, (name, step) => {
-    const s = SWEEP_SCENARIOS[name]!;
-    return step >= (s.faultFrom ?? 1) && !s.skipSteps?.includes(step);
-  });
-}
-
 /** Brings the case's run to the state `setup` names (see SweepSetup); returns the run the sweep must repair. */
 async function prepareSweep(h: CrashHarness, scenario: SweepScenario, def: ScheduleDefinition, schedule: string): Promise<string> {
   const { engine } = h;
@@ -1313,39 +1180,6 @@ export async function runSweepCase(
     h.arm(undefined);
     if (scenario.setup === 'stuck-running') h.unpark(schedule);
   }
-}
-
-/** The suite of a sweep crash-point file: a baseline per scenario, then every (step × fault kind). */
-export function defineSweepSuite(title: string, names: string[]): void {
-  const harness = useHarness();
-  let sweepHandler: LocalHandler;
-
-  beforeAll(async () => {
-    sweepHandler = (await import('#functions/sweep')).createHandler(harness().depsFor);
-  });
-
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault the sweep repairs the run', async (name) => {
-      // Prepare
-      const scenario = SWEEP_SCENARIOS[name]!;
-      // Act
-      const out = await runSweepCase(harness(), sweepHandler, scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces[0]).toEqual(scenario.steps.map((s) => s.label));
-      expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the sweeps').toBe(true);
-      assertRecovered(scenario, undefined, out);
-    });
-
-    it.each(sweepCases(...names))('%s: after step %i (%s), a %s: the next sweep completes the repair, one job per attempt', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = SWEEP_SCENARIOS[name]!;
-      // Act
-      const out = await runSweepCase(harness(), sweepHandler, scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      expect(out.afterSecondSweep && scenario.repaired(out.afterSecondSweep), 'repaired by the second sweep').toBe(true);
-      assertRecovered(scenario, step, out);
-    });
-  });
 }
 
 /* ------------------------------------------------------------------ the API's engine paths */
@@ -1498,37 +1332,6 @@ export function assertApiRecovered(scenario: ApiScenario, step: number | undefin
   assertRecovered(scenario, step, out);
 }
 
-/** The suite of an API crash-point file: a baseline per scenario, then every (step × fault kind). */
-export function defineApiSuite(title: string, names: string[]): void {
-  const harness = useHarness();
-  let call: ApiClient;
-
-  beforeAll(async () => {
-    call = await harness().startApi();
-  });
-
-  describe(title, () => {
-    it.each(names)('makes the steps the table lists for %s, and without a fault answers and ends the run as expected', async (name) => {
-      // Prepare
-      const scenario = API_SCENARIOS[name]!;
-      // Act
-      const out = await runApiCase(harness(), call, scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
-      assertApiRecovered(scenario, undefined, out);
-    });
-
-    it.each(stepCases(API_SCENARIOS, names))('%s: after step %i (%s), a %s: the client repeats the request; one run, one job per attempt, nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = API_SCENARIOS[name]!;
-      // Act
-      const out = await runApiCase(harness(), call, scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertApiRecovered(scenario, step, out);
-    });
-  });
-}
-
 /* ------------------------------------------------------------------ two faults in one run */
 
 /**
@@ -1644,31 +1447,3 @@ export async function runTwoFaultCase(
   return { ...out, traces };
 }
 
-/** The suite of the two-fault file: a baseline per scenario (its first fault only), then the second fault at every step × fault kind. */
-export function defineTwoFaultSuite(title: string, names: string[]): void {
-  const harness = useHarness();
-  const table = Object.fromEntries(names.map((n) => [n, { steps: TWO_FAULT_SCENARIOS[n]!.second.steps }]));
-  const faulted = (name: string, step: number) => step <= (TWO_FAULT_SCENARIOS[name]!.second.faultTo ?? Infinity);
-
-  describe(title, () => {
-    it.each(names)('with only its first fault, %s makes the steps the table lists in the second invocation, and ends the run as expected', async (name) => {
-      // Prepare
-      const scenario = TWO_FAULT_SCENARIOS[name]!;
-      // Act
-      const out = await runTwoFaultCase(harness(), scenario, `${name}-baseline`, undefined);
-      // Assess
-      expect(out.fired, 'the first fault was injected').toBe(true);
-      expect(out.traces[scenario.second.nth - 1]).toEqual(scenario.second.steps.map((s) => s.label));
-      assertRecovered(secondFaultScenario(scenario), undefined, out);
-    });
-
-    it.each(stepCases(table, names, faulted))('%s: after step %i (%s) of the second invocation, a %s still ends with one job per attempt and nothing lost', async (name, step, _label, kind) => {
-      // Prepare
-      const scenario = TWO_FAULT_SCENARIOS[name]!;
-      // Act
-      const out = await runTwoFaultCase(harness(), scenario, `${name}-${step}-${kind}`, { step, kind });
-      // Assess
-      assertRecovered(secondFaultScenario(scenario), step, out);
-    });
-  });
-}

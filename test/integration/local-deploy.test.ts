@@ -16,7 +16,7 @@ import { loadEvent } from '#test/helpers/events';
 import { eventually } from '#test/helpers/eventually';
 import { getRun, listRunsBySchedule } from '#shared/store/runs';
 
-const EXAMPLE_SCHEDULES = ['every-minute', 'nightly-tokyo', 'etl-dag', 'flaky', 'always-fails', 'overlap-skip'];
+const EXAMPLE_SCHEDULES = ['every-minute', 'nightly-tokyo', 'etl-dag', 'flaky', 'always-fails', 'overlap-skip', 'checkpointed', 'partner-sync'];
 
 let stack: LocalStack;
 let dataDir: string;

@@ -230,6 +230,13 @@ export const EVERY_FIELD = (batchron: Record<string, any>): void => {
       },
     },
     secrets: { expression: 'rate(1 day)', job: { definition: 'with-secrets' } },
+    // Slack routes: the team's webhook for everything, the on-call one for deadlines, a local variable for failures.
+    routed: {
+      expression: 'cron(0 2 * * ? *)',
+      job: { definition: 'arm' },
+      deadline: { at: '06:00' },
+      notify: { slack: { webhook: { ssm: '/batchron/dev/team-slack' }, deadline: { ssm: 'batchron/dev/oncall-slack' }, failure: { env: 'TEAM_FAILURES' } } },
+    },
   });
 };
 

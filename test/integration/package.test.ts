@@ -19,7 +19,7 @@ const allSchedules = declared.custom.batchron.schedules;
 const schedules = Object.fromEntries(Object.entries(allSchedules).filter(([, s]) => s.expression !== undefined));
 
 /** Actions whose only valid IAM Resource is "*" (each commented where serverless.yml grants it). */
-const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'ecr:GetAuthorizationToken']);
+const STAR_ONLY_ACTIONS = new Set(['batch:DescribeJobs', 'batch:ListJobs', 'batch:DescribeJobDefinitions', 'batch:DescribeJobQueues', 'scheduler:ListSchedules', 'events:ListRules', 'ecr:GetAuthorizationToken']);
 
 let template: Template;
 /** The project's serverless.yml plus job definitions with every field and external references (EVERY_FIELD). */
@@ -106,8 +106,14 @@ describe('osls package', () => {
       expect(delivered.definition).toMatchObject({ name, expression: schedules[name]!.expression, timezone: schedules[name]!.timezone ?? 'UTC' });
     }
     const dag = ofType('AWS::Scheduler::Schedule').find(([, r]) => r.Properties.Name === 'etl-dag')!;
-    const definition = (JSON.parse(dag[1].Properties.Target.Input as string) as { definition: { tasks: { name: string; jobDefinition: string; dependsOn: string[] }[] } })
-      .definition;
+    const definition = (
+      JSON.parse(dag[1].Properties.Target.Input as string) as {
+        definition: { tasks: { name: string; jobDefinition: string; dependsOn: string[] }[]; dependents?: unknown; downstream?: Record<string, { after?: unknown }> };
+      }
+    ).definition;
+    // daily-report waits for etl-dag: etl-dag's runs carry what they release.
+    expect(definition.dependents).toEqual([{ schedule: 'daily-report', status: 'SUCCEEDED' }]);
+    expect(definition.downstream?.['daily-report']?.after).toEqual([{ schedule: 'etl-dag', status: 'SUCCEEDED' }]);
     expect(definition.tasks.map((t) => [t.name, t.jobDefinition, t.dependsOn])).toEqual([
       ['extract', 'batchron-dev-etl', []],
       ['transform-orders', 'batchron-dev-etl', ['extract']],
@@ -140,7 +146,7 @@ describe('osls package', () => {
     // Batch windows close through a one-time schedule that invokes trigger: the Scheduler role may, and names it.
     const role = template.Resources.BatchronSchedulerRole!.Properties as { Policies: { PolicyDocument: { Statement: { Resource: unknown[] }[] } }[] };
     expect(JSON.stringify(role.Policies[0]!.PolicyDocument.Statement[0]!.Resource)).toContain('-trigger');
-    expect(Object.keys(allSchedules).filter((n) => !(n in schedules))).toEqual(['on-upload']);
+    expect(Object.keys(allSchedules).filter((n) => !(n in schedules))).toEqual(['daily-report', 'on-upload']);
   });
 
   it('targets sweep from the sweep schedule', () => {
@@ -296,8 +302,34 @@ describe('osls package', () => {
     expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(true);
     expect(allows(execution, 'ssm:GetParameters', arn('ssm:{}:parameter/batchron/dev/slack-webhook'))).toBe(false);
     expect(allows(execution, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-other-AbC123'))).toBe(false);
-    // the project's own template has no secrets, so no grant at all
-    expect(roleStatements(template, 'BatchronJobExecutionRole').some((s) => JSON.stringify(s).includes('secretsmanager'))).toBe(false);
+    // the project's own template: only the partner-sync example's secret, and no parameter
+    const own = roleStatements(template, 'BatchronJobExecutionRole');
+    expect(allows(own, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/partner-api-AbC123'))).toBe(true);
+    expect(allows(own, 'secretsmanager:GetSecretValue', arn('secretsmanager:{}:secret:batchron/dev/api-AbC123'))).toBe(false);
+    expect(own.some((s) => JSON.stringify(s).includes('ssm:GetParameters'))).toBe(false);
+  });
+
+  it('lets the functions that send Slack messages read exactly the webhook parameters the config names', () => {
+    const arn = (name: string) => `arn:aws:ssm:${TEST_REGION}:${TEST_ACCOUNT}:parameter/${name}`;
+    for (const [fn, id] of Object.entries(FUNCTION_IDS)) {
+      const own = roleStatements(template, functionRoleId(template, id));
+      const routed = roleStatements(extended, functionRoleId(extended, id));
+      // The project's own: the deployment's webhook only.
+      expect(allows(own, 'ssm:GetParameter', arn('batchron/dev/slack-webhook')), fn).toBe(true);
+      expect(allows(own, 'ssm:GetParameter', arn('batchron/dev/team-slack')), fn).toBe(false);
+      // With routes: the deployment's and every parameter a route names, nothing else.
+      for (const name of ['batchron/dev/slack-webhook', 'batchron/dev/team-slack', 'batchron/dev/oncall-slack']) {
+        expect(allows(routed, 'ssm:GetParameter', arn(name)), `${fn} reads ${name}`).toBe(true);
+      }
+      expect(allows(routed, 'ssm:GetParameter', arn('batchron/dev/db-password')), fn).toBe(false);
+      expect(allows(routed, 'ssm:GetParameter', arn('batchron/dev/team-slack-2')), fn).toBe(false);
+    }
+    // The route travels in the schedule's definition, for the functions that send.
+    const input = Object.values(extended.Resources).find((r) => r.Type === 'AWS::Scheduler::Schedule' && r.Properties.Name === 'routed')!.Properties.Target.Input as string;
+    expect(JSON.parse(input).definition).toMatchObject({
+      deadline: { at: '06:00', timezone: 'UTC', forLogicalDate: 'same' },
+      notify: { slack: { webhook: { ssm: '/batchron/dev/team-slack' }, deadline: { ssm: 'batchron/dev/oncall-slack' }, failure: { env: 'TEAM_FAILURES' } } },
+    });
   });
 
   it("gives a job definition the role its statements declare, or the existing role it names", () => {

@@ -34,7 +34,7 @@ describe('least privilege in the packaged template', () => {
     for (const role of roles) expect(template.Resources[role]!.Type).toBe('AWS::IAM::Role');
   });
 
-  it('lets only the api manage dynamic schedules and read job logs, and only it and sweep read schedules', () => {
+  it('lets only the api manage dynamic schedules, read job logs and list the trigger rules, and only it and sweep read schedules', () => {
     const stream = ARN('logs', 'log-group:/aws/batch/batchron-dev:log-stream:hello/default/abc');
     const schedule = ARN('scheduler', 'schedule/batchron-dev/nightly');
     for (const [fn, id] of Object.entries(FUNCTIONS)) {
@@ -48,6 +48,11 @@ describe('least privilege in the packaged template', () => {
       expect(allows(statements, 'scheduler:GetSchedule', schedule), `${fn} GetSchedule`).toBe(isApi || fn === 'sweep');
       expect(allows(statements, 'logs:GetLogEvents', stream), `${fn} GetLogEvents`).toBe(isApi);
       expect(allows(statements, 'batch:DescribeJobs', '*'), `${fn} DescribeJobs`).toBe(fn === 'api' || fn === 'sweep');
+      // The api lists the event triggers' rules (trigger-only schedules), of this deployment only, and changes none.
+      expect(allows(statements, 'events:ListRules', '*'), `${fn} ListRules`).toBe(isApi);
+      expect(allows(statements, 'events:ListTargetsByRule', ARN('events', 'rule/batchron-dev-on-upload-on0')), `${fn} ListTargetsByRule`).toBe(isApi);
+      expect(allows(statements, 'events:ListTargetsByRule', ARN('events', 'rule/other-app-rule')), `${fn} another app's rule`).toBe(false);
+      expect(allows(statements, 'events:PutTargets', ARN('events', 'rule/batchron-dev-on-upload-on0')), `${fn} PutTargets`).toBe(false);
       // what every function does: its run records, and its own logs only
       expect(allows(statements, 'dynamodb:UpdateItem', ARN('dynamodb', 'table/batchron-dev')), `${fn} UpdateItem`).toBe(true);
       expect(allows(statements, 'logs:PutLogEvents', ARN('logs', `log-group:/aws/lambda/batchron-dev-${fn}:log-stream:x`)), `${fn} own logs`).toBe(true);

@@ -197,6 +197,14 @@ describe('tables fit in 100 columns', () => {
     for (const text of shows) expect(plain(res.stdout)).toContain(text);
   });
 
+  it('runs --job-id: the run of a Batch job, with its task and attempt', async () => {
+    answers['GET /runs'] = { status: 200, body: { jobId: '4f1b6c2e-8a7d-4a43-9a0e-2b8f2f0c9d11', task: 'load', attempt: 2, runs: [summaries[1]] } };
+    const res = await cli('runs', '--job-id', '4f1b6c2e-8a7d-4a43-9a0e-2b8f2f0c9d11', ...API);
+    expect(res.code, res.stderr).toBe(0);
+    expect(plain(res.stdout)).toContain('every-minute.20261123T170800Z');
+    expect(plain(res.stderr)).toContain('job 4f1b6c2e-8a7d-4a43-9a0e-2b8f2f0c9d11: task load, attempt 2');
+  });
+
   it('uses the width of the terminal when there is one', () => {
     const rows = [['a'.repeat(30), LONG_REASON]];
     const narrow = fitTable([{ head: 'id' }, { head: 'reason', wrap: true }], rows, { width: 60 });

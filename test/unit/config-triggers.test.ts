@@ -48,7 +48,7 @@ describe('event triggers in the config', () => {
       { x: { on: [{ event: {} }], job } },
       'schedules.x.on[0].event: not a valid EventBridge event pattern: Event pattern must be a non-empty JSON object.',
     ],
-    ['neither an expression nor triggers', { x: { job } }, 'schedules.x: needs expression (cron, rate or at), event triggers (on), or both'],
+    ['neither an expression nor triggers', { x: { job } }, 'schedules.x: needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination'],
     [
       'a trigger parameter the schedule does not declare',
       { x: { on: [{ event: S3_PATTERN, parameters: { key: '$.detail.object.key' } }], job } },

@@ -232,9 +232,54 @@ describe('parseConfig rejects bad schedules, each with its own message', () => {
     [
       'a misspelt field',
       config({ x: { expresion: 'rate(1 hour)', job } }),
-      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, on, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp)',
+      'schedules.x: unknown field "expresion" (did you mean "expression"? allowed: description, expression, on, timezone, startDate, endDate, enabled, flexibleWindowMinutes, overlap, parameters, job, tasks, onFailure, retry, notify, tags, catchUp, after, logicalDate, wait, deadline)',
     ],
-    ['a missing expression (and no event triggers)', config({ x: { job } }), 'schedules.x: needs expression (cron, rate or at), event triggers (on), or both'],
+    [
+      'after naming an unknown schedule (a typo)',
+      config({ a: { expression: 'rate(1 hour)', job }, 'etl-orders': { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'etl-order' }], job } }),
+      'schedules.x.after[0].schedule: no schedule named "etl-order"; did you mean "etl-orders"?',
+    ],
+    [
+      'after naming an unknown schedule',
+      config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'reports' }], job } }),
+      'schedules.x.after[0].schedule: no schedule named "reports" (schedules: a, x)',
+    ],
+    [
+      'after with a status runs never end in',
+      config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'a', status: 'DONE' }], job } }),
+      'schedules.x.after[0].status: must be one of "SUCCEEDED", "FAILED", "COMPLETED" (got "DONE")',
+    ],
+    [
+      'a schedule waiting for itself',
+      config({ x: { expression: 'rate(1 hour)', after: [{ schedule: 'x' }], job } }),
+      'schedules.x.after[0].schedule: a schedule cannot wait for itself ("x")',
+    ],
+    [
+      'a dependency cycle across schedules',
+      config({ a: { after: [{ schedule: 'c' }], job }, b: { after: [{ schedule: 'a' }], job }, c: { after: [{ schedule: 'b' }], job } }),
+      'schedules: after forms a cycle (a → b → c → a, each waiting for the one before it); a schedule cannot wait, directly or through others, for itself',
+    ],
+    [
+      'a wait limit that is not a duration',
+      config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'a' }], wait: { within: '3 hours' }, job } }),
+      'schedules.x.wait.within: must be a duration such as "90m", "3h" or "1h30m" (got "3 hours")',
+    ],
+    [
+      'a wait limit beyond a week',
+      config({ a: { expression: 'rate(1 hour)', job }, x: { after: [{ schedule: 'a' }], wait: { within: '170h' }, job } }),
+      'schedules.x.wait.within: must be between 1m and 168h, a week (got "170h")',
+    ],
+    [
+      'wait without after',
+      config({ x: { expression: 'rate(1 hour)', wait: { within: '3h' }, job } }),
+      'schedules.x.wait: applies only with after (the upstream schedules a run waits for); declare after or remove wait',
+    ],
+    [
+      'after together with event triggers',
+      config({ a: { expression: 'rate(1 hour)', job }, x: { on: [{ event: { source: ['my.app'] } }], after: [{ schedule: 'a' }], job } }),
+      'schedules.x.after: a schedule with event triggers (on) cannot also wait for other schedules; use a separate schedule for each',
+    ],
+    ['a missing expression (and no event triggers)', config({ x: { job } }), 'schedules.x: needs expression (cron, rate or at), event triggers (on), upstream schedules (after), or a combination'],
     [
       'a schedule name Scheduler refuses',
       config({ 'nightly etl': { expression: 'rate(1 hour)', job } }),
@@ -442,6 +487,32 @@ describe('normalizeSchedule', () => {
     // Assess
     expect(JSON.parse(input)).toMatchObject({ schedule: 'x', scheduledTime: '<aws.scheduler.scheduled-time>' });
     expect(FireInputSchema.parse(delivered)).toMatchObject({ schedule: 'x', scheduledTime: '2026-01-01T02:00:00Z', definition: def, trigger: 'schedule' });
+  });
+
+  it('links each upstream to what waits for it: dependents by status, and every downstream definition once (a diamond)', () => {
+    // Prepare: a → b, a → c (on failure), b and c → d.
+    const parsed = parseConfig(
+      config({
+        a: { expression: 'rate(1 hour)', job },
+        b: { after: [{ schedule: 'a' }], job },
+        c: { after: [{ schedule: 'a', status: 'FAILED' }], job },
+        d: { expression: 'cron(0 5 * * ? *)', after: [{ schedule: 'b' }, { schedule: 'c', status: 'COMPLETED' }], wait: { within: '26h30m', onExpiry: 'skip' }, logicalDate: { offsetDays: -1 }, job },
+      }),
+      ctx,
+    );
+    // Act
+    const defs = normalizeConfig(parsed, ctx);
+    // Assess
+    expect(defs.a!.dependents).toEqual([
+      { schedule: 'b', status: 'SUCCEEDED' },
+      { schedule: 'c', status: 'FAILED' },
+    ]);
+    expect(Object.keys(defs.a!.downstream!)).toEqual(['b', 'c', 'd']);
+    expect(defs.a!.downstream!.b!.dependents).toEqual([{ schedule: 'd', status: 'SUCCEEDED' }]);
+    expect(Object.keys(defs.b!.downstream!)).toEqual(['d']);
+    expect(defs.d).toMatchObject({ logicalDateOffsetDays: -1, wait: { withinMinutes: 1590, onExpiry: 'skip', onUpstreamRerun: 'ignore' } });
+    expect(defs.d!.dependents).toBeUndefined();
+    expect(ScheduleDefinitionSchema.parse(JSON.parse(JSON.stringify(defs.a)))).toEqual(defs.a);
   });
 });
 

@@ -33,6 +33,15 @@ describe('authorization table', () => {
         { action: 'batch:TagResource', resource: 'arn:aws:batch:us-east-1:000000000000:job/*' },
       ],
     ],
+    [
+      'SubmitJob by name on the latest revision of the job definition, as AWS authorizes it',
+      request('batch', 'POST', '/v1/submitjob', { jobName: 'j', jobQueue: 'q', jobDefinition: 'd' }),
+      [
+        { action: 'batch:SubmitJob', resource: 'arn:aws:batch:us-east-1:000000000000:job-queue/q' },
+        { action: 'batch:SubmitJob', resource: 'arn:aws:batch:us-east-1:000000000000:job-definition/d:7' },
+      ],
+      { jobDefinitionArn: (ref: string) => (ref === 'd' ? 'arn:aws:batch:us-east-1:000000000000:job-definition/d:7' : undefined) },
+    ],
     ['TerminateJob on the job', request('batch', 'POST', '/v1/terminatejob', { jobId: 'abc', reason: 'r' }), [{ action: 'batch:TerminateJob', resource: 'arn:aws:batch:us-east-1:000000000000:job/abc' }]],
     ['DescribeJobs on "*" (no resource types)', request('batch', 'POST', '/v1/describejobs', { jobs: ['a'] }), [{ action: 'batch:DescribeJobs', resource: '*' }]],
     [
@@ -59,8 +68,8 @@ describe('authorization table', () => {
     ['GetLogEvents on the log stream', json('logs', 'Logs_20140328.GetLogEvents', { logGroupName: '/g', logStreamName: 's/1' }), [{ action: 'logs:GetLogEvents', resource: 'arn:aws:logs:us-east-1:000000000000:log-group:/g:log-stream:s/1' }]],
     ['PutEvents on the bus', json('events', 'AWSEvents.PutEvents', { Entries: [{ Source: 'x' }] }), [{ action: 'events:PutEvents', resource: 'arn:aws:events:us-east-1:000000000000:event-bus/default' }]],
     ['an operation without a row: its own action on "*"', json('dynamodb', 'DynamoDB_20120810.ExecuteStatement', {}), [{ action: 'dynamodb:ExecuteStatement', resource: '*' }]],
-  ])('%s', (_name, req, checks) => {
-    expect(authorizationFor(req, c).checks).toEqual(checks);
+  ] as [string, AwsRequest, unknown[], Partial<Parameters<typeof authorizationFor>[1]>?][])('%s', (_name, req, checks, resolvers) => {
+    expect(authorizationFor(req, { ...c, ...resolvers }).checks).toEqual(checks);
   });
 });
 

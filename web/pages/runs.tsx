@@ -1,4 +1,7 @@
-/** Runs: filter by status, schedule and scheduled-time range; jump to a run id; cursor paging. */
+/**
+ * Runs: filter by status, schedule and scheduled-time range; jump to a run id; find the run
+ * of a Batch job id (`#/runs?jobId=…`, shareable); cursor paging.
+ */
 import { useState } from 'preact/hooks';
 import { api, type RunStatus } from '../api.ts';
 import { Loading, Problem, Status } from '../components/common.tsx';
@@ -23,11 +26,12 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
     to: query.get('to') ?? '',
     cursor: query.get('cursor') ?? '',
   };
-  const key = JSON.stringify(filters);
+  const jobId = query.get('jobId')?.trim() ?? '';
+  const key = JSON.stringify({ ...filters, jobId });
   const { data, error } = usePoll(
     () =>
       Promise.all([
-        api.runs({
+        jobId ? api.runOfJob(jobId) : api.runs({
           limit: PAGE,
           ...(filters.status ? { status: filters.status } : {}),
           ...(filters.schedule ? { schedule: filters.schedule } : {}),
@@ -40,7 +44,9 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
     key,
   );
   const [runId, setRunId] = useState('');
+  const [job, setJob] = useState(jobId);
   const set = (patch: Partial<typeof filters>) => setQuery('/runs', { ...filters, cursor: undefined, ...patch });
+  const found = data && 'jobId' in data[0] ? data[0] : undefined;
 
   return (
     <>
@@ -85,6 +91,31 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
         </label>
         <button type="submit">Open</button>
       </form>
+      <form
+        class="filters"
+        role="search"
+        aria-label="Find the run of a Batch job"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery('/runs', { jobId: job.trim() }, false);
+        }}
+      >
+        <label>
+          Batch job id
+          <input type="search" name="job-id" value={job} placeholder="find the run of a job" onInput={(e) => setJob(e.currentTarget.value)} required />
+        </label>
+        <button type="submit">Find run</button>
+        {jobId && (
+          <a href="#/runs" onClick={() => setJob('')}>
+            Show all runs
+          </a>
+        )}
+      </form>
+      {found && (
+        <p role="status">
+          Job <span class="mono">{found.jobId}</span> is attempt {found.attempt} of task <strong>{found.task}</strong> of this run:
+        </p>
+      )}
       <Problem error={error} />
       {!data ? (
         !error && <Loading />
@@ -125,8 +156,8 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
                 Newer
               </button>
             )}
-            {data[0].cursor && (
-              <button type="button" onClick={() => setQuery('/runs', { ...filters, cursor: data[0].cursor }, false)}>
+            {'cursor' in data[0] && data[0].cursor && (
+              <button type="button" onClick={() => setQuery('/runs', { ...filters, cursor: (data[0] as { cursor?: string }).cursor }, false)}>
                 Older
               </button>
             )}

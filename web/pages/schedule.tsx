@@ -7,6 +7,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { api, type RunView, type ScheduleView } from '../api.ts';
 import { Loading, Problem, Section, Status } from '../components/common.tsx';
 import { DurationTrend } from '../components/trend.tsx';
+import { Calendar } from '../components/calendar.tsx';
 import { expressionInWords, FINAL_STATUSES, localTime, relative } from '../format.ts';
 import { usePoll, useNow } from '../hooks.ts';
 import { nextFireTimes } from '../../shared/expressions/index.ts';
@@ -161,7 +162,8 @@ function BackfillForm({ schedule }: { schedule: ScheduleView }) {
   );
 }
 
-export function SchedulePage({ name, operator }: { name: string; operator: boolean }) {
+export function SchedulePage({ name, query, operator }: { name: string; query: URLSearchParams; operator: boolean }) {
+  const month = query.get('month') ?? undefined;
   const loader = useRef(() => load(name));
   loader.current = () => load(name);
   const { data, error, reload } = usePoll(() => loader.current(), `schedule:${name}`);
@@ -198,14 +200,22 @@ export function SchedulePage({ name, operator }: { name: string; operator: boole
       </div>
       {schedule.description && <p>{schedule.description}</p>}
       <p>
-        {expressionInWords(schedule.expression)} <span class="mono muted">{schedule.expression}</span> in {schedule.timezone} · overlap {schedule.overlap} ·{' '}
-        {schedule.origin}
+        {schedule.firedBy === 'events' ? (
+          <>on events (no time expression)</>
+        ) : (
+          <>
+            {expressionInWords(schedule.expression)} <span class="mono muted">{schedule.expression}</span>
+          </>
+        )}{' '}
+        in {schedule.timezone} · overlap {schedule.overlap} · {schedule.origin}
       </p>
       <Problem error={error ?? actionError} />
 
       <Section title="Next fires">
         {schedule.paused ? (
           <p class="muted">Paused: nothing fires until it is resumed.</p>
+        ) : schedule.firedBy === 'events' ? (
+          <p>On events: its event triggers start it; it has no fire times.</p>
         ) : (
           <ol class="plain">
             {schedule.nextFireTimes.map((t, i) => (
@@ -260,6 +270,10 @@ export function SchedulePage({ name, operator }: { name: string; operator: boole
         )}
       </Section>
 
+      <Section title="Calendar">
+        <Calendar name={name} {...(month ? { month } : {})} />
+      </Section>
+
       <Section title="Duration trend">
         <DurationTrend points={points} />
       </Section>
@@ -269,9 +283,11 @@ export function SchedulePage({ name, operator }: { name: string; operator: boole
           <Section title="Trigger a run">
             <TriggerForm schedule={schedule} />
           </Section>
-          <Section title="Backfill">
-            <BackfillForm schedule={schedule} />
-          </Section>
+          {schedule.firedBy !== 'events' && (
+            <Section title="Backfill">
+              <BackfillForm schedule={schedule} />
+            </Section>
+          )}
         </>
       ) : (
         <p class="muted">Viewers can look but not trigger, pause or backfill.</p>

@@ -99,12 +99,14 @@ export function SchedulesPage({ query, operator }: { query: URLSearchParams; ope
                   {s.description && <div class="muted small">{s.description}</div>}
                 </td>
                 <td>
-                  {expressionInWords(s.expression)} <span class="muted small">({s.timezone})</span>
+                  {s.firedBy === 'events' ? 'on events' : expressionInWords(s.expression)} <span class="muted small">({s.timezone})</span>
                   <div class="muted small mono">{s.expression}</div>
                 </td>
                 <td>
                   {s.paused ? (
                     <span class="muted">paused</span>
+                  ) : s.firedBy === 'events' ? (
+                    <span>on events</span>
                   ) : next ? (
                     <>
                       <span class="countdown">{relative(Date.parse(next), now)}</span>

@@ -25,7 +25,7 @@ import { spawnDynamoDBLocal } from '#local/dynamodb';
 import { deployLocal } from '#local/deploy';
 import { startHttpApi } from '#local/http-api';
 import { runsByScheduleSort } from '#shared/store/keys';
-import { RUN_SUMMARY_ATTRIBUTES } from '#shared/config/table';
+import { RUN_INDEX_ATTRIBUTES, RUN_STATUS_ATTRIBUTES } from '#shared/config/table';
 import { webFiles } from '#shared/web/assets';
 import { awsClients } from '#test/helpers/aws';
 import { launchBrowser } from '../test/browser/browser.ts';
@@ -113,9 +113,10 @@ async function main(): Promise<void> {
         const schedule = schedules[j % schedules.length]!;
         const scheduledTime = new Date(base + j * 60_000).toISOString();
         const runId = `${schedule}.seed${String(j).padStart(6, '0')}`;
-        // What the Runs page reads of a run is the by-schedule index's projection; the seeded
-        // runs carry that and the keys (the Run page reads the model run, whole).
-        const rest = Object.fromEntries(Object.entries(model).filter(([k]) => (RUN_SUMMARY_ATTRIBUTES as readonly string[]).includes(k)));
+        // What the Runs page reads of a run is the by-schedule index's projection and the
+        // status fields of the run item; the seeded runs carry those and the keys (the Run
+        // page reads the model run, whole).
+        const rest = Object.fromEntries(Object.entries(model).filter(([k]) => ([...RUN_INDEX_ATTRIBUTES, ...RUN_STATUS_ATTRIBUTES] as readonly string[]).includes(k)));
         batch.push({ ...rest, pk: `RUN#${runId}`, sk: 'RUN', runId, schedule, scheduledTime, gsi1pk: `SCHED#${schedule}`, gsi1sk: runsByScheduleSort(scheduledTime, runId), status: j % 10 === 0 ? 'FAILED' : 'SUCCEEDED' });
       }
       batches.push(batch);

@@ -143,7 +143,7 @@ export async function deploySpike(stack: LocalStack, opts: SpikeDeployOptions = 
       let nextToken: string | undefined;
       do {
         const page = await clients.batch.send(
-          new ListJobsCommand({ jobQueue: queue, filters: [{ name: 'JOB_NAME', values: [`${deployment}-*`] }], maxResults: 1000, nextToken }),
+          new ListJobsCommand({ jobQueue: queue, filters: [{ name: 'JOB_NAME', values: [`${deployment}_*`] }], maxResults: 1000, nextToken }),
         );
         out.push(...(page.jobSummaryList ?? []));
         nextToken = page.nextToken;

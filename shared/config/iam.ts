@@ -187,8 +187,12 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
         },
       ];
     case 'tableIndexes':
-      // Listings: the sweeper's active runs, missed fires and overdue batch windows; the API's runs of a schedule.
-      return [{ Sid: 'TableIndexes', Effect: 'Allow', Action: 'dynamodb:Query', Resource: sub(`\${${ctx.tableLogicalId}.Arn}/index/*`) }];
+      // Listings: the sweeper's active runs, missed fires and overdue batch windows; the API's runs of a schedule,
+      // whose statuses are read from the run items (BatchGetItem: GSI1 copies no status, shared/store/summaries.ts).
+      return [
+        { Sid: 'TableIndexes', Effect: 'Allow', Action: 'dynamodb:Query', Resource: sub(`\${${ctx.tableLogicalId}.Arn}/index/*`) },
+        { Sid: 'TableListings', Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } },
+      ];
     case 'tableConditionCheck':
       // A batch window's transaction checks the window is still open (a ConditionCheck item).
       return [{ Sid: 'TableConditionCheck', Effect: 'Allow', Action: 'dynamodb:ConditionCheckItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } }];

@@ -38,13 +38,21 @@ export const TABLE_KEY_ATTRIBUTES = [
   TABLE.activeIndexSortKey,
 ] as const;
 
-/** What the run listings read from GSI1 (its INCLUDE projection in serverless.yml). */
-export const RUN_SUMMARY_ATTRIBUTES = ['runId', 'schedule', 'scheduledTime', 'trigger', 'status', 'statusReason', 'createdAt', 'endedAt'] as const;
+/**
+ * What GSI1 copies of a run (its INCLUDE projection in serverless.yml): only attributes fixed
+ * when the run is created. An index is written (and billed) again whenever an attribute it
+ * copies changes, so a projected `status` would cost one index write per status change of
+ * every run; listings read the status from the run items instead (shared/store/summaries.ts).
+ */
+export const RUN_INDEX_ATTRIBUTES = ['runId', 'schedule', 'scheduledTime', 'trigger', 'createdAt'] as const;
+
+/** The fields of a run a listing shows beyond the index's: read from the run item. */
+export const RUN_STATUS_ATTRIBUTES = ['status', 'statusReason', 'endedAt'] as const;
 
 /**
  * The CreateTable input of the Batchron table, for tests and benchmarks that build the
  * table without deploying serverless.yml. `narrow` is what serverless.yml declares (GSI1
- * INCLUDE of the run summary, the active index KEYS_ONLY): the least the engine needs;
+ * INCLUDE of the run's creation-time fields, the active index KEYS_ONLY): the least the engine needs;
  * `all` projects everything, to measure what the narrow projections save.
  */
 export function tableInput(name: string, projections: 'narrow' | 'all' = 'narrow'): CreateTableCommandInput {
@@ -64,7 +72,7 @@ export function tableInput(name: string, projections: 'narrow' | 'all' = 'narrow
           { AttributeName: TABLE.byScheduleIndexPartitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE.byScheduleIndexSortKey, KeyType: 'RANGE' },
         ],
-        Projection: projections === 'all' ? all : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...RUN_SUMMARY_ATTRIBUTES] },
+        Projection: projections === 'all' ? all : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...RUN_INDEX_ATTRIBUTES] },
       },
       {
         IndexName: TABLE.activeIndex,

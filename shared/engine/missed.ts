@@ -100,7 +100,7 @@ async function repairSchedule(
   // Only the definition in force: fires before its last modification (an edit, a pause) are not its own.
   const due = firesBetween(s.series, lookback, new Date(overdueBefore + 1), { history: 'since-modified', limit: MAX_PER_SCHEDULE });
   if (due.length === 0) return;
-  const recorded = await deps.store.listRunsScheduledBetween(
+  const recorded = await deps.store.listRunTimesBetween(
     s.name,
     new Date(due[0]!.getTime() - MATCH_MS),
     new Date(due[due.length - 1]!.getTime() + MATCH_MS),

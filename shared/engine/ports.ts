@@ -257,6 +257,12 @@ export type OverlapChange =
 /** What a creation did: created, found the run already there, or lost the state's condition. */
 export type CreateOutcome = 'created' | 'run-exists' | 'state-changed';
 
+/** A run as its schedule's series knows it: which run, at which scheduled time. */
+export interface RunRef {
+  runId: string;
+  scheduledTime: string;
+}
+
 /** One run of a listing and the key that orders it (newest scheduled time first). */
 export interface ListedRun {
   /** The scheduled time and run id, as the index sorts them; a keyset cursor resumes below it. */
@@ -294,6 +300,8 @@ export interface RunStore {
   listActiveRunIds(): Promise<string[]>;
   /** Every run of `schedule` scheduled in [from, to), earliest first (an index read: a run created a moment ago may be missing). */
   listRunsScheduledBetween(schedule: string, from: Date, to: Date): Promise<RunSummary[]>;
+  /** The same runs without their status: what the index alone holds, so no run item is read. */
+  listRunTimesBetween(schedule: string, from: Date, to: Date): Promise<RunRef[]>;
   /** The run of `schedule` with the latest scheduled time. */
   latestRunByScheduledTime(schedule: string): Promise<RunSummary | undefined>;
 }

@@ -7,7 +7,7 @@ import type { Store } from '../engine/ports.ts';
 import { reserveSubmitSlot } from './pacer.ts';
 import { createRunWithState, getRun, listActiveRunIds, listRunsBySchedule, putNewRun, saveRun, type StoreDeps } from './runs.ts';
 import { getScheduleState, promoteQueued, releaseRun, setPaused } from './schedules.ts';
-import { latestRunByScheduledTime, listRunsScheduledBetween } from './series-runs.ts';
+import { latestRunByScheduledTime, listRunsScheduledBetween, listRunTimesBetween } from './series-runs.ts';
 
 /** The store on `deps.table` through `deps.doc`. */
 export function dynamoStore(deps: StoreDeps): Store {
@@ -19,6 +19,7 @@ export function dynamoStore(deps: StoreDeps): Store {
     listRunsBySchedule: (schedule, options) => listRunsBySchedule(deps, schedule, options),
     listActiveRunIds: () => listActiveRunIds(deps),
     listRunsScheduledBetween: (schedule, from, to) => listRunsScheduledBetween(deps, schedule, from, to),
+    listRunTimesBetween: (schedule, from, to) => listRunTimesBetween(deps, schedule, from, to),
     latestRunByScheduledTime: (schedule) => latestRunByScheduledTime(deps, schedule),
     getScheduleState: (schedule) => getScheduleState(deps, schedule),
     setPaused: (schedule, paused) => setPaused(deps, schedule, paused),

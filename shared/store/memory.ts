@@ -79,6 +79,13 @@ export function memoryStore(): MemoryStore {
     return item;
   }
 
+  /** The runs of `schedule` scheduled in [from, to), earliest first (as GSI1 orders them). */
+  function scheduledBetween(schedule: string, from: Date, to: Date): StoredRun[] {
+    return [...runs.values()]
+      .filter((r) => r.schedule === schedule && r.gsi1sk >= from.toISOString() && Date.parse(r.scheduledTime) < to.getTime())
+      .sort((a, b) => (a.gsi1sk < b.gsi1sk ? -1 : a.gsi1sk > b.gsi1sk ? 1 : 0));
+  }
+
   const bump = (item: Record<string, unknown>) => (item.version = ((item.version as number | undefined) ?? 0) + 1);
   const activeOf = (item: Record<string, unknown> | undefined) => item?.active as Set<string> | undefined;
   const notPaused = (item: Record<string, unknown> | undefined) => item?.paused !== true;
@@ -175,10 +182,11 @@ export function memoryStore(): MemoryStore {
     },
 
     async listRunsScheduledBetween(schedule, from, to) {
-      return [...runs.values()]
-        .filter((r) => r.schedule === schedule && r.gsi1sk >= from.toISOString() && Date.parse(r.scheduledTime) < to.getTime())
-        .sort((a, b) => (a.gsi1sk < b.gsi1sk ? -1 : a.gsi1sk > b.gsi1sk ? 1 : 0))
-        .map(summaryOf);
+      return scheduledBetween(schedule, from, to).map(summaryOf);
+    },
+
+    async listRunTimesBetween(schedule, from, to) {
+      return scheduledBetween(schedule, from, to).map((r) => ({ runId: r.runId, scheduledTime: r.scheduledTime }));
     },
 
     async latestRunByScheduledTime(schedule) {

@@ -1,7 +1,7 @@
 /**
  * Run items: read (parsed, never cast), created once (conditional put or a transaction with
  * the schedule's overlap state), rewritten under optimistic concurrency, listed by schedule
- * (GSI1, newest first, keyset paging) and by activity (sparse, sharded GSI2). No scans.
+ * (GSI1, newest first, keyset paging; statuses read from the run items) and by activity (sparse, sharded GSI2). No scans.
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -10,7 +10,9 @@ import { TABLE } from '../config/table.ts';
 import { CorruptItemError, RunVersionConflictError } from '../errors.ts';
 import type { CreateOutcome, ListedRun, OverlapChange } from '../engine/ports.ts';
 import { ACTIVE_SHARDS, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
-import { RunDefinitionItemSchema, RunItemSchema, RunSummarySchema, type RunItem, type RunStatus } from './schema.ts';
+import { RunDefinitionItemSchema, RunItemSchema, type RunItem, type RunStatus } from './schema.ts';
+import { summarize } from './summaries.ts';
+import { decodeRun, encodeRun, storedRunName } from './codec.ts';
 
 export { RunVersionConflictError };
 
@@ -26,9 +28,9 @@ export interface StoreDeps {
   table: string;
 }
 
-/** Parses a raw item as a run; a mismatch is a CorruptItemError naming the run and the fields. */
+/** Parses a stored item (shared/store/codec.ts) as a run; a mismatch is a CorruptItemError naming the run and the fields. */
 export function parseRun(item: Record<string, unknown>): RunItem {
-  const parsed = RunItemSchema.safeParse(item);
+  const parsed = RunItemSchema.safeParse(decodeRun(item));
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new CorruptItemError(`run item ${String(item.pk)} does not match its schema (${where})`, { cause: parsed.error });
@@ -53,13 +55,16 @@ export async function getRun(deps: StoreDeps, runId: string, consistent = true):
   const def = items.find((i) => i[TABLE.sortKey] === 'DEF');
   const parsedDef = def ? RunDefinitionItemSchema.safeParse(def) : undefined;
   if (!parsedDef?.success) throw new CorruptItemError(`run ${runId} has no readable definition item`, { cause: parsedDef?.error });
-  return parseRun({ ...state, definition: parsedDef.data.definition });
+  return parseRun({ ...state, [DEFINITION]: parsedDef.data.definition });
 }
 
-/** Splits a run into its state item (rewritten on every change) and nothing else. */
+/** The stored name of the definition when it is put back beside a state item to parse the run. */
+const DEFINITION = storedRunName('definition');
+
+/** A run's state item as stored (short names, shared/store/codec.ts): everything but the definition. */
 function stateItem(run: RunItem): Record<string, unknown> {
   const { definition: _definition, ...state } = run;
-  return state;
+  return encodeRun(state);
 }
 
 /** Writes a run's definition item once; later calls (duplicate deliveries) change nothing. */
@@ -204,7 +209,7 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
         TableName: deps.table,
         Item: stateItem(next),
         ConditionExpression: '#v = :v',
-        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeNames: { '#v': storedRunName('version') },
         ExpressionAttributeValues: { ':v': run.version },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -213,7 +218,7 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       // The definition item never changes, so the one already in hand completes the run.
-      const current = error.Item ? parseRun({ ...unmarshall(error.Item), definition: run.definition }) : undefined;
+      const current = error.Item ? parseRun({ ...unmarshall(error.Item), [DEFINITION]: run.definition }) : undefined;
       throw new RunVersionConflictError(`run ${run.runId} changed since version ${run.version}`, current, { cause: error });
     }
     throw error;
@@ -222,8 +227,8 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
 
 /**
  * Up to `limit` runs of one schedule below the GSI1 sort key `before`, newest first, with
- * the status filter. A filter is applied after DynamoDB reads a page, so this reads on until
- * the page is full.
+ * the status filter. The index holds no status (shared/store/summaries.ts): each page's
+ * summaries are read from the run items and filtered here, reading on until the page is full.
  */
 export async function listRunsBySchedule(
   deps: StoreDeps,
@@ -243,37 +248,33 @@ export async function listRunsBySchedule(
           : '#pk = :pk';
   const sorted = before !== undefined || after !== undefined;
   let start: Record<string, unknown> | undefined;
-  // A status filter is applied after DynamoDB reads a page, so read on until the page is full.
   do {
     const out = await deps.doc.send(
       new QueryCommand({
         TableName: deps.table,
         IndexName: TABLE.byScheduleIndex,
         KeyConditionExpression: keyCondition,
-        ...(status ? { FilterExpression: '#status = :status' } : {}),
         ExpressionAttributeNames: {
           '#pk': TABLE.byScheduleIndexPartitionKey,
           ...(sorted ? { '#sk': TABLE.byScheduleIndexSortKey } : {}),
-          ...(status ? { '#status': 'status' } : {}),
         },
         ExpressionAttributeValues: {
           ':pk': runsByScheduleKey(schedule),
           ...(before === undefined ? {} : { ':before': before }),
           ...(after === undefined ? {} : { ':after': after }),
-          ...(status ? { ':status': status } : {}),
         },
         ScanIndexForward: false,
         Limit: limit + 1,
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of out.Items ?? []) {
-      const parsed = RunSummarySchema.safeParse(item);
-      if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
-      const sortKey = String(item[TABLE.byScheduleIndexSortKey]);
-      if (sortKey === before) continue;
-      items.push({ sortKey, summary: parsed.data });
-    }
+    const page = (out.Items ?? []).filter((item) => String(item[TABLE.byScheduleIndexSortKey]) !== before);
+    const summaries = await summarize(deps, page);
+    page.forEach((item, i) => {
+      const summary = summaries[i];
+      if (!summary || (status && summary.status !== status)) return;
+      items.push({ sortKey: String(item[TABLE.byScheduleIndexSortKey]), summary });
+    });
     start = out.LastEvaluatedKey;
   } while (start && items.length <= limit);
   return { items: items.slice(0, limit), more: items.length > limit || start !== undefined };

@@ -1,31 +1,41 @@
 /**
  * Runs read against a schedule's series: the runs of one schedule whose scheduled time lies
- * in a range, and the latest run by scheduled time. Both are one Query on GSI1 (partition
- * `SCHED#<schedule>`, sort `<scheduledTime ISO>#<runId>`): no scans. Kept apart from
- * runs.ts so they can move behind the store port unchanged.
+ * in a range, and the latest run by scheduled time. Each is one Query on GSI1 (partition
+ * `SCHED#<schedule>`, sort `<scheduledTime ISO>#<runId>`), no scans; where the status is
+ * wanted it is read from the run items (shared/store/summaries.ts).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../config/table.ts';
 import { CorruptItemError } from '../errors.ts';
+import type { RunRef } from '../engine/ports.ts';
 import { runsByScheduleKey } from './keys.ts';
 import { queryAll } from './query.ts';
 import type { StoreDeps } from './runs.ts';
-import { RunSummarySchema, type RunSummary } from './schema.ts';
+import type { RunSummary } from './schema.ts';
+import { summarize } from './summaries.ts';
 
-function summaries(items: Record<string, unknown>[] | undefined): RunSummary[] {
-  return (items ?? []).map((item) => {
-    const parsed = RunSummarySchema.safeParse(item);
-    if (!parsed.success) throw new CorruptItemError(`run summary ${String(item.pk)} does not match its schema`, { cause: parsed.error });
-    return parsed.data;
+const present = <T>(x: T | undefined): x is T => x !== undefined;
+
+/**
+ * Every run of `schedule` scheduled in [from, to), earliest first (all pages), with its
+ * status. Eventually consistent (an index): a run created a moment ago may be missing, which
+ * callers that create runs tolerate because creation is conditional on the run id.
+ */
+export async function listRunsScheduledBetween(deps: StoreDeps, schedule: string, from: Date, to: Date): Promise<RunSummary[]> {
+  return (await summarize(deps, await indexBetween(deps, schedule, from, to))).filter(present);
+}
+
+/** The same runs as listRunsScheduledBetween, from the index alone (no status: no item reads). */
+export async function listRunTimesBetween(deps: StoreDeps, schedule: string, from: Date, to: Date): Promise<RunRef[]> {
+  return (await indexBetween(deps, schedule, from, to)).map((item) => {
+    if (typeof item.runId !== 'string' || typeof item.scheduledTime !== 'string') {
+      throw new CorruptItemError(`run index item ${String(item[TABLE.partitionKey])} has no runId or scheduledTime`);
+    }
+    return { runId: item.runId, scheduledTime: item.scheduledTime };
   });
 }
 
-/**
- * Every run of `schedule` scheduled in [from, to), earliest first (all pages). Eventually
- * consistent (an index): a run created a moment ago may be missing, which callers that
- * create runs tolerate because creation is conditional on the run id.
- */
-export async function listRunsScheduledBetween(deps: StoreDeps, schedule: string, from: Date, to: Date): Promise<RunSummary[]> {
+async function indexBetween(deps: StoreDeps, schedule: string, from: Date, to: Date): Promise<Record<string, unknown>[]> {
   const items = await queryAll(deps, {
     IndexName: TABLE.byScheduleIndex,
     // The sort key starts with the ISO time; `#` sorts before every digit, so `<to>#` excludes `to` itself.
@@ -33,7 +43,7 @@ export async function listRunsScheduledBetween(deps: StoreDeps, schedule: string
     ExpressionAttributeNames: { '#pk': TABLE.byScheduleIndexPartitionKey, '#sk': TABLE.byScheduleIndexSortKey },
     ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule), ':from': from.toISOString(), ':to': `${to.toISOString()}#` },
   });
-  return summaries(items).filter((r) => Date.parse(r.scheduledTime) < to.getTime());
+  return items.filter((r) => Date.parse(String(r.scheduledTime)) < to.getTime());
 }
 
 /** The run of `schedule` with the latest scheduled time (ad hoc runs count at the time they were asked for). */
@@ -49,5 +59,5 @@ export async function latestRunByScheduledTime(deps: StoreDeps, schedule: string
       Limit: 1,
     }),
   );
-  return summaries(page.Items)[0];
+  return (await summarize(deps, (page.Items ?? []).slice(0, 1)))[0];
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, FireInputSchema } from '#shared/config/definition';
-import { RUN_SUMMARY_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table';
+import { RUN_INDEX_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { SCHEDULER_INPUT_LIMIT } from '#shared/config/validate';
 import { SERVERLESS_YML } from '../../bench/lib/spike-deploy.ts';
@@ -385,7 +385,7 @@ describe('osls package', () => {
     const tested = tableInput('t').GlobalSecondaryIndexes!.map((i) => [i.IndexName, i.Projection]);
     expect(projections).toEqual(tested);
     expect(Object.fromEntries(projections)).toEqual({
-      [TABLE.byScheduleIndex]: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...RUN_SUMMARY_ATTRIBUTES] },
+      [TABLE.byScheduleIndex]: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...RUN_INDEX_ATTRIBUTES] },
       [TABLE.activeIndex]: { ProjectionType: 'KEYS_ONLY' },
     });
   });

@@ -105,6 +105,29 @@ describe.each(stores)('the %s store', (kind, make) => {
     expect(await store.latestRunByScheduledTime(n('no-runs'))).toBeUndefined();
   });
 
+  it('lists each run with its status as of its last save, and its scheduled time from the index alone', async () => {
+    // Prepare: two runs; the later one ends.
+    const s = n('saved-status');
+    await store.putNewRun(aRun(s, '2025-05-01T00:00:00Z', `${s}.0`), 3);
+    const run = aRun(s, '2025-05-01T01:00:00Z', `${s}.1`);
+    await store.putNewRun(run, 3);
+    await store.saveRun({ ...run, status: 'FAILED', statusReason: 'main failed (exit 3)', endedAt: '2025-05-01T01:05:00.000Z' });
+    // Act
+    const failed = await store.listRunsBySchedule(s, { limit: 10, status: 'FAILED' });
+    const between = await store.listRunsScheduledBetween(s, new Date('2025-05-01T00:00:00Z'), new Date('2025-05-01T02:00:00Z'));
+    const latest = await store.latestRunByScheduledTime(s);
+    const times = await store.listRunTimesBetween(s, new Date('2025-05-01T00:00:00Z'), new Date('2025-05-01T02:00:00Z'));
+    // Assess
+    const ended = { runId: `${s}.1`, status: 'FAILED', statusReason: 'main failed (exit 3)', endedAt: '2025-05-01T01:05:00.000Z' };
+    expect(failed.items.map((r) => r.summary)).toEqual([expect.objectContaining(ended)]);
+    expect(between.map((r) => [r.runId, r.status])).toEqual([[`${s}.0`, 'QUEUED'], [`${s}.1`, 'FAILED']]);
+    expect(latest).toEqual(expect.objectContaining(ended));
+    expect(times).toEqual([
+      { runId: `${s}.0`, scheduledTime: '2025-05-01T00:00:00.000Z' },
+      { runId: `${s}.1`, scheduledTime: '2025-05-01T01:00:00.000Z' },
+    ]);
+  });
+
   it('creates a run once and refuses a write over a version it did not read', async () => {
     // Prepare
     const run = aRun(n('once'), '2025-05-01T00:00:00Z', `${n('once')}.1`);
@@ -380,5 +403,31 @@ describe('the DynamoDB store alone', () => {
   it('reports an item that no longer matches its schema instead of returning it', async () => {
     await ddb.doc.send(new PutCommand({ TableName: table, Item: { pk: 'RUN#broken', sk: 'RUN', kind: 'run', status: 'EXPLODED' } }));
     await expect(dynamoStore({ doc: ddb.doc, table }).getRun('broken')).rejects.toBeInstanceOf(CorruptItemError);
+  });
+
+  it('writes a run’s status changes to the table only, not to the by-schedule index', async () => {
+    // Prepare: a client that reports what each write consumed, per index.
+    const counted = new DynamoDBClient({ endpoint: inject('dynamodbUrl'), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const indexWrites: Record<string, number>[] = [];
+    counted.middlewareStack.add(
+      (next) => async (args) => {
+        (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES';
+        const out = await next(args);
+        const consumed = (out.output as { ConsumedCapacity?: { GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> } }).ConsumedCapacity;
+        indexWrites.push(Object.fromEntries(Object.entries(consumed?.GlobalSecondaryIndexes ?? {}).map(([k, v]) => [k, v.CapacityUnits ?? 0])));
+        return out;
+      },
+      { step: 'initialize', name: 'countIndexWrites' },
+    );
+    const store = dynamoStore({ doc: DynamoDBDocumentClient.from(counted, { marshallOptions: { removeUndefinedValues: true } }), table });
+    const run = aRun('index-writes', '2025-05-01T00:00:00Z', 'index-writes.1');
+    await store.putNewRun(run, 3);
+    indexWrites.length = 0;
+    // Act
+    const running = await store.saveRun({ ...run, status: 'RUNNING' });
+    await store.saveRun({ ...running, status: 'SUCCEEDED', statusReason: 'done', endedAt: '2025-05-01T00:05:00.000Z' });
+    // Assess
+    expect(indexWrites).toEqual([{}, {}]);
+    counted.destroy();
   });
 });

@@ -54,7 +54,8 @@ for (const [name, module] of [
   ['job-events', await import('#functions/job-events')],
   ['retry', await import('#functions/retry')],
 ] as const) {
-  const handler: LocalHandler = (event, context, callback) => invocation.run(name, () => module.handler(event, context, callback as never));
+  const real = module.handlerFor(engine.runtime) as unknown as LocalHandler;
+  const handler: LocalHandler = (event, context, callback) => invocation.run(name, () => real(event, context, callback));
   stack.lambda.register(`${engine.deployment}-${name}`, handler, { timeoutMs: 60_000 });
 }
 let invocations = 0;

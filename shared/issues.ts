@@ -114,7 +114,9 @@ export function describeZodIssue(zi: z.core.$ZodIssue, source: IssueSource): Iss
     return [issue(where, `invalid name "${String(zi.path[zi.path.length - 1])}" (${inner})`)];
   }
   const input = 'input' in zi ? zi.input : valueAt(source.input, zi.path);
-  const got = input === undefined || zi.code === 'invalid_type' || /\(got /.test(zi.message) ? '' : ` (got ${show(input)})`;
+  // A length limit says the length it got, never the (possibly huge) value itself.
+  const given = (zi.code === 'too_big' || zi.code === 'too_small') && (typeof input === 'string' || Array.isArray(input)) ? String(input.length) : show(input);
+  const got = input === undefined || zi.code === 'invalid_type' || /\(got /.test(zi.message) ? '' : ` (got ${given})`;
   return [issue(where, `${zi.message}${got}`)];
 }
 

@@ -9,8 +9,9 @@
  * shared/store/memory-windows.ts): arrivals counted on an open head, an event added once per
  * key while window and part are open, closes idempotent, overdue windows listed by end.
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it, inject } from 'vitest';
 import { newRun, type TransitionContext } from '#shared/engine/run-state';
 import type { Store, WindowRef, WindowStore } from '#shared/engine/ports';
 import { CorruptItemError, RunVersionConflictError, ValidationError, VersionConflictError } from '#shared/errors';

@@ -40,6 +40,7 @@ describe('one wording for API and config problems', () => {
     ['a wrong type, naming the value given', { expression: 5, job }, 'expression', 'must be a string (got number 5)'],
     ['a value outside an enum, listing the allowed ones', { expression: 'rate(1 hour)', job, overlap: 'never' }, 'overlap', 'must be one of "allow", "skip", "queue-one", "cancel-previous" (got "never")'],
     ['an unknown field, with the nearest allowed one', { expression: 'rate(1 hour)', job, timezon: 'UTC' }, '', 'unknown field "timezon" (did you mean "timezone"?'],
+    ['a length limit, giving the length and not the value', { expression: 'rate(1 hour)', job, description: 'd'.repeat(600) }, 'description', 'must be at most 512 characters (got 600)'],
     ['a required field inside a task', { expression: 'rate(1 hour)', job: {} }, 'job.definition', 'is required (a string)'],
   ])('%s', (_, schedule, field, message) => {
     const api = apiIssues(schedule).find((i) => i.path === (field ? `body.${field}` : 'body'));

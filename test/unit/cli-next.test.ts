@@ -1,16 +1,22 @@
 /**
- * `batchron next` as a user runs it (a child process): one ISO-8601 instant per line, and
- * exit code 2 with a clear message for every bad flag or expression.
+ * `batchron next`: one ISO-8601 instant per line, and exit code 2 with a clear message for
+ * every bad flag or expression. The cases run the CLI in process (test/helpers/cli.ts); one
+ * runs it as a user does, as a child process of bin/batchron.mjs.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { inProcessCli } from '#test/helpers/cli';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/batchron.mjs', import.meta.url));
+const inProcess = inProcessCli();
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const cli = (...args: string[]) => inProcess(args);
+
+/** The real command line: node bin/batchron.mjs in a child process. */
+async function binCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
     return { code: 0, stdout, stderr };
@@ -32,8 +38,8 @@ describe('batchron next', () => {
     expect(res.stdout).toBe(out);
   });
 
-  it('prints weekday 09:00 Tokyo as UTC instants, one per line', async () => {
-    const out = await cli('next', 'cron(0 9 ? * MON-FRI *)', '--tz', 'Asia/Tokyo', '--from', '2026-11-23T00:00:00Z', '--count', '3');
+  it('prints weekday 09:00 Tokyo as UTC instants, one per line (bin/batchron.mjs as a child process)', async () => {
+    const out = await binCli('next', 'cron(0 9 ? * MON-FRI *)', '--tz', 'Asia/Tokyo', '--from', '2026-11-23T00:00:00Z', '--count', '3');
     expect(out.code).toBe(0);
     // 2026-11-23 is a Monday; 09:00 JST is 00:00Z, and `from` itself is excluded.
     expect(out.stdout).toBe('2026-11-24T00:00:00Z\n2026-11-25T00:00:00Z\n2026-11-26T00:00:00Z\n');

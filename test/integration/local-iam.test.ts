@@ -51,6 +51,8 @@ const FIXTURE_ROLES = ['FixtureOldExecutionRole', 'FixtureJobRole', 'FixtureSche
 const EVERY = 'iam-every-definition';
 const GATED = 'iam-gated';
 const ON_EVENT = 'iam-on-event';
+/** One task, started ad hoc (api) and by an event (trigger); both deliveries are repeated after their deferral is lost. */
+const REDELIVERED = 'iam-redelivered';
 
 let t: TestStack;
 let api: HttpApi;
@@ -86,12 +88,14 @@ function withFixtures(service: ResolvedService): ResolvedService {
     );
   Object.assign(batchron.schedules, {
     // Fired as the deploy creates it (fire), run ad hoc (api), and deferred past the pacer's budget (retry).
-    [EVERY]: { expression: 'rate(1 day)', tasks: everyDefinition() },
+    // Due a minute after each fire: the sweep reads the runs of the deadline's span (BatchGetItem).
+    [EVERY]: { expression: 'rate(1 day)', deadline: { after: '1m' }, tasks: everyDefinition() },
     // The definitions as next tasks, after `gate` succeeds (job-events); run ad hoc only.
     // Alerts when SUBMITTED over a minute (the sweep tells Slack).
     [GATED]: { expression: 'cron(0 3 1 1 ? 2099)', notify: { stuckAfterMinutes: { submitted: 1 } }, tasks: { gate: { definition: 'slow', environment: { SLEEP_SECONDS: '3' } }, ...everyDefinition(['gate']) } },
     // Started by an event (trigger).
     [ON_EVENT]: { on: [{ event: { source: ['batchron.iam-test'] } }], tasks: everyDefinition() },
+    [REDELIVERED]: { expression: 'cron(0 3 1 1 ? 2099)', on: [{ event: { source: ['batchron.iam-redelivered'] } }], tasks: { only: { definition: 'hello' } } },
   });
   const logs = { LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: 'BatchronJobLogGroup' }, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'old' } };
   Object.assign(s.resources!.Resources!, {
@@ -204,6 +208,16 @@ afterAll(async () => {
   await new Promise((r) => slack?.close(r));
 });
 
+/** `POST /schedules/{name}/runs` with an Idempotency-Key. */
+async function startWithKey(schedule: string, key: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${api.url}/schedules/${schedule}/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+    body: '{}',
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 const resolvedDefinitions = () => (resolved.custom!.batchron as { jobDefinitions: Record<string, unknown> }).jobDefinitions;
 const runsOf = async (schedule: string) => ((await call('GET', `/runs?schedule=${schedule}&limit=100`)).body?.runs ?? []) as { runId: string; status: string }[];
 
@@ -285,11 +299,11 @@ describe('the engine with the template IAM enforced', () => {
         const runs = await runsOf(schedule);
         return runs.length >= count && runs.every((r) => TERMINAL.has(r.status)) ? runs : undefined;
       }, `${count} ended run(s) of ${schedule}`);
-    const event = (id: string): EventBridgeEvent => ({
+    const event = (id: string, source = 'batchron.iam-test'): EventBridgeEvent => ({
       version: '0',
       id,
       'detail-type': 'Test',
-      source: 'batchron.iam-test',
+      source,
       account: t.stack.account,
       time: new Date(t.stack.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: t.stack.region,
@@ -314,7 +328,12 @@ describe('the engine with the template IAM enforced', () => {
     const gated = await call('POST', `/schedules/${GATED}/runs`, {});
     expect(gated.status, JSON.stringify(gated.body)).toBe(201);
     const gatedId = gated.body.runId as string;
+    // A second one, whose successors' deferrals are lost below and its gate's event delivered again.
+    const gatedAgain = await call('POST', `/schedules/${GATED}/runs`, {});
+    expect(gatedAgain.status, JSON.stringify(gatedAgain.body)).toBe(201);
+    const gatedAgainId = gatedAgain.body.runId as string;
     await eventually(async () => (await runOf(gatedId)).task('gate')?.attempts[0]?.jobId, 'the gate job');
+    await eventually(async () => (await runOf(gatedAgainId)).task('gate')?.attempts[0]?.jobId, 'the second gate job');
     const logs = await call('GET', `/runs/${encodeURIComponent(gatedId)}/logs?task=gate`);
     expect(logs.status, JSON.stringify(logs.body)).toBe(200);
     t.stack.clock.advance(90_000);
@@ -333,23 +352,46 @@ describe('the engine with the template IAM enforced', () => {
     t.stack.bus.publish(event('iam-event-2'));
     const later = await call('POST', '/schedules', { name: 'iam-later', expression: 'rate(1 day)', timezone: 'UTC', job: { definition: `${DEPLOYMENT}-hello` } });
     expect(later.status, JSON.stringify(later.body)).toBe(201);
-    await advanceUntil(async () => (await runOf(gatedId)).task('gate')?.status === 'SUCCEEDED', 'the gate to succeed', 500);
+    await advanceUntil(
+      async () => (await Promise.all([gatedId, gatedAgainId].map(async (id) => (await runOf(id)).task('gate')?.status === 'SUCCEEDED'))).every(Boolean),
+      'the gates to succeed',
+      500,
+    );
     const lost = await eventually(async () => (await runsOf(ON_EVENT)).find((r) => !TERMINAL.has(r.status)), 'the second event run');
     await t.stack.idle();
 
-    // The trigger run's one-time schedules are lost: only the sweep can submit its tasks.
-    const deferrals: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await t.clients.scheduler.send(new ListSchedulesCommand({ GroupName: DEPLOYMENT, NextToken: nextToken }));
-      for (const sc of page.Schedules ?? []) {
-        const full = await t.clients.scheduler.send(new GetScheduleCommand({ GroupName: DEPLOYMENT, Name: sc.Name! }));
-        if (full.Description?.includes(lost.runId)) deferrals.push(sc.Name!);
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
+    // A run started ad hoc with an Idempotency-Key (api) and one started by an event
+    // (trigger), both deferred too.
+    const startAdHoc = () => startWithKey(REDELIVERED, 'iam-redelivered-1');
+    const adHocFirst = await startAdHoc();
+    expect(adHocFirst.status, JSON.stringify(adHocFirst.body)).toBe(201);
+    const adHocId = adHocFirst.body.runId as string;
+    t.stack.bus.publish(event('iam-redelivered-event', 'batchron.iam-redelivered'));
+    const byEvent = await eventually(async () => (await runsOf(REDELIVERED)).find((r) => r.runId !== adHocId), 'the redelivered schedule\'s event run');
+    await t.stack.idle();
+
+    // One-time schedules lost: the trigger run's (only the sweep can submit its tasks), and
+    // those of the runs whose deliveries are repeated below (the gate's successors, the
+    // ad hoc and event runs above), as a crash after the deferral would leave them.
+    const deferralsOf = async (runIds: string[]) => {
+      const names: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await t.clients.scheduler.send(new ListSchedulesCommand({ GroupName: DEPLOYMENT, NextToken: nextToken }));
+        for (const sc of page.Schedules ?? []) {
+          const full = await t.clients.scheduler.send(new GetScheduleCommand({ GroupName: DEPLOYMENT, Name: sc.Name! }));
+          if (runIds.some((id) => full.Description?.includes(id))) names.push(sc.Name!);
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return names;
+    };
+    const deferrals = await deferralsOf([lost.runId]);
     expect(deferrals.length).toBe(Object.keys(resolvedDefinitions()).length);
-    for (const name of deferrals) await t.clients.scheduler.send(new DeleteScheduleCommand({ GroupName: DEPLOYMENT, Name: name }));
+    const redelivered = [gatedAgainId, adHocId, byEvent.runId];
+    const lostToo = await deferralsOf(redelivered);
+    expect(lostToo.length).toBe(Object.keys(resolvedDefinitions()).length + 2);
+    for (const name of [...deferrals, ...lostToo]) await t.clients.scheduler.send(new DeleteScheduleCommand({ GroupName: DEPLOYMENT, Name: name }));
 
     // Past the slots: retry submits the deferred tasks, the sweep the lost ones (after a
     // ListJobs lookup, since their lease ran out).
@@ -361,13 +403,27 @@ describe('the engine with the template IAM enforced', () => {
     t.stack.clock.advance(11 * 60_000);
     await advanceUntil(async () => (await Promise.all(deferredRuns.map(allSubmitted))).every(Boolean), 'retry to submit the deferred tasks');
     expect(await allSubmitted(lost.runId)).toBe(false);
+    // The deliveries repeated, as Lambda, EventBridge or a client retry them after a crash:
+    // the same ad hoc call (api), the same event (trigger), and the gate's SUCCEEDED event
+    // again (job-events). Each finds its run's attempts unsubmitted with their lease run out,
+    // looks for a job of that name (ListJobs), finds none and submits.
+    for (const id of redelivered) expect(await allSubmitted(id)).toBe(false);
+    const again = await startAdHoc();
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.runId).toBe(adHocId);
+    t.stack.bus.publish(event('iam-redelivered-event', 'batchron.iam-redelivered'));
+    const gateJob = (await t.clients.batch.send(new DescribeJobsCommand({ jobs: [(await runOf(gatedAgainId)).task('gate')!.attempts[0]!.jobId!] }))).jobs![0]!;
+    const gateEvent = JSON.parse(readFileSync(new URL('../../events/batch/SUCCEEDED.json', import.meta.url), 'utf8')) as EventBridgeEvent;
+    t.stack.bus.publish({ ...gateEvent, id: 'iam-gate-again', time: new Date(t.stack.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), resources: [gateJob.jobArn!], detail: gateJob });
+    await advanceUntil(async () => (await Promise.all(redelivered.map(allSubmitted))).every(Boolean), 'the repeated deliveries to submit their runs\' tasks');
     await t.stack.lambda.invokeAsync(fnArn('sweep'), {});
     await advanceUntil(() => allSubmitted(lost.runId), 'the sweep to submit the lost run\'s tasks');
     await t.clients.batch.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: DEPLOYMENT, state: 'ENABLED' }));
     await ended(EVERY, 3);
-    await ended(GATED, 2);
+    await ended(GATED, 3);
     await ended('iam-later', 1);
     await ended(ON_EVENT, 2);
+    await ended(REDELIVERED, 2);
   }, 240_000);
 
   it('misses no grant; every statement and resource of every role is needed, but for the crash-only grants the fixture lists per function (template mutation test)', () => {

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { DescribeJobsCommand, SubmitJobCommand, BatchClient, UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { reserveSubmitSlot } from '#shared/store/pacer';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import type { EventBridgeEvent } from '#local/contracts';
@@ -208,6 +208,21 @@ afterAll(async () => {
   await new Promise((r) => slack?.close(r));
 });
 
+/** The full Scheduler schedules of the deployment's group that `pick` selects. */
+async function schedulesWhere(pick: (full: GetScheduleCommandOutput) => boolean): Promise<GetScheduleCommandOutput[]> {
+  const out: GetScheduleCommandOutput[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await t.clients.scheduler.send(new ListSchedulesCommand({ GroupName: DEPLOYMENT, NextToken: nextToken }));
+    for (const sc of page.Schedules ?? []) {
+      const full = await t.clients.scheduler.send(new GetScheduleCommand({ GroupName: DEPLOYMENT, Name: sc.Name! }));
+      if (pick(full)) out.push(full);
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return out;
+}
+
 /** `POST /schedules/{name}/runs` with an Idempotency-Key. */
 async function startWithKey(schedule: string, key: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${api.url}/schedules/${schedule}/runs`, {
@@ -373,24 +388,14 @@ describe('the engine with the template IAM enforced', () => {
     // One-time schedules lost: the trigger run's (only the sweep can submit its tasks), and
     // those of the runs whose deliveries are repeated below (the gate's successors, the
     // ad hoc and event runs above), as a crash after the deferral would leave them.
-    const deferralsOf = async (runIds: string[]) => {
-      const names: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await t.clients.scheduler.send(new ListSchedulesCommand({ GroupName: DEPLOYMENT, NextToken: nextToken }));
-        for (const sc of page.Schedules ?? []) {
-          const full = await t.clients.scheduler.send(new GetScheduleCommand({ GroupName: DEPLOYMENT, Name: sc.Name! }));
-          if (runIds.some((id) => full.Description?.includes(id))) names.push(sc.Name!);
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
-      return names;
-    };
+    const laterRun = await eventually(async () => (await runsOf('iam-later'))[0], 'the iam-later run');
+    const deferralsOf = async (runIds: string[]) =>
+      (await schedulesWhere((full) => runIds.some((id) => full.Description?.includes(id)))).map((full) => full.Name!);
     const deferrals = await deferralsOf([lost.runId]);
     expect(deferrals.length).toBe(Object.keys(resolvedDefinitions()).length);
-    const redelivered = [gatedAgainId, adHocId, byEvent.runId];
+    const redelivered = [gatedAgainId, adHocId, byEvent.runId, laterRun.runId];
     const lostToo = await deferralsOf(redelivered);
-    expect(lostToo.length).toBe(Object.keys(resolvedDefinitions()).length + 2);
+    expect(lostToo.length).toBe(Object.keys(resolvedDefinitions()).length + 3);
     for (const name of [...deferrals, ...lostToo]) await t.clients.scheduler.send(new DeleteScheduleCommand({ GroupName: DEPLOYMENT, Name: name }));
 
     // Past the slots: retry submits the deferred tasks, the sweep the lost ones (after a
@@ -404,8 +409,8 @@ describe('the engine with the template IAM enforced', () => {
     await advanceUntil(async () => (await Promise.all(deferredRuns.map(allSubmitted))).every(Boolean), 'retry to submit the deferred tasks');
     expect(await allSubmitted(lost.runId)).toBe(false);
     // The deliveries repeated, as Lambda, EventBridge or a client retry them after a crash:
-    // the same ad hoc call (api), the same event (trigger), and the gate's SUCCEEDED event
-    // again (job-events). Each finds its run's attempts unsubmitted with their lease run out,
+    // the same ad hoc call (api), the same event (trigger), the gate's SUCCEEDED event
+    // again (job-events) and iam-later's fire (fire, with the input its Scheduler schedule delivers). Each finds its run's attempts unsubmitted with their lease run out,
     // looks for a job of that name (ListJobs), finds none and submits.
     for (const id of redelivered) expect(await allSubmitted(id)).toBe(false);
     const again = await startAdHoc();
@@ -415,6 +420,10 @@ describe('the engine with the template IAM enforced', () => {
     const gateJob = (await t.clients.batch.send(new DescribeJobsCommand({ jobs: [(await runOf(gatedAgainId)).task('gate')!.attempts[0]!.jobId!] }))).jobs![0]!;
     const gateEvent = JSON.parse(readFileSync(new URL('../../events/batch/SUCCEEDED.json', import.meta.url), 'utf8')) as EventBridgeEvent;
     t.stack.bus.publish({ ...gateEvent, id: 'iam-gate-again', time: new Date(t.stack.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), resources: [gateJob.jobArn!], detail: gateJob });
+    const [laterSchedule] = await schedulesWhere((full) => full.Target?.Arn === fnArn('fire') && (JSON.parse(full.Target.Input ?? '{}') as { schedule?: string }).schedule === 'iam-later');
+    const laterTime = ((await call('GET', `/runs/${encodeURIComponent(laterRun.runId)}`)).body as { scheduledTime: string }).scheduledTime;
+    const laterInput = laterSchedule!.Target!.Input!.replaceAll('<aws.scheduler.scheduled-time>', laterTime).replaceAll('<aws.scheduler.execution-id>', 'iam-redelivery');
+    await t.stack.lambda.invokeAsync(fnArn('fire'), JSON.parse(laterInput));
     await advanceUntil(async () => (await Promise.all(redelivered.map(allSubmitted))).every(Boolean), 'the repeated deliveries to submit their runs\' tasks');
     await t.stack.lambda.invokeAsync(fnArn('sweep'), {});
     await advanceUntil(() => allSubmitted(lost.runId), 'the sweep to submit the lost run\'s tasks');

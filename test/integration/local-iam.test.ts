@@ -21,7 +21,13 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { DescribeJobsCommand, SubmitJobCommand, BatchClient, UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
+import {
+  BatchClient,
+  DescribeJobsCommand,
+  SubmitJobCommand,
+  UpdateComputeEnvironmentCommand,
+  UpdateJobQueueCommand,
+} from '@aws-sdk/client-batch';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
@@ -433,6 +439,33 @@ describe('the engine with the template IAM enforced', () => {
     await ended('iam-later', 1);
     await ended(ON_EVENT, 2);
     await ended(REDELIVERED, 2);
+
+    // Batch refuses for good (ClientException: the job queue was disabled after the deploy):
+    // the task and its run fail, and the function that submitted tells Slack. First
+    // retry, at the slot of an ad hoc run deferred past the pacer; then a first submission by
+    // api (an ad hoc run), trigger (an event) and fire (the input REDELIVERED's Scheduler
+    // schedule delivers, at a fire time of now).
+    const slackBefore = slackMessages.length;
+    await reserveSubmitSlot({ doc: t.clients.doc, table: DEPLOYMENT }, 1 / 600, t.stack.clock.now());
+    const toRetry = await call('POST', `/schedules/${REDELIVERED}/runs`, {});
+    expect(toRetry.status, JSON.stringify(toRetry.body)).toBe(201);
+    await t.stack.idle();
+    expect((await runOf(toRetry.body.runId)).task('only')?.attempts[0]?.jobId).toBeUndefined();
+    await t.clients.batch.send(new UpdateJobQueueCommand({ jobQueue: DEPLOYMENT, state: 'DISABLED' }));
+    onTestFinished(() => t.clients.batch.send(new UpdateJobQueueCommand({ jobQueue: DEPLOYMENT, state: 'ENABLED' })).then(() => undefined));
+    t.stack.clock.advance(11 * 60_000);
+    await advanceUntil(async () => (await runOf(toRetry.body.runId)).status === 'FAILED', 'the deferred run to fail at its slot');
+    expect((await call('POST', `/schedules/${REDELIVERED}/runs`, {})).status).toBe(201);
+    t.stack.bus.publish(event('iam-refused-event', 'batchron.iam-redelivered'));
+    const [redeliveredSchedule] = await schedulesWhere((full) => full.Target?.Arn === fnArn('fire') && (JSON.parse(full.Target.Input ?? '{}') as { schedule?: string }).schedule === REDELIVERED);
+    const fireTime = new Date(t.stack.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await t.stack.lambda.invokeAsync(fnArn('fire'), JSON.parse(redeliveredSchedule!.Target!.Input!.replaceAll('<aws.scheduler.scheduled-time>', fireTime).replaceAll('<aws.scheduler.execution-id>', 'iam-refused')));
+    const refused = await advanceUntil(async () => {
+      const runs = (await runsOf(REDELIVERED)).filter((r) => r.status === 'FAILED');
+      return runs.length >= 4 ? runs : undefined;
+    }, 'four refused runs');
+    await eventually(() => slackMessages.slice(slackBefore).filter((m) => m.includes(REDELIVERED)).length >= 4 || undefined, 'a Slack message for each refused run');
+    expect(refused.length).toBe(4);
   }, 240_000);
 
   it('misses no grant; every statement and resource of every role is needed, but for the crash-only grants the fixture lists per function (template mutation test)', () => {

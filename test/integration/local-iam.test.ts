@@ -466,6 +466,30 @@ describe('the engine with the template IAM enforced', () => {
     }, 'four refused runs');
     await eventually(() => slackMessages.slice(slackBefore).filter((m) => m.includes(REDELIVERED)).length >= 4 || undefined, 'a Slack message for each refused run');
     expect(refused.length).toBe(4);
+    await t.clients.batch.send(new UpdateJobQueueCommand({ jobQueue: DEPLOYMENT, state: 'ENABLED' }));
+
+    // A lost retry schedule: always-fails' first attempt fails, its one-time retry schedule
+    // is deleted; past the grace the sweep starts the retry itself, and with the pacer
+    // booked beyond its budget hands the submission to a deferral schedule (passing the
+    // Scheduler role).
+    const failing = await call('POST', '/schedules/always-fails/runs', {});
+    expect(failing.status, JSON.stringify(failing.body)).toBe(201);
+    const failingId = failing.body.runId as string;
+    await advanceUntil(async () => (await runOf(failingId)).task('main')?.status === 'RETRY_WAIT', 'the first attempt to fail', 250);
+    const retrySchedules = await schedulesWhere((full) => full.Target?.Arn === fnArn('retry') && (full.Target.Input ?? '').includes(failingId));
+    expect(retrySchedules.length).toBe(1);
+    await t.clients.scheduler.send(new DeleteScheduleCommand({ GroupName: DEPLOYMENT, Name: retrySchedules[0]!.Name! }));
+    t.stack.clock.advance(5 * 60_000 + 10_000);
+    await t.stack.idle();
+    expect((await runOf(failingId)).task('main')?.status).toBe('RETRY_WAIT');
+    await reserveSubmitSlot({ doc: t.clients.doc, table: DEPLOYMENT }, 1 / 600, t.stack.clock.now());
+    await t.stack.lambda.invokeAsync(fnArn('sweep'), {});
+    await t.stack.idle();
+    const deferredRetry = await eventually(
+      async () => (await schedulesWhere((full) => full.Target?.Arn === fnArn('retry') && (full.Description ?? '').includes(`${failingId} main attempt 2`))).length > 0,
+      'the sweep to defer the overdue retry',
+    );
+    expect(deferredRetry).toBe(true);
   }, 240_000);
 
   it('misses no grant; every statement and resource of every role is needed, but for the crash-only grants the fixture lists per function (template mutation test)', () => {

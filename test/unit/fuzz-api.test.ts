@@ -24,6 +24,7 @@ import { apiRoutes } from '#shared/api/routes';
 import { compileRoutes, matchRoute } from '#local/http-api';
 import { apiWorld, invoke, loadProject, type MemoryScheduler, type RawRequest } from '#test/helpers/api-world';
 import type { CrashWorld } from '#test/helpers/crash-world';
+import { problemWith, type ErrorBody } from '#test/helpers/api-answers';
 
 let world: CrashWorld;
 let scheduler: MemoryScheduler;
@@ -126,34 +127,6 @@ const anywhere = fc.record({ method, path: fc.tuple(routePath, query).map(([p, q
 const requestArb = fc.oneof({ arbitrary: routed, weight: 3 }, { arbitrary: anywhere, weight: 2 });
 
 /* ------------------------------------------------------------------ properties */
-
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; issues?: { path?: unknown; message?: unknown }[] };
-}
-
-function vague(text: unknown): boolean {
-  return typeof text !== 'string' || text.trim() === '' || /\[object Object\]|undefined|NaN/.test(text);
-}
-
-/** What must hold of any answer; returns the problem, or undefined. */
-function problemWith(req: Req, res: Res): string | undefined {
-  if (res.status >= 500) return `a ${res.status}`;
-  if (res.status < 400) return undefined;
-  if (req.method === 'HEAD') return undefined; // no body by definition
-  let parsed: ErrorBody;
-  try {
-    parsed = JSON.parse(res.text) as ErrorBody;
-  } catch {
-    return `a ${res.status} whose body is not JSON`;
-  }
-  const e = parsed.error;
-  if (!e || typeof e.code !== 'string' || vague(e.code) || vague(e.message)) return `a ${res.status} body that is not { error: { code, message } }`;
-  if (res.status === 400) {
-    if (!Array.isArray(e.issues) || e.issues.length === 0) return 'a 400 without issues naming the field';
-    for (const i of e.issues) if (typeof i.path !== 'string' || i.path === '' || vague(i.message)) return `a 400 issue without a field or with a vague message: ${JSON.stringify(i)}`;
-  }
-  return undefined;
-}
 
 describe('fuzzed API requests', () => {
   it('answers thousands of malformed requests without a 5xx, each refusal in the error shape naming the field', async () => {

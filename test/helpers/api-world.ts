@@ -91,7 +91,8 @@ export class MemoryScheduler {
     return s;
   }
 
-  private validated(input: Record<string, unknown>): Stored {
+  private validated(sdkInput: object): Stored {
+    const input = sdkInput as Record<string, unknown>;
     try {
       const spec = validateSchedule(wireBody(input), this.now());
       const group = (input.GroupName as string | undefined) ?? 'default';
@@ -107,13 +108,13 @@ export class MemoryScheduler {
     if (command instanceof CreateScheduleCommand) {
       const k = this.key(command.input.GroupName, command.input.Name);
       if (this.schedules.has(k)) throw new ConflictException({ message: `Schedule ${command.input.Name} already exists.`, Message: `Schedule ${command.input.Name} already exists.`, $metadata: {} });
-      const s = this.validated(command.input as Record<string, unknown>);
+      const s = this.validated(command.input);
       this.schedules.set(k, s);
       return { ScheduleArn: s.Arn };
     }
     if (command instanceof UpdateScheduleCommand) {
       this.get(command.input.GroupName, command.input.Name);
-      const s = this.validated(command.input as Record<string, unknown>);
+      const s = this.validated(command.input);
       this.schedules.set(this.key(command.input.GroupName, command.input.Name), s);
       return { ScheduleArn: s.Arn };
     }

@@ -74,13 +74,19 @@ const segment = fc.oneof(
   name.map(encodeURIComponent),
   name.map((s) => s.replace(/[^\x21-\x7e]/g, '').replace(/[?#]/g, '') || 'zz'),
 );
-const routePath = fc.oneof(
+const apiPath = fc.oneof(
   fc.constantFrom('/schedules', '/schedules/pause', '/schedules/resume', '/runs', '/', '', '/schedules/', '/runs/', '//runs', '/schedules//runs'),
   segment.map((n) => `/schedules/${n}`),
   fc.tuple(segment, fc.constantFrom('pause', 'resume', 'runs', 'backfill', 'logs', 'cancel', 'x')).map(([n, s]) => `/schedules/${n}/${s}`),
   segment.map((n) => `/runs/${n}`),
   fc.tuple(segment, fc.constantFrom('cancel', 'logs', 'x')).map(([n, s]) => `/runs/${n}/${s}`),
   fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => `/${s.join('/')}`),
+);
+/** The API's paths, the same under the dashboard's `/ui` prefix, and the dashboard's own (files, sign-in answer, `/ui/me`). */
+const routePath = fc.oneof(
+  { arbitrary: apiPath, weight: 4 },
+  { arbitrary: apiPath.map((p) => `/ui${p.startsWith('/') ? p : `/${p}`}`), weight: 1 },
+  { arbitrary: fc.constantFrom('/ui', '/ui/', '/ui/me', '/assets/app.js', '/assets/zz', '/assets/', '/auth/session', '/index.html'), weight: 1 },
 );
 const queryValue = fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constantFrom('0', '-1', '1e3', '101', '', 'QUEUED', 'FAILED', 'true'));
 const query = fc.oneof(

@@ -1,5 +1,5 @@
 /**
- * The HTTP API on a local stack (api.test.ts, fuzz-api.test.ts, the security tests): serverless.yml
+ * The HTTP API on a local stack (api.test.ts, the security tests): serverless.yml
  * deployed with deployLocal, functions/api registered in the local Lambda runtime, served
  * by local/http-api.ts and called over real HTTP with the bearer token, as the CLI calls it.
  */

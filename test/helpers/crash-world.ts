@@ -393,6 +393,8 @@ export class CrashWorld {
   /** The api function, built on the first request (its module is imported only by the cases that call it). */
   private api: ApiHandler | undefined;
   private readonly registered = new Map<string, ScheduleDefinition>();
+  /** Scheduler, Batch, Logs and EventBridge clients the API uses instead of the world's own minimal ones (the API fuzz's fuller fakes). */
+  apiClients: Partial<Pick<ApiParts, 'scheduler' | 'batch' | 'logs' | 'events'>> = {};
 
   constructor(fns: Factories, stores: { store?: Store; windowStore?: WindowStore } = {}) {
     this.store = stores.store ?? memoryStore();
@@ -500,6 +502,7 @@ export class CrashWorld {
       // No event triggers' rules: every schedule of the crash world is registered above.
       events: { send: async (command: unknown) => (command instanceof ListRulesCommand ? { Rules: [] } : Promise.reject(new Error(`the crash world's EventBridge does not answer ${String((command as object)?.constructor?.name)}`))) } as unknown as EventBridgeClient,
       now: () => this.now,
+      ...this.apiClients,
     };
   }
 
@@ -547,6 +550,20 @@ export class CrashWorld {
     }
     if (out === 'timeout') return { status: 500, body: { message: 'Internal Server Error' } };
     return { status: out.statusCode ?? 200, body: out.body ? JSON.parse(String(out.body)) : undefined };
+  }
+
+  /**
+   * Invokes the API with `event` as it stands (any method, path, headers, body, with or
+   * without an authorizer), as the HTTP API's synchronous invoke does; what the handler
+   * throws is thrown (API Gateway would answer it 500).
+   */
+  async invokeApi(event: APIGatewayProxyEventV2, key = { schedule: '', invocation: 'api' }): Promise<APIGatewayProxyStructuredResultV2> {
+    const requestId = `req-${++this.requests}`;
+    this.keyOf.set(requestId, key);
+    const api = await this.apiHandler();
+    const startedAt = this.now;
+    const context = { awsRequestId: requestId, functionName: `${DEPLOYMENT}-api`, getRemainingTimeInMillis: () => Math.max(0, 30_000 - (this.now - startedAt)) } as unknown as Context;
+    return (await api(event, context)) as APIGatewayProxyStructuredResultV2;
   }
 
   /* ---------------------------------------------------------------- faults and steps */

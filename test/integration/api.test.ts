@@ -2,8 +2,15 @@
  * The HTTP API end to end on the local stack: serverless.yml deployed with deployLocal,
  * functions/api registered in the local Lambda runtime, served by local/http-api.ts, and
  * called over real HTTP with the bearer token, the way the CLI calls it.
+ *
+ * Also a fixed sample of malformed requests over real HTTP (the HTTP layer in front of the
+ * handler: the token, the body limit, the nesting guard, content types, raw paths and
+ * queries), held to what the API fuzz holds every answer to in process
+ * (test/unit/fuzz-api.test.ts).
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { problemWith, type ErrorBody } from '#test/helpers/api-answers';
 import { startApiStack, type ApiStack } from '#test/helpers/api-stack';
 import { eventually } from '#test/helpers/stack';
 
@@ -256,5 +263,65 @@ describe('backfill', () => {
 
   it('answers 404 for an unknown schedule', async () => {
     expect((await call('POST', '/schedules/no-such/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' })).status).toBe(404);
+  });
+});
+
+describe('malformed requests over real HTTP', () => {
+  interface Raw {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    /** Leave the bearer token out. */
+    anonymous?: boolean;
+  }
+
+  /** Sends a request as is (no URL normalization), over a fresh connection; the answer's status and text. */
+  function send(req: Raw): Promise<{ status: number; text: string }> {
+    const url = new URL(s.api.url);
+    const headers = {
+      ...(req.anonymous ? {} : { authorization: `Bearer ${s.api.token}` }),
+      ...req.headers,
+      ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const r = request({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      // The gateway may answer (413, 401) and close before an oversized body is all written.
+      r.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      r.end(req.body);
+    });
+  }
+
+  const json = { 'content-type': 'application/json' };
+  it.each<{ what: string; req: Raw; status: number; code: string; field?: string }>([
+    { what: 'no token', req: { method: 'GET', path: '/runs', anonymous: true }, status: 401, code: 'Unauthorized' },
+    { what: 'a wrong token', req: { method: 'POST', path: '/schedules/zz-http/runs', headers: { authorization: 'Bearer wrong', ...json }, body: '{}', anonymous: true }, status: 401, code: 'Unauthorized' },
+    { what: 'a body over 10 MB', req: { method: 'POST', path: '/schedules', headers: json, body: JSON.stringify({ name: 'zz-http', pad: 'x'.repeat(10 * 1024 * 1024) }) }, status: 413, code: 'PayloadTooLarge' },
+    { what: 'bad JSON', req: { method: 'POST', path: '/schedules', headers: json, body: '{"name":' }, status: 400, code: 'Validation', field: 'body' },
+    { what: 'a form body', req: { method: 'POST', path: '/schedules/zz-http/runs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'parameters=1' }, status: 400, code: 'Validation', field: 'body' },
+    { what: 'a binary content type (base64 to the function)', req: { method: 'POST', path: '/schedules', headers: { 'content-type': 'application/octet-stream' }, body: '{"name":5}' }, status: 400, code: 'Validation', field: 'body.name' },
+    { what: 'a bad query', req: { method: 'GET', path: '/runs?limit=0&status=NOPE', headers: {} }, status: 400, code: 'Validation', field: 'query.limit' },
+    { what: 'a malformed percent-encoding', req: { method: 'GET', path: '/schedules/zz%ZZ/runs?limit=%ZZ' }, status: 404, code: 'NotFound' },
+    { what: 'an unknown method', req: { method: 'PATCH', path: '/runs' }, status: 404, code: 'NotFound' },
+  ])('answers $what with $status in the error shape', async ({ req, status, code, field }) => {
+    // Act
+    const res = await send(req);
+    // Assess
+    expect(res.status, res.text.slice(0, 300)).toBe(status);
+    expect(problemWith(req, res)).toBeUndefined();
+    const error = (JSON.parse(res.text) as ErrorBody).error!;
+    expect(error.code).toBe(code);
+    if (field) expect(error.issues?.map((i) => i.path)).toContain(field);
+  });
+
+  it('answers JSON nested deeper than the guard allows with 400 before the function runs', async () => {
+    const res = await send({ method: 'POST', path: '/schedules', headers: json, body: `${'['.repeat(1_001)}${']'.repeat(1_001)}` });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toEqual({ error: { code: 'BadRequest', message: expect.stringContaining('deeper than 1000 levels') } });
   });
 });

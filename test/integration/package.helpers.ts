@@ -15,9 +15,12 @@ export const PROJECT_DIR = resolve(fileURLToPath(new URL('../..', import.meta.ur
 
 const COPIED = ['serverless.yml', 'serverless', 'functions', 'shared', 'web', 'jobs', 'package.json', 'tsconfig.json'];
 
-/** A throwaway copy of the project; `serverlessYml` replaces serverless.yml when given. */
-export function copyProject(options: { serverlessYml?: (original: string) => string } = {}): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'batchron-package-'));
+/**
+ * A throwaway copy of the project; `serverlessYml` replaces serverless.yml when given; `into`
+ * is an empty directory to copy into (a new temporary one otherwise).
+ */
+export function copyProject(options: { serverlessYml?: (original: string) => string; into?: string } = {}): { dir: string; remove: () => void } {
+  const dir = options.into ?? mkdtempSync(join(tmpdir(), 'batchron-package-'));
   for (const entry of COPIED) {
     if (existsSync(join(PROJECT_DIR, entry))) cpSync(join(PROJECT_DIR, entry), join(dir, entry), { recursive: true });
   }

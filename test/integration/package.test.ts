@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, FireInputSchema } from '#shared/config/definition';
 import { RUN_INDEX_ATTRIBUTES, TABLE, tableInput } from '#shared/config/table';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import { SCHEDULER_INPUT_LIMIT } from '#shared/config/validate';
 import { SERVERLESS_YML } from '../../bench/lib/spike-deploy.ts';
-import { allows, copyProject, functionRoleId, osls, PROJECT_DIR, readTemplate, resolveCfn, roleStatements, TEST_ACCOUNT, TEST_REGION, withBatchron, EVERY_FIELD, type Template } from './package.helpers.ts';
+import { packagedOnce } from '../helpers/packaged.ts';
+import { allows, functionRoleId, PROJECT_DIR, readTemplate, resolveCfn, roleStatements, TEST_ACCOUNT, TEST_REGION, withBatchron, EVERY_FIELD, type Template } from './package.helpers.ts';
 
 /** serverless.yml as written (variables unresolved): the schedules a user declared. */
 const declared = parseYaml(readFileSync(join(PROJECT_DIR, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
@@ -43,31 +44,26 @@ function submittedPairs(t: Template): { task: string; queue: string; definition:
       }));
     });
 }
-const cleanups: (() => void)[] = [];
-
 beforeAll(async () => {
-  // Prepare: one valid copy and one with a broken schedule, packaged side by side.
-  const valid = copyProject();
-  const more = copyProject({ serverlessYml: withBatchron(EVERY_FIELD) });
-  const broken = copyProject({
-    serverlessYml: (yml) =>
-      yml.replace('expression: cron(0 2 * * ? *)', 'expression: cron(0 2 * * *)').replace('timezone: Asia/Tokyo', 'timezone: Asia/Tokio'),
-  });
-  cleanups.push(valid.remove, broken.remove, more.remove);
-  const [ok, bad, ext] = await Promise.all([osls(valid.dir, ['package']), osls(broken.dir, ['package']), osls(more.dir, ['package'])]);
+  // Prepare: the project as it is (shared with the other files that read its packaging), one
+  // copy with a broken schedule and one with every field, packaged side by side.
+  const [ok, bad, ext] = await Promise.all([
+    packagedOnce(),
+    packagedOnce({
+      serverlessYml: (yml) =>
+        yml.replace('expression: cron(0 2 * * ? *)', 'expression: cron(0 2 * * *)').replace('timezone: Asia/Tokyo', 'timezone: Asia/Tokio'),
+    }),
+    packagedOnce({ serverlessYml: withBatchron(EVERY_FIELD) }),
+  ]);
   if (ok.code !== 0) throw new Error(`osls package failed:\n${ok.stdout}\n${ok.stderr}`);
   if (ext.code !== 0) throw new Error(`osls package (extended) failed:\n${ext.stdout}\n${ext.stderr}`);
-  template = readTemplate(valid.dir);
-  extended = readTemplate(more.dir);
-  packaged = valid.dir;
+  template = readTemplate(ok.dir);
+  extended = readTemplate(ext.dir);
+  packaged = ok.dir;
   invalid = bad;
   // Packaging bundles every function with esbuild (three copies here, in parallel): on the
   // shared 2-core machine under a full run it can take longer than the default hook timeout.
 }, 300_000);
-
-afterAll(() => {
-  for (const remove of cleanups) remove();
-});
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 

@@ -4,23 +4,20 @@
  * assumed only for this deployment's schedule group, and the API cannot take the
  * concurrency fire and job-events need.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allows, copyProject, functionRoleId, osls, readTemplate, roleStatements, TEST_ACCOUNT, TEST_REGION, type Template } from '../integration/package.helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packagedOnce } from '../helpers/packaged.ts';
+import { allows, functionRoleId, readTemplate, roleStatements, TEST_ACCOUNT, TEST_REGION, type Template } from '../integration/package.helpers.ts';
 
 let template: Template;
-let remove: () => void = () => undefined;
 
 beforeAll(async () => {
-  const copy = copyProject();
-  remove = copy.remove;
-  const out = await osls(copy.dir, ['package']);
+  // The project's packaging, shared with the other files of the run that read it.
+  const out = await packagedOnce();
   if (out.code !== 0) throw new Error(`osls package failed:\n${out.stdout}\n${out.stderr}`);
-  template = readTemplate(copy.dir);
+  template = readTemplate(out.dir);
   // Packaging bundles every function with esbuild; under a full run on the shared 2-core
   // machine it can take longer than the default hook timeout.
 }, 300_000);
-
-afterAll(() => remove());
 
 const FUNCTIONS = { fire: 'FireLambdaFunction', 'job-events': 'JobDasheventsLambdaFunction', retry: 'RetryLambdaFunction', sweep: 'SweepLambdaFunction', api: 'ApiLambdaFunction' } as const;
 const ARN = (service: string, rest: string) => `arn:aws:${service}:${TEST_REGION}:${TEST_ACCOUNT}:${rest}`;

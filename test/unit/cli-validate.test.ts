@@ -1,7 +1,10 @@
 /**
  * `batchron validate` as a user runs it: serverless.yml resolved by osls, the schedules
  * checked by the same rules as `osls package`, each schedule's next five fire times in its
- * zone; an invalid file exits 2 listing every problem.
+ * zone; an invalid file exits 2 listing every problem. The cases run the CLI in process
+ * (test/helpers/cli.ts: no Node start for the CLI; `validate` still runs `osls print` as a
+ * child, as it does for a user); the project's own file is checked as a user runs it, a
+ * child process of bin/batchron.mjs.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inProcessCli } from '#test/helpers/cli';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,7 +23,12 @@ const SCRATCH = join(ROOT, '.cli-validate.tmp');
 
 afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const inProcess = inProcessCli();
+
+const cli = (...args: string[]) => inProcess(args);
+
+/** The real command line: node bin/batchron.mjs in a child process. */
+async function binCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
     return { code: 0, stdout, stderr };
@@ -48,8 +57,8 @@ custom:
 `;
 
 describe('batchron validate', () => {
-  it("accepts the project's own serverless.yml and prints five fire times per schedule", async () => {
-    const out = await cli('validate', '--json');
+  it("accepts the project's own serverless.yml and prints five fire times per schedule (bin/batchron.mjs as a child process)", async () => {
+    const out = await binCli('validate', '--json');
     expect(out.code, out.stderr).toBe(0);
     const result = JSON.parse(out.stdout) as { valid: boolean; schedules: { name: string; timezone: string; next: string[] }[] };
     expect(result.valid).toBe(true);

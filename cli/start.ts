@@ -13,7 +13,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startsOn } from '#shared/config/dependencies';
 import { configWarnings } from '#shared/config/warnings';
-import { deadlineView } from '#shared/engine/deadline';
 import { Command, Option } from 'commander';
 import { line, nonNegative, port, runUntilSignal } from '#cli/lifecycle';
 import { missedFireSummaries } from '#cli/missed';
@@ -66,9 +65,14 @@ export function startCommand(): Command {
 }
 
 async function runStart(opts: StartOptions): Promise<number> {
+  // The functions run in this process and log JSON for CloudWatch; the live view below tells
+  // the story for people, so only their warnings and errors come through unless --verbose.
+  // Set before anything below loads the shared logger and metrics (they read it when built).
+  process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= opts.verbose ? 'false' : 'true';
   // The stack, the deploy and the engine load only when `start` runs, so the other CLI
   // commands (and `--help`) stay quick.
-  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, LocalSeedError, YamlSyntaxError }, store, ddb, lib, naming, guard] =
+  const [{ startLocalStack }, { DynamoDBLocalError }, { deployLocal }, { startHttpApi }, { ConfigError, LocalSeedError, YamlSyntaxError }, store, ddb, lib, naming, guard, { deadlineView }] =
     await Promise.all([
       import('#local/stack'),
       import('#local/dynamodb'),
@@ -80,6 +84,7 @@ async function runStart(opts: StartOptions): Promise<number> {
       import('@aws-sdk/lib-dynamodb'),
       import('#shared/engine/naming'),
       import('#local/guard'),
+      import('#shared/engine/deadline'),
     ]);
   const startFailure = (error: unknown, portNumber: number): string => {
     if (error instanceof DynamoDBLocalError) return error.message;
@@ -97,10 +102,6 @@ async function runStart(opts: StartOptions): Promise<number> {
     console.error(pc.red(`batchron start: ${error instanceof Error ? error.message : String(error)}`));
     return 2;
   }
-  // The functions run in this process and log JSON for CloudWatch; the live view below tells
-  // the story for people, so only their warnings and errors come through unless --verbose.
-  process.env.POWERTOOLS_LOG_LEVEL ??= opts.verbose ? 'INFO' : 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= opts.verbose ? 'false' : 'true';
 
   const view = new LiveView(store, ddb.DynamoDBClient, lib.DynamoDBDocumentClient, naming.runIdFor);
   step('starting the local AWS stack (DynamoDB Local takes a few seconds)');
@@ -152,7 +153,7 @@ async function runStart(opts: StartOptions): Promise<number> {
 
   // Only a start that got this far moves the "last running" mark the next start's missed-fire report counts from.
   stack.scheduler.markRunning();
-  printBanner(stack, deployment, api, dataDir, opts.grace);
+  printBanner(stack, deployment, api, dataDir, opts.grace, deadlineView);
   view.attach(stack, deployment, Boolean(opts.verbose));
   const sample = opts.sampleEvent === false ? undefined : scheduleSampleUpload(stack, deployment, projectDir);
   // One sweep now: jobs the last stop ended (their events held back, see LocalStack.stop)
@@ -180,6 +181,7 @@ function printBanner(
   api: HttpApi,
   dataDir: string,
   graceMs: number,
+  deadlineView: typeof import('#shared/engine/deadline').deadlineView,
 ): void {
   const userSchedules = Object.values(d.definitions);
   const out = [

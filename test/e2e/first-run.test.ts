@@ -47,7 +47,8 @@ async function start(): Promise<Started> {
   let out = '';
   const child = spawn(process.execPath, ['bin/batchron.mjs', 'start', '--port', String(awsPort), '--api-port', String(apiPort), '--grace', '2000'], {
     cwd: project,
-    env: { ...process.env, SLACK_WEBHOOK_URL: slackUrl, NO_COLOR: '1', AWS_ENDPOINT_URL: '' },
+    // As from a user's shell: without the test runner's own log settings (vitest.config.ts).
+    env: { ...process.env, SLACK_WEBHOOK_URL: slackUrl, NO_COLOR: '1', AWS_ENDPOINT_URL: '', POWERTOOLS_LOG_LEVEL: undefined, POWERTOOLS_METRICS_DISABLED: undefined },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -149,6 +150,9 @@ describe('a first run of npm start', () => {
     );
     // The live view polls once a second, so its line may follow the API's answer by a moment.
     await until(() => /SUCCEEDED\s+run every-minute\./.test(current!.output()), 'the live view to show the run SUCCEEDED', 10_000, current);
+    // The functions' JSON logs (info) and metric lines are for CloudWatch; the terminal shows the live view.
+    const jsonLines = current.output().split('\n').filter((l) => /^\{"(level":"(INFO|DEBUG)"|_aws")/.test(l));
+    expect(jsonLines.slice(0, 3)).toEqual([]);
   }, 180_000);
 
   it('triggers a run from the CLI, waits for it and reads its logs', async () => {

@@ -14,7 +14,8 @@ import { defineConfig } from 'vitest/config';
 const shared = {
   // The functions log one JSON line per decision for CloudWatch; in tests only their
   // warnings and errors are worth reading (POWERTOOLS_LOG_LEVEL=INFO shows all).
-  env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN' },
+  // Output is read as plain text, as from a pipe, whether or not CI=true turns colours on.
+  env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', NO_COLOR: '1' },
   // Property tests use one seed per run (FC_SEED overrides it): reproducible, and CI checks what we checked.
   setupFiles: ['test/helpers/fast-check-seed.ts'],
 };

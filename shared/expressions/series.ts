@@ -107,7 +107,9 @@ export function firesBetween(spec: SeriesSpec, from: Date, to: Date, options: { 
       timezone: spec.timezone ?? 'UTC',
       from: new Date(cursor),
       count: Math.min(MAX_BATCH, limit - out.length),
-      ...(spec.endDate && p.kind !== 'at' ? { endDate: spec.endDate } : {}),
+      // Bounded by `to` as well as by the series' end: without it, a daily cron asked for one
+      // day computed `limit` days of fires (the sweeper asks every schedule every sweep).
+      ...(p.kind !== 'at' ? { endDate: new Date(Math.min(hi, end)) } : {}),
     });
     for (const t of batch) {
       if (t.getTime() >= hi) return out;

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '#local/ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '#test/helpers/stack';
@@ -23,16 +23,6 @@ export interface CompatStack {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export async function startCompatStack(prefix: string): Promise<CompatStack> {
   const dir = mkdtempSync(join(tmpdir(), `batchron-${prefix}-`));

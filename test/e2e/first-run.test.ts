@@ -7,8 +7,8 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { startSlackCapture, type SlackCapture } from '#test/helpers/engine';
+import { freePort } from '#local/ports';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,22 +25,15 @@ interface Started {
 }
 
 let project: string;
-let slack: Server;
+let slack: SlackCapture;
 let slackUrl: string;
-const slackMessages: string[] = [];
+/** The Slack messages received, each as the JSON it was posted as. */
+const slackMessages = (): string[] => slack.messages.map((m) => JSON.stringify(m));
 let awsPort: number;
 let apiPort: number;
 let api: string;
 let current: Started | undefined;
 
-/** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** Starts `npm start`'s command in the project copy and waits for its banner. */
 async function start(): Promise<Started> {
@@ -109,16 +102,8 @@ beforeAll(async () => {
     filter: (src) => !SKIP.has(relative(repo, src).split('/')[0] ?? ''),
   });
   symlinkSync(join(repo, 'node_modules'), join(project, 'node_modules'), 'dir');
-  slack = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      slackMessages.push(body);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
-  slackUrl = `http://127.0.0.1:${(slack.address() as { port: number }).port}/hooks/test`;
+  slack = await startSlackCapture();
+  slackUrl = slack.url;
   awsPort = await freePort();
   apiPort = await freePort();
   api = `http://127.0.0.1:${apiPort}`;
@@ -129,7 +114,7 @@ afterAll(async () => {
     current.child.kill('SIGKILL');
     await current.exited;
   }
-  await new Promise<void>((r) => slack?.close(() => r()));
+  await slack?.close();
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
@@ -206,8 +191,8 @@ describe('a first run of npm start', () => {
   }, 60_000);
 
   it('sends the always-failing job to Slack once, after its last attempt', async () => {
-    await until(() => slackMessages.some((m) => m.includes('always-fails')), 'the always-fails Slack message', 120_000, current);
-    const failures = slackMessages.filter((m) => m.includes('always-fails'));
+    await until(() => slackMessages().some((m) => m.includes('always-fails')), 'the always-fails Slack message', 120_000, current);
+    const failures = slackMessages().filter((m) => m.includes('always-fails'));
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(/exit code[^0-9]*3|"3"|\b3\b/);
     const page = await cliJson<{ runs: RunJson[] }>('runs', '--schedule', 'always-fails');

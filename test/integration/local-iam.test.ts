@@ -21,8 +21,7 @@
  * image, as a deployment using the stack's own repository has, so image pulls are authorized.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startSlackCapture, type SlackCapture } from '#test/helpers/engine';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   BatchClient,
@@ -58,12 +57,13 @@ const REDELIVERED = 'iam-redelivered';
 
 let t: TestStack;
 let api: HttpApi;
-let slack: Server;
+let slack: SlackCapture;
 let deployment: LocalDeployment;
 let resolved: ResolvedService;
 let packaging: Promise<Template>;
 const stackLog: string[] = [];
-const slackMessages: string[] = [];
+/** The Slack messages received, each as the JSON it was posted as. */
+const slackMessages = (): string[] => slack.messages.map((m) => JSON.stringify(m));
 const recorded = new Map<string, RecordedRequest>();
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -167,17 +167,9 @@ function withFixtures(service: ResolvedService): ResolvedService {
 
 beforeAll(async () => {
   t = await startTestStack({ projectDir: PROJECT_DIR, log: (line) => stackLog.push(line) });
-  slack = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      slackMessages.push(body);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+  slack = await startSlackCapture();
   const ssm = new SSMClient({ endpoint: t.stack.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const webhook = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+  const webhook = slack.url;
   await ssm.send(new PutParameterCommand({ Name: `/batchron/${STAGE}/slack-webhook`, Value: webhook, Type: 'SecureString', Overwrite: true }));
   await ssm.send(new PutParameterCommand({ Name: '/iam-test/allowed', Value: 'allowed-value', Type: 'String', Overwrite: true }));
   await ssm.send(new PutParameterCommand({ Name: '/iam-test/forbidden', Value: 'forbidden-value', Type: 'String', Overwrite: true }));
@@ -207,7 +199,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await t?.stop();
-  await new Promise((r) => slack?.close(r));
+  await slack?.close();
 });
 
 /** The full Scheduler schedules of the deployment's group that `pick` selects. */
@@ -252,7 +244,7 @@ describe('the engine with the template IAM enforced', () => {
       'always-fails to fail after its retry',
       90_000,
     );
-    await eventually(() => slackMessages.some((m) => m.includes('always-fails')), 'the Slack message');
+    await eventually(() => slackMessages().some((m) => m.includes('always-fails')), 'the Slack message');
     const logs = await call('GET', `/runs/${encodeURIComponent(failed.runId)}/logs?task=main`);
     expect(logs.status, JSON.stringify(logs.body)).toBe(200);
     // The API: listing, a dynamic schedule's life, pause/resume, an ad hoc run cancelled, a backfill.
@@ -355,7 +347,7 @@ describe('the engine with the template IAM enforced', () => {
     expect(logs.status, JSON.stringify(logs.body)).toBe(200);
     t.stack.clock.advance(90_000);
     await t.stack.lambda.invokeAsync(fnArn('sweep'), {});
-    await eventually(() => slackMessages.some((m) => m.includes(`${GATED}* run`) && m.includes('has been SUBMITTED for more than 1 minutes')), 'the stuck alert');
+    await eventually(() => slackMessages().some((m) => m.includes(`${GATED}* run`) && m.includes('has been SUBMITTED for more than 1 minutes')), 'the stuck alert');
 
     // The pacer booked ten minutes ahead: every submission now goes to a one-time schedule
     // at its slot, from api (an ad hoc run), trigger (an event), fire (a new dynamic
@@ -441,7 +433,7 @@ describe('the engine with the template IAM enforced', () => {
     // retry, at the slot of an ad hoc run deferred past the pacer; then a first submission by
     // api (an ad hoc run), trigger (an event) and fire (the input REDELIVERED's Scheduler
     // schedule delivers, at a fire time of now).
-    const slackBefore = slackMessages.length;
+    const slackBefore = slackMessages().length;
     await reserveSubmitSlot({ doc: t.clients.doc, table: DEPLOYMENT }, 1 / 600, t.stack.clock.now());
     const toRetry = await call('POST', `/schedules/${REDELIVERED}/runs`, {});
     expect(toRetry.status, JSON.stringify(toRetry.body)).toBe(201);
@@ -460,7 +452,7 @@ describe('the engine with the template IAM enforced', () => {
       const runs = (await runsOf(REDELIVERED)).filter((r) => r.status === 'FAILED');
       return runs.length >= 4 ? runs.length : undefined;
     }, 'four refused runs');
-    await eventually(() => slackMessages.slice(slackBefore).filter((m) => m.includes(REDELIVERED)).length >= 4 || undefined, 'a Slack message for each refused run');
+    await eventually(() => slackMessages().slice(slackBefore).filter((m) => m.includes(REDELIVERED)).length >= 4 || undefined, 'a Slack message for each refused run');
     expect(refused).toBe(4);
     await t.clients.batch.send(new UpdateJobQueueCommand({ jobQueue: DEPLOYMENT, state: 'ENABLED' }));
 

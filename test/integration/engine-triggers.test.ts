@@ -4,9 +4,7 @@
  * a window whose close never came is closed by the sweeper's repair.
  * Batch is a recording port (submission is not what this checks; engine-flow covers it).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TABLE } from '#shared/config/table';
 import type { TriggerInput, TriggerSettings } from '#shared/config/trigger';
 import type { BatchPort } from '#shared/engine/ports';
 import { closeWindow, handleTriggerEvent, repairWindows, type TriggerDeps } from '#shared/engine/trigger';
@@ -14,7 +12,6 @@ import { triggerDeps } from '#test/helpers/triggers';
 import { dynamoStore } from '#shared/store/dynamo';
 import { dynamoWindowStore } from '#shared/store/windows';
 import type { StoreDeps } from '#shared/store/runs';
-import { runsByScheduleKey } from '#shared/store/keys';
 import { definition, task } from '#test/helpers/engine';
 import { loadEvent } from '#test/helpers/events';
 import { useDynamoLocal } from '#test/helpers/dynamodb-local';
@@ -68,16 +65,9 @@ function input(schedule: string, event: Record<string, any>, settings: Partial<T
 
 /** The runs of `schedule` in scheduled-time order, each read whole through the store. */
 async function runsOf(schedule: string) {
-  const out = await store.doc.send(
-    new QueryCommand({
-      TableName: store.table,
-      IndexName: TABLE.byScheduleIndex,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE.byScheduleIndexPartitionKey },
-      ExpressionAttributeValues: { ':pk': runsByScheduleKey(schedule) },
-    }),
-  );
-  const runs = await Promise.all((out.Items ?? []).map((item) => dynamoStore(store).getRun(String(item.runId))));
+  const runStore = dynamoStore(store);
+  const listed = await runStore.listRunsScheduledBetween(schedule, new Date('2000-01-01T00:00:00Z'), new Date('2100-01-01T00:00:00Z'));
+  const runs = await Promise.all(listed.map((r) => runStore.getRun(r.runId)));
   return runs.filter((r) => r !== undefined);
 }
 

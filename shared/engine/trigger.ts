@@ -121,7 +121,10 @@ async function scheduleClose(w: WindowRef, at: number, deps: TriggerDeps): Promi
   if (!deps.windows) return;
   await deps.windows.scheduleClose({
     name: windowCloseScheduleName(deps.env.deployment, w.schedule, w.trigger, w.window),
-    at,
+    // An arrival processed after its window's end (a slow or retried delivery) must not ask
+    // for a one-time schedule in the past: Scheduler would never fire it, and the window would
+    // wait for the sweeper. At the earliest, the next second.
+    at: Math.max(at, deps.now() + 1000),
     input: { closeWindow: w },
     description: `Batchron: close batch window ${w.window} of ${w.schedule} on[${w.trigger}]`,
   });

@@ -119,6 +119,29 @@ describe('event triggers (memory stores)', () => {
     expect(held.every((k) => k.length <= 250)).toBe(true);
   });
 
+  it('asks for the close one second ahead, never in the past, when an arrival is counted after its window ended', async () => {
+    // Prepare: the window store answers the count 12 s late (a slow or throttled write), so
+    // the first arrival of window [T0, T0+10s) schedules the close when that window is over.
+    const clock = { now: T0 + 9_000 };
+    const { deps, store, closes } = engine(clock);
+    const windows = deps.windowStore!;
+    const slow = {
+      ...windows,
+      countArrival: async (...args: Parameters<typeof windows.countArrival>) => {
+        const n = await windows.countArrival(...args);
+        clock.now = T0 + 21_000;
+        return n;
+      },
+    };
+    // Act
+    await handleTriggerEvent(input('late', 'incoming/late.csv', 'late-1', { batchWindow: { seconds: 10, maxEvents: 100 } }), { ...deps, windowStore: slow });
+    // Assess: a one-time schedule in the past would never fire; this one is due in a second.
+    expect(closes.map((c) => c.at)).toEqual([T0 + 22_000]);
+    clock.now = T0 + 22_000;
+    await closeWindow(closes[0]!.input.closeWindow, deps);
+    expect(await keysOfRuns(store, 'late')).toEqual([['incoming/late.csv']]);
+  });
+
   it('starts one run for an event delivered five times without a window', async () => {
     const clock = { now: T0 };
     const { deps, store, batch } = engine(clock);

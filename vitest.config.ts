@@ -15,6 +15,8 @@ const shared = {
   // The functions log one JSON line per decision for CloudWatch; in tests only their
   // warnings and errors are worth reading (POWERTOOLS_LOG_LEVEL=INFO shows all).
   // Output is read as plain text, as from a pipe, whether or not CI=true turns colours on.
+  // Stubbed variables go back after each test: unit files share their worker (isolate: false).
+  unstubEnvs: true,
   env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', NO_COLOR: '1' },
   // Property tests use one seed per run (FC_SEED overrides it): reproducible, and CI checks what we checked.
   setupFiles: ['test/helpers/fast-check-seed.ts'],
@@ -39,6 +41,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', ...SECURITY_UNIT],
           pool: 'threads',
+          isolate: false,
         },
       },
       {

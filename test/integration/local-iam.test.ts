@@ -40,7 +40,8 @@ import { deployLocal, resolveService, templateResources, type LocalDeployment, t
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { grantCoverage, type RecordedRequest } from '#local/iam/coverage';
 import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
-import { copyProject, osls, PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
+import { PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
+import { packagedOnce } from '#test/helpers/packaged';
 
 const STAGE = 'iam';
 const DEPLOYMENT = `batchron-${STAGE}`;
@@ -181,13 +182,11 @@ beforeAll(async () => {
     const { decision: _d, ...request } = d;
     recorded.set(JSON.stringify(request), request);
   });
-  // `osls package` of the same stage, on a copy, beside the deploy: its roles are compared below.
-  const copy = copyProject();
-  packaging = osls(copy.dir, ['package', '--stage', STAGE]).then((out) => {
-    const template = out.code === 0 ? readTemplate(copy.dir) : undefined;
-    copy.remove();
-    if (!template) throw new Error(`osls package failed: ${out.stderr}`);
-    return template;
+  // `osls package` of the project as it is, shared with the other files that read it
+  // (test/helpers/packaged.ts), beside the deploy: its roles are compared below.
+  packaging = packagedOnce().then((out) => {
+    if (out.code !== 0) throw new Error(`osls package failed: ${out.stderr}`);
+    return readTemplate(out.dir);
   });
   resolved = await resolveService(PROJECT_DIR, { stage: STAGE });
   const service = withFixtures(resolved);
@@ -605,7 +604,14 @@ describe('the roles enforced', () => {
       Object.entries(resources)
         .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
         .map(([id, r]) => [id, r.Properties.PolicyDocument, r.Properties.Roles]);
-    const local = templateResources(resolved, { stage: STAGE, region: t.stack.region }).resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    // The packaging is of the default stage (shared with the package tests), so the local
+    // template is built for that stage too: the same generator (local/iam/template.ts) makes
+    // the roles this file's deployment enforces for its own stage.
+    const packagedStage = 'dev';
+    const local = templateResources(await resolveService(PROJECT_DIR, { stage: packagedStage }), { stage: packagedStage, region: t.stack.region }).resources as Record<
+      string,
+      { Type: string; Properties: Record<string, any> }
+    >;
     expect(Object.keys(roles(packaged.Resources)).length).toBeGreaterThan(0);
     expect(roles(local)).toEqual(roles(packaged.Resources));
     expect(policies(local)).toEqual(policies(packaged.Resources));

@@ -202,6 +202,7 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
     if (error instanceof ConditionalCheckFailedException) {
       // The definition item never changes, so the one already in hand completes the run.
       const current = error.Item ? parseRun({ ...unmarshall(error.Item), [DEFINITION]: run.definition }) : undefined;
+      if (current) rememberHash(current.definition, definitionHash(run.definition));
       throw new RunVersionConflictError(`run ${run.runId} changed since version ${run.version}`, current, { cause: error });
     }
     throw error;

@@ -144,6 +144,17 @@ describe('crash points end to end on DynamoDB Local and the local stack', () => 
     assertRecovered(scenario, undefined, out);
   });
 
+  it('makes the steps the table lists for queue-one-fire (run B), with no definition put: run A of the same definition wrote it', async () => {
+    // Prepare
+    const scenario = onDynamo(OVERLAP_SCENARIOS['queue-one-fire']!, firstRun('overlap'));
+    // Act
+    const out = await runOverlapCase(w, scenario, 'queue-one-fire-baseline', undefined);
+    // Assess
+    expect(out.traces).toEqual([scenario.steps.map((s) => s.label)]);
+    expect(out.traces[0]).not.toContain('put-definition');
+    assertOverlapRecovered(scenario, undefined, out);
+  });
+
   it.each(PUT_DEFINITION)('%s %s: after step %i (%s, the definition item before the conditional create), a %s still ends with one job per attempt', async (...c) => {
     await runAndAssert(c);
   });

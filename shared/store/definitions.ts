@@ -129,7 +129,10 @@ export async function ensureDefinition(deps: StoreDeps, definition: ScheduleDefi
   return h;
 }
 
-/** Writes the definition item unless it exists (then someone wrote the same content: fine). */
+/**
+ * Writes the definition item unless it exists: then a concurrent writer (absent a moment ago)
+ * wrote the same content under the same rule, with a lifetime within moments of this one.
+ */
 async function put(deps: StoreDeps, h: string, definition: ScheduleDefinition, expiresAt: number): Promise<void> {
   try {
     await deps.doc.send(

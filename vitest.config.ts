@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongPolesFirst from './test/helpers/sequencer.ts';
 
 /**
  * Two tiers, one `npm test` (the type check runs first, from package.json):
@@ -31,6 +32,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Across both tiers; BATCHRON_TEST_WORKERS overrides it (e.g. 1 to bisect an interaction).
     maxWorkers: Number(process.env.BATCHRON_TEST_WORKERS ?? 3),
+    // The long poles start first, cache or no cache (test/helpers/sequencer.ts).
+    sequence: { sequencer: LongPolesFirst },
     // The summary reporter prints the plain `Tests: N passed, N failed` line CI reads.
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [

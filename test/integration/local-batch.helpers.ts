@@ -2,6 +2,7 @@
  * A LocalBatch behind the real endpoint, driven by the real `@aws-sdk/client-batch`,
  * with a recording event sink. Shared by the local-batch integration tests.
  */
+import { pollDelayMs } from '#test/helpers/eventually';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,11 +139,11 @@ export async function waitForJob(
   timeoutMs = 10_000,
 ): Promise<JobDetail> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let n = 0; ; n++) {
     const job = await describeJob(client, jobId);
     if (predicate(job)) return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} stuck in ${job.status} (${job.statusReason ?? ''})`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, pollDelayMs(n)));
   }
 }
 

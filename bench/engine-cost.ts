@@ -12,6 +12,9 @@
  * for the run, and the loser pays one failed conditional write (1 unit) before re-applying.
  * `--job-seconds 0` measures that race. After each kind of run the script lists its writes:
  * the function that made each, the item, its size and its write units (index units beside).
+ * The runs of one kind share one definition, so only the first writes its definition item
+ * (`DEF#<hash>`, once per definition version): the script prints that run's and the later
+ * runs' write units beside the average, and the first run's definition write after the list.
  *
  * The last line is one JSON object with the figures.
  */
@@ -75,14 +78,30 @@ function reset(): void {
   byFunction.clear();
 }
 
-/** Prints every write of the run just measured: the function that made it, the item, its size and its write units. */
+type Write = (typeof counter.log)[number];
+
+function printWrite(w: Write): void {
+  const size = w.bytes === undefined ? '' : `${w.bytes} B`;
+  console.log(
+    `  ${(w.who ?? '?').padEnd(11)} ${w.operation.padEnd(18)} ${w.keys.join(' + ').padEnd(64)} ${size.padStart(7)} ${String(w.wcu).padStart(4)} WCU${Object.keys(w.indexes).length ? ` (${Object.entries(w.indexes).map(([i, n]) => `${i} ${n}`).join(', ')})` : ''}${w.failed ? '  (condition failed)' : ''}`,
+  );
+}
+
+/** The writes of each kind's first run (the first of its definition: the definition item is written then). */
+let firstRunWrites: Write[] = [];
+
+/**
+ * Prints every write of the run just measured: the function that made it, the item, its size
+ * and its write units; then what the first run of the same definition wrote beyond that (its
+ * definition item, `DEF#<hash>`, written once per definition version).
+ */
 function printWrites(label: string): void {
   console.log(`writes of the last ${label}:`);
-  for (const w of counter.log) {
-    const size = w.bytes === undefined ? '' : `${w.bytes} B`;
-    console.log(
-      `  ${(w.who ?? '?').padEnd(11)} ${w.operation.padEnd(18)} ${w.keys.join(' + ').padEnd(64)} ${size.padStart(7)} ${String(w.wcu).padStart(4)} WCU${Object.keys(w.indexes).length ? ` (${Object.entries(w.indexes).map(([i, n]) => `${i} ${n}`).join(', ')})` : ''}${w.failed ? '  (condition failed)' : ''}`,
-    );
+  for (const w of counter.log) printWrite(w);
+  const once = firstRunWrites.filter((w) => w.keys.some((k) => k.startsWith('DEF#')));
+  if (once.length > 0) {
+    console.log(`  and only in the first run of its definition:`);
+    for (const w of once) printWrite(w);
   }
 }
 
@@ -110,6 +129,7 @@ async function measure(label: string, n: number, once: (i: number) => Promise<vo
       avgDurationMs: invocations ? durationMs / invocations : 0,
       byFunction: Object.fromEntries(byFunction),
     });
+    if (i === 0) firstRunWrites = [...counter.log];
   }
   const avg = (f: (s: Sample) => number) => Math.round((samples.reduce((a, s) => a + f(s), 0) / samples.length) * 100) / 100;
   const result = {
@@ -124,6 +144,10 @@ async function measure(label: string, n: number, once: (i: number) => Promise<vo
     `${label.padEnd(34)} ${String(result.wcu).padStart(6)} WCU  ${String(result.writes).padStart(5)} writes  ${String(result.rcu).padStart(5)} RCU  ` +
       `${String(result.invocations).padStart(4)} invocations (${Math.round(result.avgDurationMs)} ms avg)  ${JSON.stringify(result.byFunction)}`,
   );
+  if (samples.length > 1) {
+    const later = Math.round((samples.slice(1).reduce((a, s) => a + s.wcu, 0) / (samples.length - 1)) * 100) / 100;
+    console.log(`${''.padEnd(34)} (the first run of the definition ${samples[0]!.wcu} WCU, each later run ${later} WCU)`);
+  }
   return result;
 }
 

@@ -67,8 +67,8 @@ type Grant =
   | 'jobLogs';
 
 /**
- * What each function calls. Only `sweep` and `api` read the table's indexes (listings); the
- * others read runs by key. Every engine function drives runs (shared/engine/drive.ts):
+ * What each function calls. Only `sweep` and `api` read the table's indexes and query the
+ * table (listings, deadline records); the others read and write items by key only. Every engine function drives runs (shared/engine/drive.ts):
  * submits (with tags), finds an earlier submission by job name (ListJobs), terminates the
  * jobs of a cancelled run, defers a submission or schedules a retry through a one-time
  * schedule (CreateSchedule + PassRole of the Scheduler role), and notifies Slack. The `api`
@@ -181,17 +181,18 @@ function grantStatements(grant: Grant, config: BatchronConfig, ctx: IamContext):
         {
           Sid: 'Table',
           Effect: 'Allow',
-          // Get/Put/Update/Query, and TransactWriteItems' Put + Update (authorized as PutItem and UpdateItem).
-          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+          // Items by key: Get/Put/Update, and TransactWriteItems' Put + Update (authorized as PutItem and UpdateItem).
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] },
         },
       ];
     case 'tableIndexes':
       // Listings: the sweeper's active runs, missed fires and overdue batch windows; the API's runs of a schedule,
-      // whose statuses are read from the run items (BatchGetItem: GSI1 copies no status, shared/store/summaries.ts).
+      // whose statuses are read from the run items (BatchGetItem: GSI1 copies no status, shared/store/summaries.ts);
+      // a schedule's deadline records (Query on the table: the sweeper's deadline check, the API's last deadline).
       return [
         { Sid: 'TableIndexes', Effect: 'Allow', Action: 'dynamodb:Query', Resource: sub(`\${${ctx.tableLogicalId}.Arn}/index/*`) },
-        { Sid: 'TableListings', Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } },
+        { Sid: 'TableListings', Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:Query'], Resource: { 'Fn::GetAtt': [ctx.tableLogicalId, 'Arn'] } },
       ];
     case 'tableConditionCheck':
       // A batch window's transaction checks the window is still open (a ConditionCheck item).

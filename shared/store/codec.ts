@@ -78,6 +78,8 @@ const RUN: Shape = {
     settled: 'SD',
     finalized: 'F',
     version: 'V',
+    // Not a RunItem field: the store's pointer to the run's definition item (definitions.ts).
+    definitionHash: 'D',
   },
   times: ['attemptStartedAt', 'updatedAt'],
   nested: {

@@ -10,7 +10,7 @@
  */
 import { CorruptItemError, RunVersionConflictError } from '../errors.ts';
 import type { CreateOutcome, ListedRun, OverlapChange, Outcome, Store } from '../engine/ports.ts';
-import { scheduleStateKey } from './keys.ts';
+import { definitionHash, scheduleStateKey } from './keys.ts';
 import { RunItemSchema, RunSummarySchema, ScheduleStateSchema, type RunItem, type RunStatus, type RunSummary, type ScheduleState } from './schema.ts';
 
 type StoredRun = Omit<RunItem, 'definition'>;
@@ -33,12 +33,16 @@ function summaryOf(r: StoredRun): RunSummary {
 export interface MemoryStore extends Store {
   /** How many runs are stored (definitions excluded). */
   readonly size: number;
+  /** How many definition versions are stored (one per distinct definition, however many runs name it). */
+  readonly definitions: number;
 }
 
 /** A new, empty in-memory store. */
 export function memoryStore(): MemoryStore {
   const runs = new Map<string, StoredRun>();
+  /** Definitions by version hash (as the DynamoDB store's `DEF#<hash>` items), and each run's hash. */
   const definitions = new Map<string, RunItem['definition']>();
+  const hashOf = new Map<string, string>();
   const states = new Map<string, Record<string, unknown>>();
   let tat: number | undefined;
 
@@ -47,7 +51,7 @@ export function memoryStore(): MemoryStore {
   function readRun(runId: string): RunItem | undefined {
     const state = runs.get(runId);
     if (!state) return undefined;
-    const definition = definitions.get(runId);
+    const definition = definitions.get(hashOf.get(runId) ?? '');
     if (!definition) throw new CorruptItemError(`run ${runId} has no readable definition item`);
     return RunItemSchema.parse(copy({ ...state, definition }));
   }
@@ -57,8 +61,11 @@ export function memoryStore(): MemoryStore {
     return copy(state);
   }
 
-  function putDefinition(run: RunItem): void {
-    if (!definitions.has(run.runId)) definitions.set(run.runId, copy(run.definition));
+  /** The definition stored once per version, before any run that names it. */
+  function putDefinition(run: RunItem): string {
+    const h = definitionHash(run.definition);
+    if (!definitions.has(h)) definitions.set(h, copy(run.definition));
+    return h;
   }
 
   function readState(schedule: string): ScheduleState {
@@ -135,22 +142,28 @@ export function memoryStore(): MemoryStore {
       return runs.size;
     },
 
+    get definitions() {
+      return definitions.size;
+    },
+
     async getRun(runId) {
       return readRun(runId);
     },
 
     async putNewRun(run) {
-      putDefinition(run);
+      const h = putDefinition(run);
       if (runs.has(run.runId)) return false;
       runs.set(run.runId, stateItem(run));
+      hashOf.set(run.runId, h);
       return true;
     },
 
     async createRunWithState(run, change): Promise<CreateOutcome> {
-      putDefinition(run);
+      const h = putDefinition(run);
       if (runs.has(run.runId)) return 'run-exists';
       if (!overlapHolds(states.get(run.schedule), change)) return 'state-changed';
       runs.set(run.runId, stateItem(run));
+      hashOf.set(run.runId, h);
       applyOverlap(run, change);
       return 'created';
     },

@@ -1,5 +1,5 @@
 /**
- * Run items: read (parsed, never cast), created once (conditional put or a transaction with
+ * Run items: read (parsed, never cast; the definition attached from its own item, definitions.ts), created once (conditional put or a transaction with
  * the schedule's overlap state), rewritten under optimistic concurrency, listed by schedule
  * (GSI1, newest first, keyset paging; statuses read from the run items) and by activity (sparse, sharded GSI2). No scans.
  */
@@ -9,23 +9,20 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from '../config/table.ts';
 import { CorruptItemError, RunVersionConflictError } from '../errors.ts';
 import type { CreateOutcome, ListedRun, OverlapChange } from '../engine/ports.ts';
-import { ACTIVE_SHARDS, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
+import { ACTIVE_SHARDS, definitionHash, rememberHash, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
 import { RunDefinitionItemSchema, RunItemSchema, type RunItem, type RunStatus } from './schema.ts';
 import { summarize } from './summaries.ts';
 import { decodeRun, encodeRun, storedRunName } from './codec.ts';
+import { ensureDefinition, neededAtCreation, neededForExpiry, readDefinition, type DefinitionCache } from './definitions.ts';
 
 export { RunVersionConflictError };
-
-/**
- * The definition item outlives the run item's retention by this much, so a run that stays
- * active for a long time (stuck, then swept) still finds its definition.
- */
-const DEFINITION_EXTRA_DAYS = 90;
 
 /** What the store needs: the document client and the table name. */
 export interface StoreDeps {
   doc: DynamoDBDocumentClient;
   table: string;
+  /** What this container knows of the definition items; absent: the process's own (definitions.ts). */
+  definitions?: DefinitionCache;
 }
 
 /** Parses a stored item (shared/store/codec.ts) as a run; a mismatch is a CorruptItemError naming the run and the fields. */
@@ -38,67 +35,50 @@ export function parseRun(item: Record<string, unknown>): RunItem {
   return parsed.data;
 }
 
-/** Reads one run by id, with its definition, in one Query (strongly consistent: the engine decides on what it reads). */
+/**
+ * Reads one run by id, with its definition: the state item (GetItem, strongly consistent:
+ * the engine decides on what it reads), then the definition it names by hash (no request
+ * when this container knows it; definitions.ts). A run stored by an earlier version names no
+ * hash, or one with no item: its definition is its own item, `RUN#<id>` / `DEF`.
+ */
 export async function getRun(deps: StoreDeps, runId: string, consistent = true): Promise<RunItem | undefined> {
-  const out = await deps.doc.send(
-    new QueryCommand({
-      TableName: deps.table,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-      ExpressionAttributeValues: { ':pk': runKey(runId).pk },
-      ConsistentRead: consistent,
-    }),
-  );
-  const items = out.Items ?? [];
-  const state = items.find((i) => i[TABLE.sortKey] === 'RUN');
+  const out = await deps.doc.send(new GetCommand({ TableName: deps.table, Key: runKey(runId), ConsistentRead: consistent }));
+  const state = out.Item;
   if (!state) return undefined;
-  const def = items.find((i) => i[TABLE.sortKey] === 'DEF');
-  const parsedDef = def ? RunDefinitionItemSchema.safeParse(def) : undefined;
-  if (!parsedDef?.success) throw new CorruptItemError(`run ${runId} has no readable definition item`, { cause: parsedDef?.error });
-  return parseRun({ ...state, [DEFINITION]: parsedDef.data.definition });
+  const h = state[HASH];
+  const byHash = typeof h === 'string' ? await readDefinition(deps, h) : undefined;
+  const definition = byHash ?? (await readRunDefinition(deps, runId));
+  const run = parseRun({ ...state, [DEFINITION]: definition });
+  if (byHash) rememberHash(run.definition, h as string);
+  return run;
+}
+
+/** The definition item of a run stored by an earlier version (one per run); CorruptItemError when it has none. */
+async function readRunDefinition(deps: StoreDeps, runId: string): Promise<unknown> {
+  const out = await deps.doc.send(new GetCommand({ TableName: deps.table, Key: runDefinitionKey(runId), ConsistentRead: true }));
+  const parsed = out.Item ? RunDefinitionItemSchema.safeParse(out.Item) : undefined;
+  if (!parsed?.success) throw new CorruptItemError(`run ${runId} has no readable definition item`, { cause: parsed?.error });
+  return parsed.data.definition;
 }
 
 /** The stored name of the definition when it is put back beside a state item to parse the run. */
 const DEFINITION = storedRunName('definition');
+/** The stored name of the definition's hash in a state item. */
+const HASH = storedRunName('definitionHash');
 
-/** A run's state item as stored (short names, shared/store/codec.ts): everything but the definition. */
+/** A run's state item as stored (short names, shared/store/codec.ts): everything but the definition, which it names by hash. */
 function stateItem(run: RunItem): Record<string, unknown> {
-  const { definition: _definition, ...state } = run;
-  return encodeRun(state);
-}
-
-/** Writes a run's definition item once; later calls (duplicate deliveries) change nothing. */
-async function putDefinition(deps: StoreDeps, run: RunItem, retentionDays: number): Promise<void> {
-  const createdSeconds = Math.floor(Date.parse(run.createdAt) / 1000);
-  try {
-    await deps.doc.send(
-      new PutCommand({
-        TableName: deps.table,
-        Item: {
-          ...runDefinitionKey(run.runId),
-          kind: 'run-definition',
-          runId: run.runId,
-          definition: run.definition,
-          expiresAt: createdSeconds + (retentionDays + DEFINITION_EXTRA_DAYS) * 86_400,
-        },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw error;
-  }
+  const { definition, ...state } = run;
+  return encodeRun({ ...state, definitionHash: definitionHash(definition) });
 }
 
 /**
  * Creates a run if no run with its id exists; `false` when it already did (a duplicate
- * delivery). `retentionDays` dates the definition item's TTL (see DEFINITION_EXTRA_DAYS).
+ * delivery). Its definition item is made sure of first (definitions.ts: usually no request),
+ * so a run item is never visible without it; `retentionDays` dates that item's TTL.
  */
 export async function putNewRun(deps: StoreDeps, run: RunItem, retentionDays = 30): Promise<boolean> {
-  // The definition first: a run item is never visible without it. An orphan definition
-  // (crash before the run item) is rewritten by nobody and found by the redelivery.
-  await putDefinition(deps, run, retentionDays);
+  await ensureDefinition(deps, run.definition, neededAtCreation(Date.parse(run.createdAt), retentionDays));
   try {
     await deps.doc.send(
       new PutCommand({
@@ -165,7 +145,7 @@ export async function createRunWithState(
   change: OverlapChange,
   retentionDays = 30,
 ): Promise<CreateOutcome> {
-  await putDefinition(deps, run, retentionDays);
+  await ensureDefinition(deps, run.definition, neededAtCreation(Date.parse(run.createdAt), retentionDays));
   const update = overlapUpdate(run, change);
   try {
     await deps.doc.send(
@@ -203,6 +183,9 @@ export async function createRunWithState(
  */
 export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
   const next: RunItem = { ...run, version: run.version + 1 };
+  // A run given its TTL (finalized) must not outlive its definition: extend that first when
+  // it would (definitions.ts; usually known to this container, no request).
+  if (next.expiresAt !== undefined) await ensureDefinition(deps, next.definition, neededForExpiry(next.expiresAt));
   try {
     await deps.doc.send(
       new PutCommand({
@@ -219,6 +202,7 @@ export async function saveRun(deps: StoreDeps, run: RunItem): Promise<RunItem> {
     if (error instanceof ConditionalCheckFailedException) {
       // The definition item never changes, so the one already in hand completes the run.
       const current = error.Item ? parseRun({ ...unmarshall(error.Item), [DEFINITION]: run.definition }) : undefined;
+      if (current) rememberHash(current.definition, definitionHash(run.definition));
       throw new RunVersionConflictError(`run ${run.runId} changed since version ${run.version}`, current, { cause: error });
     }
     throw error;

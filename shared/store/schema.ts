@@ -189,15 +189,16 @@ export const RunItemSchema = z.object({
 export type RunItem = z.infer<typeof RunItemSchema>;
 
 /**
- * The run item as stored: everything but the definition, which is written once, in its own
- * item (`RUN#<id>` / `DEF`), and read back with the run by one Query. Every state change
- * then rewrites a ~1 KB item instead of one that carries the whole definition (write units
- * are billed per KB written, for the table and again for each index).
+ * The run item as stored: everything but the definition, which is written once per
+ * definition version in its own item (`DEF#<hash>` / `DEF`, shared/store/definitions.ts) and
+ * attached when the run is read. Every state change then rewrites a ~1 KB item instead of one
+ * that carries the whole definition (write units are billed per KB written, for the table
+ * and again for each index), and a run of a known version writes no definition at all.
  */
 export const RunStateItemSchema = z.omit(RunItemSchema, { definition: true });
 export type RunStateItem = z.infer<typeof RunStateItemSchema>;
 
-/** The immutable definition snapshot of a run. */
+/** A run's own definition item (`RUN#<id>` / `DEF`) as earlier versions wrote one per run: still read, never written. */
 export const RunDefinitionItemSchema = z.object({
   pk: z.string(),
   sk: z.literal('DEF'),

@@ -5,8 +5,8 @@
  * running each job as a process, local Scheduler, the event bus), DynamoDB Local and a Slack
  * capture server. Every port call an invocation makes is a step labelled by port and method,
  * as in process (`wrapPorts`, `Faults` of test/helpers/crash-world.ts), plus one step only the
- * DynamoDB store has: `put-definition`, the run definition item written before the
- * conditional create (`onDynamo`).
+ * DynamoDB store has: `put-definition`, the definition item written before the conditional
+ * create of the first run of a definition (`onDynamo`).
  *
  * Job state-change events are not routed to job-events by the bus: the world captures them
  * and delivers each once, in order, as an async invoke (so Lambda's async retries apply).
@@ -40,10 +40,14 @@ import { PARKED, type JobSeen, type Step, type World } from '#test/helpers/crash
 
 /**
  * The one step only the DynamoDB store makes: `store.createRunWithState` and `store.putNewRun`
- * write the run's definition item, then create the run (two requests); a fault between the
- * two is a state the in-memory store has not. Everything about it is here and in the
- * `PUT_DEFINITION` cases of crash-points-e2e.test.ts: when a run's definition is no longer
- * written on its own, delete both.
+ * make sure the run's definition item (`DEF#<hash>`, shared/store/definitions.ts) exists
+ * before they create the run, and write it when it does not: on the first run of a definition
+ * version. A fault between that put and the create is a state the in-memory store has not.
+ * Everything about it is here and in the `PUT_DEFINITION` cases of crash-points-e2e.test.ts.
+ *
+ * Only the first run of a schedule's definition in a case writes it: a scenario whose faulted
+ * invocation creates a later run (every overlap scenario: run A came first) has no such step;
+ * its creates find the definition known (no request) and the traces show none.
  */
 const PUT_DEFINITION = 'put-definition';
 const CREATES = ['store.createRunWithState', 'store.putNewRun'];
@@ -54,25 +58,27 @@ function isDefinitionPut(command: { constructor: { name: string }; input: Record
 }
 
 /**
- * A scenario's steps as the DynamoDB store makes them: `put-definition` before each run
- * creation (what holds after it is what held after the step before: the definition item
- * alone is no run).
+ * A scenario's steps as the DynamoDB store makes them: `put-definition` before its first run
+ * creation when that run is the first of its schedule (`firstRun`) (what holds after it is
+ * what held after the step before: the definition item alone is no run).
  */
-export function onDynamo<S extends { steps: Step[] }>(scenario: S): S {
+export function onDynamo<S extends { steps: Step[] }>(scenario: S, firstRun = true): S {
+  const first = firstRun ? scenario.steps.findIndex((s) => CREATES.includes(s.label)) : -1;
   const steps = scenario.steps.flatMap((s, i) =>
-    CREATES.includes(s.label) ? [{ ...scenario.steps[i - 1]!, label: PUT_DEFINITION, what: 'write the run definition item' }, s] : [s],
+    i === first ? [{ ...scenario.steps[i - 1]!, label: PUT_DEFINITION, what: 'write the definition item (first run of this definition)' }, s] : [s],
   );
   return { ...scenario, steps };
 }
 
 /** A step number of a scenario's table as the DynamoDB store numbers it (`onDynamo`). */
-export function dynamoStep(scenario: { steps: Step[] }, step: number): number {
-  return step + scenario.steps.slice(0, step).filter((s) => CREATES.includes(s.label)).length;
+export function dynamoStep(scenario: { steps: Step[] }, step: number, firstRun = true): number {
+  const first = scenario.steps.findIndex((s) => CREATES.includes(s.label));
+  return step + (firstRun && first >= 0 && first < step ? 1 : 0);
 }
 
 /** The steps of `scenario` that are the definition put, as the DynamoDB store numbers them. */
-export function definitionPuts(scenario: { steps: Step[] }): number[] {
-  return onDynamo(scenario).steps.flatMap((s, i) => (s.label === PUT_DEFINITION ? [i + 1] : []));
+export function definitionPuts(scenario: { steps: Step[] }, firstRun = true): number[] {
+  return onDynamo(scenario, firstRun).steps.flatMap((s, i) => (s.label === PUT_DEFINITION ? [i + 1] : []));
 }
 
 /* ------------------------------------------------------------------ the world */

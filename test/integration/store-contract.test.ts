@@ -10,14 +10,17 @@
  * key while window and part are open, closes idempotent, overdue windows listed by end.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, inject } from 'vitest';
 import { newRun, type TransitionContext } from '#shared/engine/run-state';
 import type { Store, WindowRef, WindowStore } from '#shared/engine/ports';
 import { CorruptItemError, RunVersionConflictError, ValidationError, VersionConflictError } from '#shared/errors';
 import { decodeCursor, encodeCursor } from '#shared/store/cursor';
 import { dynamoStore } from '#shared/store/dynamo';
-import { memoryStore } from '#shared/store/memory';
+import { encodeRun } from '#shared/store/codec';
+import { DefinitionCache } from '#shared/store/definitions';
+import { definitionHash } from '#shared/store/keys';
+import { memoryStore, type MemoryStore } from '#shared/store/memory';
 import { memoryWindowStore } from '#shared/store/memory-windows';
 import { dynamoWindowStore } from '#shared/store/windows';
 import type { RunItem } from '#shared/store/schema';
@@ -36,12 +39,20 @@ function aRun(schedule: string, time: string, runId: string, mode: 'start' | 'sk
   return newRun(fire(definition(schedule, [task('main')], { overlap }), time), { runId, mode, reason: mode === 'start' ? undefined : 'x' }, ctx).run;
 }
 
-const stores: [string, () => Store][] = [
-  ['DynamoDB', () => dynamoStore({ doc: ddb.doc, table })],
-  ['in-memory', () => memoryStore()],
+/** How many definition items the table holds (the DynamoDB store's `DEF#<hash>` items). */
+async function definitionItems(): Promise<number> {
+  const out = await ddb.doc.send(
+    new ScanCommand({ TableName: table, FilterExpression: 'begins_with(pk, :def)', ExpressionAttributeValues: { ':def': 'DEF#' }, Select: 'COUNT' }),
+  );
+  return out.Count ?? 0;
+}
+
+const stores: [string, () => Store, (store: Store) => Promise<number>][] = [
+  ['DynamoDB', () => dynamoStore({ doc: ddb.doc, table }), () => definitionItems()],
+  ['in-memory', () => memoryStore(), async (store) => (store as MemoryStore).definitions],
 ];
 
-describe.each(stores)('the %s store', (kind, make) => {
+describe.each(stores)('the %s store', (kind, make, countDefinitions) => {
   // One table for the DynamoDB store: names carry the kind so the cases never share items.
   const n = (name: string) => `${name}-${kind === 'DynamoDB' ? 'd' : 'm'}`;
   let store: Store;
@@ -184,6 +195,28 @@ describe.each(stores)('the %s store', (kind, make) => {
     expect(ids).not.toContain(skipped.runId);
     expect(skipped.expiresAt).toBe(Math.floor(ctx.now / 1000) + 3 * 86_400);
     expect((await store.getRun(skipped.runId))?.expiresAt).toBe(skipped.expiresAt);
+  });
+
+  it('stores a definition once per version: later runs of it add none, a changed definition adds one', async () => {
+    // Prepare
+    const s = n('versioned');
+    const before = await countDefinitions(store);
+    const first = aRun(s, '2025-05-01T00:00:00Z', `${s}.0`);
+    // Act: three runs of one definition (one created with its overlap state), then one of a changed definition.
+    await store.putNewRun(first, 3);
+    await store.putNewRun(aRun(s, '2025-05-01T01:00:00Z', `${s}.1`), 3);
+    expect(await store.createRunWithState(aRun(s, '2025-05-01T02:00:00Z', `${s}.2`), { kind: 'become-active' }, 3)).toBe('created');
+    const afterOne = await countDefinitions(store);
+    const changedRun = newRun(fire(definition(s, [task('main'), task('second', 'exit 0', { dependsOn: ['main'] })]), '2025-05-01T03:00:00Z'), { runId: `${s}.3`, mode: 'start' }, ctx).run;
+    await store.putNewRun(changedRun, 3);
+    const afterChange = await countDefinitions(store);
+    // Assess: each run reads back with the definition it was created with.
+    expect(afterOne - before).toBe(1);
+    expect(afterChange - before).toBe(2);
+    expect((await store.getRun(first.runId))?.definition).toEqual(first.definition);
+    expect((await store.getRun(`${s}.1`))?.definition).toEqual(first.definition);
+    expect((await store.getRun(`${s}.2`))?.definition).toEqual(first.definition);
+    expect((await store.getRun(changedRun.runId))?.definition).toEqual(changedRun.definition);
   });
 
   it('pauses and resumes a schedule, and reads a schedule never touched as an empty state', async () => {
@@ -404,6 +437,117 @@ describe('the DynamoDB store alone', () => {
   it('reports an item that no longer matches its schema instead of returning it', async () => {
     await ddb.doc.send(new PutCommand({ TableName: table, Item: { pk: 'RUN#broken', sk: 'RUN', kind: 'run', status: 'EXPLODED' } }));
     await expect(dynamoStore({ doc: ddb.doc, table }).getRun('broken')).rejects.toBeInstanceOf(CorruptItemError);
+  });
+
+  /** A store over DynamoDB Local that logs each request (`<Command> <pk>/<sk>`), with a container cache of its own. */
+  function loggingStore(log: string[], cache = new DefinitionCache()): Store {
+    const doc = {
+      send: (command: { constructor: { name: string }; input: Record<string, any> }) => {
+        const key = command.input.Key ?? command.input.Item ?? {};
+        log.push(`${command.constructor.name.replace('Command', '')} ${key.pk}/${key.sk}`);
+        return ddb.doc.send(command as never);
+      },
+    };
+    return dynamoStore({ doc: doc as unknown as DynamoDBDocumentClient, table, definitions: cache });
+  }
+
+  it('writes a definition once: a warm container asks nothing for the next run of it, a cold one reads it and writes none', async () => {
+    // Prepare: one container's store, and another's (cold: a cache of its own).
+    const log: string[] = [];
+    const warm = loggingStore(log);
+    const first = aRun('def-once', '2025-05-01T00:00:00Z', 'def-once.0');
+    const h = definitionHash(first.definition);
+    // Act
+    await warm.putNewRun(first, 3);
+    const firstRun = log.splice(0);
+    await warm.putNewRun(aRun('def-once', '2025-05-01T01:00:00Z', 'def-once.1'), 3);
+    const secondRun = log.splice(0);
+    await loggingStore(log).putNewRun(aRun('def-once', '2025-05-01T02:00:00Z', 'def-once.2'), 3);
+    const coldRun = log.splice(0);
+    const coldRead = await loggingStore(log).getRun('def-once.1');
+    const coldReads = log.splice(0);
+    const warmRead = await warm.getRun('def-once.2');
+    const warmReads = log.splice(0);
+    // Assess: the definition item first, then the run; the run item names it by hash and holds no definition.
+    expect(firstRun).toEqual([`Get DEF#${h}/DEF`, `Put DEF#${h}/DEF`, 'Put RUN#def-once.0/RUN']);
+    expect(secondRun).toEqual(['Put RUN#def-once.1/RUN']);
+    expect(coldRun).toEqual([`Get DEF#${h}/DEF`, 'Put RUN#def-once.2/RUN']);
+    expect(coldReads).toEqual(['Get RUN#def-once.1/RUN', `Get DEF#${h}/DEF`]);
+    expect(warmReads).toEqual(['Get RUN#def-once.2/RUN']);
+    expect(coldRead?.definition).toEqual(first.definition);
+    expect(warmRead?.definition).toEqual(first.definition);
+    const item = (await ddb.doc.send(new GetCommand({ TableName: table, Key: { pk: `DEF#${h}`, sk: 'DEF' } }))).Item;
+    expect(item?.definition).toEqual(first.definition);
+    expect(item?.expiresAt).toBe(Math.floor(ctx.now / 1000) + (3 + 90) * 86_400);
+    const runItem = (await ddb.doc.send(new GetCommand({ TableName: table, Key: { pk: 'RUN#def-once.0', sk: 'RUN' } }))).Item;
+    expect(runItem?.D).toBe(h);
+    expect(runItem).not.toHaveProperty('definition');
+    expect(h).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('keeps a definition alive as long as a run may need it: extended when a later run or a run’s TTL reaches past its margin', async () => {
+    // Prepare: a definition written at T with 3 days of retention lives until T + 93 days.
+    const T = Math.floor(ctx.now / 1000);
+    const day = 86_400;
+    const at = (days: number) => ({ ...ctx, now: ctx.now + days * day * 1000 });
+    const runAt = (days: number, id: string) => newRun(fire(definition('def-ttl', [task('main')]), '2025-05-01T00:00:00Z'), { runId: id, mode: 'start' }, at(days)).run;
+    const expiry = async (h: string) => (await ddb.doc.send(new GetCommand({ TableName: table, Key: { pk: `DEF#${h}`, sk: 'DEF' } }))).Item?.expiresAt;
+    const first = runAt(0, 'def-ttl.0');
+    const h = definitionHash(first.definition);
+    await loggingStore([]).putNewRun(first, 3);
+    const log: string[] = [];
+    const other = loggingStore(log);
+    // Act: a run 70 days later needs it until T + 70 + 3 + 30 days: extended; one a day after that: nothing to do.
+    await other.putNewRun(runAt(70, 'def-ttl.70'), 3);
+    const extendedAt70 = await expiry(h);
+    const requests70 = log.splice(0);
+    const run71 = runAt(71, 'def-ttl.71');
+    await other.putNewRun(run71, 3);
+    const requests71 = log.splice(0);
+    // A run finalized with a TTL far out (a re-run months later): extended before the run is written.
+    await other.saveRun({ ...run71, expiresAt: T + 200 * day });
+    const requestsFinal = log.splice(0);
+    // Assess
+    expect(extendedAt70).toBe(T + (70 + 3 + 30 + 60) * day);
+    expect(requests70).toEqual([`Get DEF#${h}/DEF`, `Update DEF#${h}/DEF`, 'Put RUN#def-ttl.70/RUN']);
+    expect(requests71).toEqual(['Put RUN#def-ttl.71/RUN']);
+    expect(requestsFinal).toEqual([`Update DEF#${h}/DEF`, 'Put RUN#def-ttl.71/RUN']);
+    expect(await expiry(h)).toBe(T + (200 + 30 + 60) * day);
+  });
+
+  it('reads a run stored by an earlier version, with its definition in an item of its own, and keeps it readable through its saves', async () => {
+    // Prepare: the two items an earlier version wrote for a run, raw: the state (short names, no
+    // definition hash) and `RUN#<id>/DEF`.
+    const run = aRun('def-legacy', '2025-05-01T00:00:00Z', 'def-legacy.1');
+    const { definition: legacyDefinition, ...state } = run;
+    await ddb.doc.send(new PutCommand({ TableName: table, Item: encodeRun(state) }));
+    await ddb.doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: 'RUN#def-legacy.1', sk: 'DEF', kind: 'run-definition', runId: run.runId, definition: legacyDefinition, expiresAt: Math.floor(ctx.now / 1000) + 93 * 86_400 },
+      }),
+    );
+    const store = loggingStore([]);
+    // Act
+    const read = await store.getRun(run.runId);
+    const running = await store.saveRun({ ...read!, status: 'RUNNING' });
+    const afterSave = await loggingStore([]).getRun(run.runId);
+    await store.saveRun({ ...running, status: 'SUCCEEDED', finalized: true, expiresAt: Math.floor(ctx.now / 1000) + 3 * 86_400 });
+    const afterFinalize = await loggingStore([]).getRun(run.runId);
+    // Assess
+    expect(read).toEqual(run);
+    expect(afterSave?.status).toBe('RUNNING');
+    expect(afterSave?.definition).toEqual(run.definition);
+    expect(afterFinalize?.status).toBe('SUCCEEDED');
+    expect(afterFinalize?.definition).toEqual(run.definition);
+    await expect(loggingStore([]).getRun('def-legacy.missing')).resolves.toBeUndefined();
+  });
+
+  it('reports a run whose definition is nowhere instead of returning it without one', async () => {
+    const run = aRun('def-lost', '2025-05-01T00:00:00Z', 'def-lost.1');
+    const { definition: _definition, ...state } = run;
+    await ddb.doc.send(new PutCommand({ TableName: table, Item: { ...encodeRun(state), D: '0'.repeat(32) } }));
+    await expect(loggingStore([]).getRun(run.runId)).rejects.toBeInstanceOf(CorruptItemError);
   });
 
   it('writes a run’s status changes to the table only, not to the by-schedule index', async () => {

@@ -55,6 +55,8 @@ describe('least privilege in the packaged template', () => {
       expect(allows(statements, 'logs:PutLogEvents', ARN('logs', `log-group:/aws/lambda/batchron-dev-${fn}:log-stream:x`)), `${fn} own logs`).toBe(true);
       const other = fn === 'fire' ? 'api' : 'fire';
       expect(allows(statements, 'logs:PutLogEvents', ARN('logs', `log-group:/aws/lambda/batchron-dev-${other}:log-stream:x`)), `${fn} ${other}'s logs`).toBe(false);
+      // Runs and their definitions are read by key; only the listings query (the deadline records on the table).
+      expect(allows(statements, 'dynamodb:Query', ARN('dynamodb', 'table/batchron-dev')), `${fn} Query on the table`).toBe(isApi || fn === 'sweep');
       expect(allows(statements, 'dynamodb:DeleteItem', ARN('dynamodb', 'table/batchron-dev')), `${fn} DeleteItem`).toBe(false);
       expect(allows(statements, 'dynamodb:Scan', ARN('dynamodb', 'table/batchron-dev')), `${fn} Scan`).toBe(false);
     }

@@ -13,9 +13,15 @@ export const LONG_POLES = [
   'test/e2e/first-run.test.ts',
   'test/integration/local-iam.test.ts',
   'test/browser/dashboard.test.ts',
+  // The unit tier's longest (`osls print` children, fuzzing): they use the CPU the long poles
+  // leave while they wait, instead of running last, alone, after every integration file.
+  'test/unit/cli-validate.test.ts',
+  'test/unit/fuzz-config.test.ts',
   'test/integration/local-deploy.test.ts',
   'test/integration/crash-points-e2e.test.ts',
   'test/integration/engine-pacing.test.ts',
+  'test/unit/fuzz-cli.test.ts',
+  'test/unit/fuzz-api.test.ts',
   'test/integration/package.test.ts',
 ];
 

@@ -18,7 +18,12 @@ const shared = {
   // Output is read as plain text, as from a pipe, whether or not CI=true turns colours on.
   // Stubbed variables go back after each test: unit files share their worker (isolate: false).
   unstubEnvs: true,
-  env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', NO_COLOR: '1' },
+  // Likewise their CloudWatch metric lines (EMF), which no test reads: hundreds a run.
+  env: {
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    NO_COLOR: '1',
+  },
   // Property tests use one seed per run (FC_SEED overrides it): reproducible, and CI checks what we checked.
   setupFiles: ['test/helpers/fast-check-seed.ts'],
 };

@@ -6,6 +6,7 @@
 import { deployLocal } from '#local/deploy';
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { startTestStack, type TestStack } from './stack.ts';
+import { resolvedOnce } from './packaged.ts';
 import { PROJECT_DIR } from '../integration/package.helpers.ts';
 
 export { PROJECT_DIR };
@@ -25,7 +26,7 @@ export interface ApiStack {
 /** Starts a stack, deploys the project's serverless.yml on it and serves the API on port 0. */
 export async function startApiStack(functionName = 'batchron-api-test'): Promise<ApiStack> {
   const t = await startTestStack({ projectDir: PROJECT_DIR });
-  const deployed = await deployLocal(t.stack, { projectDir: PROJECT_DIR });
+  const deployed = await deployLocal(t.stack, { projectDir: PROJECT_DIR, service: await resolvedOnce() });
   // After the deploy: the shared clients must be built with the stack's endpoint in the environment.
   const { handlerFor } = await import('#functions/api');
   t.stack.lambda.register(functionName, handlerFor({ env: deployed.environment, now: () => t.stack.clock.now() }), { timeoutMs: 30_000 });

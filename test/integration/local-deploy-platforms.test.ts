@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeComputeEnvironmentsCommand, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
-import { deployLocal, resolveService, type LocalDeployment } from '#local/deploy';
+import { deployLocal, type LocalDeployment } from '#local/deploy';
+import { resolvedOnce } from '#test/helpers/packaged';
 import { fireInput } from '#shared/config/validate';
 import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
 import { PROJECT_DIR } from './package.helpers.ts';
@@ -16,7 +17,7 @@ let deployment: LocalDeployment;
 
 beforeAll(async () => {
   test = await startTestStack({ projectDir: PROJECT_DIR });
-  const service = await resolveService(PROJECT_DIR);
+  const service = await resolvedOnce();
   const batchron = service.custom!.batchron as Record<string, any>;
   const image = 'example';
   batchron.compute = { ec2Spot: { instanceTypes: ['g5.xlarge'], allocationStrategy: 'SPOT_CAPACITY_OPTIMIZED' } };

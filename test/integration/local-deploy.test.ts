@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeComputeEnvironmentsCommand, DescribeJobDefinitionsCommand, DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleCommand, GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { deployLocal, resolveService, type LocalDeployment } from '#local/deploy';
+import { deployLocal, type LocalDeployment } from '#local/deploy';
+import { resolvedOnce } from '#test/helpers/packaged';
 import { startLocalStack, type LocalStack } from '#local/stack';
 import { FireInputSchema, ENV } from '#shared/config/definition';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
@@ -189,7 +190,7 @@ describe('deployLocal', () => {
       }),
     );
     // Act
-    const second = await deployLocal(stack, { projectDir: PROJECT_DIR });
+    const second = await deployLocal(stack, { projectDir: PROJECT_DIR, service: await resolvedOnce() });
     // Assess
     expect(second.schedules.every((s) => !s.created)).toBe(true);
     expect(second.jobDefinitions.every((d) => !d.registered)).toBe(true);
@@ -210,7 +211,7 @@ describe('deployLocal', () => {
     await clients.scheduler.send(
       new CreateScheduleCommand({ ...common, Name: 'retry-x', ScheduleExpression: 'at(2030-01-01T00:00:00)', Target: { ...etl.Target!, Input: JSON.stringify({ runId: 'x', task: 'main', attempt: 2 }) } }),
     );
-    const service = await resolveService(PROJECT_DIR);
+    const service = await resolvedOnce();
     const batchron = structuredClone(service.custom!.batchron) as { schedules: Record<string, unknown> };
     delete batchron.schedules.flaky;
     // Act

@@ -36,12 +36,12 @@ import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListS
 import { reserveSubmitSlot } from '#shared/store/pacer';
 import { SWEEP_SCHEDULE_NAME } from '#shared/config/cloudformation';
 import type { EventBridgeEvent } from '#local/contracts';
-import { deployLocal, resolveService, templateResources, type LocalDeployment, type ResolvedService } from '#local/deploy';
+import { deployLocal, templateResources, type LocalDeployment, type ResolvedService } from '#local/deploy';
 import { startHttpApi, type HttpApi } from '#local/http-api';
 import { grantCoverage, type RecordedRequest } from '#local/iam/coverage';
 import { eventually, startTestStack, type TestStack } from '#test/helpers/stack';
 import { PROJECT_DIR, readTemplate, type Template } from './package.helpers.ts';
-import { packagedOnce } from '#test/helpers/packaged';
+import { packagedOnce, resolvedOnce } from '#test/helpers/packaged';
 
 const STAGE = 'iam';
 const DEPLOYMENT = `batchron-${STAGE}`;
@@ -188,7 +188,7 @@ beforeAll(async () => {
     if (out.code !== 0) throw new Error(`osls package failed: ${out.stderr}`);
     return readTemplate(out.dir);
   });
-  resolved = await resolveService(PROJECT_DIR, { stage: STAGE });
+  resolved = await resolvedOnce({ stage: STAGE });
   const service = withFixtures(resolved);
   deployment = await deployLocal(t.stack, { projectDir: PROJECT_DIR, stage: STAGE, service });
   api = await startHttpApi({ port: 0, dataDir: t.dataDir, lambda: t.stack.lambda, now: () => t.stack.clock.now(), routes: deployment.routes });
@@ -608,7 +608,7 @@ describe('the roles enforced', () => {
     // template is built for that stage too: the same generator (local/iam/template.ts) makes
     // the roles this file's deployment enforces for its own stage.
     const packagedStage = 'dev';
-    const local = templateResources(await resolveService(PROJECT_DIR, { stage: packagedStage }), { stage: packagedStage, region: t.stack.region }).resources as Record<
+    const local = templateResources(await resolvedOnce({ stage: packagedStage }), { stage: packagedStage, region: t.stack.region }).resources as Record<
       string,
       { Type: string; Properties: Record<string, any> }
     >;

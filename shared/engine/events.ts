@@ -6,6 +6,7 @@
  * on the run's version, re-applied on conflict.
  */
 import { RetryableError } from '../errors.ts';
+import { oneTimeAt } from '../time.ts';
 import type { RunItem, ScheduleState } from '../store/schema.ts';
 import { contextOf, type EngineDeps } from './deps.ts';
 import { drive, finalizeInline, mutateRun } from './drive.ts';
@@ -64,8 +65,7 @@ export async function applyJobFacts(facts: JobFacts, deps: EngineDeps): Promise<
       for (const retry of t.retries) {
         const name = retryScheduleName(deps.env.deployment, ref.runId, retry.task, retry.attempt);
         try {
-          // Never a one-time schedule in the past (a late or redelivered event): Scheduler would not fire it.
-          const created = await deps.retries.scheduleRetry({ name, at: Math.max(retry.at, deps.now() + 1000), input: { runId: ref.runId, task: retry.task, attempt: retry.attempt } });
+          const created = await deps.retries.scheduleRetry({ name, at: oneTimeAt(retry.at, deps.now()), input: { runId: ref.runId, task: retry.task, attempt: retry.attempt } });
           deps.log.info('retry scheduled', { ...where, task: retry.task, nextAttempt: retry.attempt, at: new Date(retry.at).toISOString(), schedule: t.run.schedule, created });
         } catch (error) {
           throw new RetryableError(`could not schedule the retry of ${retry.task}`, { cause: error });

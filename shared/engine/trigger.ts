@@ -20,6 +20,7 @@
 import type { ScheduleDefinition } from '../config/definition.ts';
 import type { TriggerInput, TriggerSettings } from '../config/trigger.ts';
 import { RetryableError, ValidationError } from '../errors.ts';
+import { oneTimeAt } from '../time.ts';
 import { SEEN_TTL_SECONDS } from '../store/windows.ts';
 import type { EngineDeps } from './deps.ts';
 import { windowCloseScheduleName } from './naming.ts';
@@ -121,10 +122,8 @@ async function scheduleClose(w: WindowRef, at: number, deps: TriggerDeps): Promi
   if (!deps.windows) return;
   await deps.windows.scheduleClose({
     name: windowCloseScheduleName(deps.env.deployment, w.schedule, w.trigger, w.window),
-    // An arrival processed after its window's end (a slow or retried delivery) must not ask
-    // for a one-time schedule in the past: Scheduler would never fire it, and the window would
-    // wait for the sweeper. At the earliest, the next second.
-    at: Math.max(at, deps.now() + 1000),
+    // An arrival processed after its window's end must not leave the window to the sweeper.
+    at: oneTimeAt(at, deps.now()),
     input: { closeWindow: w },
     description: `Batchron: close batch window ${w.window} of ${w.schedule} on[${w.trigger}]`,
   });

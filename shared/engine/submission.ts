@@ -92,30 +92,22 @@ export async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[
   );
   let current = run;
   if (results.length) {
-    const recorded = await mutateRun(deps, run.runId, (r, ctx) => {
-      let t: Transition = { run: r, claims: [], retries: [] };
-      for (const res of results) {
-        const next = recordSubmission(t.run, res.task, res.attempt, res.jobId, ctx);
-        t = { run: next.run, claims: [...t.claims, ...next.claims], retries: [] };
-      }
-      return t;
-      // With fresh claims `run` is the state this invocation just wrote: no one else can have
-      // recorded these jobs, so the first try writes over it without reading it again.
-    }, undefined, claims.length ? run : undefined);
+    // With fresh claims `run` is the state this invocation just wrote: no one else can have
+    // recorded these jobs, so the first try writes over it without reading it again.
+    const recorded = await mutateRun(
+      deps,
+      run.runId,
+      (r, ctx) => applyEach(r, results, (x, res) => recordSubmission(x, res.task, res.attempt, res.jobId, ctx)),
+      undefined,
+      claims.length ? run : undefined,
+    );
     current = recorded.run ?? run;
   } else if (!deferred.length && !refused.length) {
     current = (await deps.store.getRun(run.runId)) ?? run;
   }
   if (deferred.length) current = await defer(current, deferred, deps, claims.length > 0 && !results.length);
   if (refused.length) {
-    const m = await mutateRun(deps, run.runId, (r, ctx) => {
-      let t: Transition = { run: r, claims: [], retries: [] };
-      for (const f of refused) {
-        const next = refuseSubmission(t.run, f.task, f.attempt, f.reason, ctx);
-        t = { run: next.run, claims: [...t.claims, ...next.claims], retries: [] };
-      }
-      return t;
-    });
+    const m = await mutateRun(deps, run.runId, (r, ctx) => applyEach(r, refused, (x, f) => refuseSubmission(x, f.task, f.attempt, f.reason, ctx)));
     current = m.run ?? current;
     // The failure may have claimed on-failure tasks: submit them now (they have no successors,
     // so this recursion is one level deep).
@@ -132,6 +124,16 @@ export async function submitReady(run: RunItem, deps: EngineDeps, claims: Claim[
  * that says so, as a retry's do; a schedule left behind by a failed write only finds the
  * attempt still leased and does nothing.
  */
+/** `step` applied to the run for each item in turn, keeping every claim the steps make. */
+function applyEach<T>(run: RunItem, items: T[], step: (run: RunItem, item: T) => Transition): Transition {
+  let t: Transition = { run, claims: [], retries: [] };
+  for (const item of items) {
+    const next = step(t.run, item);
+    t = { run: next.run, claims: [...t.claims, ...next.claims], retries: [] };
+  }
+  return t;
+}
+
 async function defer(run: RunItem, deferred: { task: string; attempt: number; slotAt: number }[], deps: EngineDeps, ownWrite: boolean): Promise<RunItem> {
   const m = await mutateRun(
     deps,

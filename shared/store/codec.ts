@@ -150,15 +150,7 @@ function encode(value: Record<string, unknown>, shape: Shape, key?: string): Rec
   return out;
 }
 
-function encodeField(name: string, v: unknown, shape: Shape): unknown {
-  if (shape.times?.includes(name)) return encodeTime(v);
-  const nested = shape.nested?.[name];
-  if (!nested) return v;
-  if ('object' in nested) return isObject(v) ? encode(v, nested.object) : v;
-  if ('record' in nested) return mapRecord(v, (x, k) => encode(x, nested.record, k));
-  if ('array' in nested) return Array.isArray(v) ? v.map((x) => (isObject(x) ? encode(x, nested.array) : x)) : v;
-  return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, t]) => [k, encodeTime(t)])) : v;
-}
+const encodeField = (name: string, v: unknown, shape: Shape): unknown => codeField(name, v, shape, encode, encodeTime);
 
 function decode(value: Record<string, unknown>, shape: Shape, key?: string): Record<string, unknown> {
   const longs = longNames(shape);
@@ -171,12 +163,21 @@ function decode(value: Record<string, unknown>, shape: Shape, key?: string): Rec
   return out;
 }
 
-function decodeField(name: string, v: unknown, shape: Shape): unknown {
-  if (shape.times?.includes(name)) return decodeTime(v);
+const decodeField = (name: string, v: unknown, shape: Shape): unknown => codeField(name, v, shape, decode, decodeTime);
+
+/** One field either way: `item` for a nested shape (encode or decode), `time` for a time. */
+function codeField(
+  name: string,
+  v: unknown,
+  shape: Shape,
+  item: (value: Record<string, unknown>, shape: Shape, key?: string) => Record<string, unknown>,
+  time: (v: unknown) => unknown,
+): unknown {
+  if (shape.times?.includes(name)) return time(v);
   const nested = shape.nested?.[name];
   if (!nested) return v;
-  if ('object' in nested) return isObject(v) ? decode(v, nested.object) : v;
-  if ('record' in nested) return mapRecord(v, (x, k) => decode(x, nested.record, k));
-  if ('array' in nested) return Array.isArray(v) ? v.map((x) => (isObject(x) ? decode(x, nested.array) : x)) : v;
-  return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, t]) => [k, decodeTime(t)])) : v;
+  if ('object' in nested) return isObject(v) ? item(v, nested.object) : v;
+  if ('record' in nested) return mapRecord(v, (x, k) => item(x, nested.record, k));
+  if ('array' in nested) return Array.isArray(v) ? v.map((x) => (isObject(x) ? item(x, nested.array) : x)) : v;
+  return isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, t]) => [k, time(t)])) : v;
 }

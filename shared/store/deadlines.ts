@@ -4,9 +4,9 @@
  * change a put conditioned on the version read: two sweepers deciding the same deadline make
  * one record and one claim of each message.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../config/table.ts';
+import { unlessConditionFails } from './conditional.ts';
 import type { DeadlineStore } from '../engine/ports.ts';
 import { CorruptItemError } from '../errors.ts';
 import { DeadlineRecordSchema, deadlineKey, deadlinePk, type DeadlineRecord } from './deadline-item.ts';
@@ -20,8 +20,8 @@ function parse(item: Record<string, unknown>): DeadlineRecord {
 }
 
 async function put(deps: StoreDeps, record: DeadlineRecord, expiresAt: number, condition: { version?: number }): Promise<boolean> {
-  try {
-    await deps.doc.send(
+  const written = await unlessConditionFails(
+    deps.doc.send(
       new PutCommand({
         TableName: deps.table,
         Item: { ...deadlineKey(record.schedule, record.deadlineAt), kind: 'deadline', ...record, [TABLE.ttlAttribute]: expiresAt },
@@ -29,12 +29,9 @@ async function put(deps: StoreDeps, record: DeadlineRecord, expiresAt: number, c
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': condition.version } }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /** The deadline store over DynamoDB. */

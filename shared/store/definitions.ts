@@ -20,11 +20,11 @@
  * (UpdateItem SET expiresAt): about once per EXTEND_DAYS per definition still in use.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as z from '../zod.ts';
 import { TABLE } from '../config/table.ts';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { CorruptItemError } from '../errors.ts';
+import { unlessConditionFails } from './conditional.ts';
 import { definitionHash, definitionKey } from './keys.ts';
 import type { StoreDeps } from './runs.ts';
 
@@ -134,19 +134,16 @@ export async function ensureDefinition(deps: StoreDeps, definition: ScheduleDefi
  * wrote the same content under the same rule, with a lifetime within moments of this one.
  */
 async function put(deps: StoreDeps, h: string, definition: ScheduleDefinition, expiresAt: number): Promise<void> {
-  try {
-    await deps.doc.send(
+  await unlessConditionFails(
+    deps.doc.send(
       new PutCommand({
         TableName: deps.table,
         Item: { ...definitionKey(h), kind: 'definition', definition, [TABLE.ttlAttribute]: expiresAt },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
       }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -154,8 +151,8 @@ async function put(deps: StoreDeps, h: string, definition: ScheduleDefinition, e
  * the item is gone (TTL deleted it since it was seen: put it again).
  */
 async function extend(deps: StoreDeps, h: string, expiresAt: number): Promise<boolean> {
-  try {
-    await deps.doc.send(
+  const extended = await unlessConditionFails(
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: definitionKey(h),
@@ -164,14 +161,12 @@ async function extend(deps: StoreDeps, h: string, expiresAt: number): Promise<bo
         ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#e': TABLE.ttlAttribute },
         ExpressionAttributeValues: { ':e': expiresAt },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    // Either gone, or already extended as far by another writer: read which.
-    const out = await deps.doc.send(new GetCommand({ TableName: deps.table, Key: definitionKey(h), ConsistentRead: true }));
-    return out.Item !== undefined;
-  }
+    ),
+  );
+  if (extended) return true;
+  // Either gone, or already extended as far by another writer: read which.
+  const out = await deps.doc.send(new GetCommand({ TableName: deps.table, Key: definitionKey(h), ConsistentRead: true }));
+  return out.Item !== undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type Dynamo
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from '../config/table.ts';
+import { unlessConditionFails } from './conditional.ts';
 import { CorruptItemError, RunVersionConflictError } from '../errors.ts';
 import type { CreateOutcome, ListedRun, OverlapChange } from '../engine/ports.ts';
 import { ACTIVE_SHARDS, definitionHash, rememberHash, runDefinitionKey, runKey, runsByScheduleKey, scheduleStateKey } from './keys.ts';
@@ -79,20 +80,17 @@ function stateItem(run: RunItem): Record<string, unknown> {
  */
 export async function putNewRun(deps: StoreDeps, run: RunItem, retentionDays = 30): Promise<boolean> {
   await ensureDefinition(deps, run.definition, neededAtCreation(Date.parse(run.createdAt), retentionDays));
-  try {
-    await deps.doc.send(
+  const written = await unlessConditionFails(
+    deps.doc.send(
       new PutCommand({
         TableName: deps.table,
         Item: stateItem(run),
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /** An update of the schedule-state item that must hold together with a run's creation. */

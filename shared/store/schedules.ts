@@ -5,6 +5,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CorruptItemError } from '../errors.ts';
+import { unlessConditionFails } from './conditional.ts';
 import { scheduleStateKey } from './keys.ts';
 import type { Outcome } from '../engine/ports.ts';
 import type { StoreDeps } from './runs.ts';
@@ -106,8 +107,8 @@ export async function releaseRun(
  */
 async function dropQueued(deps: StoreDeps, schedule: string, runId: string, state: ScheduleState): Promise<ScheduleState> {
   if (state.queued !== runId) return state;
-  try {
-    await deps.doc.send(
+  await unlessConditionFails(
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: scheduleStateKey(schedule),
@@ -116,10 +117,8 @@ async function dropQueued(deps: StoreDeps, schedule: string, runId: string, stat
         ExpressionAttributeNames: { '#queued': 'queued', '#version': 'version' },
         ExpressionAttributeValues: { ':id': runId, ':one': 1 },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
   return getScheduleState(deps, schedule);
 }
 
@@ -128,8 +127,8 @@ async function dropQueued(deps: StoreDeps, schedule: string, runId: string, stat
  * two finishing runs cannot both promote it. True when this call promoted `runId`.
  */
 export async function promoteQueued(deps: StoreDeps, schedule: string, runId: string): Promise<boolean> {
-  try {
-    await deps.doc.send(
+  const promoted = await unlessConditionFails(
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: scheduleStateKey(schedule),
@@ -138,12 +137,9 @@ export async function promoteQueued(deps: StoreDeps, schedule: string, runId: st
         ExpressionAttributeNames: { '#queued': 'queued', '#active': 'active', '#version': 'version' },
         ExpressionAttributeValues: { ':id': runId, ':ids': new Set([runId]), ':one': 1 },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return promoted !== undefined;
 }
 
 function normalizeNone(item: Record<string, unknown>): Record<string, unknown> {

@@ -14,9 +14,10 @@
  * Every write is a key write; every read a key read or that query.
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
+import { unlessConditionFails } from './conditional.ts';
 import { queryAll } from './query.ts';
 import { ScheduleDefinitionSchema, type ScheduleDefinition } from '../config/definition.ts';
 import { TABLE } from '../config/table.ts';
@@ -80,8 +81,8 @@ export async function countArrival(
   w: WindowRef,
   head: { closesAt: number; definition: ScheduleDefinition; settings: TriggerSettings; expiresAt: number },
 ): Promise<number | 'closed'> {
-  try {
-    const out = await deps.doc.send(
+  const out = await unlessConditionFails(
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: windowHeadKey(w),
@@ -99,12 +100,10 @@ export async function countArrival(
         },
         ReturnValues: 'UPDATED_NEW',
       }),
-    );
-    return Number(out.Attributes?.n);
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return 'closed';
-    throw error;
-  }
+    ),
+  );
+  if (!out) return 'closed';
+  return Number(out.Attributes?.n);
 }
 
 /**
@@ -166,8 +165,8 @@ export async function addToPart(
 
 /** Closes one part (idempotent) and returns the values it holds, in arrival order; undefined when it holds none. */
 export async function closePart(deps: StoreDeps, w: WindowRef, part: number): Promise<string[] | undefined> {
-  try {
-    const out = await deps.doc.send(
+  const out = await unlessConditionFails(
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: windowPartKey(w, part),
@@ -177,18 +176,16 @@ export async function closePart(deps: StoreDeps, w: WindowRef, part: number): Pr
         ExpressionAttributeValues: { ':true': true },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return parse(PartSchema, out.Attributes ?? {}, `window part ${windowPk(w)} ${part}`).values;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+    ),
+  );
+  if (!out) return undefined;
+  return parse(PartSchema, out.Attributes ?? {}, `window part ${windowPk(w)} ${part}`).values;
 }
 
 /** Marks the window closed (idempotent; it stays in the open-windows index until `retireWindow`) and returns its head. */
 export async function closeHead(deps: StoreDeps, w: WindowRef): Promise<WindowHead | undefined> {
-  try {
-    const out = await deps.doc.send(
+  const out = await unlessConditionFails(
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: windowHeadKey(w),
@@ -198,12 +195,10 @@ export async function closeHead(deps: StoreDeps, w: WindowRef): Promise<WindowHe
         ExpressionAttributeValues: { ':true': true },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return parse(HeadSchema, out.Attributes ?? {}, `window head ${windowPk(w)}`);
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+    ),
+  );
+  if (!out) return undefined;
+  return parse(HeadSchema, out.Attributes ?? {}, `window head ${windowPk(w)}`);
 }
 
 /** Reads a window's head. */

@@ -106,7 +106,7 @@ export async function getAnyScheduleEntry(deps: ApiDeps, name: string): Promise<
     return await getScheduleEntry(deps, name);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    const triggered = (await listTriggerOnlyEntries(deps)).find((e) => e.name === name);
+    const triggered = (await listTriggerOnlyEntries(deps, name)).find((e) => e.name === name);
     if (!triggered) throw error;
     return triggered;
   }
@@ -155,11 +155,13 @@ const TriggerTemplateSchema = z.object({ schedule: z.string(), trigger: z.number
  * Scheduler target does. A schedule with both a time expression and triggers is the
  * Scheduler's and is left out here.
  */
-export async function listTriggerOnlyEntries(deps: ApiDeps): Promise<ScheduleEntry[]> {
+export async function listTriggerOnlyEntries(deps: ApiDeps, schedule?: string): Promise<ScheduleEntry[]> {
   const rules: { name: string; state: string | undefined }[] = [];
+  // One schedule's rules only, when it is named (others whose name starts the same are left out below).
+  const prefix = schedule === undefined ? `${deps.env.deployment}-` : `${deps.env.deployment}-${schedule}-on`;
   let token: string | undefined;
   do {
-    const page = await deps.events.send(new ListRulesCommand({ NamePrefix: `${deps.env.deployment}-`, NextToken: token }));
+    const page = await deps.events.send(new ListRulesCommand({ NamePrefix: prefix, NextToken: token }));
     for (const r of page.Rules ?? []) if (r.Name && /-on\d+$/.test(r.Name)) rules.push({ name: r.Name, state: r.State });
     token = page.NextToken;
   } while (token);
